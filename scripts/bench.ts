@@ -1,0 +1,222 @@
+// `npm run bench`: speed and memory of `airgap mirror` against the real peers, in one run.
+//
+// The test registry serves ~12 providers x 2 platforms of incompressible 20-60 MB
+// packages (~1 GB), first unthrottled, then shaped like the internet (latency before
+// each response, a per-connection throughput cap, as a CDN gives one client
+// connection). For each it measures:
+//   - airgap mirror, cold (empty output) and warm (re-run, nothing new);
+//   - terraform providers mirror of the same set;
+//   - the floor: every package fetched in parallel with curl, then sha256sum over them.
+// Wall time and peak RSS come from GNU time. Packages are cached in .bench/ between runs.
+//
+// Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES (unthrottled,shaped).
+
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../test/helpers/realdata.js';
+import {
+  FILES_PATH,
+  startTestRegistry,
+  type TestProviderSpec,
+  type TestRegistry,
+} from '../test/helpers/registry/index.js';
+
+const execFileP = promisify(execFile);
+const HOST = 'registry.airgap.test';
+const PLATFORMS = ['linux_amd64', 'linux_arm64'];
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped').split(',');
+const BENCH_DIR = path.join(REPO_ROOT, '.bench');
+const TYPES = [
+  'aws',
+  'azurerm',
+  'google',
+  'kubernetes',
+  'helm',
+  'random',
+  'null',
+  'tls',
+  'local',
+  'vault',
+  'cloudflare',
+  'github',
+];
+
+interface Measure {
+  wallSeconds: number;
+  peakRssMb: number;
+}
+
+function specs(): TestProviderSpec[] {
+  return TYPES.map((type, i) => ({
+    namespace: 'bench',
+    type,
+    versions: ['1.0.0'],
+    platforms: PLATFORMS,
+    // 20..60 MB, spread deterministically.
+    payloadSize: Math.round((20 + ((i * 17) % 41)) * 1e6 * SCALE),
+  }));
+}
+
+async function timed(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<Measure> {
+  const tfile = path.join(BENCH_DIR, `time-${process.pid}.txt`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', tfile, cmd, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${err.slice(-2000)}`)),
+    );
+  });
+  const [wall, rssKb] = (await fs.readFile(tfile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
+  return { wallSeconds: wall ?? NaN, peakRssMb: (rssKb ?? NaN) / 1024 };
+}
+
+async function setupWorkspace(): Promise<{ dir: string; lockfile: string }> {
+  const dir = path.join(BENCH_DIR, 'stack');
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  const req = TYPES.map(
+    (t) => `    ${t} = {\n      source  = "${HOST}/bench/${t}"\n      version = "1.0.0"\n    }\n`,
+  ).join('');
+  await fs.writeFile(path.join(dir, 'main.tf'), `terraform {\n  required_providers {\n${req}  }\n}\n`);
+  const blocks = TYPES.map((t) => `provider "${HOST}/bench/${t}" {\n  version = "1.0.0"\n}\n`).join('\n');
+  const lockfile = path.join(dir, '.terraform.lock.hcl');
+  await fs.writeFile(
+    lockfile,
+    `# This file is maintained automatically by "tofu init".\n# Manual edits may be lost in future updates.\n\n${blocks}`,
+  );
+  return { dir, lockfile };
+}
+
+async function runMode(mode: string, lockfile: string, stackDir: string): Promise<Record<string, Measure>> {
+  const shaping = mode === 'shaped' ? { latencyMs: 100, bytesPerSecondPerConnection: 20e6 } : undefined;
+  const registry: TestRegistry = await startTestRegistry({
+    providers: specs(),
+    workDir: path.join(BENCH_DIR, 'packages'),
+    ...(shaping ? { shaping } : {}),
+  });
+  try {
+    const totalMb = registry.packages.reduce((a, p) => a + p.size, 0) / 1e6;
+    console.log(
+      `\n[${mode}] ${registry.packages.length} packages, ${totalMb.toFixed(0)} MB${shaping ? ', 100 ms latency, 20 MB/s per connection' : ''}`,
+    );
+    const cfg = path.join(BENCH_DIR, 'registry.tfrc');
+    await fs.writeFile(cfg, registry.cliConfigText());
+    const env = { TF_CLI_CONFIG_FILE: cfg, SSL_CERT_FILE: registry.caCertPath, CHECKPOINT_DISABLE: '1' };
+    const out = path.join(BENCH_DIR, 'out-airgap');
+    const tfOut = path.join(BENCH_DIR, 'out-terraform');
+    const floorOut = path.join(BENCH_DIR, 'out-floor');
+    const results: Record<string, Measure> = {};
+    const airgap = (extra: string[] = []): Promise<Measure> =>
+      timed(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'bin/run.js'),
+          'mirror',
+          '--lockfile',
+          lockfile,
+          '--out',
+          out,
+          ...PLATFORMS.flatMap((p) => ['--platform', p]),
+          ...extra,
+        ],
+        { env },
+      );
+
+    await fs.rm(out, { recursive: true, force: true });
+    results['airgap cold'] = await airgap();
+    console.log(`  airgap cold (concurrency 8)   ${results['airgap cold'].wallSeconds.toFixed(2)} s`);
+    results['airgap warm'] = await airgap();
+    console.log(`  airgap warm                   ${results['airgap warm'].wallSeconds.toFixed(2)} s`);
+    await fs.rm(out, { recursive: true, force: true });
+    results['airgap cold c24'] = await airgap(['--concurrency', '24']);
+    console.log(`  airgap cold (concurrency 24)  ${results['airgap cold c24'].wallSeconds.toFixed(2)} s`);
+
+    await fs.rm(tfOut, { recursive: true, force: true });
+    results['terraform providers mirror'] = await timed(
+      'terraform',
+      ['providers', 'mirror', ...PLATFORMS.map((p) => `-platform=${p}`), tfOut],
+      { cwd: stackDir, env },
+    );
+    console.log(
+      `  terraform providers mirror    ${results['terraform providers mirror'].wallSeconds.toFixed(2)} s`,
+    );
+
+    await fs.rm(floorOut, { recursive: true, force: true });
+    await fs.mkdir(floorOut, { recursive: true });
+    const urls = registry.packages.map(
+      (p) => `${registry.url}${FILES_PATH}${p.namespace}/${p.type}/${p.version}/${p.filename}`,
+    );
+    const script =
+      `cd ${floorOut} && printf '%s\\n' ${urls.map((u) => `'${u}'`).join(' ')} | ` +
+      `xargs -P ${urls.length} -n 1 curl -sSf --cacert ${registry.caCertPath} -O && sha256sum *.zip > SUMS`;
+    results.floor = await timed('sh', ['-c', script]);
+    console.log(`  floor (curl -P${urls.length} + sha256sum) ${results.floor.wallSeconds.toFixed(2)} s`);
+    return results;
+  } finally {
+    await registry.close();
+  }
+}
+
+function table(all: Record<string, Record<string, Measure>>): string {
+  const rows = [['mode', 'run', 'wall s', 'peak RSS MB', 'vs terraform', 'vs floor']];
+  for (const [mode, r] of Object.entries(all)) {
+    const tf = r['terraform providers mirror']!.wallSeconds;
+    const floor = r.floor!.wallSeconds;
+    for (const [name, m] of Object.entries(r)) {
+      rows.push([
+        mode,
+        name,
+        m.wallSeconds.toFixed(2),
+        m.peakRssMb.toFixed(0),
+        `${(m.wallSeconds / tf).toFixed(2)}x`,
+        `${(m.wallSeconds / floor).toFixed(2)}x`,
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  for (const tool of ['terraform', 'curl', 'sha256sum', '/usr/bin/time']) {
+    try {
+      await execFileP('sh', ['-c', `command -v ${tool}`]);
+    } catch {
+      throw new Error(`bench needs ${tool} (apt-get install -y curl coreutils time; terraform on PATH)`);
+    }
+  }
+  await fs.mkdir(BENCH_DIR, { recursive: true });
+  const { dir, lockfile } = await setupWorkspace();
+  const all: Record<string, Record<string, Measure>> = {};
+  for (const mode of MODES) all[mode] = await runMode(mode, lockfile, dir);
+  console.log(`\n${table(all)}`);
+  const shaped = all.shaped;
+  if (shaped) {
+    const cold = shaped['airgap cold']!;
+    console.log(
+      `\nTargets (shaped): cold >= 3x faster than terraform: ${(shaped['terraform providers mirror']!.wallSeconds / cold.wallSeconds).toFixed(2)}x; ` +
+        `cold within 1.5x of floor: ${(cold.wallSeconds / shaped.floor!.wallSeconds).toFixed(2)}x; warm < 2 s: ${shaped['airgap warm']!.wallSeconds.toFixed(2)} s; ` +
+        `peak RSS < 250 MB: ${Math.max(...['airgap cold', 'airgap warm', 'airgap cold c24'].map((k) => shaped[k]!.peakRssMb)).toFixed(0)} MB`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

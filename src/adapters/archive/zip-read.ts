@@ -1,0 +1,225 @@
+// Reads a provider zip and digests every entry (sha256, size, mode) without unpacking it,
+// and computes the package's h1 exactly as tofu does after unpacking the zip.
+//
+// yauzl does the parsing: a proven streaming reader that checks the central directory and
+// entry sizes. It does not check CRC-32, so we do, while hashing.
+//
+// Entry-name policy. tofu unpacks a provider zip (go-getter's ZipDecompressor) and hashes the
+// resulting directory, so the h1 we compute from entry names is only right when unpacking
+// reproduces those names exactly. go-getter refuses `..` components (split on '/' and '\');
+// it silently re-roots absolute names, and on Linux keeps '\' as a literal character while
+// Windows treats it as a separator, so such packages hash differently per OS. We reject:
+//   - any `..` component, absolute names ('/x', '\x', 'C:...'), NUL bytes, empty names,
+//     and '.' or empty components (unpacking would normalize them away);
+//   - '\' in a regular file's name (its h1 would depend on the OS that unpacks it);
+//     directory entries with '\' are only skipped, as they never reach the h1;
+//   - symlink entries (a link can point outside the package, and tofu versions unpack them
+//     differently, so there is no single correct h1);
+//   - two file entries with the same name (unpacking keeps one; which one is ambiguous).
+// Names are hashed as stored bytes (`decodeStrings: false`): Go never re-encodes a name, so an
+// unflagged UTF-8 name must not be read as CP437.
+
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
+import { AirgapError } from '../../core/errors.js';
+import { hashH1 } from '../../core/hash/package-hash.js';
+
+export interface ZipEntryDigest {
+  /** The stored name decoded as UTF-8, for messages; `rawName` is what is hashed. */
+  name: string;
+  rawName: Uint8Array;
+  isDirectory: boolean;
+  /** Uncompressed size in bytes. */
+  size: number;
+  /** Lower-case hex sha256 of the uncompressed bytes ('' for directories). */
+  sha256: string;
+  /** Unix mode (type and permission bits) when the zip was made on a Unix-like system. */
+  mode?: number;
+}
+
+export interface ZipDigest {
+  entries: ZipEntryDigest[];
+  /** h1 over regular files only, as the unpacked directory hashes. */
+  h1: string;
+  hasDirectoryEntries: boolean;
+}
+
+// "version made by" host codes (APPNOTE 4.4.2), as Go's archive/zip reads them.
+const HOST_FAT = 0;
+const HOST_UNIX = 3;
+const HOST_NTFS = 11;
+const HOST_VFAT = 14;
+const HOST_MACOSX = 19;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const MSDOS_DIR = 0x10;
+
+export async function digestZip(path: string): Promise<ZipDigest> {
+  await assertReadableFile(path);
+  let zip: ZipFile;
+  try {
+    zip = await yauzl.openPromise(path, {
+      lazyEntries: true,
+      decodeStrings: false,
+      validateEntrySizes: true,
+      autoClose: false,
+    });
+  } catch (e) {
+    throw invalid(path, `not a readable zip archive (${errorText(e)})`, e);
+  }
+  try {
+    const entries: ZipEntryDigest[] = [];
+    const seen = new Set<string>();
+    for await (const entry of zip.eachEntry()) {
+      entries.push(await digestEntry(path, zip, entry, seen));
+    }
+    const files = entries.filter((e) => !e.isDirectory).map((e) => ({ name: e.rawName, sha256: e.sha256 }));
+    return { entries, h1: hashH1(files), hasDirectoryEntries: entries.some((e) => e.isDirectory) };
+  } catch (e) {
+    if (e instanceof AirgapError) throw e;
+    throw invalid(path, `not a readable zip archive (${errorText(e)})`, e);
+  } finally {
+    zip.close();
+  }
+}
+
+async function digestEntry(
+  path: string,
+  zip: ZipFile,
+  entry: Entry,
+  seen: Set<string>,
+): Promise<ZipEntryDigest> {
+  const rawName = entry.fileNameRaw;
+  const name = rawName.toString('utf8');
+  const mode = unixMode(entry);
+  const isDirectory = isDirectoryEntry(entry, rawName, mode);
+  checkName(path, rawName, name, isDirectory);
+  if (mode !== undefined && (mode & S_IFMT) === S_IFLNK) {
+    throw invalid(
+      path,
+      `entry ${JSON.stringify(name)} is a symbolic link; provider packages must hold regular files only`,
+    );
+  }
+  const base = {
+    name,
+    rawName: new Uint8Array(rawName),
+    isDirectory,
+    ...(mode === undefined ? {} : { mode }),
+  };
+  if (isDirectory) return { ...base, size: 0, sha256: '' };
+
+  const key = rawName.toString('hex');
+  if (seen.has(key)) throw invalid(path, `entry ${JSON.stringify(name)} appears more than once`);
+  seen.add(key);
+  if (entry.isEncrypted()) throw invalid(path, `entry ${JSON.stringify(name)} is encrypted`);
+
+  let stream: Readable;
+  try {
+    stream = await zip.openReadStreamPromise(entry);
+  } catch (e) {
+    throw invalid(path, `entry ${JSON.stringify(name)} cannot be read (${errorText(e)})`, e);
+  }
+  const hash = createHash('sha256');
+  let crc = 0;
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+      size += chunk.length;
+    }
+  } catch (e) {
+    throw invalid(path, `entry ${JSON.stringify(name)} cannot be read (${errorText(e)})`, e);
+  }
+  if (crc !== entry.crc32) {
+    throw new AirgapError(
+      'ZIP_INVALID',
+      `${path}: entry ${JSON.stringify(name)} is corrupt: CRC-32 ${hex32(crc)}, the zip records ${hex32(entry.crc32)}`,
+      {
+        path,
+        expected: hex32(entry.crc32),
+        actual: hex32(crc),
+      },
+    );
+  }
+  return { ...base, size, sha256: hash.digest('hex') };
+}
+
+function checkName(path: string, raw: Buffer, name: string, isDirectory: boolean): void {
+  const shown = JSON.stringify(name);
+  if (raw.length === 0) throw invalid(path, 'an entry has an empty name');
+  if (raw.includes(0)) throw invalid(path, `entry ${shown} has a NUL byte in its name`);
+  if (raw.includes(0x0a)) {
+    throw new AirgapError(
+      'HASH_INPUT_INVALID',
+      `${path}: entry ${shown} has a newline in its name; h1 hashes cannot represent it`,
+      {
+        path,
+        actual: name,
+      },
+    );
+  }
+  if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) {
+    throw invalid(path, `entry ${shown} has an absolute name`);
+  }
+  const parts = name.split(/[/\\]/);
+  if (parts.includes('..'))
+    throw invalid(path, `entry ${shown} has a ".." component and would unpack outside the package`);
+  // A directory name ends with a separator, which leaves one empty last part.
+  const inner = isDirectory && parts.at(-1) === '' ? parts.slice(0, -1) : parts;
+  if (inner.some((p) => p === '' || p === '.')) {
+    throw invalid(path, `entry ${shown} has an empty or "." path component; unpacking would rename it`);
+  }
+  if (!isDirectory && name.includes('\\')) {
+    throw invalid(
+      path,
+      `entry ${shown} has a backslash in its name; tofu would unpack it differently on Windows and Linux`,
+    );
+  }
+}
+
+function unixMode(entry: Entry): number | undefined {
+  const host = entry.versionMadeBy >> 8;
+  if (host !== HOST_UNIX && host !== HOST_MACOSX) return undefined;
+  const mode = entry.externalFileAttributes >>> 16;
+  return mode === 0 ? undefined : mode;
+}
+
+// Go's zip.FileHeader.Mode().IsDir(): a trailing '/', or the host's directory attribute.
+function isDirectoryEntry(entry: Entry, raw: Buffer, mode: number | undefined): boolean {
+  if (raw.at(-1) === 0x2f) return true;
+  if (mode !== undefined && (mode & S_IFMT) === S_IFDIR) return true;
+  const host = entry.versionMadeBy >> 8;
+  const msdos = host === HOST_FAT || host === HOST_NTFS || host === HOST_VFAT;
+  return msdos && (entry.externalFileAttributes & MSDOS_DIR) !== 0;
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw invalid(path, 'not a regular file');
+  } catch (e) {
+    if (e instanceof AirgapError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new AirgapError('INPUT_NOT_FOUND', `${path}: no such zip file`, { path, cause: e });
+    }
+    throw new AirgapError('FS_ERROR', `${path}: cannot read zip file (${errorText(e)})`, { path, cause: e });
+  }
+}
+
+function invalid(path: string, why: string, cause?: unknown): AirgapError {
+  return new AirgapError('ZIP_INVALID', `${path}: ${why}`, cause === undefined ? { path } : { path, cause });
+}
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,57 @@
+// Every on-disk name airgap reads or writes lives here, and nowhere else.
+// Paths are POSIX, relative to a bundle (or mirror) root; adapters join them
+// with the real root. The bundle format is specified in docs/BUNDLE-FORMAT.md.
+
+import type { Platform } from '../provider/platform.js';
+
+export interface ProviderCoords {
+  hostname: string;
+  namespace: string;
+  type: string;
+}
+
+/** Top-level entries of a bundle directory. */
+export const BUNDLE = {
+  providersDir: 'providers',
+  tofuDir: 'tofu',
+  terraformDir: 'terraform',
+  configDir: 'config',
+  lockfilesDir: 'lockfiles',
+  manifest: 'airgap.json',
+  checksums: 'SHA256SUMS',
+  checksumsSignature: 'SHA256SUMS.sig',
+} as const;
+
+/** Names inside the packed provider mirror (the `terraform providers mirror` layout). */
+export const MIRROR = {
+  index: 'index.json',
+} as const;
+
+/** Prefix of every temporary file or directory airgap creates; a crash can leave these, and re-runs delete them. */
+export const TEMP_PREFIX = '.airgap-tmp-';
+
+export function providerDir(p: ProviderCoords): string {
+  return `${p.hostname}/${p.namespace}/${p.type}`;
+}
+
+export function providerZipName(type: string, version: string, platform: Platform): string {
+  return `terraform-provider-${type}_${version}_${platform.os}_${platform.arch}.zip`;
+}
+
+/** Path of a provider zip relative to the mirror root (the `providers/` directory). */
+export function providerZipPath(p: ProviderCoords, version: string, platform: Platform): string {
+  return `${providerDir(p)}/${providerZipName(p.type, version, platform)}`;
+}
+
+export function providerIndexPath(p: ProviderCoords): string {
+  return `${providerDir(p)}/${MIRROR.index}`;
+}
+
+export function providerVersionJsonPath(p: ProviderCoords, version: string): string {
+  return `${providerDir(p)}/${version}.json`;
+}
+
+export const LOCKFILE_NAME = '.terraform.lock.hcl';
+
+/** Directories never searched for lock files. */
+export const LOCKFILE_SEARCH_SKIP: readonly string[] = ['.terraform', 'node_modules', '.git'];

@@ -1,0 +1,70 @@
+// The interfaces the core and the services need from the outside world.
+// Adapters (src/adapters/) implement them; tests hand in real local servers,
+// never patched globals.
+
+export interface HttpRequestOptions {
+  /** Extra request headers. Authorization is dropped on any redirect to another host. */
+  headers?: Record<string, string>;
+  /** Overrides the client's default retry count for this request. */
+  retries?: number;
+}
+
+export interface DownloadOptions extends HttpRequestOptions {
+  /** Called with the number of new bytes as they arrive. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface DownloadResult {
+  /** Lower-case hex sha256 of the bytes written. */
+  sha256: string;
+  size: number;
+}
+
+/**
+ * GET-only HTTP client. Non-2xx answers (after retries for 408, 429, 5xx and
+ * connection resets) throw AirgapError('HTTP_ERROR') with details.status and
+ * details.address set to the URL.
+ */
+export interface HttpClient {
+  getJson(url: string, options?: HttpRequestOptions): Promise<unknown>;
+  getBytes(url: string, options?: HttpRequestOptions): Promise<Uint8Array>;
+  /**
+   * Streams the body into `destPath` (created or truncated), hashing while writing;
+   * never holds the body in memory. A retry restarts the file from zero.
+   */
+  download(url: string, destPath: string, options?: DownloadOptions): Promise<DownloadResult>;
+}
+
+/** One line of progress or warning output; the CLI decides how to render it. */
+export interface Reporter {
+  info(message: string): void;
+  warn(message: string): void;
+  /** A package started, advanced or finished; `total` may be unknown. */
+  progress?(event: ProgressEvent): void;
+}
+
+export interface ProgressEvent {
+  id: string;
+  label: string;
+  phase: 'start' | 'bytes' | 'done' | 'cached' | 'failed';
+  bytes?: number;
+  total?: number;
+}
+
+/** The Provider Registry Protocol as the mirror service needs it. */
+export interface ProviderRegistry {
+  versions(provider: RegistryProvider): Promise<import('./registry/protocol.js').ProviderVersionInfo[]>;
+  download(
+    provider: RegistryProvider,
+    version: string,
+    platform: import('./provider/platform.js').Platform,
+  ): Promise<import('./registry/protocol.js').DownloadInfo>;
+  /** Headers for fetching a URL the registry handed out (a token only for the registry's own origin). */
+  headersFor(provider: RegistryProvider, url: string): Promise<Record<string, string>>;
+}
+
+export interface RegistryProvider {
+  hostname: string;
+  namespace: string;
+  type: string;
+}

@@ -1,0 +1,428 @@
+// The undici HttpClient against real local HTTPS servers: retries, redirects,
+// TLS trust, proxies, keep-alive and streamed downloads.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createHttpClient,
+  type ClosableHttpClient,
+  type HttpClientOptions,
+} from '../../../src/adapters/http/client.js';
+import { AirgapError } from '../../../src/core/errors.js';
+import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
+import { makeTempDir } from '../../helpers/tmp.js';
+import {
+  startConnectProxy,
+  startHttpServer,
+  startHttpsServer,
+  type TestProxy,
+  type TestServer,
+} from './servers.js';
+
+const UA = 'airgap/0.1.0-test';
+// 300 000 bytes, byte i = (31 i + 7) mod 256; its sha256 computed once with sha256sum.
+const BIG = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) & 0xff));
+const BIG_SHA256 = '1bb182f649a789fda17412a4839e9d5dd50b4068089bc334655f78e6db797370';
+
+let cert: TestCert;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  cert = await createSelfSignedCert();
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+function client(extra: Partial<HttpClientOptions> = {}): ClosableHttpClient {
+  const c = createHttpClient({ userAgent: UA, caCertFiles: [cert.certPath], retryBaseDelayMs: 1, ...extra });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer> {
+  const s = await startHttpsServer(cert, handler);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function proxy(): Promise<TestProxy> {
+  const p = await startConnectProxy();
+  cleanups.push(() => p.close());
+  return p;
+}
+
+async function failure(promise: Promise<unknown>): Promise<AirgapError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AirgapError);
+  return error as AirgapError;
+}
+
+describe('retries', () => {
+  it('retries 500, 500 and returns the body of the 200, with 3 requests seen', async () => {
+    const s = await server((_req, res, i) => {
+      if (i < 2) res.writeHead(500).end('boom');
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello, air gap\n');
+    });
+    const bytes = await client().getBytes(`${s.origin}/file`);
+    expect(Buffer.from(bytes).toString('utf8')).toBe('hello, air gap\n');
+    expect(s.requests.length).toBe(3);
+  });
+
+  it('gives up on 503 after retries + 1 attempts with HTTP_ERROR 503', async () => {
+    const s = await server((_req, res) => res.writeHead(503).end());
+    const url = `${s.origin}/v1/providers/hashicorp/null/versions`;
+    const e = await failure(client({ retries: 3 }).getJson(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.details.status).toBe(503);
+    expect(e.details.address).toBe(url);
+    expect(e.message).toBe(`GET ${url} failed: 503 Service Unavailable after 4 attempts`);
+    expect(s.requests.length).toBe(4);
+  });
+
+  it('uses the default of 4 retries (5 attempts)', async () => {
+    const s = await server((_req, res) => res.writeHead(502).end());
+    const e = await failure(client().getBytes(`${s.origin}/x`));
+    expect(e.details.status).toBe(502);
+    expect(s.requests.length).toBe(5);
+  });
+
+  it('does not retry a 404, and the message never echoes the Authorization value', async () => {
+    const s = await server((_req, res) => res.writeHead(404).end('{"errors":["Not Found"]}'));
+    const url = `${s.origin}/v1/providers/acme/nope/versions`;
+    const e = await failure(client().getJson(url, { headers: { Authorization: 'Bearer s3cr3t-token' } }));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.details.status).toBe(404);
+    expect(e.message).toBe(`GET ${url} failed: 404 Not Found`);
+    expect(JSON.stringify({ m: e.message, d: { ...e.details, cause: undefined } })).not.toContain('s3cr3t');
+    expect(s.requests.length).toBe(1);
+    expect(s.requests[0]?.headers.authorization).toBe('Bearer s3cr3t-token');
+  });
+
+  it('honours Retry-After: 0 on 429 instead of a long backoff', async () => {
+    const s = await server((_req, res, i) => {
+      if (i === 0) res.writeHead(429, { 'retry-after': '0' }).end();
+      else res.writeHead(200).end('ok');
+    });
+    const started = Date.now();
+    // A 20 s base delay would time the test out if Retry-After were ignored.
+    const bytes = await client({ retryBaseDelayMs: 20_000 }).getBytes(`${s.origin}/x`);
+    expect(Buffer.from(bytes).toString()).toBe('ok');
+    expect(s.requests.length).toBe(2);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('retries 408 and honours a per-request retries override', async () => {
+    const s = await server((_req, res) => res.writeHead(408).end());
+    const e = await failure(client().getBytes(`${s.origin}/x`, { retries: 1 }));
+    expect(e.details.status).toBe(408);
+    expect(e.message).toContain('408 Request Timeout after 2 attempts');
+    expect(s.requests.length).toBe(2);
+  });
+
+  it('retries a refused connection only a couple of times', async () => {
+    const s = await startHttpsServer(cert, () => undefined);
+    const url = `${s.origin}/x`;
+    await s.close();
+    const e = await failure(client({ retries: 10 }).getBytes(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.details.status).toBeUndefined();
+    expect(e.message).toBe(`GET ${url}: connection refused after 3 attempts (ECONNREFUSED)`);
+  });
+});
+
+describe('download', () => {
+  it('restarts from zero after a reset mid-body: exact bytes, exact sha256', async () => {
+    const s = await server((req, res, i) => {
+      res.writeHead(200, { 'content-length': String(BIG.length) });
+      if (i > 0) return void res.end(BIG);
+      res.write(BIG.subarray(0, 150_000));
+      setTimeout(() => s.reset(req), 50);
+    });
+    const dest = path.join(await makeTempDir(), 'pkg.zip');
+    const progress: number[] = [];
+    const result = await client().download(`${s.origin}/pkg.zip`, dest, {
+      onProgress: (n) => progress.push(n),
+    });
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+    const written = await fs.readFile(dest);
+    expect(written.equals(BIG)).toBe(true);
+    expect(createHash('sha256').update(written).digest('hex')).toBe(BIG_SHA256);
+    expect(s.requests.length).toBe(2);
+    // The failed attempt's bytes are taken back, so a running total ends at the size.
+    expect(progress.some((n) => n < 0)).toBe(true);
+    expect(progress.reduce((a, b) => a + b, 0)).toBe(300_000);
+  });
+
+  it('retries a body that ends before its Content-Length', async () => {
+    const s = await server((_req, res, i) => {
+      res.writeHead(200, { 'content-length': String(BIG.length) });
+      if (i > 0) return void res.end(BIG);
+      res.write(BIG.subarray(0, 1000), () => res.socket?.end());
+    });
+    const dest = path.join(await makeTempDir(), 'short.bin');
+    const result = await client().download(`${s.origin}/short.bin`, dest);
+    expect(result.sha256).toBe(BIG_SHA256);
+    expect((await fs.readFile(dest)).length).toBe(300_000);
+    expect(s.requests.length).toBe(2);
+  });
+
+  it('retries a body that stalls longer than bodyTimeoutMs', async () => {
+    const s = await server((_req, res, i) => {
+      res.writeHead(200, { 'content-length': String(BIG.length) });
+      if (i > 0) return void res.end(BIG);
+      res.write(BIG.subarray(0, 1000)); // then nothing
+    });
+    const dest = path.join(await makeTempDir(), 'stall.bin');
+    const result = await client({ bodyTimeoutMs: 200 }).download(`${s.origin}/stall.bin`, dest);
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+    expect(s.requests.length).toBe(2);
+  });
+
+  it('reports a stall that never ends, naming the timeout', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('abc');
+    });
+    const dest = path.join(await makeTempDir(), 'never.bin');
+    const url = `${s.origin}/never.bin`;
+    const e = await failure(client({ bodyTimeoutMs: 100, retries: 1 }).download(url, dest));
+    expect(e.message).toBe(
+      `GET ${url}: body stalled for more than 100 ms after 2 attempts (UND_ERR_BODY_TIMEOUT)`,
+    );
+    expect(s.requests.length).toBe(2);
+  });
+
+  it('fails with FS_ERROR, without retrying, when the destination cannot be written', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('x'));
+    const dest = path.join(await makeTempDir(), 'missing-dir', 'file');
+    const e = await failure(client().download(`${s.origin}/x`, dest));
+    expect(e.code).toBe('FS_ERROR');
+    expect(e.details.path).toBe(dest);
+    expect(s.requests.length).toBe(1);
+  });
+});
+
+describe('redirects', () => {
+  it('keeps Authorization on the same origin and drops it on another', async () => {
+    const other = await server((_req, res) => res.writeHead(200).end('from other'));
+    const s = await server((req, res) => {
+      if (req.url === '/same') return void res.writeHead(302, { location: '/final' }).end();
+      if (req.url === '/cross') return void res.writeHead(307, { location: `${other.origin}/final` }).end();
+      res.writeHead(200).end('from origin');
+    });
+    const c = client();
+    const headers = { Authorization: 'Bearer tok', Cookie: 'session=1', 'X-Trace': 't1' };
+
+    expect(Buffer.from(await c.getBytes(`${s.origin}/same`, { headers })).toString()).toBe('from origin');
+    expect(s.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/same', 'Bearer tok'],
+      ['/final', 'Bearer tok'],
+    ]);
+
+    expect(Buffer.from(await c.getBytes(`${s.origin}/cross`, { headers })).toString()).toBe('from other');
+    expect(s.requests[2]?.headers.authorization).toBe('Bearer tok');
+    expect(other.requests.length).toBe(1);
+    expect(other.requests[0]?.headers.authorization).toBeUndefined();
+    expect(other.requests[0]?.headers.cookie).toBeUndefined();
+    expect(other.requests[0]?.headers['x-trace']).toBe('t1');
+  });
+
+  it('treats another port on the same host as another origin', async () => {
+    const other = await server((_req, res) => res.writeHead(200).end('ok'));
+    const s = await server((_req, res) =>
+      res.writeHead(301, { location: `https://127.0.0.1:${other.port}/x` }).end(),
+    );
+    await client().getBytes(`${s.origin}/start`, { headers: { authorization: 'Bearer tok' } });
+    expect(other.requests[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('stops after 10 redirects', async () => {
+    const s = await server((req, res) => res.writeHead(302, { location: `/r${req.url?.length ?? 0}` }).end());
+    const url = `${s.origin}/loop`;
+    const e = await failure(client().getBytes(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.message).toMatch(new RegExp(`^GET ${url} failed: more than 10 redirects`));
+    expect(s.requests.length).toBe(11);
+  });
+
+  it('refuses a redirect from https to http', async () => {
+    const plain = await startHttpServer((_req, res) => res.writeHead(200).end('plain'));
+    cleanups.push(() => plain.close());
+    const s = await server((_req, res) => res.writeHead(302, { location: `${plain.origin}/x` }).end());
+    const e = await failure(client().getBytes(`${s.origin}/start`));
+    expect(e.message).toContain('refusing redirect from https to http');
+    expect(plain.requests.length).toBe(0);
+  });
+
+  it('names the final URL when the redirect target fails', async () => {
+    const s = await server((req, res) => {
+      if (req.url === '/start') return void res.writeHead(303, { location: '/gone' }).end();
+      res.writeHead(410).end();
+    });
+    const e = await failure(client().getBytes(`${s.origin}/start`));
+    expect(e.message).toBe(`GET ${s.origin}/start failed: 410 Gone (at ${s.origin}/gone)`);
+    expect(e.details.status).toBe(410);
+  });
+});
+
+describe('headers and JSON', () => {
+  it('sends the User-Agent on every request and Accept: application/json for getJson', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('{"versions":[{"version":"3.2.4"}]}'));
+    const json = await client().getJson(`${s.origin}/v1/providers/hashicorp/null/versions`);
+    expect(json).toEqual({ versions: [{ version: '3.2.4' }] });
+    expect(s.requests[0]?.headers['user-agent']).toBe(UA);
+    expect(s.requests[0]?.headers.accept).toBe('application/json');
+  });
+
+  it('rejects a body that is not JSON with REGISTRY_PROTOCOL, without retrying', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('<html>captive portal</html>'));
+    const url = `${s.origin}/.well-known/terraform.json`;
+    const e = await failure(client().getJson(url));
+    expect(e.code).toBe('REGISTRY_PROTOCOL');
+    expect(e.details.address).toBe(url);
+    expect(e.message).toBe(
+      `GET ${url}: response is not JSON (27 bytes, starting "<html>captive portal</html>")`,
+    );
+    expect(s.requests.length).toBe(1);
+  });
+});
+
+describe('TLS trust', () => {
+  it('fails on an unknown CA with a hint to pass --ca-cert, without retrying', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    const url = `${s.origin}/x`;
+    const e = await failure(client({ caCertFiles: [] }).getBytes(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.message).toBe(
+      `GET ${url}: certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): pass --ca-cert FILE or set SSL_CERT_FILE`,
+    );
+    expect(s.connections()).toBe(1);
+    expect(s.requests.length).toBe(0);
+  });
+
+  it('trusts the CA given in caCertFiles', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    expect(
+      Buffer.from(await client({ caCertFiles: [cert.certPath] }).getBytes(`${s.origin}/x`)).toString(),
+    ).toBe('ok');
+  });
+
+  it('trusts the CA named by SSL_CERT_FILE or NODE_EXTRA_CA_CERTS in the passed env', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    for (const name of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS']) {
+      const c = client({ caCertFiles: [], env: { [name]: cert.certPath } });
+      expect(Buffer.from(await c.getBytes(`${s.origin}/x`)).toString()).toBe('ok');
+    }
+  });
+
+  it('still trusts a different server whose CA is in another of the files', async () => {
+    const second = await createSelfSignedCert('second test server');
+    const s2 = await startHttpsServer(second, (_req, res) => res.writeHead(200).end('two'));
+    cleanups.push(() => s2.close());
+    const c = client({ caCertFiles: [cert.certPath], env: { SSL_CERT_FILE: second.certPath } });
+    expect(Buffer.from(await c.getBytes(`${s2.origin}/x`)).toString()).toBe('two');
+  });
+
+  it('names a missing CA file and where it came from', async () => {
+    const missing = path.join(await makeTempDir(), 'nope.pem');
+    let error: unknown;
+    try {
+      createHttpClient({ userAgent: UA, env: { SSL_CERT_FILE: missing } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AirgapError);
+    expect((error as AirgapError).code).toBe('INPUT_NOT_FOUND');
+    expect((error as AirgapError).message).toBe(
+      `CA certificate file ${missing} (from SSL_CERT_FILE) cannot be read: ENOENT`,
+    );
+  });
+
+  it('rejects a CA file with no PEM certificate', async () => {
+    const file = path.join(await makeTempDir(), 'key-only.pem');
+    await fs.writeFile(file, cert.keyPem);
+    expect(() => createHttpClient({ userAgent: UA, caCertFiles: [file] })).toThrow(
+      `CA certificate file ${file} (from --ca-cert) holds no PEM certificate`,
+    );
+  });
+});
+
+describe('proxies', () => {
+  it('tunnels https through HTTPS_PROXY with CONNECT, trusting the extra CA inside the tunnel', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('via proxy'));
+    const p = await proxy();
+    const c = client({ env: { HTTPS_PROXY: p.url } });
+    const bytes = await c.getBytes(`${s.origin}/x`, { headers: { authorization: 'Bearer tok' } });
+    expect(Buffer.from(bytes).toString()).toBe('via proxy');
+    expect(p.connects).toEqual([`CONNECT 127.0.0.1:${s.port}`]);
+    expect(p.connectHeaders[0]?.authorization).toBeUndefined();
+    expect(s.requests[0]?.headers.authorization).toBe('Bearer tok');
+  });
+
+  it('reads the lower-case https_proxy too', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    const p = await proxy();
+    await client({ env: { https_proxy: p.url } }).getBytes(`${s.origin}/x`);
+    expect(p.connects).toEqual([`CONNECT 127.0.0.1:${s.port}`]);
+  });
+
+  it('bypasses the proxy for hosts in NO_PROXY', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('direct'));
+    const p = await proxy();
+    const c = client({ env: { HTTPS_PROXY: p.url, NO_PROXY: 'example.com,127.0.0.1' } });
+    expect(Buffer.from(await c.getBytes(`${s.origin}/x`)).toString()).toBe('direct');
+    expect(p.connects).toEqual([]);
+    expect(s.requests.length).toBe(1);
+  });
+
+  it('does not send https through HTTP_PROXY', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('direct'));
+    const p = await proxy();
+    await client({ env: { HTTP_PROXY: p.url } }).getBytes(`${s.origin}/x`);
+    expect(p.connects).toEqual([]);
+    expect(p.forwards).toEqual([]);
+  });
+
+  it('forwards plain http through HTTP_PROXY in absolute form', async () => {
+    const plain = await startHttpServer((_req, res) => res.writeHead(200).end('plain via proxy'));
+    cleanups.push(() => plain.close());
+    const p = await proxy();
+    const bytes = await client({ env: { HTTP_PROXY: p.url } }).getBytes(`${plain.origin}/x`);
+    expect(Buffer.from(bytes).toString()).toBe('plain via proxy');
+    expect(p.forwards).toEqual([`GET ${plain.origin}/x`]);
+  });
+
+  it('reports an untrusted origin certificate behind the proxy, naming the proxy', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    const p = await proxy();
+    const url = `${s.origin}/x`;
+    const e = await failure(client({ caCertFiles: [], env: { HTTPS_PROXY: p.url } }).getBytes(url));
+    expect(e.message).toBe(
+      `GET ${url} via proxy ${p.url}/: certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): pass --ca-cert FILE or set SSL_CERT_FILE`,
+    );
+  });
+});
+
+describe('keep-alive pool', () => {
+  it('reuses one connection for 5 sequential requests', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end('k'));
+    const c = client();
+    for (let i = 0; i < 5; i++) await c.getBytes(`${s.origin}/k${i}`);
+    expect(s.requests.length).toBe(5);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('opens no more than maxConnectionsPerOrigin connections', async () => {
+    const s = await server((_req, res) => setTimeout(() => res.writeHead(200).end('k'), 20));
+    const c = client({ maxConnectionsPerOrigin: 2 });
+    await Promise.all(Array.from({ length: 6 }, (_, i) => c.getBytes(`${s.origin}/p${i}`)));
+    expect(s.requests.length).toBe(6);
+    expect(s.connections()).toBe(2);
+  });
+});

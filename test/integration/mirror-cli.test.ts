@@ -1,0 +1,493 @@
+// `airgap mirror` end to end through the real executable, against the test
+// registry (real HTTPS on 127.0.0.1, real signatures, real zips), once per fault.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startTestRegistry, type TestPackage, type TestRegistry } from '../helpers/registry/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+const HOST = 'registry.airgap.test';
+let registry: TestRegistry;
+let cliConfig: string;
+
+beforeAll(async () => {
+  registry = await startTestRegistry({
+    providers: [
+      {
+        namespace: 'hashicorp',
+        type: 'null',
+        versions: ['3.2.0', '3.2.1'],
+        platforms: ['linux_amd64', 'linux_arm64', 'darwin_arm64'],
+      },
+      { namespace: 'acme', type: 'widget', versions: ['1.0.0'], platforms: ['linux_amd64', 'linux_arm64'] },
+      {
+        namespace: 'acme',
+        type: 'folders',
+        versions: ['0.1.0'],
+        platforms: ['linux_amd64', 'linux_arm64'],
+        withDirectoryEntry: true,
+      },
+    ],
+  });
+  const dir = await makeTempDir();
+  cliConfig = path.join(dir, 'cli.tfrc');
+  await fs.writeFile(cliConfig, registry.cliConfigText());
+});
+
+afterAll(async () => {
+  await registry?.close();
+});
+
+function pkg(type: string, version: string, platform: string): TestPackage {
+  const p = registry.packages.find(
+    (x) => x.type === type && x.version === version && x.platform === platform,
+  );
+  if (!p) throw new Error(`no test package ${type} ${version} ${platform}`);
+  return p;
+}
+
+function zh(p: TestPackage): string {
+  return `zh:${p.sha256}`;
+}
+
+function lockText(blocks: { address: string; version: string; hashes?: string[] }[]): string {
+  const parts = blocks.map((b) => {
+    const hashes = (b.hashes ?? []).map((h) => `    "${h}",\n`).join('');
+    const list = hashes === '' ? '' : `  hashes = [\n${hashes}  ]\n`;
+    return `provider "${b.address}" {\n  version = "${b.version}"\n${list}}\n`;
+  });
+  return `# This file is maintained automatically by "tofu init".\n# Manual edits may be lost in future updates.\n\n${parts.join('\n')}`;
+}
+
+async function workspace(lock: string): Promise<{ dir: string; lockfile: string; out: string }> {
+  const dir = await makeTempDir();
+  const lockfile = path.join(dir, '.terraform.lock.hcl');
+  await fs.writeFile(lockfile, lock);
+  return { dir, lockfile, out: path.join(dir, 'bundle') };
+}
+
+function mirror(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['mirror', ...args], {
+    env: { TF_CLI_CONFIG_FILE: cliConfig, SSL_CERT_FILE: registry.caCertPath, ...extraEnv },
+  });
+}
+
+function zipRequests(): number {
+  return registry.requests.filter((r) => r.path.endsWith('.zip')).length;
+}
+
+async function listTree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(path.relative(root, p));
+    }
+  }
+  await walk(root).catch(() => undefined);
+  return out.sort();
+}
+
+describe('airgap mirror against the test registry', () => {
+  it('mirrors every provider version for every platform, verified, with network-mirror JSON', async () => {
+    const ws = await workspace(
+      lockText([
+        { address: `${HOST}/hashicorp/null`, version: '3.2.1' },
+        { address: `${HOST}/acme/widget`, version: '1.0.0' },
+      ]),
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.schemaVersion).toBe(1);
+    expect(json.platforms).toEqual(['linux_amd64', 'linux_arm64']);
+    expect(json.packagesDownloaded).toBe(4);
+    expect(json.packagesCached).toBe(0);
+    const n = pkg('null', '3.2.1', 'linux_amd64');
+    expect(json.providers[0]).toEqual({
+      address: `${HOST}/acme/widget`,
+      version: '1.0.0',
+      packages: ['linux_amd64', 'linux_arm64'].map((pl) => {
+        const p = pkg('widget', '1.0.0', pl);
+        return {
+          platform: pl,
+          filename: p.filename,
+          size: p.size,
+          sha256: p.sha256,
+          h1: p.h1,
+          zh: zh(p),
+          status: 'downloaded',
+        };
+      }),
+    });
+    expect(json.bytesDownloaded).toBe(
+      ['null:3.2.1', 'widget:1.0.0']
+        .flatMap((k) =>
+          ['linux_amd64', 'linux_arm64'].map((pl) => pkg(k.split(':')[0]!, k.split(':')[1]!, pl).size),
+        )
+        .reduce((a, b) => a + b),
+    );
+
+    expect(await listTree(path.join(ws.out, 'providers'))).toEqual([
+      `${HOST}/acme/widget/1.0.0.json`,
+      `${HOST}/acme/widget/index.json`,
+      `${HOST}/acme/widget/terraform-provider-widget_1.0.0_linux_amd64.zip`,
+      `${HOST}/acme/widget/terraform-provider-widget_1.0.0_linux_arm64.zip`,
+      `${HOST}/hashicorp/null/3.2.1.json`,
+      `${HOST}/hashicorp/null/index.json`,
+      `${HOST}/hashicorp/null/terraform-provider-null_3.2.1_linux_amd64.zip`,
+      `${HOST}/hashicorp/null/terraform-provider-null_3.2.1_linux_arm64.zip`,
+    ]);
+    const zipBytes = await fs.readFile(path.join(ws.out, 'providers', HOST, 'hashicorp/null', n.filename));
+    expect(zipBytes.equals(await fs.readFile(n.path))).toBe(true);
+    const a = pkg('null', '3.2.1', 'linux_amd64');
+    const b = pkg('null', '3.2.1', 'linux_arm64');
+    expect(await fs.readFile(path.join(ws.out, 'providers', HOST, 'hashicorp/null/3.2.1.json'), 'utf8')).toBe(
+      JSON.stringify(
+        {
+          archives: {
+            linux_amd64: { hashes: [a.h1, zh(a)], url: a.filename },
+            linux_arm64: { hashes: [b.h1, zh(b)], url: b.filename },
+          },
+        },
+        null,
+        2,
+      ),
+    );
+    expect(await fs.readFile(path.join(ws.out, 'providers', HOST, 'hashicorp/null/index.json'), 'utf8')).toBe(
+      '{\n  "versions": {\n    "3.2.1": {}\n  }\n}',
+    );
+
+    // A re-run with nothing new downloads nothing.
+    const before = zipRequests();
+    const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(again.code).toBe(0);
+    const againJson = JSON.parse(again.stdout);
+    expect(againJson.packagesDownloaded).toBe(0);
+    expect(againJson.packagesCached).toBe(4);
+    expect(zipRequests()).toBe(before);
+
+    // A damaged zip and a crash's leftover temp file are detected; only the damaged zip is fetched again.
+    const damaged = path.join(ws.out, 'providers', HOST, 'hashicorp/null', n.filename);
+    const bytes = await fs.readFile(damaged);
+    const mid = bytes.length >> 1;
+    bytes.writeUInt8(bytes.readUInt8(mid) ^ 0xff, mid);
+    await fs.writeFile(damaged, bytes);
+    await fs.writeFile(
+      path.join(ws.out, 'providers', HOST, 'hashicorp/null', '.airgap-tmp-abc-partial.zip'),
+      'partial',
+    );
+    const third = await mirror(['--lockfile', ws.lockfile, '--out', ws.out]);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toContain(`${n.filename} in the mirror is damaged`);
+    expect(third.stderr).toContain('removed 1 partial file(s)');
+    expect(zipRequests()).toBe(before + 1);
+    expect((await fs.readFile(damaged)).equals(await fs.readFile(n.path))).toBe(true);
+    expect(
+      (await listTree(path.join(ws.out, 'providers'))).filter((f) => f.includes('.airgap-tmp-')),
+    ).toEqual([]);
+  });
+
+  it('completes lock files for every mirrored platform, keeping existing hashes, byte for byte in tofu format', async () => {
+    const a = pkg('null', '3.2.1', 'linux_amd64');
+    const b = pkg('null', '3.2.1', 'linux_arm64');
+    // An h1: of a platform not mirrored here (as a laptop records its own): kept, and no obstacle.
+    const foreign = 'h1:BdIx478D4wpFgFeaS+5Bdve1HIlt3Yhsr5hAbUs2rRg=';
+    const ws = await workspace(
+      lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes: [a.h1, foreign] }]),
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).lockfiles).toEqual([{ path: ws.lockfile, updated: true, hashesAdded: 3 }]);
+    expect(JSON.parse(r.stdout).warnings).toEqual([]);
+    const hashes = [a.h1, b.h1, foreign, zh(a), zh(b)].sort();
+    expect(await fs.readFile(ws.lockfile, 'utf8')).toBe(
+      lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes }]),
+    );
+    // Nothing to add: the file is left untouched.
+    const st = await fs.stat(ws.lockfile);
+    const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles', '--json']);
+    expect(JSON.parse(again.stdout).lockfiles).toEqual([
+      { path: ws.lockfile, updated: false, hashesAdded: 0 },
+    ]);
+    expect((await fs.stat(ws.lockfile)).mtimeMs).toBe(st.mtimeMs);
+  });
+
+  it('mirrors every version named across lock files found with --dir, skipping .terraform and node_modules', async () => {
+    const root = await makeTempDir();
+    const put = async (rel: string, text: string): Promise<void> => {
+      await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+      await fs.writeFile(path.join(root, rel), text);
+    };
+    await put('a/.terraform.lock.hcl', lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.0' }]));
+    await put('b/c/.terraform.lock.hcl', lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1' }]));
+    await put(
+      'b/.terraform/.terraform.lock.hcl',
+      lockText([{ address: `${HOST}/acme/widget`, version: '9.9.9' }]),
+    );
+    await put(
+      'node_modules/x/.terraform.lock.hcl',
+      lockText([{ address: `${HOST}/acme/widget`, version: '9.9.9' }]),
+    );
+    const outside = await makeTempDir();
+    await fs.writeFile(
+      path.join(outside, '.terraform.lock.hcl'),
+      lockText([{ address: `${HOST}/acme/widget`, version: '9.9.9' }]),
+    );
+    await fs.symlink(outside, path.join(root, 'escape'));
+    const r = await mirror([
+      '--dir',
+      root,
+      '--out',
+      path.join(root, 'out'),
+      '--platform',
+      'linux_amd64',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(
+      json.providers.map((p: { address: string; version: string }) => `${p.address}@${p.version}`),
+    ).toEqual([`${HOST}/hashicorp/null@3.2.0`, `${HOST}/hashicorp/null@3.2.1`]);
+    expect(
+      await fs.readFile(path.join(root, 'out/providers', HOST, 'hashicorp/null/index.json'), 'utf8'),
+    ).toBe('{\n  "versions": {\n    "3.2.0": {},\n    "3.2.1": {}\n  }\n}');
+  });
+
+  it('names provider and both platforms when a package is missing, and skips it with --skip-missing-platforms', async () => {
+    const ws = await workspace(lockText([{ address: `${HOST}/acme/widget`, version: '1.0.0' }]));
+    const r = await mirror([
+      '--lockfile',
+      ws.lockfile,
+      '--out',
+      ws.out,
+      '--platform',
+      'linux_amd64',
+      '--platform',
+      'darwin_arm64',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `the registry lists no darwin_arm64 package for ${HOST}/acme/widget 1.0.0 (it has linux_amd64, linux_arm64)`,
+    );
+    const s = await mirror([
+      '--lockfile',
+      ws.lockfile,
+      '--out',
+      ws.out,
+      '--platform',
+      'linux_amd64',
+      '--platform',
+      'darwin_arm64',
+      '--skip-missing-platforms',
+      '--json',
+    ]);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).skipped).toEqual([
+      {
+        address: `${HOST}/acme/widget`,
+        version: '1.0.0',
+        platform: 'darwin_arm64',
+        reason: `the registry lists no darwin_arm64 package for ${HOST}/acme/widget 1.0.0 (it has linux_amd64, linux_arm64)`,
+      },
+    ]);
+  });
+
+  it("refuses a package missing from a lock file's signed zh: list, and writes nothing for it", async () => {
+    const p = pkg('widget', '1.0.0', 'linux_amd64');
+    const wrong = ['h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', `zh:${'0'.repeat(64)}`];
+    const ws = await workspace(
+      lockText([{ address: `${HOST}/acme/widget`, version: '1.0.0', hashes: wrong }]),
+    );
+    const r = await mirror([
+      '--lockfile',
+      ws.lockfile,
+      '--out',
+      ws.out,
+      '--platform',
+      'linux_amd64',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.code).toBe('LOCK_HASH_MISMATCH');
+    expect(err.message).toBe(
+      `${HOST}/acme/widget 1.0.0 (linux_amd64): the package matches none of the 2 hashes ${ws.lockfile} records for this version (package: ${p.h1}, ${zh(p)})`,
+    );
+    expect(err.details).toEqual({
+      provider: `${HOST}/acme/widget`,
+      version: '1.0.0',
+      platform: 'linux_amd64',
+      path: ws.lockfile,
+      expected: `one of ${wrong.join(', ')}`,
+      actual: `${p.h1}, ${zh(p)}`,
+    });
+    expect(await listTree(path.join(ws.out, 'providers'))).toEqual([]);
+  });
+
+  it('warns when an h1:-only lock file can confirm no mirrored platform, and completes it', async () => {
+    const laptop = pkg('null', '3.2.1', 'darwin_arm64');
+    const ws = await workspace(
+      lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes: [laptop.h1] }]),
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(r.code).toBe(0);
+    const warning =
+      `${ws.lockfile} records only h1: hashes for ${HOST}/hashicorp/null 3.2.1, and none matches the mirrored packages (linux_amd64, linux_arm64): ` +
+      `it was probably written on another platform, so it cannot confirm them. They were verified against the registry's signed SHA256SUMS; ` +
+      `--update-lockfiles records their hashes.`;
+    expect(JSON.parse(r.stdout).warnings).toEqual([warning]);
+    expect(r.stderr).toBe(`Warning: ${warning}\n`);
+    const u = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles', '--json']);
+    expect(JSON.parse(u.stdout).lockfiles).toEqual([{ path: ws.lockfile, updated: true, hashesAdded: 4 }]);
+    // Now the lock file confirms every platform: no warning.
+    const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(JSON.parse(again.stdout).warnings).toEqual([]);
+  });
+
+  it('warns about the directory-entry trap when a lock file holds only h1: for such a package', async () => {
+    const p = pkg('folders', '0.1.0', 'linux_amd64');
+    const ws = await workspace(
+      lockText([{ address: `${HOST}/acme/folders`, version: '0.1.0', hashes: [p.h1] }]),
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--platform', 'linux_amd64']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `Warning: ${HOST}/acme/folders 0.1.0 (linux_amd64): ${p.filename} holds directory entries, so \`init\` from this packed mirror ` +
+        `computes a different h1: than the one recorded in ${ws.lockfile} (golang/go#53448). Fix: re-run with --update-lockfiles to record ${zh(p)}.`,
+    );
+    const fixed = await mirror([
+      '--lockfile',
+      ws.lockfile,
+      '--out',
+      ws.out,
+      '--platform',
+      'linux_amd64',
+      '--update-lockfiles',
+    ]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).not.toContain('golang/go#53448');
+    expect(await fs.readFile(ws.lockfile, 'utf8')).toContain(`"${zh(p)}",`);
+  });
+
+  it('packages an in-house provider given as a bare executable, deterministically', async () => {
+    const dir = await makeTempDir();
+    const exe = path.join(dir, 'terraform-provider-sops_v1.0.0');
+    await fs.writeFile(exe, '#!/bin/sh\necho sops\n', { mode: 0o755 });
+    const outA = path.join(dir, 'a');
+    const outB = path.join(dir, 'b');
+    const spec = `registry.myorg.io/myorg/sops@1.0.0=linux_amd64:${exe}`;
+    const r1 = await mirror(['--local-provider', spec, '--out', outA, '--json']);
+    const r2 = await mirror(['--local-provider', spec, '--out', outB, '--json']);
+    expect(r1.code).toBe(0);
+    const p1 = JSON.parse(r1.stdout).providers[0];
+    expect(p1.address).toBe('registry.myorg.io/myorg/sops');
+    expect(p1.packages[0].status).toBe('local');
+    expect(p1.packages[0].filename).toBe('terraform-provider-sops_1.0.0_linux_amd64.zip');
+    expect(JSON.parse(r2.stdout).providers[0].packages[0].sha256).toBe(p1.packages[0].sha256);
+    // h1 of the single file named as given, exactly as the unpacked directory would hash.
+    const { createHash } = await import('node:crypto');
+    const line = `${createHash('sha256').update('#!/bin/sh\necho sops\n').digest('hex')}  terraform-provider-sops_v1.0.0\n`;
+    expect(p1.packages[0].h1).toBe(`h1:${createHash('sha256').update(line).digest('base64')}`);
+  });
+
+  it('exits 2 and names file:line:column for a broken lock file', async () => {
+    const ws = await workspace(
+      'provider "registry.airgap.test/acme/widget" {\n  version = "1.0.0"\n  hashes = [\n',
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${ws.lockfile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+  });
+});
+
+describe('airgap mirror under registry faults', () => {
+  const address = `${HOST}/acme/widget`;
+
+  async function run(fault: Parameters<TestRegistry['addFault']>[0]): Promise<{ r: CliResult; out: string }> {
+    registry.clearFaults();
+    registry.addFault(fault);
+    const ws = await workspace(lockText([{ address, version: '1.0.0' }]));
+    try {
+      const r = await mirror([
+        '--lockfile',
+        ws.lockfile,
+        '--out',
+        ws.out,
+        '--platform',
+        'linux_amd64',
+        '--json',
+      ]);
+      return { r, out: ws.out };
+    } finally {
+      registry.clearFaults();
+    }
+  }
+
+  const zipFile = 'terraform-provider-widget_1.0.0_linux_amd64.zip';
+
+  it('retries 500s on the API and succeeds', async () => {
+    const { r } = await run({ kind: 'status', status: 500, match: '/versions', times: 2 });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).packagesDownloaded).toBe(1);
+  });
+
+  it('retries a reset in the middle of the package body and stores the exact bytes', async () => {
+    const { r, out } = await run({ kind: 'reset-mid-body', match: zipFile, times: 1 });
+    expect(r.code).toBe(0);
+    const p = pkg('widget', '1.0.0', 'linux_amd64');
+    expect(
+      (await fs.readFile(path.join(out, 'providers', HOST, 'acme/widget', zipFile))).equals(
+        await fs.readFile(p.path),
+      ),
+    ).toBe(true);
+  });
+
+  it('survives a slow body', async () => {
+    const { r } = await run({ kind: 'slow-body', bytesPerSecond: 64 * 1024, match: zipFile, times: 1 });
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses a package that differs from SHA256SUMS', async () => {
+    const { r, out } = await run({ kind: 'tamper-package', match: zipFile });
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.code).toBe('CHECKSUM_MISMATCH');
+    expect(err.details).toMatchObject({
+      provider: address,
+      version: '1.0.0',
+      platform: 'linux_amd64',
+      expected: pkg('widget', '1.0.0', 'linux_amd64').sha256,
+    });
+    expect(await listTree(path.join(out, 'providers'))).toEqual([]);
+  });
+
+  it('refuses checksums signed by a key the registry does not list', async () => {
+    const { r, out } = await run({ kind: 'wrong-signature', match: 'SHA256SUMS.sig' });
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.code).toBe('SIGNATURE_INVALID');
+    expect(err.message).toContain(address);
+    expect(await listTree(path.join(out, 'providers'))).toEqual([]);
+  });
+
+  it('refuses a download response whose shasum disagrees with SHA256SUMS', async () => {
+    const { r } = await run({ kind: 'wrong-shasum', match: '/download/' });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('CHECKSUM_MISMATCH');
+  });
+
+  it('gives up on a registry that keeps failing, naming the URL and status', async () => {
+    const { r } = await run({ kind: 'status', status: 503, match: '/versions' });
+    expect(r.code).toBe(3);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.code).toBe('HTTP_ERROR');
+    expect(err.details.status).toBe(503);
+    expect(err.details.address).toBe(`${registry.url}/v1/providers/acme/widget/versions`);
+  }, 120_000);
+});
