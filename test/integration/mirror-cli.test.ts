@@ -491,3 +491,97 @@ describe('airgap mirror under registry faults', () => {
     expect(err.details.address).toBe(`${registry.url}/v1/providers/acme/widget/versions`);
   }, 120_000);
 });
+
+describe('airgap mirror against a private registry (token, packages extension, --ca-cert)', () => {
+  let priv: TestRegistry;
+  let cfgWithoutCredentials: string;
+  const token = 'sekret-token-123';
+
+  beforeAll(async () => {
+    priv = await startTestRegistry({
+      hostname: 'private-registry.example.com',
+      token,
+      packagesExtension: true,
+      providers: [
+        { namespace: 'acme', type: 'widget', versions: ['2.0.0'], platforms: ['linux_amd64', 'linux_arm64'] },
+      ],
+    });
+    const dir = await makeTempDir();
+    cfgWithoutCredentials = path.join(dir, 'cli.tfrc');
+    // Only the host block: the token comes from TF_TOKEN_<host> (periods as _, hyphens as __).
+    await fs.writeFile(
+      cfgWithoutCredentials,
+      `host "private-registry.example.com" {\n  services = {\n    "providers.v1" = "${priv.url}/v1/providers/"\n  }\n}\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await priv?.close();
+  });
+
+  it('sends TF_TOKEN_<host> to that registry only, trusts --ca-cert, and cross-checks the packages extension', async () => {
+    const ws = await workspace(
+      lockText([{ address: 'private-registry.example.com/acme/widget', version: '2.0.0' }]),
+    );
+    const env = { TF_CLI_CONFIG_FILE: cfgWithoutCredentials, TF_TOKEN_private__registry_example_com: token };
+    const r = await runCli(
+      ['mirror', '--lockfile', ws.lockfile, '--out', ws.out, '--ca-cert', priv.caCertPath, '--json'],
+      { env },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).packagesDownloaded).toBe(2);
+    const api = priv.requests.filter((q) => q.path.startsWith('/v1/'));
+    expect(api.length).toBeGreaterThan(0);
+    expect(api.every((q) => q.headers.authorization === `Bearer ${token}`)).toBe(true);
+    expect(priv.requests.every((q) => (q.headers['user-agent'] as string).startsWith('airgap/'))).toBe(true);
+
+    // Without the token the registry refuses, and the error names the URL and status.
+    const denied = await runCli(
+      [
+        'mirror',
+        '--lockfile',
+        ws.lockfile,
+        '--out',
+        path.join(ws.dir, 'other'),
+        '--ca-cert',
+        priv.caCertPath,
+        '--json',
+      ],
+      {
+        env: { TF_CLI_CONFIG_FILE: cfgWithoutCredentials },
+      },
+    );
+    expect(denied.code).toBe(3);
+    expect(JSON.parse(denied.stdout).error.details.status).toBe(401);
+
+    // Without --ca-cert the self-signed registry is not trusted, and the hint says what to do.
+    const untrusted = await runCli(['mirror', '--lockfile', ws.lockfile, '--out', path.join(ws.dir, 'x')], {
+      env,
+    });
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toContain('--ca-cert');
+  });
+
+  it('never hands the token to another host', async () => {
+    const { createRegistryClient } = await import('../../src/adapters/registry/registry-client.js');
+    const { createHttpClient } = await import('../../src/adapters/http/client.js');
+    const { parseCliConfig } = await import('../../src/core/cliconfig/parse.js');
+    const http = createHttpClient({ userAgent: 'airgap/test', caCertFiles: [priv.caCertPath] });
+    try {
+      const client = createRegistryClient({
+        http,
+        cliConfig: parseCliConfig(await fs.readFile(cfgWithoutCredentials, 'utf8'), cfgWithoutCredentials),
+        env: { TF_TOKEN_private__registry_example_com: token },
+      });
+      const provider = { hostname: 'private-registry.example.com', namespace: 'acme', type: 'widget' };
+      expect(await client.headersFor(provider, `${priv.url}/files/x.zip`)).toEqual({
+        Authorization: `Bearer ${token}`,
+      });
+      expect(await client.headersFor(provider, 'https://github.com/acme/releases/x.zip')).toEqual({});
+      expect(await client.headersFor(provider, `https://127.0.0.1:${priv.port + 1}/x.zip`)).toEqual({});
+    } finally {
+      await http.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 << 10 })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }

@@ -2,6 +2,7 @@
 // Paths are POSIX, relative to a bundle (or mirror) root; adapters join them
 // with the real root. The bundle format is specified in docs/BUNDLE-FORMAT.md.
 
+import { hostnameForDisplayLenient } from '../provider/address.js';
 import type { Platform } from '../provider/platform.js';
 
 export interface ProviderCoords {
@@ -30,8 +31,9 @@ export const MIRROR = {
 /** Prefix of every temporary file or directory airgap creates; a crash can leave these, and re-runs delete them. */
 export const TEMP_PREFIX = '.airgap-tmp-';
 
+/** Hostnames appear in display form (IDN labels in Unicode), as lock files and `tofu providers mirror` write them. */
 export function providerDir(p: ProviderCoords): string {
-  return `${p.hostname}/${p.namespace}/${p.type}`;
+  return `${hostnameForDisplayLenient(p.hostname)}/${p.namespace}/${p.type}`;
 }
 
 export function providerZipName(type: string, version: string, platform: Platform): string {

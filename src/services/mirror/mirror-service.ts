@@ -59,7 +59,7 @@ import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
 import type { DownloadInfo } from '../../core/registry/protocol.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
-import { mapLimit } from '../concurrency.js';
+import { createLimiter, mapLimit } from '../concurrency.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 
 export interface MirrorOptions {
@@ -74,6 +74,9 @@ export interface MirrorOptions {
   caCertFiles: string[];
   env: Record<string, string | undefined>;
 }
+
+/** How many jobs may be in their metadata phase per download slot. */
+const METADATA_FANOUT = 4;
 
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
 
@@ -176,7 +179,8 @@ export async function runMirror(
       for (const w of warnings) reporter.warn(w);
       registry = createRegistryClient({ http, cliConfig: config, env: options.env });
     }
-    const ctx = new MirrorContext(mirrorRoot, http, registry, reporter);
+    const concurrency = Math.max(1, options.concurrency);
+    const ctx = new MirrorContext(mirrorRoot, http, registry, reporter, createLimiter(concurrency));
 
     const jobs: Job[] = [];
     for (const req of planProviderVersions(inputs)) {
@@ -215,7 +219,9 @@ export async function runMirror(
     }
 
     const failures: AirgapError[] = [];
-    const outcomes = await mapLimit(jobs, Math.max(1, options.concurrency), async (job) => {
+    // Metadata (versions, download JSON, signed SUMS) is latency-bound: run it wider, so
+    // that the --concurrency download slots never wait on round trips.
+    const outcomes = await mapLimit(jobs, concurrency * METADATA_FANOUT, async (job) => {
       try {
         return await ctx.mirrorOne(job, options.skipMissingPlatforms);
       } catch (e) {
@@ -303,6 +309,7 @@ class MirrorContext {
     private readonly http: HttpClient,
     private readonly registry: ProviderRegistry,
     private readonly reporter: Reporter,
+    private readonly downloadSlot: <R>(fn: () => Promise<R>) => Promise<R>,
   ) {}
 
   async mirrorOne(job: Job, skipMissing: boolean): Promise<JobOutcome> {
@@ -436,7 +443,8 @@ class MirrorContext {
     if (zh === undefined || h1 === undefined) return undefined;
     let actual;
     try {
-      actual = await sha256File(target);
+      // Hashing is disk- and CPU-bound: the same slots as downloads, not the wide metadata fan-out.
+      actual = await this.downloadSlot(() => sha256File(target));
     } catch {
       return undefined;
     }

@@ -1,6 +1,6 @@
 // writeDeterministicZip, checked with real tools: Python's zipfile (python3 -c, always) and
 // Info-ZIP `unzip` for extraction when it is installed.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { AirgapError } from '../../../src/core/errors.js';
 import { hashH1 } from '../../../src/core/hash/package-hash.js';
 import { REPO_ROOT } from '../../helpers/realdata.js';
 import { makeTempDir } from '../../helpers/tmp.js';
+import { describeWithTools } from '../../helpers/tools.js';
 
 const run = promisify(execFile);
 
@@ -64,15 +65,6 @@ async function pythonList(zipPath: string): Promise<{ bad: string | null; entrie
   ].join('\n');
   const { stdout } = await run('python3', ['-c', script, zipPath]);
   return JSON.parse(stdout) as { bad: string | null; entries: PyEntry[] };
-}
-
-function hasUnzip(): boolean {
-  try {
-    execFileSync('unzip', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function pseudoRandom(size: number): Buffer {
@@ -217,16 +209,18 @@ describe('writeDeterministicZip output', () => {
     ]);
   });
 
-  it.skipIf(!hasUnzip())('unpacks with Info-ZIP unzip to 0755 and 0644 files', async () => {
-    const dir = await makeTempDir();
-    const p = path.join(dir, 'inhouse.zip');
-    await writeDeterministicZip(p, pinnedSources());
-    const out = path.join(dir, 'out');
-    await run('unzip', ['-q', p, '-d', out]);
-    expect((await readdir(out)).sort()).toEqual(['README.md', 'terraform-provider-inhouse_v1.0.0']);
-    expect((await stat(path.join(out, 'terraform-provider-inhouse_v1.0.0'))).mode & 0o777).toBe(0o755);
-    expect((await stat(path.join(out, 'README.md'))).mode & 0o777).toBe(0o644);
-    expect(await readFile(path.join(out, 'terraform-provider-inhouse_v1.0.0'), 'utf8')).toBe(EXECUTABLE);
+  describeWithTools(['unzip'], 'writeDeterministicZip output unpacked by Info-ZIP', () => {
+    it('unpacks with Info-ZIP unzip to 0755 and 0644 files', async () => {
+      const dir = await makeTempDir();
+      const p = path.join(dir, 'inhouse.zip');
+      await writeDeterministicZip(p, pinnedSources());
+      const out = path.join(dir, 'out');
+      await run('unzip', ['-q', p, '-d', out]);
+      expect((await readdir(out)).sort()).toEqual(['README.md', 'terraform-provider-inhouse_v1.0.0']);
+      expect((await stat(path.join(out, 'terraform-provider-inhouse_v1.0.0'))).mode & 0o777).toBe(0o755);
+      expect((await stat(path.join(out, 'README.md'))).mode & 0o777).toBe(0o644);
+      expect(await readFile(path.join(out, 'terraform-provider-inhouse_v1.0.0'), 'utf8')).toBe(EXECUTABLE);
+    });
   });
 });
 
