@@ -1,12 +1,15 @@
 // `airgap mirror` end to end through the real executable, against the test
 // registry (real HTTPS on 127.0.0.1, real signatures, real zips), once per fault.
 
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { AIRGAP_BIN, runCli, type CliResult } from '../helpers/cli.js';
 import { startTestRegistry, type TestPackage, type TestRegistry } from '../helpers/registry/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { describeWithTools } from '../helpers/tools.js';
 
 const HOST = 'registry.airgap.test';
 let registry: TestRegistry;
@@ -583,5 +586,57 @@ describe('airgap mirror against a private registry (token, packages extension, -
     } finally {
       await http.close();
     }
+  });
+});
+
+describe('airgap mirror: discovery and progress', () => {
+  it('discovers the registry through /.well-known/terraform.json, once per host', async () => {
+    const host = `127.0.0.1:${registry.port}`;
+    const ws = await workspace(
+      lockText([
+        { address: `${host}/acme/widget`, version: '1.0.0' },
+        { address: `${host}/hashicorp/null`, version: '3.2.1' },
+      ]),
+    );
+    const before = registry.requests.length;
+    // No CLI config at all: the hostname itself must be discovered.
+    const r = await runCli(['mirror', '--lockfile', ws.lockfile, '--out', ws.out, '--json'], {
+      env: { SSL_CERT_FILE: registry.caCertPath },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).packagesDownloaded).toBe(4);
+    const paths = registry.requests.slice(before).map((q) => q.path);
+    expect(paths.filter((p) => p === '/.well-known/terraform.json')).toHaveLength(1);
+    expect(paths.filter((p) => p.endsWith('/versions')).sort()).toEqual([
+      '/v1/providers/acme/widget/versions',
+      '/v1/providers/hashicorp/null/versions',
+    ]);
+    expect(await listTree(path.join(ws.out, 'providers', host, 'acme/widget'))).toEqual([
+      '1.0.0.json',
+      'index.json',
+      'terraform-provider-widget_1.0.0_linux_amd64.zip',
+      'terraform-provider-widget_1.0.0_linux_arm64.zip',
+    ]);
+  });
+});
+
+describeWithTools(['script'], 'airgap mirror on a terminal', () => {
+  it('draws a progress bar on a TTY instead of one line per package', async () => {
+    const ws = await workspace(lockText([{ address: `${HOST}/acme/widget`, version: '1.0.0' }]));
+    const cmd = [process.execPath, AIRGAP_BIN, 'mirror', '--lockfile', ws.lockfile, '--out', ws.out]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    // util-linux script(1) runs the command on a real pseudo-terminal.
+    const { stdout } = await promisify(execFile)('script', ['-qfec', cmd, '/dev/null'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TF_CLI_CONFIG_FILE: cliConfig,
+        SSL_CERT_FILE: registry.caCertPath,
+      },
+    });
+    expect(stdout).toContain('\r\x1b[2K[########################] 2/2 packages');
+    expect(stdout).not.toContain('verified ');
+    expect(stdout).toContain('Mirrored 1 provider version(s): 2 package(s) downloaded');
   });
 });
