@@ -25,6 +25,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CHECKSUM_MISMATCH':
     case 'LOCK_HASH_MISMATCH':
     case 'ZIP_INVALID':
+    case 'CHECKSUMS_INVALID':
+    case 'MANIFEST_INVALID':
       return EXIT.verificationFailed;
     case 'HTTP_ERROR':
     case 'REGISTRY_PROTOCOL':

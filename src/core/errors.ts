@@ -19,9 +19,12 @@ export type ErrorCode =
   | 'ZIP_INVALID' // an archive that cannot be read as a zip
   | 'HASH_INPUT_INVALID' // e.g. a file name containing a newline
   | 'LOCAL_PROVIDER_INVALID'
+  | 'MANIFEST_INVALID' // airgap.json is not a bundle manifest this version reads
   | 'FS_ERROR'
   | 'KEY_INVALID' // OpenPGP public key material that cannot be read, or a pinned fingerprint it lacks
-  | 'CHECKSUMS_INVALID'; // a SHA256SUMS file with a malformed or contradictory line
+  | 'CHECKSUMS_INVALID' // a SHA256SUMS file with a malformed or contradictory line
+  | 'RELEASE_LIST_INVALID' // a tofu api.json or terraform index.json release list not in its documented shape
+  | 'RELEASE_NOT_FOUND'; // no tofu/terraform release matches a requested version constraint
 
 /** Values that tell a user what went wrong, where. All optional; fill what is known. */
 export interface ErrorDetails {

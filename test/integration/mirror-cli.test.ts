@@ -640,3 +640,54 @@ describeWithTools(['script'], 'airgap mirror on a terminal', () => {
     expect(stdout).toContain('Mirrored 1 provider version(s): 2 package(s) downloaded');
   });
 });
+
+describe('airgap mirror: the bundle manifest', () => {
+  it('describes every file with size and sha256, copies the completed lock files, and is reproducible', async () => {
+    const ws = await workspace(lockText([{ address: `${HOST}/acme/widget`, version: '1.0.0' }]));
+    const env = { SOURCE_DATE_EPOCH: '1700000000' };
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles'], env);
+    expect(r.code).toBe(0);
+    const completed = await fs.readFile(ws.lockfile, 'utf8');
+    const copyPath = `lockfiles/${ws.lockfile.replace(/^\/+/, '')}`;
+    expect(await fs.readFile(path.join(ws.out, copyPath), 'utf8')).toBe(completed);
+    const { createHash } = await import('node:crypto');
+    const text = await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8');
+    const [a, b] = ['linux_amd64', 'linux_arm64'].map((pl) => pkg('widget', '1.0.0', pl));
+    expect(JSON.parse(text)).toEqual({
+      formatVersion: 1,
+      tool: { name: 'airgap', version: '0.1.0' },
+      createdAt: '2023-11-14T22:13:20Z',
+      kind: 'full',
+      platforms: ['linux_amd64', 'linux_arm64'],
+      lockfiles: [
+        {
+          path: copyPath,
+          size: Buffer.byteLength(completed),
+          sha256: createHash('sha256').update(completed).digest('hex'),
+          source: ws.lockfile,
+          complete: true,
+        },
+      ],
+      providers: [
+        {
+          address: `${HOST}/acme/widget`,
+          version: '1.0.0',
+          packages: [a!, b!].map((p) => ({
+            path: `providers/${HOST}/acme/widget/${p.filename}`,
+            size: p.size,
+            sha256: p.sha256,
+            platform: p.platform,
+            hashes: [p.h1, zh(p)],
+            source: 'registry',
+          })),
+        },
+      ],
+      binaries: [],
+      configs: [],
+    });
+    // Nothing new: the same bytes again.
+    const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles'], env);
+    expect(again.code).toBe(0);
+    expect(await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8')).toBe(text);
+  });
+});

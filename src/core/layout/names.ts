@@ -57,3 +57,13 @@ export const LOCKFILE_NAME = '.terraform.lock.hcl';
 
 /** Directories never searched for lock files. */
 export const LOCKFILE_SEARCH_SKIP: readonly string[] = ['.terraform', 'node_modules', '.git'];
+
+/** Top-level directory of one tool's release binaries in a bundle: "tofu" or "terraform". */
+export function releaseToolDir(tool: 'tofu' | 'terraform'): string {
+  return tool === 'tofu' ? BUNDLE.tofuDir : BUNDLE.terraformDir;
+}
+
+/** Where one release's zips, SHA256SUMS and signature are stored, as downloaded: "tofu/1.8.5". */
+export function releaseDir(tool: 'tofu' | 'terraform', version: string): string {
+  return `${releaseToolDir(tool)}/${version}`;
+}

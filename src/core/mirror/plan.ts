@@ -10,6 +10,8 @@ import { parsePlatform, type Platform } from '../provider/platform.js';
 export interface LockfileInput {
   path: string;
   lock: LockFile;
+  /** The file's text as read, kept so an unchanged file is copied byte for byte. */
+  text: string;
 }
 
 /** Hashes one lock file records for one provider version. */

@@ -19,6 +19,7 @@ import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { creationTime } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
 import { hashZh } from '../../core/hash/package-hash.js';
@@ -60,6 +61,13 @@ import { formatPlatform, parsePlatform, type Platform } from '../../core/provide
 import type { DownloadInfo } from '../../core/registry/protocol.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
+import {
+  readPreviousManifest,
+  scanProviders,
+  writeLockfileCopies,
+  writeManifest,
+  type KnownPackage,
+} from './bundle-writer.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 
 export interface MirrorOptions {
@@ -73,6 +81,8 @@ export interface MirrorOptions {
   localProviders: string[];
   caCertFiles: string[];
   env: Record<string, string | undefined>;
+  /** Relative lock-file paths are named under lockfiles/ relative to this; default process.cwd(). */
+  cwd?: string;
 }
 
 /** How many jobs may be in their metadata phase per download slot. */
@@ -249,10 +259,35 @@ export async function runMirror(
       throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
     }
 
-    const lockReports = options.updateLockfiles
-      ? await updateLockfiles(inputs, outcomes, reporter)
-      : inputs.map((i) => ({ path: i.path, updated: false, hashesAdded: 0 }));
-    return summarize(outDir, platforms, outcomes, lockReports, warnings);
+    const updates = await updateLockfiles(inputs, outcomes, reporter, options.updateLockfiles);
+    const lockfileEntries = await writeLockfileCopies(
+      outDir,
+      updates.map((u) => ({ source: u.report.path, text: u.text, complete: u.complete })),
+      options.cwd ?? process.cwd(),
+    );
+    const known = new Map<string, KnownPackage>();
+    for (const o of outcomes) {
+      if (o.pkg === undefined) continue;
+      const rel = `${BUNDLE.providersDir}/${providerDir(o.job.address)}/${o.pkg.filename}`;
+      known.set(rel, { path: rel, sha256: o.pkg.sha256, size: o.pkg.size, local: o.pkg.status === 'local' });
+    }
+    const previous = await readPreviousManifest(outDir);
+    await writeManifest(outDir, {
+      toolVersion: TOOL_VERSION,
+      createdAt: creationTime(options.env),
+      platforms: platforms.map(formatPlatform),
+      lockfiles: lockfileEntries,
+      providers: await scanProviders(outDir, known, previous),
+      binaries: [],
+      configs: [],
+    });
+    return summarize(
+      outDir,
+      platforms,
+      outcomes,
+      updates.map((u) => u.report),
+      warnings,
+    );
   } finally {
     await (ownHttp as { close?: () => Promise<void> } | undefined)?.close?.();
   }
@@ -276,7 +311,7 @@ async function readLockfiles(options: MirrorOptions): Promise<LockfileInput[]> {
     seen.add(real);
     const text = await fs.readFile(real, 'utf8');
     try {
-      inputs.push({ path: p, lock: parseLockFile(text, p) });
+      inputs.push({ path: p, lock: parseLockFile(text, p), text });
     } catch (e) {
       if (e instanceof AirgapErrors) errors.push(...e.errors);
       else if (isAirgapError(e)) errors.push(e);
@@ -660,28 +695,44 @@ function directoryEntryWarnings(outcomes: JobOutcome[], updating: boolean): stri
   return warnings;
 }
 
+interface LockfileUpdate {
+  report: LockfileReport;
+  /** The text now on disk (completed, or as it was). */
+  text: string;
+  /** It now holds every hash the mirror has for its providers. */
+  complete: boolean;
+}
+
 async function updateLockfiles(
   inputs: LockfileInput[],
   outcomes: JobOutcome[],
   reporter: Reporter,
-): Promise<LockfileReport[]> {
+  update: boolean,
+): Promise<LockfileUpdate[]> {
   const hashes = new Map<string, string[]>();
   for (const o of outcomes) {
     if (o.pkg === undefined) continue;
     const k = providerVersionKey(o.job.key, o.job.version);
     hashes.set(k, [...(hashes.get(k) ?? []), o.pkg.h1, o.pkg.zh]);
   }
-  const reports: LockfileReport[] = [];
+  const updates: LockfileUpdate[] = [];
   for (const input of inputs) {
     const { lock, changed, added } = completeLockFile(input.lock, hashes);
-    if (changed) {
+    if (update && changed) {
+      const text = formatLockFile(lock);
       const st = await fs.stat(input.path);
-      await writeFileAtomic(input.path, formatLockFile(lock), st.mode & 0o777);
+      await writeFileAtomic(input.path, text, st.mode & 0o777);
       reporter.info(`${input.path}: added ${added} hash(es)`);
+      updates.push({ report: { path: input.path, updated: true, hashesAdded: added }, text, complete: true });
+    } else {
+      updates.push({
+        report: { path: input.path, updated: false, hashesAdded: 0 },
+        text: input.text,
+        complete: !changed,
+      });
     }
-    reports.push({ path: input.path, updated: changed, hashesAdded: added });
   }
-  return reports;
+  return updates;
 }
 
 function summarize(

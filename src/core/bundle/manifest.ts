@@ -1,0 +1,222 @@
+// airgap.json: the description of a whole bundle directory (docs/BUNDLE-FORMAT.md).
+// Every file the bundle carries is listed with its bundle-relative path, size
+// and sha256, so that packing, signing, verifying and a later differential
+// bundle ("what changed since bundle X") all work from this one document.
+
+import { compareStrings } from '../compare.js';
+import { AirgapError } from '../errors.js';
+
+export const BUNDLE_FORMAT_VERSION = 1;
+
+export interface FileRef {
+  /** Bundle-relative POSIX path. */
+  path: string;
+  size: number;
+  /** Lower-case hex. */
+  sha256: string;
+}
+
+export interface ManifestPackage extends FileRef {
+  platform: string;
+  /** h1: and zh: */
+  hashes: string[];
+  /** "registry": verified against the registry's signed SHA256SUMS; "local": given with --local-provider. */
+  source: 'registry' | 'local';
+}
+
+export interface ManifestProvider {
+  address: string;
+  version: string;
+  packages: ManifestPackage[];
+}
+
+export interface ManifestBinaryPlatform extends FileRef {
+  platform: string;
+}
+
+export interface ManifestBinary {
+  tool: 'tofu' | 'terraform';
+  version: string;
+  platforms: ManifestBinaryPlatform[];
+  sums: FileRef;
+  signature: FileRef;
+  verifiedBy: {
+    primaryKeyFingerprint: string;
+    signingKeyFingerprint: string;
+    keyExpiredSince: boolean;
+  };
+}
+
+export interface ManifestLockfile extends FileRef {
+  /** The path it was read from, as given on the command line. */
+  source: string;
+  /** It holds h1: and zh: for every platform of the bundle (see --update-lockfiles). */
+  complete: boolean;
+}
+
+export type ConfigKind = 'tofurc' | 'workflow' | 'dockerfile';
+
+export interface ManifestConfig extends FileRef {
+  kind: ConfigKind;
+}
+
+export interface BundleManifest {
+  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  tool: { name: 'airgap'; version: string };
+  /** RFC 3339, UTC; from SOURCE_DATE_EPOCH when set. */
+  createdAt: string;
+  /** "full": every file listed is in the bundle. (Reserved: "delta", which carries only what changed since `base`.) */
+  kind: 'full';
+  platforms: string[];
+  lockfiles: ManifestLockfile[];
+  providers: ManifestProvider[];
+  binaries: ManifestBinary[];
+  configs: ManifestConfig[];
+}
+
+export interface ManifestInput {
+  toolVersion: string;
+  createdAt: Date;
+  platforms: string[];
+  lockfiles: ManifestLockfile[];
+  providers: ManifestProvider[];
+  binaries: ManifestBinary[];
+  configs: ManifestConfig[];
+}
+
+/** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
+export function buildManifest(input: ManifestInput): BundleManifest {
+  const byPath = <T extends { path: string }>(a: T, b: T): number => compareStrings(a.path, b.path);
+  return {
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    tool: { name: 'airgap', version: input.toolVersion },
+    createdAt: input.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    kind: 'full',
+    platforms: [...new Set(input.platforms)].sort(compareStrings),
+    lockfiles: [...input.lockfiles].sort(byPath),
+    providers: input.providers
+      .map((p) => ({
+        ...p,
+        packages: p.packages
+          .map((k) => ({ ...k, hashes: [...new Set(k.hashes)].sort(compareStrings) }))
+          .sort((a, b) => compareStrings(a.platform, b.platform)),
+      }))
+      .sort((a, b) => compareStrings(a.address, b.address) || compareStrings(a.version, b.version)),
+    binaries: input.binaries
+      .map((b) => ({
+        ...b,
+        platforms: [...b.platforms].sort((x, y) => compareStrings(x.platform, y.platform)),
+      }))
+      .sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.version, b.version)),
+    configs: [...input.configs].sort(byPath),
+  };
+}
+
+export function renderManifest(m: BundleManifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+/** Every file the manifest lists, sorted by path. */
+export function manifestFiles(m: BundleManifest): FileRef[] {
+  const files: FileRef[] = [
+    ...m.lockfiles,
+    ...m.providers.flatMap((p) => p.packages),
+    ...m.binaries.flatMap((b) => [...b.platforms, b.sums, b.signature]),
+    ...m.configs,
+  ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
+  return files.sort((a, b) => compareStrings(a.path, b.path));
+}
+
+/** The creation time: SOURCE_DATE_EPOCH (seconds) when set, for reproducible bundles. */
+export function creationTime(
+  env: Record<string, string | undefined>,
+  now: () => Date = () => new Date(),
+): Date {
+  const sde = env.SOURCE_DATE_EPOCH;
+  if (sde === undefined || sde === '') return now();
+  if (!/^\d+$/.test(sde)) {
+    throw new AirgapError(
+      'USAGE',
+      `SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, found "${sde}"`,
+      {
+        expected: 'seconds since the epoch',
+        actual: sde,
+      },
+    );
+  }
+  return new Date(Number(sde) * 1000);
+}
+
+function fail(path: string, where: string, expected: string, found: unknown): AirgapError {
+  return new AirgapError(
+    'MANIFEST_INVALID',
+    `${path}: ${where}: expected ${expected}, found ${JSON.stringify(found)?.slice(0, 120)}`,
+    {
+      path,
+      expected,
+      actual: JSON.stringify(found)?.slice(0, 120),
+    },
+  );
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function checkFileRef(v: unknown, file: string, where: string): void {
+  if (!isObj(v)) throw fail(file, where, 'an object', v);
+  if (
+    typeof v.path !== 'string' ||
+    v.path === '' ||
+    v.path.startsWith('/') ||
+    v.path.split('/').includes('..')
+  ) {
+    throw fail(file, `${where}.path`, 'a relative path inside the bundle', v.path);
+  }
+  if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
+    throw fail(file, `${where}.size`, 'a byte count', v.size);
+  if (typeof v.sha256 !== 'string' || !HEX64.test(v.sha256))
+    throw fail(file, `${where}.sha256`, '64 lower-case hex digits', v.sha256);
+}
+
+/** Reads an airgap.json, checking the format version and every file reference. */
+export function parseManifest(text: string, file: string): BundleManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new AirgapError('MANIFEST_INVALID', `${file} is not valid JSON: ${(e as Error).message}`, {
+      path: file,
+      cause: e,
+    });
+  }
+  if (!isObj(doc)) throw fail(file, 'top level', 'an object', doc);
+  if (doc.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    throw fail(
+      file,
+      'formatVersion',
+      `${BUNDLE_FORMAT_VERSION} (this airgap reads bundle format ${BUNDLE_FORMAT_VERSION})`,
+      doc.formatVersion,
+    );
+  }
+  for (const key of ['lockfiles', 'providers', 'binaries', 'configs', 'platforms'] as const) {
+    if (!Array.isArray(doc[key])) throw fail(file, key, 'a list', doc[key]);
+  }
+  (doc.lockfiles as unknown[]).forEach((l, i) => checkFileRef(l, file, `lockfiles[${i}]`));
+  (doc.configs as unknown[]).forEach((c, i) => checkFileRef(c, file, `configs[${i}]`));
+  (doc.providers as unknown[]).forEach((p, i) => {
+    if (!isObj(p) || !Array.isArray(p.packages))
+      throw fail(file, `providers[${i}]`, 'an object with "packages"', p);
+    p.packages.forEach((k, j) => checkFileRef(k, file, `providers[${i}].packages[${j}]`));
+  });
+  (doc.binaries as unknown[]).forEach((b, i) => {
+    if (!isObj(b) || !Array.isArray(b.platforms))
+      throw fail(file, `binaries[${i}]`, 'an object with "platforms"', b);
+    b.platforms.forEach((k, j) => checkFileRef(k, file, `binaries[${i}].platforms[${j}]`));
+    checkFileRef(b.sums, file, `binaries[${i}].sums`);
+    checkFileRef(b.signature, file, `binaries[${i}].signature`);
+  });
+  return doc as unknown as BundleManifest;
+}
