@@ -32,6 +32,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'REGISTRY_PROTOCOL':
     case 'PROVIDER_NOT_FOUND':
     case 'PLATFORM_MISSING':
+    case 'RELEASE_LIST_INVALID':
+    case 'RELEASE_NOT_FOUND':
       return EXIT.network;
     case 'FS_ERROR':
       return EXIT.filesystem;

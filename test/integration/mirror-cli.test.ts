@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderTofurc, renderWorkflow } from '../../src/core/config/index.js';
 import { AIRGAP_BIN, runCli, type CliResult } from '../helpers/cli.js';
 import { startTestRegistry, type TestPackage, type TestRegistry } from '../helpers/registry/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -683,8 +684,20 @@ describe('airgap mirror: the bundle manifest', () => {
         },
       ],
       binaries: [],
-      configs: [],
+      configs: [
+        ['tofurc', 'config/tofurc', renderTofurc({ mirrorPath: '/providers', allowDirect: [] })],
+        ['workflow', 'config/workflow.yml', renderWorkflow('tofu')],
+      ].map(([kind, p, body]) => ({
+        kind,
+        path: p,
+        size: Buffer.byteLength(body!),
+        sha256: createHash('sha256').update(body!).digest('hex'),
+      })),
+      mirrorIndexes: expect.any(Array),
     });
+    expect(await fs.readFile(path.join(ws.out, 'config/tofurc'), 'utf8')).toBe(
+      renderTofurc({ mirrorPath: '/providers' }),
+    );
     // Nothing new: the same bytes again.
     const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles'], env);
     expect(again.code).toBe(0);

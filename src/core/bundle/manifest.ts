@@ -72,6 +72,8 @@ export interface BundleManifest {
   providers: ManifestProvider[];
   binaries: ManifestBinary[];
   configs: ManifestConfig[];
+  /** The network-mirror index.json and VERSION.json files under providers/. */
+  mirrorIndexes: FileRef[];
 }
 
 export interface ManifestInput {
@@ -82,6 +84,7 @@ export interface ManifestInput {
   providers: ManifestProvider[];
   binaries: ManifestBinary[];
   configs: ManifestConfig[];
+  mirrorIndexes: FileRef[];
 }
 
 /** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
@@ -109,6 +112,7 @@ export function buildManifest(input: ManifestInput): BundleManifest {
       }))
       .sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.version, b.version)),
     configs: [...input.configs].sort(byPath),
+    mirrorIndexes: [...input.mirrorIndexes].sort(byPath),
   };
 }
 
@@ -123,6 +127,7 @@ export function manifestFiles(m: BundleManifest): FileRef[] {
     ...m.providers.flatMap((p) => p.packages),
     ...m.binaries.flatMap((b) => [...b.platforms, b.sums, b.signature]),
     ...m.configs,
+    ...m.mirrorIndexes,
   ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -201,11 +206,19 @@ export function parseManifest(text: string, file: string): BundleManifest {
       doc.formatVersion,
     );
   }
-  for (const key of ['lockfiles', 'providers', 'binaries', 'configs', 'platforms'] as const) {
+  for (const key of [
+    'lockfiles',
+    'providers',
+    'binaries',
+    'configs',
+    'platforms',
+    'mirrorIndexes',
+  ] as const) {
     if (!Array.isArray(doc[key])) throw fail(file, key, 'a list', doc[key]);
   }
   (doc.lockfiles as unknown[]).forEach((l, i) => checkFileRef(l, file, `lockfiles[${i}]`));
   (doc.configs as unknown[]).forEach((c, i) => checkFileRef(c, file, `configs[${i}]`));
+  (doc.mirrorIndexes as unknown[]).forEach((c, i) => checkFileRef(c, file, `mirrorIndexes[${i}]`));
   (doc.providers as unknown[]).forEach((p, i) => {
     if (!isObj(p) || !Array.isArray(p.packages))
       throw fail(file, `providers[${i}]`, 'an object with "packages"', p);

@@ -4,7 +4,7 @@
 // from the bundle directory, which is the build context.
 
 import { AirgapError } from '../errors.js';
-import { BUNDLE } from '../layout/names.js';
+import { BUNDLE, releaseDir } from '../layout/names.js';
 import { formatPlatform, parsePlatform } from '../provider/platform.js';
 import { parseVersion } from '../provider/version.js';
 import { DEFAULT_MIRROR_PATH } from './tofurc.js';
@@ -43,8 +43,7 @@ const VERSION_CHARS_RE = /^[0-9A-Za-z.+-]+$/;
 
 /** Bundle-relative path of a tool's release zip: tofu/1.9.0/tofu_1.9.0_linux_amd64.zip. */
 export function toolZipPath(tool: WorkflowTool, version: string, platform: string): string {
-  const dir = tool === 'tofu' ? BUNDLE.tofuDir : BUNDLE.terraformDir;
-  return `${dir}/${version}/${tool}_${version}_${platform}.zip`;
+  return `${releaseDir(tool, version)}/${tool}_${version}_${platform}.zip`;
 }
 
 /** Every bundle-relative path the Dockerfile COPYs from the build context, in the order it does. */
@@ -68,7 +67,7 @@ export function renderDockerfile(options: DockerfileOptions): string {
     '# builder since Docker 23.0), which sets TARGETARCH to pick the binary for each platform:',
     '#   docker build -f DIR/config/Dockerfile -t RUNNER:TAG DIR',
     `#   docker buildx build --platform ${dockerPlatforms} -f DIR/config/Dockerfile -t RUNNER:TAG DIR`,
-    `# The bundle holds ${o.tool} for ${dockerPlatforms}; a build for any other platform fails`,
+    `# The bundle holds ${o.tool} for ${dockerPlatforms.replaceAll(',', ', ')}; a build for any other platform fails`,
     '# at the COPY of the zip.',
     '#',
     '# There is no "# syntax=" line on purpose: it would make BuildKit pull a frontend image,',
@@ -129,13 +128,19 @@ function checkOptions(options: DockerfileOptions): CheckedOptions {
     throw usage(`unknown tool ${JSON.stringify(tool)}: expected tofu or terraform`, 'tofu | terraform', tool);
   }
   // The version becomes a path segment and part of an instruction.
-  parseVersion(version);
-  if (!VERSION_CHARS_RE.test(version)) {
-    throw usage(
-      `${tool} version ${JSON.stringify(version)} has characters a path cannot hold`,
-      '1.9.0',
+  let versionError: unknown;
+  try {
+    parseVersion(version);
+  } catch (e) {
+    versionError = e;
+  }
+  if (versionError !== undefined || !VERSION_CHARS_RE.test(version)) {
+    throw new AirgapError('USAGE', `${tool} version ${JSON.stringify(version)} is not a version like 1.9.0`, {
+      expected: 'MAJOR.MINOR.PATCH[-PRERELEASE]',
+      actual: version,
       version,
-    );
+      cause: versionError,
+    });
   }
 
   const platforms = [...new Set(options.platforms.map((p) => formatPlatform(parsePlatform(p))))].sort();

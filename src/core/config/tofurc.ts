@@ -182,7 +182,6 @@ function checkNetworkMirrorUrl(text: string): string {
 
 /** A quoted string both HCL 1 and HCL 2 read as the same value. */
 function hclString(value: string): string {
-  // eslint-disable-next-line no-control-regex
   const control = /[\u0000-\u001f\u007f]/.exec(value);
   if (control) {
     throw new AirgapError('USAGE', `${JSON.stringify(value)} contains a control character`, {

@@ -124,8 +124,8 @@ export function renderWorkflow(tool: WorkflowTool, binaryPath?: string): string 
     '# image, set TF_CLI_CONFIG_FILE on the stack (or on a context) to where the file is.',
     `# Without it, ${tool} reads ${rc} and, failing that, goes to the public registries.`,
     '#',
-    '# Between {{ and }}: Go templates Spacelift fills in (.WorkspaceName, .Lock, .Refresh,',
-    '# .PlanFileName, .Targets).',
+    '# Spacelift fills in the Go-template parameters .WorkspaceName, .Lock, .Refresh,',
+    '# .PlanFileName and .Targets before it runs a command.',
   ];
   for (const key of WORKFLOW_KEYS) {
     lines.push('', ...COMMENTS[key].map((c) => `# ${c}`), `${key}: ${commands[key]}`);

@@ -23,6 +23,13 @@ export const BUNDLE = {
   checksumsSignature: 'SHA256SUMS.sig',
 } as const;
 
+/** Generated configuration, bundle-relative. */
+export const CONFIG_FILES = {
+  tofurc: 'config/tofurc',
+  workflow: 'config/workflow.yml',
+  dockerfile: 'config/Dockerfile',
+} as const;
+
 /** Names inside the packed provider mirror (the `terraform providers mirror` layout). */
 export const MIRROR = {
   index: 'index.json',

@@ -67,7 +67,10 @@ function checkVersion(source: string, where: string, value: unknown): string {
   if (typeof value !== 'string') throw invalid(source, `${where} is not a string`, 'a version string', value);
   const parsed = scanVersion(value);
   if (parsed.error !== undefined || formatVersion(parsed.value) !== value) {
-    const why = parsed.error ?? `not in normalized form "${formatVersion(parsed.value)}"`;
+    // scanVersion reads a leading "v" as a separator and calls it a space; say what it is.
+    const why = /^v[0-9]/.test(value)
+      ? 'a "v" prefix is not allowed'
+      : (parsed.error ?? `not in normalized form "${formatVersion(parsed.value)}"`);
     throw invalid(
       source,
       `${where} "${value}" is not a version (${why})`,

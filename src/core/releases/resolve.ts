@@ -40,7 +40,7 @@ export function resolveToolVersions(
   available: readonly string[] | undefined,
   tool?: ReleaseTool,
 ): string[] {
-  const what = tool ?? 'release';
+  const what = tool === undefined ? 'release' : `${tool} release`;
   const requests = requested.map((r) => ({ text: r.trim(), request: classify(r, tool) }));
   let listed: { text: string; version: Version }[] | undefined;
   const chosen = new Map<string, Version>();
@@ -52,7 +52,7 @@ export function resolveToolVersions(
     if (available === undefined) {
       throw new AirgapError(
         'USAGE',
-        `${what} "${text}" is a constraint, and no release list was given to resolve it`,
+        `${tool ?? 'version'} "${text}" is a constraint, and no release list was given to resolve it`,
         {
           expected: 'a release list',
           actual: 'none',
@@ -149,7 +149,7 @@ function unsatisfiable(
   const shown = newest.length === 0 ? 'none' : newest.join(', ');
   return new AirgapError(
     'RELEASE_NOT_FOUND',
-    `no ${what} release matches "${text}" (${listed.length} listed; newest: ${shown})`,
+    `no ${what} matches "${text}" (${listed.length} listed; newest: ${shown})`,
     { expected: text, actual: shown },
   );
 }

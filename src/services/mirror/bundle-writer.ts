@@ -11,6 +11,7 @@ import {
   parseManifest,
   renderManifest,
   type BundleManifest,
+  type FileRef,
   type ManifestBinary,
   type ManifestConfig,
   type ManifestLockfile,
@@ -92,8 +93,14 @@ export async function scanProviders(
   outDir: string,
   known: ReadonlyMap<string, KnownPackage>,
   previous: BundleManifest | undefined,
-): Promise<ManifestProvider[]> {
+): Promise<{ providers: ManifestProvider[]; mirrorIndexes: FileRef[] }> {
   const root = path.join(outDir, BUNDLE.providersDir);
+  const mirrorIndexes: FileRef[] = [];
+  const indexRef = async (file: string): Promise<void> => {
+    const rel = path.relative(outDir, file).split(path.sep).join('/');
+    const { size, sha256 } = await sha256File(file);
+    mirrorIndexes.push({ path: rel, size, sha256 });
+  };
   const wasLocal = new Set(
     (previous?.providers ?? []).flatMap((p) =>
       p.packages.filter((k) => k.source === 'local').map((k) => `${k.path}\0${k.sha256}`),
@@ -105,10 +112,12 @@ export async function scanProviders(
     const names = (await fs.readdir(dir))
       .filter((n) => n.endsWith('.json') && n !== MIRROR.index)
       .sort(compareStrings);
+    await indexRef(path.join(dir, MIRROR.index));
     for (const name of names) {
       const version = name.slice(0, -'.json'.length);
       const file = path.join(dir, name);
       const archives = parseVersionJson(await fs.readFile(file, 'utf8'), file);
+      await indexRef(file);
       const packages = [];
       for (const [platform, a] of Object.entries(archives)) {
         const pathInBundle = `${BUNDLE.providersDir}/${rel}/${a.url}`;
@@ -127,7 +136,7 @@ export async function scanProviders(
       providers.push({ address: rel, version, packages });
     }
   }
-  return providers;
+  return { providers, mirrorIndexes };
 }
 
 async function providerDirs(root: string): Promise<string[]> {
@@ -173,6 +182,7 @@ export async function writeManifest(
     providers: ManifestProvider[];
     binaries: ManifestBinary[];
     configs: ManifestConfig[];
+    mirrorIndexes: FileRef[];
   },
 ): Promise<BundleManifest> {
   const manifest = buildManifest(parts);

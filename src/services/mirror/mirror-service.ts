@@ -19,12 +19,13 @@ import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
-import { creationTime } from '../../core/bundle/manifest.js';
+import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
 import { hashZh } from '../../core/hash/package-hash.js';
 import {
   BUNDLE,
+  releaseDir,
   providerDir,
   providerIndexPath,
   providerVersionJsonPath,
@@ -59,8 +60,11 @@ import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js
 import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
 import type { DownloadInfo } from '../../core/registry/protocol.js';
+import type { ReleaseManifestEntry } from '../../core/releases/index.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
+import { mirrorBinaries, type BinaryMirrorOptions } from './binaries.js';
+import { writeConfigs, type ConfigOptions } from './config-writer.js';
 import {
   readPreviousManifest,
   scanProviders,
@@ -83,6 +87,9 @@ export interface MirrorOptions {
   env: Record<string, string | undefined>;
   /** Relative lock-file paths are named under lockfiles/ relative to this; default process.cwd(). */
   cwd?: string;
+  /** tofu/terraform release binaries (empty lists: none). */
+  binaries: Omit<BinaryMirrorOptions, 'outDir' | 'platforms'>;
+  config: ConfigOptions;
 }
 
 /** How many jobs may be in their metadata phase per download slot. */
@@ -132,6 +139,9 @@ export interface MirrorResult {
   skipped: SkippedPackage[];
   lockfiles: LockfileReport[];
   warnings: string[];
+  binaries: { tool: string; version: string; platforms: string[] }[];
+  /** Bundle-relative paths of the generated configuration. */
+  configs: string[];
 }
 
 interface Job {
@@ -164,11 +174,16 @@ export async function runMirror(
   const platforms = [...new Set(options.platforms)].map(parsePlatform);
   const locals = options.localProviders.map(parseLocalProviderSpec);
   const inputs = await readLockfiles(options);
-  if (inputs.length === 0 && locals.length === 0) {
-    throw new AirgapError('USAGE', 'nothing to mirror: pass --lockfile FILE, --dir DIR or --local-provider', {
-      expected: 'at least one lock file or local provider',
-      actual: 'none',
-    });
+  const wantsBinaries = options.binaries.tofu.length > 0 || options.binaries.terraform.length > 0;
+  if (inputs.length === 0 && locals.length === 0 && !wantsBinaries) {
+    throw new AirgapError(
+      'USAGE',
+      'nothing to mirror: pass --lockfile FILE, --dir DIR, --local-provider, --tofu or --terraform',
+      {
+        expected: 'at least one lock file or local provider',
+        actual: 'none',
+      },
+    );
   }
 
   const outDir = path.resolve(options.outDir);
@@ -228,6 +243,15 @@ export async function runMirror(
       else jobs.push(job);
     }
 
+    // Release binaries download alongside the providers; their failures are reported with the rest.
+    const binariesRun = mirrorBinaries(
+      { ...options.binaries, outDir, platforms: platforms.map(formatPlatform) },
+      { http, reporter, concurrency },
+    ).then(
+      (entries) => ({ entries, error: undefined as unknown }),
+      (error: unknown) => ({ entries: [] as ReleaseManifestEntry[], error }),
+    );
+
     const failures: AirgapError[] = [];
     // Metadata (versions, download JSON, signed SUMS) is latency-bound: run it wider, so
     // that the --concurrency download slots never wait on round trips.
@@ -255,9 +279,18 @@ export async function runMirror(
     ];
     for (const w of warnings) reporter.warn(w);
 
+    const released = await binariesRun;
+    if (released.error !== undefined) {
+      const e = released.error;
+      if (e instanceof AirgapErrors) failures.push(...e.errors);
+      else if (isAirgapError(e)) failures.push(e);
+      else throw e;
+    }
     if (failures.length > 0) {
       throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
     }
+    const binaries = await binaryManifestEntries(outDir, released.entries);
+    const configs = await writeConfigs(outDir, options.config, binaries, reporter);
 
     const updates = await updateLockfiles(inputs, outcomes, reporter, options.updateLockfiles);
     const lockfileEntries = await writeLockfileCopies(
@@ -277,17 +310,25 @@ export async function runMirror(
       createdAt: creationTime(options.env),
       platforms: platforms.map(formatPlatform),
       lockfiles: lockfileEntries,
-      providers: await scanProviders(outDir, known, previous),
-      binaries: [],
-      configs: [],
+      ...(await scanProviders(outDir, known, previous)),
+      binaries,
+      configs,
     });
-    return summarize(
-      outDir,
-      platforms,
-      outcomes,
-      updates.map((u) => u.report),
-      warnings,
-    );
+    return {
+      ...summarize(
+        outDir,
+        platforms,
+        outcomes,
+        updates.map((u) => u.report),
+        warnings,
+      ),
+      binaries: binaries.map((b) => ({
+        tool: b.tool,
+        version: b.version,
+        platforms: b.platforms.map((p) => p.platform),
+      })),
+      configs: configs.map((c) => c.path).sort(compareStrings),
+    };
   } finally {
     await (ownHttp as { close?: () => Promise<void> } | undefined)?.close?.();
   }
@@ -741,7 +782,7 @@ function summarize(
   outcomes: JobOutcome[],
   lockfiles: LockfileReport[],
   warnings: string[],
-): MirrorResult {
+): Omit<MirrorResult, 'binaries' | 'configs'> {
   const versions = new Map<string, MirroredVersion>();
   const skipped: SkippedPackage[] = [];
   let bytesDownloaded = 0;
@@ -777,4 +818,32 @@ function summarize(
     lockfiles,
     warnings,
   };
+}
+
+async function binaryManifestEntries(
+  outDir: string,
+  entries: ReleaseManifestEntry[],
+): Promise<ManifestBinary[]> {
+  const out: ManifestBinary[] = [];
+  for (const e of entries) {
+    const dir = releaseDir(e.tool, e.version);
+    const ref = async (name: string): Promise<{ path: string; size: number; sha256: string }> => {
+      const { size, sha256 } = await sha256File(path.join(outDir, dir, name));
+      return { path: `${dir}/${name}`, size, sha256 };
+    };
+    out.push({
+      tool: e.tool,
+      version: e.version,
+      platforms: e.platforms.map((p) => ({
+        platform: p.platform,
+        path: `${dir}/${p.filename}`,
+        size: p.size,
+        sha256: p.sha256,
+      })),
+      sums: await ref(e.sums),
+      signature: await ref(e.signature),
+      verifiedBy: e.verifiedBy,
+    });
+  }
+  return out;
 }

@@ -56,6 +56,7 @@ function sample() {
     ],
     binaries: [],
     configs: [{ kind: 'tofurc', path: 'config/tofurc', size: 9, sha256: sha('e') }],
+    mirrorIndexes: [{ path: 'providers/h/n/t/index.json', size: 3, sha256: sha('f') }],
   });
 }
 
@@ -79,6 +80,7 @@ describe('bundle manifest', () => {
       'config/tofurc',
       'lockfiles/a/.terraform.lock.hcl',
       'lockfiles/b/.terraform.lock.hcl',
+      'providers/h/n/t/index.json',
       'providers/x_amd64.zip',
       'providers/x_arm64.zip',
     ]);

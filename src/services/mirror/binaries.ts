@@ -1,0 +1,502 @@
+// `airgap mirror --tofu/--terraform`: OpenTofu and Terraform release zips, verified
+// and stored under DIR/tofu/V/ and DIR/terraform/V/ with their SHA256SUMS and
+// signature as downloaded, so that an audit can verify them again offline.
+//
+// Per release: the signature on SHA256SUMS first (pinned vendor key, or --*-key),
+// then each zip's sha256 against its line. A release is stored whole or not at all:
+// its zips go to temp names and are renamed into place only when every requested
+// platform has passed; SHA256SUMS and the signature are written last. A re-run
+// re-verifies the stored SHA256SUMS and signature (no network) and skips zips that
+// still match their line.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { commitFile, removeStaleTemps, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { expectSha256, parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { compareStrings } from '../../core/compare.js';
+import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { releaseDir, releaseToolDir } from '../../core/layout/names.js';
+import type { HttpClient, Reporter } from '../../core/ports.js';
+import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
+import {
+  DEFAULT_TERRAFORM_API_URL,
+  needsReleaseList,
+  parseReleaseList,
+  releaseFiles,
+  releaseUrl,
+  resolveToolVersions,
+  type ReleaseListing,
+  type ReleaseManifestEntry,
+  type ReleasePlatformFile,
+  type ReleaseTool,
+  type ReleaseVerification,
+} from '../../core/releases/index.js';
+import {
+  readPublicKeys,
+  verifyDetachedSignature,
+  type PublicKeySet,
+  type SignatureCheck,
+} from '../../core/signature/index.js';
+import {
+  HASHICORP_RELEASE_KEY,
+  loadPinnedKey,
+  OPENTOFU_RELEASE_KEY,
+  type PinnedKey,
+} from '../../core/trust/pinned-keys.js';
+import { createLimiter, mapLimit } from '../concurrency.js';
+
+export interface BinaryMirrorOptions {
+  outDir: string;
+  /** OS_ARCH, e.g. linux_amd64; every requested release is mirrored for each. */
+  platforms: string[];
+  /** Versions or constraints (tofu syntax); empty for none. */
+  tofu: string[];
+  /** OpenTofu's api.json; fetched only when a --tofu value is a constraint. */
+  tofuApiUrl: string;
+  /** Files at BASE/vV/NAME. */
+  tofuBaseUrl: string;
+  /** Trusted keys replacing the pinned OpenTofu key (an internal re-signing). */
+  tofuKeyFile?: string;
+  terraform: string[];
+  /** HashiCorp's index.json; default https://releases.hashicorp.com/terraform/index.json. */
+  terraformApiUrl?: string;
+  /** Files at BASE/V/NAME. */
+  terraformBaseUrl: string;
+  terraformKeyFile?: string;
+}
+
+export interface BinaryMirrorDeps {
+  http: HttpClient;
+  reporter: Reporter;
+  /** Downloads (and hashes of stored zips) in flight at once. */
+  concurrency: number;
+}
+
+/** How many releases may be in their metadata phase per download slot. */
+const METADATA_FANOUT = 4;
+
+interface ToolRequest {
+  tool: ReleaseTool;
+  requested: string[];
+  apiUrl: string;
+  baseUrl: string;
+  keyFile: string | undefined;
+  pinned: PinnedKey;
+}
+
+interface ToolPlan {
+  tool: ReleaseTool;
+  baseUrl: string;
+  versions: string[];
+  /** The release list, when one was fetched: version -> listed files. */
+  listing: Map<string, ReleaseListing> | undefined;
+  apiUrl: string;
+  keys: PublicKeySet;
+}
+
+interface VerifiedSums {
+  sums: Map<string, string>;
+  check: SignatureCheck;
+}
+
+interface PlatformResult extends ReleasePlatformFile {
+  /** Set for a fresh download still at its temp name. */
+  tmp?: string;
+}
+
+export async function mirrorBinaries(
+  options: BinaryMirrorOptions,
+  deps: BinaryMirrorDeps,
+): Promise<ReleaseManifestEntry[]> {
+  const requests: ToolRequest[] = [
+    {
+      tool: 'tofu' as const,
+      requested: options.tofu,
+      apiUrl: options.tofuApiUrl,
+      baseUrl: options.tofuBaseUrl,
+      keyFile: options.tofuKeyFile,
+      pinned: OPENTOFU_RELEASE_KEY,
+    },
+    {
+      tool: 'terraform' as const,
+      requested: options.terraform,
+      apiUrl: options.terraformApiUrl ?? DEFAULT_TERRAFORM_API_URL,
+      baseUrl: options.terraformBaseUrl,
+      keyFile: options.terraformKeyFile,
+      pinned: HASHICORP_RELEASE_KEY,
+    },
+  ].filter((r) => r.requested.length > 0);
+  if (requests.length === 0) return [];
+
+  const platforms = [...new Set(options.platforms.map((p) => formatPlatform(parsePlatform(p))))].sort(
+    compareStrings,
+  );
+  if (platforms.length === 0) {
+    throw new AirgapError('USAGE', 'mirroring tofu/terraform binaries needs at least one --platform', {
+      expected: 'a platform such as linux_amd64',
+      actual: 'none',
+    });
+  }
+  // Bad constraint syntax fails before any network or disk work.
+  for (const r of requests) needsReleaseList(r.requested, r.tool);
+
+  const outDir = path.resolve(options.outDir);
+  const { http, reporter } = deps;
+  const concurrency = Math.max(1, Math.floor(deps.concurrency));
+  const slot = createLimiter(concurrency);
+
+  const failures: AirgapError[] = [];
+  // One tool's unreadable key or release list does not stop the other tool.
+  const plans: ToolPlan[] = [];
+  for (const [i, settled] of (
+    await Promise.allSettled(requests.map((r) => planTool(r, http, reporter)))
+  ).entries()) {
+    if (settled.status === 'fulfilled') plans.push(settled.value);
+    else failures.push(...flatten(settled.reason, requests[i]!.tool));
+  }
+  for (const plan of plans) {
+    const stale = await removeStaleTemps(path.join(outDir, releaseToolDir(plan.tool)));
+    if (stale > 0) reporter.info(`${plan.tool}: removed ${stale} partial file(s) left by an earlier run`);
+  }
+
+  const jobs = plans.flatMap((plan) => plan.versions.map((version) => ({ plan, version })));
+  const entries = await mapLimit(jobs, concurrency * METADATA_FANOUT, async ({ plan, version }) => {
+    try {
+      return await new ReleaseJob(plan, version, platforms, outDir, http, reporter, slot).run();
+    } catch (e) {
+      for (const err of flatten(e, `${plan.tool} ${version}`)) {
+        err.details.version ??= version;
+        failures.push(err);
+      }
+      return undefined;
+    }
+  });
+  if (failures.length > 0) throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
+  return (
+    entries
+      .filter((e): e is ReleaseManifestEntry => e !== undefined)
+      // Stable: within a tool, the resolver's ascending version order stays.
+      .sort((a, b) => compareStrings(a.tool, b.tool))
+  );
+}
+
+async function planTool(r: ToolRequest, http: HttpClient, reporter: Reporter): Promise<ToolPlan> {
+  // Keys first: a bad --*-key file is a local mistake, reported before any network round trip.
+  const keys = await trustedKeys(r);
+  let listing: Map<string, ReleaseListing> | undefined;
+  if (needsReleaseList(r.requested, r.tool)) {
+    const json = await http.getJson(r.apiUrl);
+    listing = new Map(parseReleaseList(r.tool, json, r.apiUrl).map((l) => [l.version, l]));
+  }
+  const versions = resolveToolVersions(
+    r.requested,
+    listing === undefined ? undefined : [...listing.keys()],
+    r.tool,
+  );
+  if (listing !== undefined) reporter.info(`${r.tool}: ${r.requested.join(' | ')} -> ${versions.join(', ')}`);
+  return {
+    tool: r.tool,
+    baseUrl: r.baseUrl,
+    versions,
+    listing,
+    apiUrl: r.apiUrl,
+    keys,
+  };
+}
+
+/** The pinned vendor key, or every key in --tofu-key / --terraform-key FILE (an internal re-signing). */
+async function trustedKeys(r: ToolRequest): Promise<PublicKeySet> {
+  if (r.keyFile === undefined) return loadPinnedKey(r.pinned);
+  let material: Buffer;
+  try {
+    material = await fs.readFile(r.keyFile);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new AirgapError(
+      missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+      `--${r.tool}-key ${r.keyFile}: ${missing ? 'no such file' : (e as Error).message}`,
+      { path: r.keyFile, cause: e },
+    );
+  }
+  return readPublicKeys(material, `--${r.tool}-key ${r.keyFile}`);
+}
+
+/** Mirroring one release: all requested platforms of one tool version. */
+class ReleaseJob {
+  private readonly dir: string;
+  private readonly sumsName: string;
+  private readonly sigName: string;
+  private readonly sumsUrl: string;
+  private readonly sigUrl: string;
+
+  constructor(
+    private readonly plan: ToolPlan,
+    private readonly version: string,
+    private readonly platforms: string[],
+    private readonly outDir: string,
+    private readonly http: HttpClient,
+    private readonly reporter: Reporter,
+    private readonly slot: <R>(fn: () => Promise<R>) => Promise<R>,
+  ) {
+    const first = releaseFiles(plan.tool, version, platforms[0]!);
+    this.dir = path.join(outDir, releaseDir(plan.tool, version));
+    this.sumsName = first.sums;
+    this.sigName = first.sig;
+    this.sumsUrl = releaseUrl(plan.baseUrl, first.sumsPath);
+    this.sigUrl = releaseUrl(plan.baseUrl, first.sigPath);
+  }
+
+  private get label(): string {
+    return `${this.plan.tool} ${this.version}`;
+  }
+
+  async run(): Promise<ReleaseManifestEntry> {
+    const stored = await this.storedSums();
+    const cached = new Map<string, ReleasePlatformFile>();
+    if (stored !== undefined) {
+      for (const platform of this.platforms) {
+        const file = await this.cachedZip(platform, stored.sums);
+        if (file !== undefined) cached.set(platform, file);
+      }
+      if (cached.size === this.platforms.length) {
+        for (const file of cached.values()) this.progress(file.platform, 'cached', file.size);
+        return this.entry([...cached.values()], stored.check);
+      }
+    }
+
+    this.checkListed();
+    const [sumsBytes, sigBytes] = await Promise.all([
+      this.http.getBytes(this.sumsUrl),
+      this.http.getBytes(this.sigUrl),
+    ]);
+    // The signature before any hash: an unsigned list vouches for nothing.
+    const check = await this.verify(sumsBytes, sigBytes, this.sumsUrl);
+    const sums = parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), this.sumsUrl);
+    for (const platform of this.platforms) this.requireLine(sums, platform);
+
+    const created = await this.makeDirs();
+    const settled = await Promise.allSettled(
+      this.platforms.map((platform) => {
+        const hit = cached.get(platform);
+        // A zip kept from an earlier run counts only if the list just verified still names its hash.
+        if (hit !== undefined && sums.get(hit.filename) === hit.sha256)
+          return Promise.resolve<PlatformResult>(hit);
+        return this.slot(() => this.download(platform, sums));
+      }),
+    );
+    const results: PlatformResult[] = [];
+    const errors: unknown[] = [];
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'fulfilled') results.push(s.value);
+      else errors.push(annotate(s.reason, this.platforms[i]!));
+    }
+    try {
+      if (errors.length > 0)
+        throw errors.length === 1
+          ? errors[0]
+          : new AirgapErrors(errors.flatMap((e) => flatten(e, this.label)));
+      for (const r of results) {
+        if (r.tmp !== undefined) await commitFile(r.tmp, path.join(this.dir, r.filename));
+      }
+      // Last: a crash before this leaves zips that a re-run cannot trust without fetching the list again.
+      await writeFileAtomic(path.join(this.dir, this.sumsName), sumsBytes);
+      await writeFileAtomic(path.join(this.dir, this.sigName), sigBytes);
+    } catch (e) {
+      await Promise.all(
+        results.map((r) => (r.tmp === undefined ? undefined : fs.rm(r.tmp, { force: true }))),
+      );
+      await this.removeDirsIfEmpty(created);
+      throw e;
+    }
+    return this.entry(
+      results.map(({ platform, filename, sha256, size }) => ({ platform, filename, sha256, size })),
+      check,
+    );
+  }
+
+  /** The stored SHA256SUMS, if it and its stored signature still verify; a stale copy is refetched. */
+  private async storedSums(): Promise<VerifiedSums | undefined> {
+    const sumsPath = path.join(this.dir, this.sumsName);
+    const sigPath = path.join(this.dir, this.sigName);
+    let sumsBytes: Buffer;
+    let sigBytes: Buffer;
+    try {
+      [sumsBytes, sigBytes] = await Promise.all([fs.readFile(sumsPath), fs.readFile(sigPath)]);
+    } catch {
+      return undefined;
+    }
+    try {
+      const check = await this.verify(sumsBytes, sigBytes, sumsPath);
+      return { sums: parseSha256Sums(sumsBytes.toString('utf8'), sumsPath), check };
+    } catch (e) {
+      if (!isAirgapError(e)) throw e;
+      this.reporter.warn(
+        `${this.label}: the stored ${this.sumsName} no longer verifies (${e.message}); fetching it again`,
+      );
+      return undefined;
+    }
+  }
+
+  private async cachedZip(
+    platform: string,
+    sums: Map<string, string>,
+  ): Promise<ReleasePlatformFile | undefined> {
+    const filename = releaseFiles(this.plan.tool, this.version, platform).zip;
+    const expected = sums.get(filename);
+    if (expected === undefined) return undefined;
+    let actual: { sha256: string; size: number };
+    try {
+      actual = await this.slot(() => sha256File(path.join(this.dir, filename)));
+    } catch {
+      return undefined;
+    }
+    if (actual.sha256 !== expected) {
+      this.reporter.warn(
+        `${this.label} (${platform}): the stored ${filename} is damaged (sha256 ${actual.sha256}, ${this.sumsName} lists ${expected}); fetching it again`,
+      );
+      return undefined;
+    }
+    return { platform, filename, sha256: actual.sha256, size: actual.size };
+  }
+
+  private async verify(data: Uint8Array, signature: Uint8Array, where: string): Promise<SignatureCheck> {
+    try {
+      return await verifyDetachedSignature({
+        data,
+        signature,
+        keys: this.plan.keys,
+        subject: `${this.label} ${this.sumsName} (${where})`,
+      });
+    } catch (e) {
+      if (isAirgapError(e)) e.details.address ??= where;
+      throw e;
+    }
+  }
+
+  /** With a release list at hand, a platform it does not list fails before anything is fetched. */
+  private checkListed(): void {
+    const files = this.plan.listing?.get(this.version)?.files;
+    if (files === undefined) return;
+    for (const platform of this.platforms) {
+      const zip = releaseFiles(this.plan.tool, this.version, platform).zip;
+      if (files.includes(zip)) continue;
+      const zips = files.filter((f) => f.endsWith('.zip'));
+      throw new AirgapError(
+        'PLATFORM_MISSING',
+        `${this.label}: the release list ${this.plan.apiUrl} has no ${zip} for ${platform} (it lists ${zips.join(', ') || 'no zips'})`,
+        {
+          address: this.plan.apiUrl,
+          version: this.version,
+          platform,
+          expected: zip,
+          actual: zips.join(', '),
+        },
+      );
+    }
+  }
+
+  private requireLine(sums: Map<string, string>, platform: string): void {
+    const zip = releaseFiles(this.plan.tool, this.version, platform).zip;
+    if (sums.has(zip)) return;
+    throw new AirgapError(
+      'CHECKSUM_MISSING',
+      `${this.label} (${platform}): ${this.sumsUrl} has no line for ${zip}; an unlisted artifact is not trusted`,
+      {
+        address: this.sumsUrl,
+        path: zip,
+        version: this.version,
+        platform,
+        expected: `a line for ${zip}`,
+        actual: 'no line',
+      },
+    );
+  }
+
+  private async download(platform: string, sums: Map<string, string>): Promise<PlatformResult> {
+    const files = releaseFiles(this.plan.tool, this.version, platform);
+    const url = releaseUrl(this.plan.baseUrl, files.zipPath);
+    const tmp = tempPathBeside(path.join(this.dir, files.zip));
+    try {
+      this.progress(platform, 'start');
+      const dl = await this.http.download(url, tmp, {
+        onProgress: (bytes) => this.progress(platform, 'bytes', bytes),
+      });
+      expectSha256(sums, files.zip, dl.sha256, { sumsFile: this.sumsUrl, artifact: url });
+      this.progress(platform, 'done', dl.size);
+      return { platform, filename: files.zip, sha256: dl.sha256, size: dl.size, tmp };
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      this.progress(platform, 'failed');
+      throw e;
+    }
+  }
+
+  /** Creates the release directory; returns the directories this run created, deepest first. */
+  private async makeDirs(): Promise<string[]> {
+    const toolDir = path.dirname(this.dir);
+    const created: string[] = [];
+    for (const d of [this.dir, toolDir]) {
+      if (!(await exists(d))) created.push(d);
+    }
+    await fs.mkdir(this.dir, { recursive: true });
+    return created;
+  }
+
+  /** Undoes makeDirs for a failed release; a directory another release wrote into stays. */
+  private async removeDirsIfEmpty(created: string[]): Promise<void> {
+    for (const d of created) {
+      await fs.rmdir(d).catch(() => undefined);
+    }
+  }
+
+  private entry(platforms: ReleasePlatformFile[], check: SignatureCheck): ReleaseManifestEntry {
+    const verifiedBy: ReleaseVerification = {
+      primaryKeyFingerprint: check.primaryKeyFingerprint,
+      signingKeyFingerprint: check.signingKeyFingerprint,
+      keyExpiredSince: check.keyExpiredSince,
+    };
+    return {
+      tool: this.plan.tool,
+      version: this.version,
+      platforms: [...platforms].sort((a, b) => compareStrings(a.platform, b.platform)),
+      sums: this.sumsName,
+      signature: this.sigName,
+      verifiedBy,
+    };
+  }
+
+  private progress(
+    platform: string,
+    phase: 'start' | 'bytes' | 'done' | 'cached' | 'failed',
+    bytes?: number,
+  ): void {
+    this.reporter.progress?.({
+      id: `${this.plan.tool}@${this.version}/${platform}`,
+      label: `${this.label} ${platform}`,
+      phase,
+      ...(bytes === undefined ? {} : { bytes }),
+    });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function annotate(e: unknown, platform: string): unknown {
+  if (isAirgapError(e)) e.details.platform ??= platform;
+  return e;
+}
+
+/** Every AirgapError inside `e`; anything else becomes an FS_ERROR naming the release. */
+function flatten(e: unknown, label: string): AirgapError[] {
+  if (e instanceof AirgapErrors) return e.errors;
+  if (isAirgapError(e)) return [e];
+  return [new AirgapError('FS_ERROR', `${label}: ${(e as Error).message}`, { cause: e })];
+}

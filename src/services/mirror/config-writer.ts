@@ -1,0 +1,81 @@
+// Writes DIR/config/: the CLI config pointing at the mirror, the Spacelift
+// workflow.yml, and (when the bundle carries a binary for the workflow tool) a
+// Dockerfile for a runner image. Returns their manifest entries.
+
+import path from 'node:path';
+import { writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import type { ManifestBinary, ManifestConfig } from '../../core/bundle/manifest.js';
+import {
+  renderDockerfile,
+  renderTofurc,
+  renderWorkflow,
+  type WorkflowTool,
+} from '../../core/config/index.js';
+import { BUNDLE, CONFIG_FILES } from '../../core/layout/names.js';
+import { compareVersions, parseVersion } from '../../core/provider/version.js';
+import type { Reporter } from '../../core/ports.js';
+
+export interface ConfigOptions {
+  /** In-image (or isolated-host) path of the mirror; default /providers. */
+  mirrorPath?: string;
+  networkMirrorUrl?: string;
+  allowDirect: string[];
+  workflowTool: WorkflowTool;
+  baseImage: string;
+}
+
+export async function writeConfigs(
+  outDir: string,
+  options: ConfigOptions,
+  binaries: ManifestBinary[],
+  reporter: Reporter,
+): Promise<ManifestConfig[]> {
+  const files: { kind: ManifestConfig['kind']; path: string; text: string }[] = [
+    {
+      kind: 'tofurc',
+      path: CONFIG_FILES.tofurc,
+      text: renderTofurc({
+        ...(options.networkMirrorUrl !== undefined
+          ? { networkMirrorUrl: options.networkMirrorUrl }
+          : { mirrorPath: options.mirrorPath ?? '/providers' }),
+        allowDirect: options.allowDirect,
+      }),
+    },
+    { kind: 'workflow', path: CONFIG_FILES.workflow, text: renderWorkflow(options.workflowTool) },
+  ];
+
+  const releases = binaries
+    .filter((b) => b.tool === options.workflowTool)
+    .sort((a, b) => compareVersions(parseVersion(b.version), parseVersion(a.version)));
+  const newest = releases[0];
+  const linux = newest?.platforms.map((p) => p.platform).filter((p) => p.startsWith('linux_')) ?? [];
+  if (newest !== undefined && linux.length > 0) {
+    files.push({
+      kind: 'dockerfile',
+      path: CONFIG_FILES.dockerfile,
+      text: renderDockerfile({
+        baseImage: options.baseImage,
+        tool: options.workflowTool,
+        version: newest.version,
+        platforms: linux,
+        mirrorDir: BUNDLE.providersDir,
+        tofurcPath: CONFIG_FILES.tofurc,
+        ...(options.mirrorPath !== undefined ? { mirrorPath: options.mirrorPath } : {}),
+      }),
+    });
+  } else {
+    reporter.info(
+      `no ${CONFIG_FILES.dockerfile}: the bundle holds no linux ${options.workflowTool} binary (pass --${options.workflowTool} VERSION)`,
+    );
+  }
+
+  const entries: ManifestConfig[] = [];
+  for (const f of files) {
+    const target = path.join(outDir, ...f.path.split('/'));
+    await writeFileAtomic(target, f.text);
+    const { size, sha256 } = await sha256File(target);
+    entries.push({ kind: f.kind, path: f.path, size, sha256 });
+  }
+  return entries;
+}
