@@ -1,0 +1,91 @@
+// The flag surface of `airgap mirror`: a contract (see README), kept apart so the
+// command reads as flags -> one service call -> output.
+
+import { Flags } from '@oclif/core';
+import { DEFAULT_BASE_IMAGE, DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
+import { DEFAULT_PLATFORMS } from '../../core/provider/platform.js';
+import {
+  DEFAULT_TERRAFORM_API_URL,
+  DEFAULT_TERRAFORM_BASE_URL,
+  DEFAULT_TOFU_API_URL,
+  DEFAULT_TOFU_BASE_URL,
+} from '../../core/releases/index.js';
+
+export const mirrorFlags = {
+  lockfile: Flags.string({
+    summary: 'A .terraform.lock.hcl file to mirror (repeatable).',
+    multiple: true,
+  }),
+  dir: Flags.string({
+    summary: 'Find every .terraform.lock.hcl below this directory (repeatable).',
+    multiple: true,
+  }),
+  platform: Flags.string({
+    summary: 'OS_ARCH to mirror (repeatable).',
+    multiple: true,
+    default: [...DEFAULT_PLATFORMS],
+  }),
+  out: Flags.string({ summary: 'Output (bundle) directory.', required: true }),
+  concurrency: Flags.integer({ summary: 'Packages downloaded at once.', default: 8, min: 1, max: 64 }),
+  'update-lockfiles': Flags.boolean({
+    summary: 'Add h1: and zh: for every mirrored platform to each input lock file.',
+    default: false,
+  }),
+  'skip-missing-platforms': Flags.boolean({
+    summary: 'Warn instead of failing when a provider has no package for a platform.',
+    default: false,
+  }),
+  'local-provider': Flags.string({
+    summary: 'In-house package: HOST/NS/TYPE@VERSION=OS_ARCH:PATH (zip or executable; repeatable).',
+    multiple: true,
+  }),
+  'ca-cert': Flags.string({
+    summary: 'Extra CA certificate (PEM) to trust (repeatable).',
+    multiple: true,
+  }),
+  tofu: Flags.string({
+    summary: 'OpenTofu version or constraint to bundle, e.g. 1.8.5 or "~> 1.8" (repeatable).',
+    multiple: true,
+  }),
+  'tofu-api-url': Flags.string({
+    summary: 'OpenTofu release list, for constraints.',
+    default: DEFAULT_TOFU_API_URL,
+  }),
+  'tofu-base-url': Flags.string({
+    summary: 'OpenTofu release files, at BASE/vVERSION/NAME.',
+    default: DEFAULT_TOFU_BASE_URL,
+  }),
+  'tofu-key': Flags.string({
+    summary: 'Public key that replaces the pinned OpenTofu release key (internal re-signing).',
+  }),
+  terraform: Flags.string({
+    summary: 'Terraform version or constraint to bundle (repeatable).',
+    multiple: true,
+  }),
+  'terraform-api-url': Flags.string({
+    summary: 'Terraform release index, for constraints.',
+    default: DEFAULT_TERRAFORM_API_URL,
+  }),
+  'terraform-base-url': Flags.string({
+    summary: 'Terraform release files, at BASE/VERSION/NAME.',
+    default: DEFAULT_TERRAFORM_BASE_URL,
+  }),
+  'terraform-key': Flags.string({ summary: 'Public key that replaces the pinned HashiCorp release key.' }),
+  'mirror-path': Flags.string({
+    summary: 'Where the mirror lives on the isolated side, for config/tofurc and the Dockerfile.',
+    default: DEFAULT_MIRROR_PATH,
+  }),
+  'network-mirror-url': Flags.string({
+    summary: "Point config/tofurc at a network mirror serving the bundle's providers/ instead.",
+  }),
+  'allow-direct': Flags.string({
+    summary: 'HOST/NS/TYPE pattern (* allowed) that may still install from the internet (repeatable).',
+    multiple: true,
+  }),
+  'workflow-tool': Flags.string({
+    summary: 'Binary named in workflow.yml and installed by the Dockerfile.',
+    options: ['tofu', 'terraform'],
+    default: 'tofu',
+  }),
+  'base-image': Flags.string({ summary: 'Base of the generated Dockerfile.', default: DEFAULT_BASE_IMAGE }),
+};

@@ -1,0 +1,89 @@
+// Reading the input lock files, and completing them (--update-lockfiles) from the
+// hashes the mirror computed.
+
+import fs from 'node:fs/promises';
+import { writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { findLockfiles } from '../../adapters/fs/find-lockfiles.js';
+import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { formatLockFile, parseLockFile } from '../../core/lockfile/index.js';
+import { completeLockFile } from '../../core/mirror/lock-completion.js';
+import { providerVersionKey, type LockfileInput } from '../../core/mirror/plan.js';
+import type { Reporter } from '../../core/ports.js';
+import type { JobOutcome } from './provider-packages.js';
+export async function readLockfiles(options: {
+  lockfiles: string[];
+  dirs: string[];
+}): Promise<LockfileInput[]> {
+  const paths: string[] = [...options.lockfiles];
+  for (const d of options.dirs) paths.push(...(await findLockfiles(d)));
+  const seen = new Set<string>();
+  const inputs: LockfileInput[] = [];
+  const errors: AirgapError[] = [];
+  for (const p of paths) {
+    let real: string;
+    try {
+      real = await fs.realpath(p);
+    } catch (e) {
+      errors.push(new AirgapError('INPUT_NOT_FOUND', `lock file ${p} does not exist`, { path: p, cause: e }));
+      continue;
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    const text = await fs.readFile(real, 'utf8');
+    try {
+      inputs.push({ path: p, lock: parseLockFile(text, p), text });
+    } catch (e) {
+      if (e instanceof AirgapErrors) errors.push(...e.errors);
+      else if (isAirgapError(e)) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new AirgapErrors(errors);
+  return inputs;
+}
+
+export interface LockfileReport {
+  path: string;
+  updated: boolean;
+  hashesAdded: number;
+}
+
+export interface LockfileUpdate {
+  report: LockfileReport;
+  /** The text now on disk (completed, or as it was). */
+  text: string;
+  /** It now holds every hash the mirror has for its providers. */
+  complete: boolean;
+}
+
+export async function updateLockfiles(
+  inputs: LockfileInput[],
+  outcomes: JobOutcome[],
+  reporter: Reporter,
+  update: boolean,
+): Promise<LockfileUpdate[]> {
+  const hashes = new Map<string, string[]>();
+  for (const o of outcomes) {
+    if (o.pkg === undefined) continue;
+    const k = providerVersionKey(o.job.key, o.job.version);
+    hashes.set(k, [...(hashes.get(k) ?? []), o.pkg.h1, o.pkg.zh]);
+  }
+  const updates: LockfileUpdate[] = [];
+  for (const input of inputs) {
+    const { lock, changed, added } = completeLockFile(input.lock, hashes);
+    if (update && changed) {
+      const text = formatLockFile(lock);
+      const st = await fs.stat(input.path);
+      await writeFileAtomic(input.path, text, st.mode & 0o777);
+      reporter.info(`${input.path}: added ${added} hash(es)`);
+      updates.push({ report: { path: input.path, updated: true, hashesAdded: added }, text, complete: true });
+    } else {
+      updates.push({
+        report: { path: input.path, updated: false, hashesAdded: 0 },
+        text: input.text,
+        complete: !changed,
+      });
+    }
+  }
+  return updates;
+}

@@ -1,0 +1,456 @@
+// Mirroring one provider package: the cache check against the recorded zh:, the
+// registry round trips, the signature on SHA256SUMS, the streamed download, every
+// check in src/core/mirror/package-check.ts, and the rename into place; plus the
+// network-mirror JSON and the warnings derived from all packages of a run.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { digestZip } from '../../adapters/archive/zip-read.js';
+import { writeDeterministicZip } from '../../adapters/archive/zip-write.js';
+import { commitFile, readFileIfExists, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { hashZh } from '../../core/hash/package-hash.js';
+import {
+  providerDir,
+  providerIndexPath,
+  providerVersionJsonPath,
+  providerZipName,
+} from '../../core/layout/names.js';
+import {
+  parseIndexJson,
+  parseVersionJson,
+  renderIndexJson,
+  renderVersionJson,
+  type MirrorArchives,
+} from '../../core/mirror/network-mirror-json.js';
+import {
+  checkAgainstLockfiles,
+  checkChecksums,
+  checkPackagesExtension,
+  lockfilesAtRiskFromDirectoryEntries,
+  type LockCheck,
+  type PackageDigest,
+  type PackageIdentity,
+} from '../../core/mirror/package-check.js';
+import { providerVersionKey, type RecordedHashes } from '../../core/mirror/plan.js';
+import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type { ProviderAddress } from '../../core/provider/address.js';
+import { formatPlatform, type Platform } from '../../core/provider/platform.js';
+import type { DownloadInfo } from '../../core/registry/protocol.js';
+import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
+export type PackageStatus = 'downloaded' | 'cached' | 'local';
+
+export interface MirroredPackage {
+  platform: string;
+  filename: string;
+  size: number;
+  sha256: string;
+  h1: string;
+  zh: string;
+  status: PackageStatus;
+}
+
+export interface MirroredVersion {
+  address: string;
+  version: string;
+  packages: MirroredPackage[];
+}
+
+export interface SkippedPackage {
+  address: string;
+  version: string;
+  platform: string;
+  reason: string;
+}
+
+export interface Job {
+  address: ProviderAddress;
+  key: string;
+  version: string;
+  platform: Platform;
+  recorded: RecordedHashes[];
+  localPath?: string;
+}
+
+export interface JobOutcome {
+  job: Job;
+  pkg?: MirroredPackage;
+  lockCheck?: LockCheck;
+  skipped?: SkippedPackage;
+  hasDirectoryEntries?: boolean;
+}
+
+export function formatAddr(a: ProviderAddress): string {
+  return `${a.hostname}/${a.namespace}/${a.type}`;
+}
+
+export function jobId(job: Job): string {
+  return `${job.key}@${job.version}/${formatPlatform(job.platform)}`;
+}
+
+export function jobLabel(job: Job): string {
+  return `${job.key} ${job.version} ${formatPlatform(job.platform)}`;
+}
+
+/** Per-run caches and the work of mirroring one package. */
+export class ProviderPackageMirror {
+  private readonly versionJson = new Map<string, Promise<MirrorArchives>>();
+  private readonly sums = new Map<string, Promise<Map<string, string>>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly http: HttpClient,
+    private readonly registry: ProviderRegistry,
+    private readonly reporter: Reporter,
+    private readonly downloadSlot: <R>(fn: () => Promise<R>) => Promise<R>,
+  ) {}
+
+  async mirrorOne(job: Job, skipMissing: boolean): Promise<JobOutcome> {
+    const platform = formatPlatform(job.platform);
+    const filename = providerZipName(job.address.type, job.version, job.platform);
+    const dir = path.join(this.root, providerDir(job.address));
+    const target = path.join(dir, filename);
+    const id: PackageIdentity = { provider: job.key, version: job.version, platform, filename };
+    await fs.mkdir(dir, { recursive: true });
+
+    if (job.localPath !== undefined) return this.mirrorLocal(job, id, target);
+
+    const cached = await this.cachedPackage(job, id, target);
+    if (cached !== undefined) {
+      this.reporter.progress?.({
+        id: jobId(job),
+        label: jobLabel(job),
+        phase: 'cached',
+        bytes: cached.pkg?.size,
+      });
+      return cached;
+    }
+
+    const versions = await this.registry.versions(job.address);
+    const v = versions.find((x) => x.version === job.version);
+    if (v === undefined) {
+      throw new AirgapError(
+        'PROVIDER_NOT_FOUND',
+        `${job.key} ${job.version}: the registry has no such version (it has ${versions.length} versions${versions.length ? `, newest ${versions[versions.length - 1]?.version}` : ''})`,
+        {
+          provider: job.key,
+          version: job.version,
+          expected: job.version,
+          actual: versions
+            .map((x) => x.version)
+            .slice(-5)
+            .join(', '),
+        },
+      );
+    }
+    if (v.platforms.length > 0 && !v.platforms.includes(platform)) {
+      const reason = `the registry lists no ${platform} package for ${job.key} ${job.version} (it has ${v.platforms.join(', ')})`;
+      if (skipMissing) {
+        this.reporter.warn(`skipping: ${reason}`);
+        return { job, skipped: { address: job.key, version: job.version, platform, reason } };
+      }
+      throw new AirgapError('PLATFORM_MISSING', reason, {
+        provider: job.key,
+        version: job.version,
+        platform,
+        expected: platform,
+        actual: v.platforms.join(', '),
+      });
+    }
+
+    let info: DownloadInfo;
+    try {
+      info = await this.registry.download(job.address, job.version, job.platform);
+    } catch (e) {
+      if (skipMissing && isAirgapError(e) && e.code === 'PLATFORM_MISSING') {
+        this.reporter.warn(`skipping: ${e.message}`);
+        return { job, skipped: { address: job.key, version: job.version, platform, reason: e.message } };
+      }
+      throw e;
+    }
+    if (info.filename !== filename) {
+      throw new AirgapError(
+        'REGISTRY_PROTOCOL',
+        `${job.key} ${job.version} (${platform}): the registry names the package ${info.filename}, expected ${filename}`,
+        {
+          ...id,
+          expected: filename,
+          actual: info.filename,
+        },
+      );
+    }
+
+    // The signature on the checksum list first, then the package against it.
+    const sums = await this.verifiedSums(job, info);
+    const tmp = tempPathBeside(target);
+    try {
+      this.reporter.progress?.({
+        id: jobId(job),
+        label: jobLabel(job),
+        phase: 'start',
+        total: info.packages?.[platform]?.packageSize,
+      });
+      const dl = await this.http.download(info.downloadUrl, tmp, {
+        headers: await this.registry.headersFor(job.address, info.downloadUrl),
+        onProgress: (bytes) =>
+          this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'bytes', bytes }),
+      });
+      // Hashes before parsing: a tampered zip is a checksum failure, not a zip-format one.
+      checkChecksums(id, dl, { shasum: info.shasum, sumsLine: sums.get(filename), sumsUrl: info.shasumsUrl });
+      const zip = await digestZip(tmp);
+      const digest: PackageDigest = { sha256: dl.sha256, h1: zip.h1, zh: hashZh(dl.sha256) };
+      checkPackagesExtension(id, digest, info.packages?.[platform]?.hashes);
+      const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+      await commitFile(tmp, target);
+      this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'done', bytes: dl.size });
+      return {
+        job,
+        lockCheck,
+        hasDirectoryEntries: zip.hasDirectoryEntries,
+        pkg: {
+          platform,
+          filename,
+          size: dl.size,
+          sha256: dl.sha256,
+          h1: zip.h1,
+          zh: digest.zh,
+          status: 'downloaded',
+        },
+      };
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  /** A package already in the mirror counts only if its bytes still match the zh: we recorded when we verified it. */
+  private async cachedPackage(
+    job: Job,
+    id: PackageIdentity,
+    target: string,
+  ): Promise<JobOutcome | undefined> {
+    const archives = await this.readVersionJson(job.address, job.version);
+    const entry = archives[id.platform];
+    if (entry === undefined || entry.url !== id.filename) return undefined;
+    const zh = entry.hashes.find((h) => h.startsWith('zh:'));
+    const h1 = entry.hashes.find((h) => h.startsWith('h1:'));
+    if (zh === undefined || h1 === undefined) return undefined;
+    let actual;
+    try {
+      // Hashing is disk- and CPU-bound: the same slots as downloads, not the wide metadata fan-out.
+      actual = await this.downloadSlot(() => sha256File(target));
+    } catch {
+      return undefined;
+    }
+    if (hashZh(actual.sha256) !== zh) {
+      this.reporter.warn(
+        `${id.provider} ${id.version} (${id.platform}): ${id.filename} in the mirror is damaged (sha256 ${actual.sha256}, recorded ${zh}); fetching it again`,
+      );
+      return undefined;
+    }
+    const digest: PackageDigest = { sha256: actual.sha256, h1, zh };
+    const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+    return {
+      job,
+      lockCheck,
+      pkg: {
+        platform: id.platform,
+        filename: id.filename,
+        size: actual.size,
+        sha256: actual.sha256,
+        h1,
+        zh,
+        status: 'cached',
+      },
+    };
+  }
+
+  private readVersionJson(address: ProviderAddress, version: string): Promise<MirrorArchives> {
+    const rel = providerVersionJsonPath(address, version);
+    let p = this.versionJson.get(rel);
+    if (p === undefined) {
+      const file = path.join(this.root, rel);
+      p = readFileIfExists(file).then((text) => (text === undefined ? {} : parseVersionJson(text, file)));
+      this.versionJson.set(rel, p);
+    }
+    return p;
+  }
+
+  private verifiedSums(job: Job, info: DownloadInfo): Promise<Map<string, string>> {
+    const cacheKey = `${info.shasumsUrl} ${info.shasumsSignatureUrl}`;
+    let p = this.sums.get(cacheKey);
+    if (p === undefined) {
+      p = this.fetchVerifiedSums(job, info);
+      this.sums.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  private async fetchVerifiedSums(job: Job, info: DownloadInfo): Promise<Map<string, string>> {
+    const [sumsBytes, sigBytes] = await Promise.all([
+      this.http.getBytes(info.shasumsUrl, {
+        headers: await this.registry.headersFor(job.address, info.shasumsUrl),
+      }),
+      this.http.getBytes(info.shasumsSignatureUrl, {
+        headers: await this.registry.headersFor(job.address, info.shasumsSignatureUrl),
+      }),
+    ]);
+    const subject = `${job.key} ${job.version} ${path.posix.basename(new URL(info.shasumsUrl).pathname)}`;
+    if (info.signingKeys.length === 0) {
+      throw new AirgapError(
+        'SIGNATURE_INVALID',
+        `${subject}: the registry's download response lists no signing keys, so the checksums cannot be verified`,
+        {
+          provider: job.key,
+          version: job.version,
+          expected: 'signing_keys.gpg_public_keys',
+          actual: 'none',
+        },
+      );
+    }
+    const keys = await readPublicKeys(info.signingKeys.map((k) => k.asciiArmor).join('\n'));
+    try {
+      await verifyDetachedSignature({ data: sumsBytes, signature: sigBytes, keys, subject });
+    } catch (e) {
+      if (isAirgapError(e)) {
+        e.details.provider ??= job.key;
+        e.details.version ??= job.version;
+      }
+      throw e;
+    }
+    return parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), info.shasumsUrl);
+  }
+
+  private async mirrorLocal(job: Job, id: PackageIdentity, target: string): Promise<JobOutcome> {
+    const src = job.localPath!;
+    let head: Buffer;
+    try {
+      const fh = await fs.open(src, 'r');
+      try {
+        head = Buffer.alloc(4);
+        await fh.read(head, 0, 4, 0);
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw new AirgapError(
+        'LOCAL_PROVIDER_INVALID',
+        `--local-provider ${job.key}@${job.version}: cannot read ${src} (${(e as Error).message})`,
+        {
+          path: src,
+          provider: job.key,
+          cause: e,
+        },
+      );
+    }
+    const tmp = tempPathBeside(target);
+    try {
+      if (head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+        await fs.copyFile(src, tmp);
+      } else {
+        const base = path.basename(src);
+        const name = base.startsWith(`terraform-provider-${job.address.type}`)
+          ? base
+          : `terraform-provider-${job.address.type}_v${job.version}`;
+        await writeDeterministicZip(tmp, [{ name, mode: 0o755, path: src }]);
+      }
+      const { sha256, size } = await sha256File(tmp);
+      const zip = await digestZip(tmp);
+      const digest: PackageDigest = { sha256, h1: zip.h1, zh: hashZh(sha256) };
+      const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+      await commitFile(tmp, target);
+      this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'done', bytes: size });
+      return {
+        job,
+        lockCheck,
+        hasDirectoryEntries: zip.hasDirectoryEntries,
+        pkg: {
+          platform: id.platform,
+          filename: id.filename,
+          size,
+          sha256,
+          h1: zip.h1,
+          zh: digest.zh,
+          status: 'local',
+        },
+      };
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+}
+
+export async function writeNetworkMirrorJson(root: string, outcomes: JobOutcome[]): Promise<void> {
+  const byProvider = new Map<string, { address: ProviderAddress; versions: Map<string, MirrorArchives> }>();
+  for (const o of outcomes) {
+    if (o.pkg === undefined) continue;
+    const key = o.job.key;
+    let entry = byProvider.get(key);
+    if (entry === undefined) {
+      entry = { address: o.job.address, versions: new Map() };
+      byProvider.set(key, entry);
+    }
+    const archives = entry.versions.get(o.job.version) ?? {};
+    archives[o.pkg.platform] = { url: o.pkg.filename, hashes: [o.pkg.h1, o.pkg.zh] };
+    entry.versions.set(o.job.version, archives);
+  }
+  for (const { address, versions } of byProvider.values()) {
+    const indexFile = path.join(root, providerIndexPath(address));
+    const existingIndex = await readFileIfExists(indexFile);
+    const existingVersions = existingIndex === undefined ? [] : parseIndexJson(existingIndex, indexFile);
+    for (const [version, added] of versions) {
+      const file = path.join(root, providerVersionJsonPath(address, version));
+      const existing = await readFileIfExists(file);
+      const text = renderVersionJson(existing === undefined ? {} : parseVersionJson(existing, file), added);
+      if (text !== existing) await writeFileAtomic(file, text);
+    }
+    const indexText = renderIndexJson(existingVersions, [...versions.keys()]);
+    if (indexText !== existingIndex) await writeFileAtomic(indexFile, indexText);
+  }
+}
+
+/** h1:-only lock files that no mirrored platform of a version could confirm (see checkAgainstLockfiles). */
+export function unconfirmedLockWarnings(outcomes: JobOutcome[]): string[] {
+  const confirmed = new Set<string>();
+  const unconfirmed = new Map<
+    string,
+    { lockfile: string; key: string; version: string; platforms: string[] }
+  >();
+  for (const o of outcomes) {
+    if (o.lockCheck === undefined || o.pkg === undefined) continue;
+    const v = providerVersionKey(o.job.key, o.job.version);
+    for (const l of o.lockCheck.confirmedBy) confirmed.add(`${l}\0${v}`);
+    for (const l of o.lockCheck.unconfirmedBy) {
+      const k = `${l}\0${v}`;
+      const u = unconfirmed.get(k) ?? { lockfile: l, key: o.job.key, version: o.job.version, platforms: [] };
+      u.platforms.push(o.pkg.platform);
+      unconfirmed.set(k, u);
+    }
+  }
+  const warnings: string[] = [];
+  for (const [k, u] of unconfirmed) {
+    if (confirmed.has(k)) continue;
+    warnings.push(
+      `${u.lockfile} records only h1: hashes for ${u.key} ${u.version}, and none matches the mirrored packages (${u.platforms.sort().join(', ')}): ` +
+        `it was probably written on another platform, so it cannot confirm them. They were verified against the registry's signed SHA256SUMS; ` +
+        `--update-lockfiles records their hashes.`,
+    );
+  }
+  return warnings;
+}
+
+export function directoryEntryWarnings(outcomes: JobOutcome[], updating: boolean): string[] {
+  const warnings: string[] = [];
+  for (const o of outcomes) {
+    if (o.pkg === undefined || !o.hasDirectoryEntries) continue;
+    const atRisk = lockfilesAtRiskFromDirectoryEntries(o.pkg, true, o.job.recorded);
+    if (atRisk.length === 0 || updating) continue;
+    warnings.push(
+      `${o.job.key} ${o.job.version} (${o.pkg.platform}): ${o.pkg.filename} holds directory entries, so \`init\` from this packed mirror ` +
+        `computes a different h1: than the one recorded in ${atRisk.join(', ')} (golang/go#53448). ` +
+        `Fix: re-run with --update-lockfiles to record ${o.pkg.zh}.`,
+    );
+  }
+  return warnings;
+}
