@@ -15,6 +15,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import {
   FILES_PATH,
@@ -146,6 +147,8 @@ async function runMode(mode: string, lockfile: string, stackDir: string): Promis
     results['airgap cold c24'] = await airgap(['--concurrency', '24']);
     console.log(`  airgap cold (concurrency 24)  ${results['airgap cold c24'].wallSeconds.toFixed(2)} s`);
 
+    if (mode === 'unthrottled') Object.assign(results, await runTransfer(out));
+
     await fs.rm(tfOut, { recursive: true, force: true });
     results['terraform providers mirror'] = await timed(
       'terraform',
@@ -172,6 +175,85 @@ async function runMode(mode: string, lockfile: string, stackDir: string): Promis
   }
 }
 
+// Transfer side, on the bundle just mirrored (~1 GB): export against `tar -cf` of the same
+// tree, and import (which verifies every file while streaming) and verify against
+// `sha256sum -c` of the same tree. Reported in their own table rows with their own floors.
+async function runTransfer(bundleDir: string): Promise<Record<string, Measure>> {
+  const r: Record<string, Measure> = {};
+  const key = await generateSigningKey({ name: 'bench' });
+  const keyDir = path.join(BENCH_DIR, 'keys');
+  await fs.mkdir(keyDir, { recursive: true });
+  await fs.writeFile(path.join(keyDir, 'sign.asc'), key.privateKeyArmored);
+  await fs.writeFile(path.join(keyDir, 'trust.asc'), key.publicKeyArmored);
+  // npm pack's fixed cost (seconds, independent of bundle size) is not what this measures:
+  // pack once, outside the timed runs, and hand the result to export.
+  const { stdout: packed } = await execFileP('npm', ['pack', '--silent', '--pack-destination', keyDir], {
+    cwd: REPO_ROOT,
+  });
+  const toolTgz = path.join(keyDir, packed.trim().split('\n').at(-1)!);
+  const tarball = path.join(BENCH_DIR, 'bundle.tar');
+  await fs.rm(tarball, { force: true });
+  const cli = path.join(REPO_ROOT, 'bin/run.js');
+  r['airgap export'] = await timed(process.execPath, [
+    cli,
+    'export',
+    bundleDir,
+    '--tarball',
+    tarball,
+    '--sign-key',
+    path.join(keyDir, 'sign.asc'),
+    '--tool-package',
+    toolTgz,
+  ]);
+  console.log(`  airgap export                 ${r['airgap export'].wallSeconds.toFixed(2)} s`);
+  const floorTar = path.join(BENCH_DIR, 'floor.tar');
+  r['tar -cf (export floor)'] = await timed('tar', ['-cf', floorTar, '-C', bundleDir, '.']);
+  console.log(`  tar -cf                       ${r['tar -cf (export floor)'].wallSeconds.toFixed(2)} s`);
+  await fs.rm(floorTar, { force: true });
+
+  const dest = path.join(BENCH_DIR, 'imported');
+  await fs.rm(dest, { recursive: true, force: true });
+  r['airgap import'] = await timed(process.execPath, [
+    cli,
+    'import',
+    tarball,
+    '--dest',
+    dest,
+    '--trusted-key',
+    path.join(keyDir, 'trust.asc'),
+  ]);
+  console.log(`  airgap import                 ${r['airgap import'].wallSeconds.toFixed(2)} s`);
+  r['airgap verify (tarball)'] = await timed(process.execPath, [
+    cli,
+    'verify',
+    tarball,
+    '--trusted-key',
+    path.join(keyDir, 'trust.asc'),
+  ]);
+  console.log(`  airgap verify tarball         ${r['airgap verify (tarball)'].wallSeconds.toFixed(2)} s`);
+  const extracted = path.join(BENCH_DIR, 'extracted');
+  await fs.rm(extracted, { recursive: true, force: true });
+  await fs.mkdir(extracted);
+  await execFileP('tar', ['-xf', tarball, '-C', extracted]);
+  r['sha256sum -c (import floor)'] = await timed('sh', [
+    '-c',
+    `cd ${extracted} && sha256sum --quiet -c SHA256SUMS`,
+  ]);
+  console.log(`  sha256sum -c                  ${r['sha256sum -c (import floor)'].wallSeconds.toFixed(2)} s`);
+  await fs.rm(extracted, { recursive: true, force: true });
+  await fs.rm(dest, { recursive: true, force: true });
+  await fs.rm(tarball, { force: true });
+  return r;
+}
+
+const TRANSFER_ROWS = new Set([
+  'airgap export',
+  'tar -cf (export floor)',
+  'airgap import',
+  'airgap verify (tarball)',
+  'sha256sum -c (import floor)',
+]);
+
 function table(all: Record<string, Record<string, Measure>>): string {
   const rows = [['mode', 'run', 'wall s', 'peak RSS MB', 'vs terraform', 'vs floor']];
   for (const [mode, r] of Object.entries(all)) {
@@ -183,8 +265,8 @@ function table(all: Record<string, Record<string, Measure>>): string {
         name,
         m.wallSeconds.toFixed(2),
         m.peakRssMb.toFixed(0),
-        `${(m.wallSeconds / tf).toFixed(2)}x`,
-        `${(m.wallSeconds / floor).toFixed(2)}x`,
+        TRANSFER_ROWS.has(name) ? '-' : `${(m.wallSeconds / tf).toFixed(2)}x`,
+        TRANSFER_ROWS.has(name) ? '-' : `${(m.wallSeconds / floor).toFixed(2)}x`,
       ]);
     }
   }
@@ -205,6 +287,16 @@ async function main(): Promise<void> {
   const all: Record<string, Record<string, Measure>> = {};
   for (const mode of MODES) all[mode] = await runMode(mode, lockfile, dir);
   console.log(`\n${table(all)}`);
+  const un = all.unthrottled;
+  if (un?.['airgap export']) {
+    const ratio = (a: string, b: string): string => (un[a]!.wallSeconds / un[b]!.wallSeconds).toFixed(2);
+    console.log(
+      `\nTargets (transfer): export <= 1.3x tar -cf: ${ratio('airgap export', 'tar -cf (export floor)')}x; ` +
+        `import <= 1.5x sha256sum -c: ${ratio('airgap import', 'sha256sum -c (import floor)')}x ` +
+        `(verify: ${ratio('airgap verify (tarball)', 'sha256sum -c (import floor)')}x); ` +
+        `peak RSS < 250 MB: ${Math.max(...['airgap export', 'airgap import', 'airgap verify (tarball)'].map((k) => un[k]!.peakRssMb)).toFixed(0)} MB`,
+    );
+  }
   const shaped = all.shaped;
   if (shaped) {
     const cold = shaped['airgap cold']!;

@@ -27,6 +27,13 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ZIP_INVALID':
     case 'CHECKSUMS_INVALID':
     case 'MANIFEST_INVALID':
+    case 'ARCHIVE_INVALID':
+    case 'ARCHIVE_ENTRY_UNSAFE':
+    case 'BUNDLE_FILE_MISSING':
+    case 'MANIFEST_MISMATCH':
+    case 'SIGNATURE_MISSING':
+    case 'DOWNGRADE_REFUSED':
+    case 'BUNDLE_MISMATCH':
       return EXIT.verificationFailed;
     case 'HTTP_ERROR':
     case 'REGISTRY_PROTOCOL':
@@ -60,6 +67,23 @@ export function remedyFor(err: AirgapError): string | undefined {
     case 'HCL_SYNTAX':
     case 'LOCKFILE_INVALID':
       return 'fix the lock file at the position shown, or regenerate it with `tofu providers lock`';
+    case 'DOWNGRADE_REFUSED':
+      return 'this bundle is older than one already imported; import a newer bundle, or pass --allow-downgrade if the rollback is deliberate';
+    case 'IMPORT_DEST_INVALID':
+      return 'import into an empty directory or one only airgap import has written to';
+    case 'BUNDLE_MISMATCH':
+      return 'the bundle directory changed since airgap.json was written: re-run `airgap mirror --out DIR` to repair it, then export again';
+    case 'SIGN_KEY_INVALID':
+      return 'pass an armored OpenPGP private key (gpg --export-secret-keys --armor KEYID); set AIRGAP_SIGN_PASSPHRASE when it is encrypted';
+    case 'TOOL_PACKAGE_INVALID':
+      return 'run `npm ci && npm run build` in the airgap checkout, or pass --tool-package FILE made by `npm pack` there';
+    case 'SIGNATURE_MISSING':
+      return 'sign the bundle (airgap export --sign-key), or pass --insecure-skip-signature to accept it unsigned';
+    case 'ARCHIVE_ENTRY_UNSAFE':
+    case 'ARCHIVE_INVALID':
+    case 'BUNDLE_FILE_MISSING':
+    case 'MANIFEST_MISMATCH':
+      return 'the transfer is damaged or was altered: do not use it; copy it again (every FILE.NNN part) from the export side';
     case 'USAGE':
       return 'see --help';
     default:

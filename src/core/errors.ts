@@ -24,7 +24,17 @@ export type ErrorCode =
   | 'KEY_INVALID' // OpenPGP public key material that cannot be read, or a pinned fingerprint it lacks
   | 'CHECKSUMS_INVALID' // a SHA256SUMS file with a malformed or contradictory line
   | 'RELEASE_LIST_INVALID' // a tofu api.json or terraform index.json release list not in its documented shape
-  | 'RELEASE_NOT_FOUND'; // no tofu/terraform release matches a requested version constraint
+  | 'RELEASE_NOT_FOUND' // no tofu/terraform release matches a requested version constraint
+  | 'DOWNGRADE_REFUSED' // an import bundle older than the newest one already imported (rollback protection)
+  | 'IMPORT_DEST_INVALID' // an import destination holding entries or state airgap import did not make
+  | 'BUNDLE_MISMATCH' // a bundle directory disagrees with its airgap.json (a listed file missing or changed, an unlisted file)
+  | 'SIGN_KEY_INVALID' // --sign-key is not a usable OpenPGP private key, or its passphrase is missing or wrong
+  | 'TOOL_PACKAGE_INVALID' // npm pack failed, or the tool archive is not airgap with every runtime dependency bundled
+  | 'ARCHIVE_INVALID' // a transfer archive that is not a readable tar (or gzip), is truncated or corrupt, or breaks the prescribed entry order
+  | 'ARCHIVE_ENTRY_UNSAFE' // an absolute or `..` path, a link, device, FIFO or other non file/directory entry, or a duplicate path
+  | 'BUNDLE_FILE_MISSING' // a file SHA256SUMS or airgap.json lists is not in the bundle (or a split part is missing)
+  | 'MANIFEST_MISMATCH' // airgap.json's file references disagree with SHA256SUMS
+  | 'SIGNATURE_MISSING'; // a bundle without SHA256SUMS.sig, read without --insecure-skip-signature
 
 /** Values that tell a user what went wrong, where. All optional; fill what is known. */
 export interface ErrorDetails {

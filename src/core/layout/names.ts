@@ -23,6 +23,32 @@ export const BUNDLE = {
   checksumsSignature: 'SHA256SUMS.sig',
 } as const;
 
+/** Prefix of every temporary file or directory airgap creates; a crash can leave these, and re-runs delete them. */
+export const TEMP_PREFIX = '.airgap-tmp-';
+
+/** Added when a bundle is packed for transfer (docs/TRANSFER-FORMAT.md). */
+export const TRANSFER = {
+  /** The tool itself, installable offline with `npm install -g ./tool/airgap-VERSION.tgz`. */
+  toolDir: 'tool',
+  /** Split parts: FILE.000, FILE.001, ... */
+  partSuffix: (n: number): string => `.${String(n).padStart(3, '0')}`,
+} as const;
+
+export function toolPackagePath(version: string): string {
+  return `${TRANSFER.toolDir}/airgap-${version}.tgz`;
+}
+
+/** On the isolated host, inside an import destination (docs/TRANSFER-FORMAT.md). */
+export const IMPORT = {
+  providersDir: 'providers',
+  binDir: 'bin',
+  tofurc: 'tofurc',
+  ociTofurc: 'tofurc.oci',
+  state: 'airgap-state.json',
+  /** Staging for an import in progress; a crash leaves it, the next import removes it. */
+  staging: `${TEMP_PREFIX}import`,
+} as const;
+
 /** Generated configuration, bundle-relative. */
 export const CONFIG_FILES = {
   tofurc: 'config/tofurc',
@@ -34,9 +60,6 @@ export const CONFIG_FILES = {
 export const MIRROR = {
   index: 'index.json',
 } as const;
-
-/** Prefix of every temporary file or directory airgap creates; a crash can leave these, and re-runs delete them. */
-export const TEMP_PREFIX = '.airgap-tmp-';
 
 /** Hostnames appear in display form (IDN labels in Unicode), as lock files and `tofu providers mirror` write them. */
 export function providerDir(p: ProviderCoords): string {

@@ -1,0 +1,462 @@
+// A strict, streaming tar reader for transfer archives (ustar, pax, GNU long names).
+//
+// Not node-tar's Parser: that one repairs what it can (skips headers with a bad
+// checksum, merges pax records into the entry, warns instead of failing on a
+// truncated body), while a transfer archive must be refused at the first anomaly,
+// and the policy (src/core/transfer/entry-policy.ts) needs the raw header name and
+// the pax `path` record side by side. This reader yields every entry as stored,
+// with its body as a stream that pulls from the input on demand (memory stays flat),
+// and throws ARCHIVE_INVALID on a bad header checksum, a malformed number or pax
+// record, data past the end marker, and any truncation.
+//
+// Gzip is recognized by its magic bytes and undone with zlib in the same pass.
+
+import { Buffer } from 'node:buffer';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { entryKindOf, type EntryHeader } from '../../core/transfer/entry-policy.js';
+
+const BLOCK = 512;
+/** Extended headers are metadata: refuse absurd ones instead of buffering them. */
+const MAX_EXTENDED_HEADER = 1 << 20;
+
+export interface TarEntry extends EntryHeader {
+  typeflag: string;
+  mode: number;
+  /** Byte offset of the entry's (first) header in the uncompressed archive. */
+  offset: number;
+  /**
+   * The entry's data. Read it to the end (or not at all) before asking for the next
+   * entry: unread bytes are skipped then. A truncated archive makes it fail with
+   * ARCHIVE_INVALID naming the entry.
+   */
+  body: Readable;
+}
+
+export function isGzip(firstBytes: Uint8Array): boolean {
+  return firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
+}
+
+/** `input` as the tar byte stream: gunzipped when it starts with the gzip magic. */
+export function tarStream(input: Readable, gzip: boolean): Readable {
+  if (!gzip) return input;
+  const gunzip = createGunzip();
+  input.on('error', (e) => gunzip.destroy(e));
+  gunzip.on('close', () => input.destroy());
+  return input.pipe(gunzip);
+}
+
+function gzipError(archive: string, e: unknown): AirgapError {
+  const msg = (e as Error).message;
+  const truncated = /unexpected end of file/i.test(msg);
+  return new AirgapError(
+    'ARCHIVE_INVALID',
+    truncated
+      ? `${archive} is truncated: the gzip stream ends early (${msg})`
+      : `${archive} is not readable gzip data (${msg})`,
+    { path: archive, expected: 'a complete gzip stream', actual: msg, cause: e },
+  );
+}
+
+/** Pulls exact byte counts from a chunked stream. */
+class ByteReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private done = false;
+  /** Bytes handed out so far. */
+  position = 0;
+
+  constructor(
+    private readonly it: AsyncIterator<unknown>,
+    private readonly archive: string,
+  ) {}
+
+  private async more(): Promise<boolean> {
+    if (this.done) return false;
+    let r: IteratorResult<unknown>;
+    try {
+      r = await this.it.next();
+    } catch (e) {
+      if (isAirgapError(e)) throw e;
+      // zlib's errors (Z_BUF_ERROR, Z_DATA_ERROR) name no file: say which, and what it means.
+      if (/^Z_/.test(String((e as { code?: unknown }).code))) throw gzipError(this.archive, e);
+      throw new AirgapError('ARCHIVE_INVALID', `${this.archive} cannot be read: ${(e as Error).message}`, {
+        path: this.archive,
+        cause: e,
+      });
+    }
+    if (r.done === true) {
+      this.done = true;
+      return false;
+    }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+    if (b.length > 0) {
+      this.chunks.push(b);
+      this.buffered += b.length;
+    }
+    return true;
+  }
+
+  /** Exactly n bytes, or fewer only where the input ends. */
+  async read(n: number): Promise<Buffer> {
+    while (this.buffered < n && (await this.more()));
+    return this.take(Math.min(n, this.buffered));
+  }
+
+  /** 1 to max bytes; empty only at the end of the input. */
+  async readSome(max: number): Promise<Buffer> {
+    while (this.buffered === 0 && (await this.more()));
+    return this.take(Math.min(max, this.buffered));
+  }
+
+  /** Skips n bytes; returns how many there were. */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const b = await this.readSome(Math.min(left, 1 << 20));
+      if (b.length === 0) break;
+      left -= b.length;
+    }
+    return n - left;
+  }
+
+  private take(n: number): Buffer {
+    this.position += n;
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first !== undefined && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}
+
+interface RawHeader {
+  name: string;
+  typeflag: string;
+  mode: number;
+  size: number;
+  linkName: string;
+}
+
+/**
+ * The entries of a tar stream, in order. Extended headers ('x' pax, 'L'/'K' GNU long
+ * names) are folded into the entry they describe; a pax global header ('g') is
+ * yielded as an entry of kind 'pax-global-header' for the policy to refuse.
+ */
+export async function* readTarEntries(
+  input: AsyncIterable<unknown>,
+  archive: string,
+): AsyncGenerator<TarEntry> {
+  const reader = new ByteReader(input[Symbol.asyncIterator](), archive);
+  let pax: Record<string, string> = {};
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let metaNames: string[] = [];
+  let entryOffset: number | undefined;
+
+  for (;;) {
+    const offset = reader.position;
+    const block = await reader.read(BLOCK);
+    if (block.length < BLOCK) {
+      throw truncated(
+        archive,
+        block.length === 0 ? 'it ends without the end-of-archive marker' : 'it ends inside a header',
+        offset,
+      );
+    }
+    if (isZero(block)) {
+      const second = await reader.read(BLOCK);
+      if (second.length < BLOCK) throw truncated(archive, 'it ends inside the end-of-archive marker', offset);
+      if (!isZero(second)) {
+        throw invalid(archive, `a zero block at byte ${offset} is followed by more entries`, offset);
+      }
+      if (entryOffset !== undefined) {
+        throw invalid(archive, `extended headers at byte ${entryOffset} describe no entry`, entryOffset);
+      }
+      // GNU tar pads to its record size with zeros; anything else hides data no tool extracts.
+      for (;;) {
+        const rest = await reader.readSome(1 << 16);
+        if (rest.length === 0) return;
+        if (!isZero(rest)) {
+          throw invalid(
+            archive,
+            `non-zero data after the end-of-archive marker (at byte ${reader.position - rest.length})`,
+            offset,
+          );
+        }
+      }
+    }
+    const h = parseHeader(block, archive, offset);
+    entryOffset ??= offset;
+
+    if (h.typeflag === 'x' || h.typeflag === 'L' || h.typeflag === 'K') {
+      if (h.size > MAX_EXTENDED_HEADER) {
+        throw invalid(
+          archive,
+          `extended header ${JSON.stringify(h.name)} at byte ${offset} is ${h.size} bytes`,
+          offset,
+        );
+      }
+      const data = await reader.read(h.size);
+      if (data.length < h.size)
+        throw truncated(archive, `it ends inside the extended header at byte ${offset}`, offset);
+      await skipPadding(reader, h.size, archive, `the extended header at byte ${offset}`);
+      metaNames.push(h.name);
+      if (h.typeflag === 'x') pax = { ...pax, ...parsePax(data, archive, offset) };
+      else if (h.typeflag === 'L') longName = cString(data);
+      else longLink = cString(data);
+      continue;
+    }
+
+    const size = pax.size !== undefined ? paxSize(pax.size, archive, offset) : h.size;
+    const entry: TarEntry = {
+      headerName: h.name,
+      ...(pax.path !== undefined ? { paxPath: pax.path } : {}),
+      ...(longName !== undefined ? { longName } : {}),
+      ...(metaNames.length > 0 ? { metaNames } : {}),
+      ...(Object.keys(pax).length > 0 ? { pax } : {}),
+      kind: entryKindOf(h.typeflag),
+      typeflag: h.typeflag,
+      linkName: pax.linkpath ?? longLink ?? h.linkName,
+      size,
+      mode: h.mode,
+      offset: entryOffset,
+      body: new Readable({ read() {} }),
+    };
+    pax = {};
+    longName = undefined;
+    longLink = undefined;
+    metaNames = [];
+    entryOffset = undefined;
+
+    // Links and devices carry no data in the archive, whatever their size field says.
+    const dataSize =
+      entry.kind === 'file' ||
+      entry.kind === 'directory' ||
+      entry.kind === 'contiguous-file' ||
+      entry.kind === 'unknown' ||
+      entry.kind === 'pax-global-header'
+        ? size
+        : 0;
+    const body = bodyStream(reader, dataSize, archive, entry);
+    entry.body = body.stream;
+    yield entry;
+    await body.finish();
+    await skipPadding(
+      reader,
+      dataSize,
+      archive,
+      `entry ${JSON.stringify(entry.paxPath ?? entry.longName ?? entry.headerName)}`,
+    );
+  }
+}
+
+function bodyStream(
+  reader: ByteReader,
+  size: number,
+  archive: string,
+  entry: EntryHeader,
+): { stream: Readable; finish: () => Promise<void> } {
+  let remaining = size;
+  let inflight: Promise<void> | undefined;
+  let ended = false;
+  const name = entry.paxPath ?? entry.longName ?? entry.headerName;
+  const short = (): AirgapError =>
+    truncated(archive, `entry ${JSON.stringify(name)} needs ${remaining} more bytes`, undefined, name);
+  const stream = new Readable({
+    highWaterMark: 256 << 10,
+    read() {
+      if (inflight !== undefined || ended) return;
+      if (remaining === 0) {
+        ended = true;
+        this.push(null);
+        return;
+      }
+      inflight = reader.readSome(Math.min(remaining, 256 << 10)).then(
+        (chunk) => {
+          inflight = undefined;
+          if (chunk.length === 0) {
+            this.destroy(short());
+            return;
+          }
+          remaining -= chunk.length;
+          const last = remaining === 0;
+          if (last) ended = true;
+          this.push(chunk);
+          if (last) this.push(null);
+        },
+        (e: unknown) => {
+          inflight = undefined;
+          this.destroy(e as Error);
+        },
+      );
+    },
+  });
+  return {
+    stream,
+    async finish() {
+      if (inflight !== undefined) await inflight;
+      if (remaining > 0) {
+        if (!stream.destroyed) stream.destroy();
+        const skipped = await reader.skip(remaining);
+        remaining -= skipped;
+        if (remaining > 0) throw short();
+      }
+    },
+  };
+}
+
+async function skipPadding(reader: ByteReader, size: number, archive: string, what: string): Promise<void> {
+  const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+  if (pad === 0) return;
+  const got = await reader.skip(pad);
+  if (got < pad) throw truncated(archive, `it ends inside the padding after ${what}`, undefined);
+}
+
+function isZero(b: Buffer): boolean {
+  for (const byte of b) if (byte !== 0) return false;
+  return true;
+}
+
+function cString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul === -1 ? b.length : nul).toString('utf8');
+}
+
+function parseHeader(block: Buffer, archive: string, offset: number): RawHeader {
+  const stored = block.subarray(148, 156);
+  const storedText = stored
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  if (!/^[0-7]+$/.test(storedText)) {
+    throw invalid(
+      archive,
+      `the block at byte ${offset} is not a tar header (checksum field ${JSON.stringify(storedText)})`,
+      offset,
+    );
+  }
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i += 1) {
+    const v = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  const expected = parseInt(storedText, 8);
+  if (expected !== unsigned && expected !== signed) {
+    throw invalid(
+      archive,
+      `the header at byte ${offset} has checksum ${expected}, but its bytes sum to ${unsigned}: a corrupt or forged header`,
+      offset,
+    );
+  }
+  const magic = block.subarray(257, 263).toString('latin1');
+  const name = cString(block.subarray(0, 100));
+  // POSIX ustar keeps a path prefix at 345; GNU's "ustar  " format keeps times there.
+  const prefix = magic === 'ustar\0' ? cString(block.subarray(345, 500)) : '';
+  const typeByte = block[156]!;
+  return {
+    name: prefix === '' ? name : `${prefix}/${name}`,
+    typeflag: typeByte === 0 ? '0' : String.fromCharCode(typeByte),
+    mode: numeric(block.subarray(100, 108), 'mode', archive, offset),
+    size: numeric(block.subarray(124, 136), 'size', archive, offset),
+    linkName: cString(block.subarray(157, 257)),
+  };
+}
+
+/** An octal field, or GNU's base-256 form (top bit set) for values octal cannot hold. */
+function numeric(field: Buffer, what: string, archive: string, offset: number): number {
+  if ((field[0]! & 0x80) !== 0) {
+    if (field[0] === 0xff)
+      throw invalid(archive, `the header at byte ${offset} has a negative ${what}`, offset);
+    let v = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i += 1) v = v * 256 + field[i]!;
+    if (!Number.isSafeInteger(v))
+      throw invalid(archive, `the header at byte ${offset} has an oversized ${what}`, offset);
+    return v;
+  }
+  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) {
+    throw invalid(
+      archive,
+      `the header at byte ${offset} has a malformed ${what} field ${JSON.stringify(text)}`,
+      offset,
+    );
+  }
+  return parseInt(text, 8);
+}
+
+/** pax records: "LEN key=value\n", LEN counting the whole record. */
+function parsePax(data: Buffer, archive: string, offset: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 0;
+  while (at < data.length) {
+    if (data[at] === 0) break; // some writers pad the record block with NULs
+    const space = data.indexOf(0x20, at);
+    const lenText = space === -1 ? '' : data.subarray(at, space).toString('latin1');
+    if (!/^[1-9]\d*$/.test(lenText)) {
+      throw invalid(archive, `the pax header at byte ${offset} has a malformed record at ${at}`, offset);
+    }
+    const len = Number(lenText);
+    const end = at + len;
+    if (end > data.length || data[end - 1] !== 0x0a) {
+      throw invalid(
+        archive,
+        `the pax header at byte ${offset} has a record that overruns its length at ${at}`,
+        offset,
+      );
+    }
+    const record = data.subarray(space + 1, end - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq <= 0)
+      throw invalid(archive, `the pax header at byte ${offset} has a record without "key=" at ${at}`, offset);
+    out[record.slice(0, eq)] = record.slice(eq + 1);
+    at = end;
+  }
+  return out;
+}
+
+function paxSize(text: string, archive: string, offset: number): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw invalid(
+      archive,
+      `the pax header at byte ${offset} has a malformed size ${JSON.stringify(text)}`,
+      offset,
+    );
+  }
+  return Number(text);
+}
+
+function invalid(archive: string, what: string, offset: number): AirgapError {
+  return new AirgapError('ARCHIVE_INVALID', `${archive}: ${what}`, {
+    path: archive,
+    expected: 'a well-formed tar archive',
+    actual: `${what.slice(0, 200)} (byte ${offset})`,
+  });
+}
+
+function truncated(archive: string, what: string, offset: number | undefined, entry?: string): AirgapError {
+  return new AirgapError('ARCHIVE_INVALID', `${archive} is truncated: ${what}`, {
+    path: entry ?? archive,
+    address: archive,
+    expected: 'the whole archive, ending with two zero blocks',
+    actual: offset === undefined ? what : `${what} (byte ${offset})`,
+  });
+}

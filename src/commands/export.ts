@@ -1,0 +1,68 @@
+import { Args, Flags } from '@oclif/core';
+import { AirgapCommand } from '../cli/base-command.js';
+import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
+import { createReporter } from '../cli/reporter.js';
+import { parseSplitSize } from '../core/transfer/pack-size.js';
+import { exportBundle, type Compression, type ExportResult } from '../services/export/export-service.js';
+
+export default class Export extends AirgapCommand {
+  static override summary = 'Pack a bundle directory into one transfer tarball, signed and optionally split.';
+
+  static override description = `Writes a deterministic POSIX tar of the bundle (docs/TRANSFER-FORMAT.md): SHA256SUMS.sig (with --sign-key), SHA256SUMS listing every other file, airgap.json, then the bundle and tool/airgap-VERSION.tgz (this tool, installable with npm and no registry). Checkable on the other side with tar -xf, sha256sum -c SHA256SUMS and gpg --verify SHA256SUMS.sig SHA256SUMS. Entry times come from SOURCE_DATE_EPOCH (else 2020-01-01); the same bundle and key give the same bytes. The passphrase of an encrypted --sign-key is read from AIRGAP_SIGN_PASSPHRASE.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    '<%= config.bin %> export ./bundle --tarball airgap-bundle.tar --sign-key signing-key.asc',
+    '<%= config.bin %> export ./bundle --tarball /media/dvd/bundle.tar --split-size 4G',
+  ];
+
+  static override args = {
+    dir: Args.string({ description: 'Bundle directory written by airgap mirror --out.', required: true }),
+  };
+
+  static override flags = {
+    tarball: Flags.string({
+      summary: 'Output file (FILE.000, FILE.001, ... with --split-size).',
+      required: true,
+    }),
+    compress: Flags.string({
+      summary: 'Compression of the whole tarball (the packages inside are zips already).',
+      options: ['none', 'gzip'],
+      default: 'none',
+    }),
+    'split-size': Flags.string({
+      summary: 'Cut the output into parts of this size: 700M, 4G (powers of 1024).',
+    }),
+    'sign-key': Flags.string({
+      summary: 'Armored OpenPGP private key that signs SHA256SUMS (passphrase: AIRGAP_SIGN_PASSPHRASE).',
+    }),
+    'tool-package': Flags.string({
+      summary: 'Use this `npm pack` archive of airgap instead of packing this one.',
+    }),
+  };
+
+  async run(): Promise<ExportResult> {
+    const { args, flags } = await this.parse(Export);
+    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const passphrase = process.env.AIRGAP_SIGN_PASSPHRASE;
+    const result = await exportBundle(
+      {
+        bundleDir: args.dir,
+        tarball: flags.tarball,
+        compress: flags.compress as Compression,
+        ...(flags['split-size'] === undefined ? {} : { splitSize: parseSplitSize(flags['split-size']) }),
+        ...(flags['sign-key'] === undefined ? {} : { signKeyFile: flags['sign-key'] }),
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(flags['tool-package'] === undefined ? {} : { toolPackage: flags['tool-package'] }),
+        env: process.env,
+      },
+      reporter,
+    );
+    reporter.finish();
+    const signed = result.signedBy === null ? 'unsigned' : `signed by ${result.signedBy}`;
+    this.log(`Wrote ${result.files} files, ${result.bytes} bytes, ${signed}; sha256 ${result.sha256}`);
+    for (const p of result.parts) this.log(`  ${p.path}  ${p.size}`);
+    return result;
+  }
+}

@@ -1,0 +1,81 @@
+import { Args, Flags } from '@oclif/core';
+import { AirgapCommand } from '../cli/base-command.js';
+import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
+import { createReporter } from '../cli/reporter.js';
+import { runImport, type ImportResult } from '../services/import/import-service.js';
+import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
+
+export default class Import extends AirgapCommand {
+  static override summary = 'Verify a transfer bundle and install it into a directory on the isolated host.';
+
+  static override description = `Checks the SHA256SUMS signature (--trusted-key), then every file's sha256 while streaming it once into a staging directory inside DIR, refusing unsafe or unlisted entries before anything is placed. Then merges the providers into DIR/providers (what earlier imports brought is kept), unpacks the host platform's tofu/terraform to DIR/bin, writes DIR/tofurc (use it as TF_CLI_CONFIG_FILE) and records the import in DIR/airgap-state.json, and makes it all live with one atomic switch: a failure or a crash leaves DIR as it was. Re-importing the live bundle changes nothing; a bundle older than one already imported is refused unless --allow-downgrade. Layout and state: docs/IMPORT-STATE.md.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    '<%= config.bin %> import airgap-bundle.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
+    '<%= config.bin %> import /media/dvd/bundle.tar.000 --dest /opt/airgap --trusted-key bundle-signer.asc',
+  ];
+
+  static override args = {
+    source: Args.string({
+      description: 'Transfer tarball (plain or gzip), its first split part FILE.000, or a bundle directory.',
+      required: true,
+    }),
+  };
+
+  static override flags = {
+    dest: Flags.string({ summary: 'Import destination directory (created when missing).', required: true }),
+    'trusted-key': Flags.string({
+      summary: 'Public key (armored or binary) whose signature on SHA256SUMS is accepted (repeatable).',
+      multiple: true,
+      default: [],
+    }),
+    'insecure-skip-signature': Flags.boolean({
+      summary: 'Accept a bundle whose signature is missing or not checked (prints a warning).',
+      default: false,
+    }),
+    'allow-downgrade': Flags.boolean({
+      summary: 'Accept a bundle created before the newest one already imported (a deliberate rollback).',
+      default: false,
+    }),
+    platform: Flags.string({
+      summary: 'OS_ARCH whose tofu/terraform to install in DIR/bin; default: this host.',
+    }),
+  };
+
+  async run(): Promise<ImportResult> {
+    const { args, flags } = await this.parse(Import);
+    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    try {
+      const result = await runImport(
+        {
+          source: args.source,
+          dest: flags.dest,
+          trustedKeyFiles: flags['trusted-key'],
+          insecureSkipSignature: flags['insecure-skip-signature'],
+          allowDowngrade: flags['allow-downgrade'],
+          ...(flags.platform === undefined ? {} : { platform: flags.platform }),
+        },
+        reporter,
+        { readBundle: readVerifiedBundle },
+      );
+      reporter.finish();
+      const id = `${result.bundleDigest.slice(0, 16)} (created ${result.createdAt})`;
+      if (result.action === 'unchanged') {
+        this.log(`${result.dest} already holds bundle ${id}; nothing changed.`);
+        return result;
+      }
+      this.log(
+        `Imported bundle ${id} into ${result.dest} as generation ${result.generation}: ` +
+          `${result.providers.length} provider version(s), ${result.providerFiles.added} file(s) added, ${result.providerFiles.kept} kept.`,
+      );
+      for (const b of result.binaries) this.log(`Installed ${b.tool} ${b.version} at ${b.path}.`);
+      this.log(`Use it with: export TF_CLI_CONFIG_FILE=${result.tofurc}`);
+      return result;
+    } catch (e) {
+      reporter.finish();
+      throw e;
+    }
+  }
+}

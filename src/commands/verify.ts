@@ -1,0 +1,73 @@
+import { Args, Flags } from '@oclif/core';
+import { AirgapCommand } from '../cli/base-command.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { createReporter } from '../cli/reporter.js';
+import { renderVerifyTable, type VerifyReport } from '../core/transfer/verify-report.js';
+import { runVerify } from '../services/verify/verify-service.js';
+
+export default class Verify extends AirgapCommand {
+  static override summary =
+    'Verify a transfer tarball or bundle directory: signature, checksums, packages, lock files.';
+
+  static override description = `TARGET is a transfer tarball (plain or gzip), the first part FILE.000 of a split one, a bundle directory (extracted, or written by \`airgap mirror\`), or an import destination (a directory holding airgap-state.json: its mirror's zips are checked against their VERSION.json hashes, and the imports the state records against the mirror). Bundle checks, each reported as a row: the SHA256SUMS signature against --trusted-key; every file against SHA256SUMS and airgap.json; every provider zip against the h1: and zh: airgap.json records; every tofu/terraform release zip against its vendor's signed SHA256SUMS (pinned keys, or --tofu-key/--terraform-key); with --lockfile, that each provider version and platform the lock files need is present with a matching hash. Files present but listed nowhere are warnings. Unsafe archive entries (absolute or .. paths, links, devices) stop the reading. With --json the report is documented in docs/VERIFY-REPORT.md.
+
+EXIT CODES
+  0  everything verified (warnings allowed)
+  1  a verification failed (a FAILED row)
+  2  usage or input error (flags, missing TARGET, unreadable key or lock file)
+  4  local filesystem error`;
+
+  static override examples = [
+    '<%= config.bin %> verify airgap-bundle.tar.gz --trusted-key release-signer.asc',
+    '<%= config.bin %> verify airgap-bundle.tar.000 --trusted-key signer.asc --lockfile stacks/app/.terraform.lock.hcl',
+    '<%= config.bin %> verify ./bundle --insecure-skip-signature --json',
+  ];
+
+  static override args = {
+    target: Args.string({
+      description: 'Tarball, FILE.000, bundle directory, or import destination.',
+      required: true,
+    }),
+  };
+
+  static override flags = {
+    'trusted-key': Flags.string({
+      summary: 'Public key (armored or binary) that may sign SHA256SUMS (repeatable).',
+      multiple: true,
+      default: [],
+    }),
+    'insecure-skip-signature': Flags.boolean({
+      summary: 'Accept a missing or bad SHA256SUMS signature (reported as a warning).',
+      default: false,
+    }),
+    'tofu-key': Flags.string({ summary: 'Public key that replaces the pinned OpenTofu release key.' }),
+    'terraform-key': Flags.string({ summary: 'Public key that replaces the pinned HashiCorp release key.' }),
+    lockfile: Flags.string({
+      summary:
+        'A .terraform.lock.hcl whose providers must all be in the bundle, hashes matching (repeatable).',
+      multiple: true,
+      default: [],
+    }),
+  };
+
+  async run(): Promise<VerifyReport> {
+    const { args, flags } = await this.parse(Verify);
+    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const report = await runVerify(
+      {
+        target: args.target,
+        trustedKeyFiles: flags['trusted-key'],
+        insecureSkipSignature: flags['insecure-skip-signature'],
+        ...(flags['tofu-key'] ? { tofuKeyFile: flags['tofu-key'] } : {}),
+        ...(flags['terraform-key'] ? { terraformKeyFile: flags['terraform-key'] } : {}),
+        lockfiles: flags.lockfile,
+      },
+      reporter,
+    );
+    reporter.finish();
+    if (!this.jsonEnabled()) this.log(renderVerifyTable(report));
+    // The report is the output either way; the exit code carries the verdict.
+    if (report.verdict === 'failed') process.exitCode = EXIT.verificationFailed;
+    return report;
+  }
+}

@@ -1,0 +1,314 @@
+// `airgap export`: packs a bundle directory into the transfer tarball of
+// docs/TRANSFER-FORMAT.md (optionally signed, gzip-compressed, split into parts).
+// Wires the pure planner (core/transfer/pack-*) to the tar writer, the part
+// writer and npm pack. Output goes to temp names and is renamed into place only
+// after every file has been streamed and checked: a failed export leaves no FILE.
+
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+import { SplitWriter } from '../../adapters/archive/split-writer.js';
+import { tarArchiveSize } from '../../adapters/archive/tar-write.js';
+import { findPackageRoot, inspectToolPackage, npmPackTool } from '../../adapters/npm/pack-tool.js';
+import { creationTime, parseManifest, type FileRef } from '../../core/bundle/manifest.js';
+import { AirgapError } from '../../core/errors.js';
+import { BUNDLE, TEMP_PREFIX, toolPackagePath } from '../../core/layout/names.js';
+import type { Reporter } from '../../core/ports.js';
+import {
+  packEntries,
+  packMtime,
+  planPack,
+  verifyStreamedFile,
+  type PackEntry,
+} from '../../core/transfer/pack-plan.js';
+import { readSigningKey, signChecksums, type SigningKey } from '../../core/transfer/pack-sign.js';
+import { checkPartCount } from '../../core/transfer/pack-size.js';
+import { listBundleDir } from './bundle-listing.js';
+import { HashThread, SharedSlabs } from './shared-hash.js';
+import { streamTarball, type StreamEntry } from './stream-tarball.js';
+
+export type Compression = 'none' | 'gzip';
+
+export interface ExportOptions {
+  /** A bundle directory written by `airgap mirror --out`. */
+  bundleDir: string;
+  /** FILE; with splitSize, FILE.000, FILE.001, ... */
+  tarball: string;
+  compress: Compression;
+  /** Bytes per part. */
+  splitSize?: number;
+  /** An armored OpenPGP private key: sign SHA256SUMS with it. */
+  signKeyFile?: string;
+  /** Unlocks an encrypted signing key (the command reads AIRGAP_SIGN_PASSPHRASE). */
+  passphrase?: string;
+  /** An existing `npm pack` archive of airgap; default: npm pack this installation. */
+  toolPackage?: string;
+  /** SOURCE_DATE_EPOCH is read from here. */
+  env: Record<string, string | undefined>;
+}
+
+/** The `--json` summary of `airgap export`. */
+export interface ExportResult {
+  schemaVersion: 1;
+  bundleDir: string;
+  tarball: string;
+  compress: Compression;
+  /** The files written: [tarball] unsplit, else FILE.000, FILE.001, ... with their sizes. */
+  parts: { path: string; size: number }[];
+  /** Bytes of the whole (compressed, when compressed) tarball: the parts together. */
+  bytes: number;
+  /** sha256 of those bytes: what `cat FILE.* | sha256sum` prints. */
+  sha256: string;
+  /** Regular files in the tarball, SHA256SUMS, its signature, airgap.json and the tool archive included. */
+  files: number;
+  /** Upper-hex fingerprint of the signing key, or null when unsigned. */
+  signedBy: string | null;
+  toolPackage: FileRef & { version: string };
+  /** The mtime of every entry (RFC 3339). */
+  mtime: string;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+async function checkInputs(options: ExportOptions, bundleDir: string, tarball: string): Promise<void> {
+  if (options.compress !== 'none' && options.compress !== 'gzip') {
+    throw new AirgapError('USAGE', `--compress must be none or gzip, found "${String(options.compress)}"`, {
+      expected: 'none | gzip',
+      actual: String(options.compress),
+    });
+  }
+  if (
+    options.splitSize !== undefined &&
+    (!Number.isSafeInteger(options.splitSize) || options.splitSize < 1)
+  ) {
+    throw new AirgapError(
+      'USAGE',
+      `--split-size must be a positive whole number of bytes, found ${options.splitSize}`,
+      {
+        expected: 'a positive byte count',
+        actual: String(options.splitSize),
+      },
+    );
+  }
+  const st = await fs.stat(bundleDir).catch(() => undefined);
+  if (st === undefined || !st.isDirectory()) {
+    throw new AirgapError('INPUT_NOT_FOUND', `bundle directory ${bundleDir} does not exist`, {
+      path: bundleDir,
+      expected: 'a directory written by airgap mirror --out',
+      actual: st === undefined ? 'missing' : 'not a directory',
+    });
+  }
+  if (isInside(bundleDir, tarball)) {
+    throw new AirgapError(
+      'USAGE',
+      `--tarball ${tarball} is inside the bundle directory ${bundleDir}; write it elsewhere`,
+      {
+        path: tarball,
+        expected: 'a path outside the bundle directory',
+        actual: tarball,
+      },
+    );
+  }
+}
+
+async function readManifestText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new AirgapError(
+        'INPUT_NOT_FOUND',
+        `${file} does not exist: ${path.dirname(file)} is not a bundle directory (write one with airgap mirror --out)`,
+        { path: file, expected: 'airgap.json', actual: 'missing' },
+      );
+    }
+    throw new AirgapError('FS_ERROR', `cannot read ${file}: ${(e as Error).message}`, {
+      path: file,
+      cause: e,
+    });
+  }
+}
+
+async function readSigner(options: ExportOptions): Promise<SigningKey | undefined> {
+  if (options.signKeyFile === undefined) return undefined;
+  let material: Uint8Array;
+  try {
+    material = await fs.readFile(options.signKeyFile);
+  } catch (e) {
+    throw new AirgapError(
+      'INPUT_NOT_FOUND',
+      `cannot read --sign-key ${options.signKeyFile}: ${(e as Error).message}`,
+      {
+        path: options.signKeyFile,
+        cause: e,
+      },
+    );
+  }
+  return readSigningKey(material, options.signKeyFile, options.passphrase);
+}
+
+interface PackStreamEntry extends StreamEntry {
+  pack: PackEntry;
+}
+
+function toStreamEntries(
+  entries: PackEntry[],
+  bundleDir: string,
+  toolFile: string,
+  mtime: Date,
+): PackStreamEntry[] {
+  return entries.map((e): PackStreamEntry => {
+    if (e.type === 'directory')
+      return { name: e.name, type: 'directory', mode: e.mode, size: 0, mtime, pack: e };
+    const c = e.content;
+    const source =
+      c.from === 'bytes'
+        ? { bytes: c.bytes }
+        : { file: c.from === 'tool' ? toolFile : path.join(bundleDir, ...c.path.split('/')) };
+    return { name: e.name, type: 'file', mode: e.mode, size: e.size, mtime, source, pack: e };
+  });
+}
+
+/** A pass-through that hashes what goes by (the compressed bytes, when gzip sits in front of the writer). */
+function hashTap(hash: HashThread): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * Streams the tarball into `writer` and returns the sha256 of what was written. Each file
+ * is checked against the digest SHA256SUMS lists as it streams; the first mismatch stops
+ * the stream, and all must have matched before this returns.
+ */
+async function writeTarball(
+  entries: PackStreamEntry[],
+  writer: SplitWriter,
+  compress: Compression,
+  manifestFile: string,
+): Promise<string> {
+  const slabs = new SharedSlabs();
+  const fileHash = new HashThread(slabs);
+  const outputHash = new HashThread(slabs);
+  try {
+    // The first failure is the cause: a file that does not match its digest, a read error,
+    // or the writer's own (a write error, too many parts). It stops everything else: a
+    // failed writer never frees the slabs it holds, so the reader must not wait for them.
+    const stop = new AbortController();
+    let cause: unknown;
+    const fail = (e: unknown): void => {
+      if (cause !== undefined) return;
+      cause = e;
+      stop.abort(e);
+    };
+    const checks: Promise<void>[] = [];
+    const gzip = compress === 'gzip' ? createGzip() : undefined;
+    const sink = gzip ?? writer;
+    const written = gzip === undefined ? finished(writer) : pipeline(gzip, hashTap(outputHash), writer);
+    written.catch(fail);
+    const produced = streamTarball(entries, {
+      sink,
+      slabs,
+      fileHash,
+      ...(gzip === undefined ? { outputHash } : {}),
+      signal: stop.signal,
+      afterFile: (e, sha256) => {
+        const check = sha256.then((hex) => {
+          if (e.pack.type === 'file') verifyStreamedFile(e.pack, hex, manifestFile);
+        });
+        check.catch(fail);
+        checks.push(check);
+      },
+    });
+    produced.catch((e: unknown) => {
+      fail(e);
+      sink.destroy(e as Error);
+    });
+    await Promise.allSettled([produced, written]);
+    if (cause !== undefined) throw cause;
+    await Promise.all(checks);
+    return await outputHash.digest();
+  } finally {
+    await Promise.all([fileHash.close(), outputHash.close()]);
+  }
+}
+
+export async function exportBundle(options: ExportOptions, reporter: Reporter): Promise<ExportResult> {
+  const bundleDir = path.resolve(options.bundleDir);
+  const tarball = path.resolve(options.tarball);
+  await checkInputs(options, bundleDir, tarball);
+  const mtime = packMtime(options.env);
+  const manifestFile = path.join(bundleDir, BUNDLE.manifest);
+  const manifest = parseManifest(await readManifestText(manifestFile), manifestFile);
+  // The key (and its passphrase) is checked before anything slow runs.
+  const signer = await readSigner(options);
+  const found = await listBundleDir(bundleDir);
+
+  let packDir: string | undefined;
+  try {
+    let toolFile = options.toolPackage;
+    if (toolFile === undefined) {
+      packDir = await fs.mkdtemp(path.join(os.tmpdir(), `${TEMP_PREFIX}npm-pack-`));
+      reporter.info('packing the airgap tool with npm pack (runtime dependencies bundled)');
+      toolFile = await npmPackTool(findPackageRoot(), packDir);
+    }
+    const tool = await inspectToolPackage(path.resolve(toolFile));
+    const toolRef = { path: toolPackagePath(tool.version), size: tool.size, sha256: tool.sha256 };
+
+    const plan = planPack({ manifest, manifestFile, found, tool: toolRef });
+    for (const p of plan.ignored) {
+      if (!p.split('/').some((s) => s.startsWith(TEMP_PREFIX)))
+        reporter.info(`not packed from the directory (the tarball makes its own): ${p}`);
+    }
+    const signature =
+      signer === undefined
+        ? undefined
+        : await signChecksums(plan.checksums, signer, creationTime(options.env), BUNDLE.checksums);
+    const entries = toStreamEntries(packEntries(plan, signature), bundleDir, tool.file, mtime);
+    const files = entries.filter((e) => e.type === 'file').length;
+    const tarBytes = tarArchiveSize(entries);
+    if (options.splitSize !== undefined && options.compress === 'none') {
+      checkPartCount(tarBytes, options.splitSize, tarball);
+    }
+    reporter.info(`packing ${files} files (${(tarBytes / 1e6).toFixed(1)} MB of tar) into ${tarball}`);
+
+    const writer = new SplitWriter({
+      target: tarball,
+      ...(options.splitSize === undefined ? {} : { splitSize: options.splitSize }),
+    });
+    let out;
+    let sha256: string;
+    try {
+      sha256 = await writeTarball(entries, writer, options.compress, manifestFile);
+      out = await writer.commit();
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    }
+    return {
+      schemaVersion: 1,
+      bundleDir,
+      tarball,
+      compress: options.compress,
+      parts: out.parts,
+      bytes: out.bytes,
+      sha256,
+      files,
+      signedBy: signer?.fingerprint ?? null,
+      toolPackage: { ...toolRef, version: tool.version },
+      mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+  } finally {
+    if (packDir !== undefined) await fs.rm(packDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,136 @@
+// sha256 on worker threads over shared memory. An export hashes every byte twice
+// (each file, to check it against airgap.json, and the whole output, for the
+// result), and sha256 is its costliest step: on the main thread the two passes
+// alone take longer than `tar -cf` of the same tree. File bodies are read into
+// slabs of one SharedArrayBuffer; the hashing threads and the file writer all
+// work from the same slab, with no copy, and a slab is reused only when every
+// one of them has released it. A fixed number of slabs bounds memory whatever
+// the bundle's size, and makes the reader wait for the slowest consumer.
+
+import { Worker } from 'node:worker_threads';
+
+export const SLAB_SIZE = 1 << 20;
+const SLAB_COUNT = 16;
+
+export class SharedSlabs {
+  readonly buffer = new SharedArrayBuffer(SLAB_SIZE * SLAB_COUNT);
+  readonly #refs: number[] = new Array<number>(SLAB_COUNT).fill(0);
+  readonly #free: number[] = [...Array(SLAB_COUNT).keys()];
+  #waiters: (() => void)[] = [];
+
+  /** A free slab, held once by the caller; waits while all are in use, until `signal` aborts. */
+  async acquire(signal?: AbortSignal): Promise<number> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const slab = this.#free.shift();
+      if (slab !== undefined) {
+        this.#refs[slab] = 1;
+        return slab;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  view(slab: number, length = SLAB_SIZE): Buffer {
+    return Buffer.from(this.buffer, slab * SLAB_SIZE, length);
+  }
+
+  retain(slab: number): void {
+    this.#refs[slab] = (this.#refs[slab] ?? 0) + 1;
+  }
+
+  release(slab: number): void {
+    const left = (this.#refs[slab] ?? 0) - 1;
+    this.#refs[slab] = left;
+    if (left > 0) return;
+    this.#free.push(slab);
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}
+
+// CommonJS, evaluated: runs the same from src/ (vitest) and from dist/.
+const HASH_THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const memory = Buffer.from(workerData.buffer);
+let hash = createHash('sha256');
+parentPort.on('message', (m) => {
+  if (m.digest) {
+    parentPort.postMessage({ digest: hash.digest('hex') });
+    hash = createHash('sha256');
+  } else if (m.bytes) {
+    hash.update(m.bytes);
+  } else {
+    hash.update(memory.subarray(m.offset, m.offset + m.length));
+    parentPort.postMessage({ slab: m.slab });
+  }
+});
+`;
+
+/** One running sha256 on its own thread; digest() returns it and starts afresh. */
+export class HashThread {
+  readonly #slabs: SharedSlabs;
+  readonly #worker: Worker;
+  /** Slabs handed to the thread and not yet acknowledged, in order. */
+  readonly #held: number[] = [];
+  readonly #digests: { resolve: (hex: string) => void; reject: (e: Error) => void }[] = [];
+  #failure: Error | undefined;
+
+  constructor(slabs: SharedSlabs) {
+    this.#slabs = slabs;
+    this.#worker = new Worker(HASH_THREAD_SOURCE, { eval: true, workerData: { buffer: slabs.buffer } });
+    this.#worker.on('message', (m: { slab?: number; digest?: string }) => {
+      if (m.digest !== undefined) {
+        this.#digests.shift()?.resolve(m.digest);
+        return;
+      }
+      if (m.slab !== undefined && this.#held.shift() !== undefined) this.#slabs.release(m.slab);
+    });
+    this.#worker.on('error', (e) => this.#fail(e));
+    this.#worker.on('exit', (code) =>
+      this.#fail(new Error(`the hashing thread stopped (exit code ${code})`)),
+    );
+  }
+
+  #fail(e: Error): void {
+    this.#failure ??= e;
+    // Give back what the thread held, so the reader never waits for a dead thread.
+    for (const slab of this.#held.splice(0)) this.#slabs.release(slab);
+    for (const d of this.#digests.splice(0)) d.reject(e);
+  }
+
+  /** Hashes bytes outside the slabs (headers, padding, small files); they are copied. */
+  update(bytes: Uint8Array): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    const copy = new Uint8Array(bytes);
+    this.#worker.postMessage({ bytes: copy }, [copy.buffer]);
+  }
+
+  /** Hashes the first `length` bytes of `slab`, holding the slab until done. */
+  updateSlab(slab: number, length: number): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#slabs.retain(slab);
+    this.#held.push(slab);
+    this.#worker.postMessage({ slab, offset: slab * SLAB_SIZE, length });
+  }
+
+  digest(): Promise<string> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#digests.push({ resolve, reject });
+      this.#worker.postMessage({ digest: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#worker.removeAllListeners('exit');
+    await this.#worker.terminate();
+  }
+}

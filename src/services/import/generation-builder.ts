@@ -1,0 +1,143 @@
+// Completes the generation an import stages, once the reader has verified every
+// file: carries the live generation's providers and binaries over by hard link,
+// merges the network-mirror JSON, unpacks the host platform's tofu/terraform,
+// writes tofurc and the new airgap-state.json, and flushes it all to disk.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BundleManifest } from '../../core/bundle/manifest.js';
+import { renderTofurc } from '../../core/config/tofurc.js';
+import { AirgapError } from '../../core/errors.js';
+import { IMPORT } from '../../core/layout/names.js';
+import type { Reporter } from '../../core/ports.js';
+import {
+  mergeMirrorJson,
+  planProvidersMerge,
+  type ProvidersMergePlan,
+} from '../../core/transfer/import-merge.js';
+import { chooseHostBinaries } from '../../core/transfer/import-platform.js';
+import {
+  buildImportState,
+  renderImportState,
+  type ImportSigner,
+  type ImportState,
+} from '../../core/transfer/import-state.js';
+import type { Destination } from './destination.js';
+import { extractExecutable } from './extract-binary.js';
+import { fsError, fsyncPath, linkOrCopy, walkDirs, walkFiles, writeFileSynced } from './fs-ops.js';
+import type { ImportStaging } from './staging.js';
+
+export interface BuildGenerationInput {
+  dest: Destination;
+  staging: ImportStaging;
+  manifest: BundleManifest;
+  bundleDigest: string;
+  signer: ImportSigner | null;
+  hostPlatform: string;
+  sequence: number;
+  downgrade: boolean;
+  generation: string;
+}
+
+export interface InstalledBinary {
+  tool: 'tofu' | 'terraform';
+  version: string;
+  /** DIR-relative, e.g. "bin/tofu". */
+  path: string;
+}
+
+export interface BuiltGeneration {
+  state: ImportState;
+  providers: ProvidersMergePlan;
+  installed: InstalledBinary[];
+  /** Files carried over from the live generation that could not be hard-linked and were copied. */
+  copied: number;
+}
+
+export async function buildGeneration(
+  input: BuildGenerationInput,
+  reporter: Reporter,
+): Promise<BuiltGeneration> {
+  const { dest, staging, manifest } = input;
+  const gen = staging.generationRoot;
+  const liveProviders = dest.liveDir === undefined ? undefined : path.join(dest.liveDir, IMPORT.providersDir);
+  const newProviders = path.join(gen, IMPORT.providersDir);
+  let copied = 0;
+  const carry = async (from: string, to: string): Promise<void> => {
+    await fs.mkdir(path.dirname(to), { recursive: true });
+    if ((await linkOrCopy(from, to)) === 'copied') copied += 1;
+  };
+
+  // Providers: live files the bundle does not carry are kept; mirror JSON is merged.
+  const live = liveProviders === undefined ? [] : await walkFiles(liveProviders);
+  const plan = planProvidersMerge(live, staging.providerFiles, [...staging.providerJson.keys()]);
+  for (const rel of plan.keep) await carry(path.join(liveProviders!, rel), path.join(newProviders, rel));
+  for (const rel of plan.merge) {
+    const liveText = await fs.readFile(path.join(liveProviders!, rel), 'utf8');
+    const merged = mergeMirrorJson(rel, liveText, staging.providerJson.get(rel) ?? '', `providers/${rel}`);
+    await writeJson(path.join(newProviders, rel), merged);
+  }
+  for (const rel of plan.addJson)
+    await writeJson(path.join(newProviders, rel), staging.providerJson.get(rel) ?? '');
+
+  // Binaries: the newest build of each tool for the host platform replaces bin/TOOL.
+  const choice = chooseHostBinaries(manifest, input.hostPlatform);
+  for (const m of choice.missing) {
+    reporter.warn(
+      `the bundle carries ${m.tool} ${m.versions.join(', ')} but no build for ${input.hostPlatform}; bin/${m.tool} is not updated`,
+    );
+  }
+  const installed: InstalledBinary[] = [];
+  const newBin = path.join(gen, IMPORT.binDir);
+  for (const b of choice.install) {
+    const staged = staging.releaseZips.get(b.zipPath);
+    if (staged === undefined) {
+      throw new AirgapError(
+        'MANIFEST_INVALID',
+        `airgap.json lists ${b.zipPath} for ${b.tool} ${b.version}, but the bundle did not deliver it`,
+        { path: b.zipPath, expected: 'the release zip in the bundle', actual: 'missing' },
+      );
+    }
+    await extractExecutable(staged, b.entry, path.join(newBin, b.entry), b.zipPath);
+    installed.push({ tool: b.tool, version: b.version, path: `${IMPORT.binDir}/${b.entry}` });
+  }
+  if (dest.liveDir !== undefined) {
+    const fresh = new Set(installed.map((i) => path.posix.basename(i.path)));
+    for (const name of await walkFiles(path.join(dest.liveDir, IMPORT.binDir))) {
+      if (!fresh.has(name))
+        await carry(path.join(dest.liveDir, IMPORT.binDir, name), path.join(newBin, name));
+    }
+  }
+
+  // tofurc names DIR/providers, the stable symlink, so every generation's copy is the same.
+  await writeFileSynced(
+    path.join(gen, IMPORT.tofurc),
+    renderTofurc({ mirrorPath: path.join(dest.dir, IMPORT.providersDir) }),
+  );
+  const state = buildImportState({
+    previous: dest.state,
+    manifest,
+    bundleDigest: input.bundleDigest,
+    signer: input.signer,
+    hostPlatform: input.hostPlatform,
+    sequence: input.sequence,
+    generation: input.generation,
+    downgrade: input.downgrade,
+    installed: new Map(installed.map((i) => [i.tool, { version: i.version, path: i.path }])),
+    files: { count: staging.files, bytes: staging.bytes },
+  });
+  await writeFileSynced(path.join(gen, IMPORT.state), renderImportState(state));
+
+  // File contents were flushed as written; now the directory entries.
+  for (const d of await walkDirs(gen)) {
+    await fsyncPath(d).catch((e: unknown) => {
+      throw fsError('flush', d, e);
+    });
+  }
+  return { state, providers: plan, installed, copied };
+}
+
+async function writeJson(p: string, text: string): Promise<void> {
+  await fs.mkdir(path.dirname(p), { recursive: true });
+  await writeFileSynced(p, text);
+}

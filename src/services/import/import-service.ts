@@ -1,0 +1,276 @@
+// `airgap import`: verifies a transfer bundle in one streaming pass straight into
+// a staging directory inside DIR, builds the next generation of DIR (providers
+// merged, bin/ for the host platform, tofurc, airgap-state.json) and makes it live
+// with one atomic symlink switch (commit.ts). Any failure before the switch
+// removes everything the import wrote; a crash leaves the old generation live
+// and the next import cleans up. Layout and state format: docs/IMPORT-STATE.md.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BundleManifest } from '../../core/bundle/manifest.js';
+import { renderTofurc } from '../../core/config/tofurc.js';
+import { AirgapError } from '../../core/errors.js';
+import { IMPORT } from '../../core/layout/names.js';
+import type { Reporter } from '../../core/ports.js';
+import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
+import type { SignatureCheck } from '../../core/signature/index.js';
+import { generationName } from '../../core/transfer/import-layout.js';
+import { hostPlatformName } from '../../core/transfer/import-platform.js';
+import {
+  decideImport,
+  type ImportedProvider,
+  type ImportSigner,
+  type ImportState,
+} from '../../core/transfer/import-state.js';
+import { planCommit, sweepLeftovers, type CommitPlan } from './commit.js';
+import { inspectDestination, type Destination } from './destination.js';
+import { buildGeneration, type InstalledBinary } from './generation-builder.js';
+import { ImportStaging, type PayloadSink } from './staging.js';
+
+export interface ImportOptions {
+  /** A transfer tarball, its first split part (FILE.000), or a bundle directory. */
+  source: string;
+  dest: string;
+  trustedKeyFiles: string[];
+  insecureSkipSignature: boolean;
+  allowDowngrade: boolean;
+  /** OS_ARCH whose tofu/terraform is unpacked into bin/; default: this host's. */
+  platform?: string;
+}
+
+/** What the import needs from src/services/transfer/bundle-reader.ts (readVerifiedBundle). */
+export interface BundleReadRequest {
+  source: string;
+  trustedKeyFiles: string[];
+  insecureSkipSignature: boolean;
+  sink?: PayloadSink;
+}
+
+export interface VerifiedBundleView {
+  manifest: BundleManifest;
+  /** sha256 of SHA256SUMS, lower-case hex. */
+  bundleDigest: string;
+  signature?: SignatureCheck;
+}
+
+export type BundleReader = (request: BundleReadRequest, reporter: Reporter) => Promise<VerifiedBundleView>;
+
+export interface ImportDeps {
+  readBundle: BundleReader;
+}
+
+/** The `--json` result (schema in docs/IMPORT-STATE.md). */
+export interface ImportResult {
+  schemaVersion: 1;
+  /** Absolute. */
+  dest: string;
+  /** "unchanged": this bundle is the live one already; nothing was written. */
+  action: 'imported' | 'unchanged';
+  bundleDigest: string;
+  createdAt: string;
+  generation: string;
+  previousGeneration: string | null;
+  downgrade: boolean;
+  signer: ImportSigner | null;
+  hostPlatform: string;
+  providers: ImportedProvider[];
+  /** Binaries unpacked into bin/ by this import. */
+  binaries: InstalledBinary[];
+  /**
+   * Files under providers/: carried over from the previous generation (hard links), present
+   * there too but taken from the bundle (identical or not), new, and network-mirror JSON merged.
+   */
+  providerFiles: { kept: number; replaced: number; added: number; merged: number };
+  /** Absolute path of the CLI configuration to use as TF_CLI_CONFIG_FILE. */
+  tofurc: string;
+}
+
+/** An import verified and staged, ready to be made live; `plan` is absent when there is nothing to do. */
+export interface PreparedImport {
+  result: ImportResult;
+  plan?: CommitPlan;
+  /** Removes everything the import wrote and restores DIR; only before the plan's `switch`. */
+  abort(): Promise<void>;
+}
+
+export async function runImport(
+  options: ImportOptions,
+  reporter: Reporter,
+  deps: ImportDeps,
+): Promise<ImportResult> {
+  return commitImport(await prepareImport(options, reporter, deps), reporter);
+}
+
+/** Verifies the bundle into staging and builds the next generation; DIR's visible state is unchanged. */
+export async function prepareImport(
+  options: ImportOptions,
+  reporter: Reporter,
+  deps: ImportDeps,
+): Promise<PreparedImport> {
+  if (options.trustedKeyFiles.length === 0 && !options.insecureSkipSignature) {
+    throw new AirgapError(
+      'USAGE',
+      'no --trusted-key given: pass the public key the bundle was signed with (--trusted-key FILE), or --insecure-skip-signature',
+      { expected: '--trusted-key FILE', actual: 'none' },
+    );
+  }
+  if (options.insecureSkipSignature) {
+    reporter.warn(
+      '--insecure-skip-signature: the bundle signature is NOT checked; anyone who could alter the bundle could alter what is installed',
+    );
+  }
+  const hostPlatform =
+    options.platform === undefined
+      ? hostPlatformName(process.platform, process.arch)
+      : formatPlatform(parsePlatform(options.platform));
+
+  // tofurc names DIR/providers: refuse a DIR it cannot name before reading anything.
+  renderTofurc({ mirrorPath: path.join(path.resolve(options.dest), IMPORT.providersDir) });
+  const dest = await inspectDestination(options.dest);
+  const { staging, createdDir } = await ImportStaging.create(dest, hostPlatform);
+  let plan: CommitPlan | undefined;
+  const abort = async (): Promise<void> => {
+    await plan?.rollback().catch(() => undefined);
+    await staging.remove().catch(() => undefined);
+    if (createdDir !== undefined)
+      await fs.rm(createdDir, { recursive: true, force: true }).catch(() => undefined);
+    else await restoreTimes(dest).catch(() => undefined);
+  };
+  try {
+    const verified = await deps.readBundle(
+      {
+        source: options.source,
+        trustedKeyFiles: options.trustedKeyFiles,
+        insecureSkipSignature: options.insecureSkipSignature,
+        sink: staging.sink,
+      },
+      reporter,
+    );
+    const { manifest, bundleDigest } = verified;
+    const decision = decideImport(
+      dest.state,
+      { bundleDigest, createdAt: manifest.createdAt },
+      options.allowDowngrade,
+    );
+    if (decision.action === 'noop') {
+      // Recovery only: in a DIR no crash has touched, there is nothing to sweep.
+      await sweepLeftovers(dest, liveGenerations(dest));
+      await staging.remove();
+      await restoreTimes(dest);
+      reporter.info(
+        `${dest.dir} already holds bundle ${bundleDigest.slice(0, 16)} (import #${decision.record.sequence}): nothing to do`,
+      );
+      return { result: unchangedResult(dest, dest.state!), abort: async () => undefined };
+    }
+    if (decision.downgrade && decision.newest !== undefined) {
+      reporter.warn(
+        `--allow-downgrade: importing a bundle created at ${manifest.createdAt} over one created at ${decision.newest.createdAt}`,
+      );
+    }
+    const generation = generationName(decision.sequence, bundleDigest);
+    const signer = verified.signature === undefined ? null : signerOf(verified.signature);
+    const built = await buildGeneration(
+      {
+        dest,
+        staging,
+        manifest,
+        bundleDigest,
+        signer,
+        hostPlatform,
+        sequence: decision.sequence,
+        downgrade: decision.downgrade,
+        generation,
+      },
+      reporter,
+    );
+    plan = planCommit(dest, staging, generation);
+    const result: ImportResult = {
+      schemaVersion: 1,
+      dest: dest.dir,
+      action: 'imported',
+      bundleDigest,
+      createdAt: manifest.createdAt,
+      generation,
+      previousGeneration: built.state.previousGeneration,
+      downgrade: decision.downgrade,
+      signer,
+      hostPlatform,
+      providers: built.state.current.contents.providers,
+      binaries: built.installed,
+      providerFiles: {
+        kept: built.providers.keep.length,
+        replaced: built.providers.replaced.length,
+        added:
+          staging.providerFiles.length - built.providers.replaced.length + built.providers.addJson.length,
+        merged: built.providers.merge.length,
+      },
+      tofurc: path.join(dest.dir, IMPORT.tofurc),
+    };
+    return { result, plan, abort };
+  } catch (e) {
+    await abort();
+    throw e;
+  }
+}
+
+/** Runs the commit steps; a failure before the switch undoes the import, one after it is only reported. */
+export async function commitImport(prepared: PreparedImport, reporter: Reporter): Promise<ImportResult> {
+  const { plan, result } = prepared;
+  if (plan === undefined) return result;
+  for (const step of plan.steps) {
+    try {
+      await step.run();
+    } catch (e) {
+      if (!plan.switched()) {
+        await prepared.abort();
+        throw e;
+      }
+      // The new generation is live; a leftover is swept by the next import.
+      reporter.warn(`imported, but could not clean up (${(e as Error).message}); the next import retries`);
+      break;
+    }
+  }
+  reporter.info(
+    `imported bundle ${result.bundleDigest.slice(0, 16)} into ${result.dest} (generation ${result.generation})`,
+  );
+  return result;
+}
+
+function liveGenerations(dest: Destination): Set<string> {
+  return new Set([dest.live, dest.state?.previousGeneration].filter((g): g is string => !!g));
+}
+
+function signerOf(s: SignatureCheck): ImportSigner {
+  return { primaryKeyFingerprint: s.primaryKeyFingerprint, signingKeyFingerprint: s.signingKeyFingerprint };
+}
+
+/**
+ * Creating and removing the staging directory touched DIR's times; put them back. utimes
+ * through Node (libuv) has microsecond resolution: the half microsecond added keeps the
+ * double's rounding from landing on the microsecond below.
+ */
+async function restoreTimes(dest: Destination): Promise<void> {
+  if (dest.beforeTimes === undefined) return;
+  const seconds = (ns: bigint): number => (Number(ns / 1000n) + 0.5) / 1e6;
+  await fs.utimes(dest.dir, seconds(dest.beforeTimes.atimeNs), seconds(dest.beforeTimes.mtimeNs));
+}
+
+function unchangedResult(dest: Destination, state: ImportState): ImportResult {
+  const c = state.current;
+  return {
+    schemaVersion: 1,
+    dest: dest.dir,
+    action: 'unchanged',
+    bundleDigest: c.bundleDigest,
+    createdAt: c.createdAt,
+    generation: c.generation,
+    previousGeneration: state.previousGeneration,
+    downgrade: c.downgrade,
+    signer: c.signer,
+    hostPlatform: state.hostPlatform,
+    providers: c.contents.providers,
+    binaries: [],
+    providerFiles: { kept: 0, replaced: 0, added: 0, merged: 0 },
+    tofurc: path.join(dest.dir, IMPORT.tofurc),
+  };
+}

@@ -1,0 +1,210 @@
+// The staging directory of an import in progress (DIR/.airgap-tmp-import): the
+// sink the bundle reader streams every verified payload file into, in one pass.
+// Provider files go straight to their place in the generation being built;
+// network-mirror JSON is kept in memory for merging; the host platform's
+// tofu/terraform release zips are kept for unpacking; everything else is read
+// (the reader hashes it) and dropped. A crash leaves the directory behind; the
+// next import removes it once its owner process is gone.
+
+import fs from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { AirgapError } from '../../core/errors.js';
+import { BUNDLE, IMPORT } from '../../core/layout/names.js';
+import { IMPORT_META } from '../../core/transfer/import-layout.js';
+import { mirrorJsonKind } from '../../core/transfer/import-merge.js';
+import { isReleaseZipFor } from '../../core/transfer/import-platform.js';
+import type { Destination } from './destination.js';
+import { fsError, processAlive, writeFileSynced } from './fs-ops.js';
+
+/** What the reader hands the sink (the contract of src/services/transfer/bundle-reader.ts). */
+export interface SinkEntry {
+  path: string;
+  size: number;
+  expectedSha256: string;
+}
+
+export type PayloadSink = (entry: SinkEntry, body: NodeJS.ReadableStream) => Promise<void>;
+
+/** Mirror JSON files are small; a bigger one is not something airgap mirror wrote. */
+const MAX_JSON_BYTES = 16 << 20;
+
+export class ImportStaging {
+  readonly root: string;
+  /** The generation being built: providers/, bin/, tofurc, airgap-state.json. */
+  readonly generationRoot: string;
+  /** Mirror-relative paths of provider files written (mirror JSON excluded). */
+  readonly providerFiles: string[] = [];
+  /** Mirror-relative path -> the bundle's text of each network-mirror JSON file. */
+  readonly providerJson = new Map<string, string>();
+  /** Bundle path -> staged copy, for the host platform's release zips. */
+  readonly releaseZips = new Map<string, string>();
+  files = 0;
+  bytes = 0;
+  private readonly releasesRoot: string;
+  private readonly dirsMade = new Set<string>();
+
+  private constructor(
+    root: string,
+    private readonly hostPlatform: string,
+  ) {
+    this.root = root;
+    this.generationRoot = path.join(root, IMPORT_META.stagedGeneration);
+    this.releasesRoot = path.join(root, IMPORT_META.stagedReleases);
+  }
+
+  /**
+   * Creates DIR (when missing) and the staging directory in it. Returns the first
+   * directory created for DIR, if any, so that a failed import can remove it again.
+   */
+  static async create(
+    dest: Destination,
+    hostPlatform: string,
+  ): Promise<{ staging: ImportStaging; createdDir: string | undefined }> {
+    let createdDir: string | undefined;
+    if (dest.before === undefined) {
+      try {
+        createdDir = await fs.mkdir(dest.dir, { recursive: true });
+      } catch (e) {
+        throw fsError('create', dest.dir, e);
+      }
+    }
+    const root = path.join(dest.dir, IMPORT.staging);
+    const staging = new ImportStaging(root, hostPlatform);
+    try {
+      await claim(root);
+      try {
+        await fs.mkdir(path.join(staging.generationRoot, IMPORT.providersDir), { recursive: true });
+        await fs.mkdir(path.join(staging.generationRoot, IMPORT.binDir));
+        await fs.mkdir(staging.releasesRoot);
+      } catch (e) {
+        await staging.remove();
+        throw fsError('create', staging.root, e);
+      }
+    } catch (e) {
+      if (createdDir !== undefined) await fs.rm(createdDir, { recursive: true, force: true });
+      throw e;
+    }
+    return { staging, createdDir };
+  }
+
+  /** The sink for readVerifiedBundle: called once per payload file, in stream order. */
+  readonly sink: PayloadSink = async (entry, body) => {
+    // The body may fail (a truncated archive) while this sink awaits a mkdir, before
+    // anything reads it: keep that from being an uncaught 'error' event. The failure is
+    // not lost: a destroyed stream rejects the pipeline or iteration that reads it next.
+    const ignore = (): void => undefined;
+    body.on('error', ignore);
+    try {
+      await this.place(entry, body);
+    } finally {
+      body.removeListener('error', ignore);
+    }
+  };
+
+  private async place(entry: SinkEntry, body: NodeJS.ReadableStream): Promise<void> {
+    const parts = entry.path.split('/');
+    if (entry.path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      // The reader refuses these first; this keeps a reader bug from writing outside staging.
+      throw new AirgapError(
+        'MANIFEST_INVALID',
+        `bundle entry "${entry.path}" is not a relative path inside the bundle`,
+        {
+          path: entry.path,
+          expected: 'a relative path without "." or ".." components',
+          actual: entry.path,
+        },
+      );
+    }
+    this.files += 1;
+    this.bytes += entry.size;
+    if (parts[0] === BUNDLE.providersDir && parts.length > 1) {
+      const rel = parts.slice(1).join('/');
+      if (mirrorJsonKind(rel) !== undefined) {
+        this.providerJson.set(rel, await readSmall(body, entry.path));
+        return;
+      }
+      await this.writeStream(body, path.join(this.generationRoot, IMPORT.providersDir, ...parts.slice(1)));
+      this.providerFiles.push(rel);
+      return;
+    }
+    if (isReleaseZipFor(entry.path, this.hostPlatform)) {
+      const staged = path.join(this.releasesRoot, parts.join('__'));
+      await this.writeStream(body, staged);
+      this.releaseZips.set(entry.path, staged);
+      return;
+    }
+    // Lock files, configs, other platforms' binaries, the tool archive: verified, not installed.
+    for await (const _chunk of body) {
+      /* drain: the reader hashes what passes */
+    }
+  }
+
+  private async writeStream(body: NodeJS.ReadableStream, target: string): Promise<void> {
+    const dir = path.dirname(target);
+    if (!this.dirsMade.has(dir)) {
+      await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => {
+        throw fsError('create', dir, e);
+      });
+      this.dirsMade.add(dir);
+    }
+    try {
+      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
+      await fs.chmod(target, 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('write', target, e);
+      throw e;
+    }
+  }
+
+  async remove(): Promise<void> {
+    await fs.rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Makes the staging directory ours: removes one a crashed import left, refuses one a live import holds. */
+async function claim(root: string): Promise<void> {
+  const owner = path.join(root, IMPORT_META.owner);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.mkdir(root);
+      await writeFileSynced(owner, `${process.pid}\n`);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError('create', root, e);
+    }
+    const pid = Number.parseInt((await fs.readFile(owner, 'utf8').catch(() => '')).trim(), 10);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+      throw new AirgapError(
+        'IMPORT_DEST_INVALID',
+        `another airgap import (process ${pid}) is running in ${path.dirname(root)}; wait for it to finish`,
+        { path: root, expected: 'no import in progress', actual: `process ${pid}` },
+      );
+    }
+    await fs.rm(root, { recursive: true, force: true });
+  }
+  throw new AirgapError('FS_ERROR', `cannot claim the staging directory ${root}`, { path: root });
+}
+
+async function readSmall(body: NodeJS.ReadableStream, label: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > MAX_JSON_BYTES) {
+      throw new AirgapError(
+        'MANIFEST_INVALID',
+        `${label} is larger than ${MAX_JSON_BYTES} bytes; not a mirror index`,
+        {
+          path: label,
+          expected: `at most ${MAX_JSON_BYTES} bytes`,
+          actual: `more than ${MAX_JSON_BYTES} bytes`,
+        },
+      );
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,725 @@
+// Reading a transfer bundle safely (docs/TRANSFER-FORMAT.md): a tarball (plain or
+// gzip), its split parts, or an extracted bundle directory, in one streaming pass.
+//
+// The order of trust: SHA256SUMS.sig over SHA256SUMS first, then SHA256SUMS, then
+// airgap.json against its SHA256SUMS line and every file reference in it against
+// SHA256SUMS; only then is any payload handed to the caller, and each payload is
+// hashed as it passes. Whatever is visible from headers and metadata (unsafe
+// entries, order, unlisted files, sizes, manifest disagreements, the signature) is
+// refused before the sink sees a byte; a digest mismatch is refused after the sink
+// returns (the caller stages, then discards); a listed file that never came, at the
+// end.
+//
+// `readVerifiedBundle` (airgap import) throws at the first problem. `scanBundle`
+// (airgap verify) can instead collect the problems that leave the archive readable
+// and go on, so one run reports all of them.
+
+import { Buffer } from 'node:buffer';
+import { constants as fsConstants, createReadStream, openSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+
+import { concatParts, peekBytes, resolveParts } from '../../adapters/archive/parts.js';
+import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
+import { parseManifest, type BundleManifest, type FileRef } from '../../core/bundle/manifest.js';
+import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { compareStrings } from '../../core/compare.js';
+import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { BUNDLE } from '../../core/layout/names.js';
+import type { Reporter } from '../../core/ports.js';
+import {
+  mergePublicKeySets,
+  readPublicKeys,
+  verifyDetachedSignature,
+  type PublicKeySet,
+  type SignatureCheck,
+} from '../../core/signature/index.js';
+import {
+  checkEntry,
+  createPathTracker,
+  type EntryHeader,
+  type EntryKind,
+} from '../../core/transfer/entry-policy.js';
+import {
+  checkSumsNames,
+  crossCheckManifest,
+  metadataStep,
+  payloadRefs,
+  type ReadPhase,
+} from '../../core/transfer/read-manifest.js';
+
+export interface BundleReadOptions {
+  /** A tarball (plain or gzip, detected by magic), its first split part FILE.000, or a directory holding an extracted bundle. */
+  source: string;
+  /** Armored or binary public keys (--trusted-key). */
+  trustedKeyFiles: string[];
+  /** Without it, a missing/invalid SHA256SUMS.sig is fatal. */
+  insecureSkipSignature: boolean;
+  /**
+   * Called once per regular payload file, in stream order, AFTER the signature, SHA256SUMS and
+   * airgap.json were verified and cross-checked. It must consume `body` fully (e.g. pipe to a
+   * staging file). The reader hashes the same bytes as they pass and throws CHECKSUM_MISMATCH
+   * (naming the entry) after the sink returns if they differ.
+   */
+  sink?: (
+    entry: { path: string; size: number; expectedSha256: string },
+    body: NodeJS.ReadableStream,
+  ) => Promise<void>;
+}
+
+export interface VerifiedBundle {
+  /** As packed (may carry toolPackage). */
+  manifest: BundleManifest;
+  sums: Map<string, string>;
+  /** sha256 of the SHA256SUMS bytes: the bundle's identity (same content -> same digest). */
+  bundleDigest: string;
+  /** Undefined only with insecureSkipSignature. */
+  signature?: SignatureCheck;
+  files: { path: string; size: number; sha256: string }[];
+}
+
+export async function readVerifiedBundle(
+  options: BundleReadOptions,
+  reporter: Reporter,
+): Promise<VerifiedBundle> {
+  const scan = await scanBundle(options, reporter);
+  return {
+    manifest: scan.manifest,
+    sums: scan.sums,
+    // A strict scan of a packed source always has it; an unpacked directory was refused.
+    bundleDigest: scan.bundleDigest ?? '',
+    ...(scan.signature === undefined ? {} : { signature: scan.signature }),
+    files: scan.files,
+  };
+}
+
+export type BundleIssueCheck = 'signature' | 'manifest' | 'file' | 'extra';
+
+/** A problem that leaves the archive readable, found in collect mode. */
+export interface BundleIssue {
+  check: BundleIssueCheck;
+  /** The bundle path (or SHA256SUMS.sig) concerned. */
+  subject: string;
+  /** 'warning' only for files present in a directory but listed nowhere. */
+  status: 'failed' | 'warning';
+  error: AirgapError;
+}
+
+export interface ScannedFile {
+  path: string;
+  size: number;
+  /** Lower-case hex, of the bytes as read. */
+  sha256: string;
+}
+
+/** What a collect-mode scan found so far: still there when a later problem stops the reading. */
+export interface BundleCollector {
+  issues: BundleIssue[];
+  files: ScannedFile[];
+  packed?: boolean;
+  bundleDigest?: string;
+  signature?: SignatureCheck;
+}
+
+export interface BundleScanOptions extends BundleReadOptions {
+  /**
+   * Record problems here and go on reading where the archive is still readable,
+   * instead of throwing the first. Unsafe entries, a broken order, truncation and
+   * unreadable metadata still throw. Files are appended to `files` as they are read.
+   */
+  collect?: BundleCollector;
+  /** Accept a directory without SHA256SUMS (an `airgap mirror` output), checked against airgap.json alone. */
+  allowUnpacked?: boolean;
+  /** Told the manifest once it was read and checked, before the first payload. */
+  onManifest?: (manifest: BundleManifest) => void;
+}
+
+export interface BundleScan {
+  source: 'tarball' | 'directory';
+  /** The files read: [tarball], every split part, or [directory]. */
+  parts: string[];
+  gzip: boolean;
+  /** False for a directory without SHA256SUMS (allowUnpacked). */
+  packed: boolean;
+  manifest: BundleManifest;
+  /** SHA256SUMS as read; for an unpacked directory, airgap.json's digests. */
+  sums: Map<string, string>;
+  bundleDigest?: string;
+  signature?: SignatureCheck;
+  /** Whether SHA256SUMS.sig was present. */
+  signed: boolean;
+  /** Every regular payload file read and listed, in stream order. */
+  files: ScannedFile[];
+}
+
+/** SHA256SUMS.sig, SHA256SUMS and airgap.json are read into memory: bound them. */
+const METADATA_LIMIT: Record<'signature' | 'sums' | 'manifest', number> = {
+  signature: 1 << 20,
+  sums: 64 << 20,
+  manifest: 64 << 20,
+};
+
+interface SourceEntry {
+  header: EntryHeader;
+  /** The entry's data; call at most once. Not calling it skips the data. */
+  body(): Readable;
+}
+
+interface OpenedSource {
+  kind: 'tarball' | 'directory';
+  label: string;
+  parts: string[];
+  gzip: boolean;
+  packed: boolean;
+  entries: AsyncIterable<SourceEntry>;
+  close(): void;
+}
+
+export async function scanBundle(options: BundleScanOptions, reporter: Reporter): Promise<BundleScan> {
+  const keys = await loadTrustedKeys(options.trustedKeyFiles);
+  const src = await openSource(options.source, options.allowUnpacked === true);
+  try {
+    if (src.packed && keys === undefined && !options.insecureSkipSignature) {
+      throw new AirgapError(
+        'USAGE',
+        `no --trusted-key given to check ${src.label}: pass the public key that signed the bundle (--trusted-key FILE), or --insecure-skip-signature`,
+        { path: src.label, expected: '--trusted-key FILE', actual: 'none' },
+      );
+    }
+    return await new BundleScanner(src, options, keys, reporter).run();
+  } catch (e) {
+    const parts = src.parts;
+    if (
+      parts.length > 1 &&
+      isAirgapError(e) &&
+      e.code === 'ARCHIVE_INVALID' &&
+      e.message.includes(' is truncated')
+    ) {
+      e.message += ` (split into ${parts.length} parts up to ${path.basename(parts[parts.length - 1]!)}: is a later part missing?)`;
+    }
+    throw e;
+  } finally {
+    src.close();
+  }
+}
+
+class BundleScanner {
+  private phase: ReadPhase;
+  private readonly tracker = createPathTracker();
+  private readonly files: ScannedFile[];
+  private readonly seen = new Set<string>();
+  private sums = new Map<string, string>();
+  private refs = new Map<string, FileRef>();
+  private manifest: BundleManifest | undefined;
+  private bundleDigest: string | undefined;
+  private signature: SignatureCheck | undefined;
+  private sigBytes: Buffer | undefined;
+
+  constructor(
+    private readonly src: OpenedSource,
+    private readonly options: BundleScanOptions,
+    private readonly keys: PublicKeySet | undefined,
+    private readonly reporter: Reporter,
+  ) {
+    this.phase = src.packed ? 'first' : 'manifest';
+    if (options.collect !== undefined) options.collect.packed = src.packed;
+    this.files = options.collect?.files ?? [];
+  }
+
+  async run(): Promise<BundleScan> {
+    const label = this.src.label;
+    for await (const entry of this.src.entries) {
+      const checked = checkEntry(entry.header, label);
+      this.tracker.add(checked, label);
+      if (this.phase !== 'payload') {
+        const { role, next } = metadataStep(this.phase, checked.path, checked.kind, label);
+        const bytes = await readAll(entry.body(), checked.size, METADATA_LIMIT[role], label, checked.path);
+        this.phase = next;
+        if (role === 'signature') this.sigBytes = bytes;
+        else if (role === 'sums') await this.onSums(bytes);
+        else this.onManifest(bytes);
+        continue;
+      }
+      if (checked.kind === 'directory') continue;
+      await this.onPayload(checked.path, checked.size, entry);
+    }
+    if (this.phase !== 'payload' || this.manifest === undefined) {
+      const expected =
+        this.phase === 'first'
+          ? BUNDLE.checksums
+          : this.phase === 'sums'
+            ? BUNDLE.checksums
+            : BUNDLE.manifest;
+      throw this.src.kind === 'directory'
+        ? new AirgapError('BUNDLE_FILE_MISSING', `${label} has no ${expected}`, {
+            path: path.join(label, expected),
+            expected,
+            actual: 'no such file',
+          })
+        : new AirgapError('ARCHIVE_INVALID', `${label} ends before ${expected}`, {
+            path: label,
+            expected,
+            actual: 'end of archive',
+          });
+    }
+    this.checkMissing();
+    return {
+      source: this.src.kind,
+      parts: this.src.parts,
+      gzip: this.src.gzip,
+      packed: this.src.packed,
+      manifest: this.manifest,
+      sums: this.sums,
+      ...(this.bundleDigest === undefined ? {} : { bundleDigest: this.bundleDigest }),
+      ...(this.signature === undefined ? {} : { signature: this.signature }),
+      signed: this.sigBytes !== undefined,
+      files: this.files,
+    };
+  }
+
+  /** Collect mode records; strict mode throws (warnings go to the reporter). */
+  private issue(
+    check: BundleIssueCheck,
+    subject: string,
+    error: AirgapError,
+    status: 'failed' | 'warning' = 'failed',
+  ): void {
+    const collect = this.options.collect;
+    if (collect !== undefined) {
+      collect.issues.push({ check, subject, status, error });
+      return;
+    }
+    if (status === 'warning') this.reporter.warn(error.message);
+    else throw error;
+  }
+
+  private async onSums(bytes: Buffer): Promise<void> {
+    const label = this.src.label;
+    this.bundleDigest = createHash('sha256').update(bytes).digest('hex');
+    if (this.options.collect !== undefined) this.options.collect.bundleDigest = this.bundleDigest;
+    await this.checkSignature(bytes);
+    const sumsName = `${label}: ${BUNDLE.checksums}`;
+    this.sums = parseSha256Sums(bytes.toString('utf8'), sumsName);
+    checkSumsNames(this.sums, sumsName);
+  }
+
+  private async checkSignature(sums: Buffer): Promise<void> {
+    const label = this.src.label;
+    const insecure = this.options.insecureSkipSignature;
+    if (this.sigBytes === undefined) {
+      const err = new AirgapError(
+        'SIGNATURE_MISSING',
+        `${label} has no ${BUNDLE.checksumsSignature}: the bundle is unsigned, so nothing vouches for ${BUNDLE.checksums}`,
+        {
+          path: label,
+          expected: `${BUNDLE.checksumsSignature} before ${BUNDLE.checksums}`,
+          actual: 'no signature',
+        },
+      );
+      if (insecure && this.options.collect === undefined) {
+        this.reporter.warn(`${err.message} (accepted: --insecure-skip-signature)`);
+      } else this.issue('signature', BUNDLE.checksumsSignature, err);
+      return;
+    }
+    if (this.keys === undefined) {
+      if (this.options.collect !== undefined) return; // the caller reports it as not checked
+      this.reporter.warn(
+        `${label}: ${BUNDLE.checksumsSignature} was not checked (no --trusted-key; --insecure-skip-signature)`,
+      );
+      return;
+    }
+    try {
+      this.signature = await verifyDetachedSignature({
+        data: sums,
+        signature: this.sigBytes,
+        keys: this.keys,
+        subject: `${label}: ${BUNDLE.checksums}`,
+      });
+      if (this.options.collect !== undefined) this.options.collect.signature = this.signature;
+    } catch (e) {
+      if (!isAirgapError(e)) throw e;
+      if (insecure && this.options.collect === undefined) {
+        this.reporter.warn(`${e.message} (accepted: --insecure-skip-signature)`);
+      } else this.issue('signature', BUNDLE.checksumsSignature, e);
+    }
+  }
+
+  private onManifest(bytes: Buffer): void {
+    const label = this.src.label;
+    const problems: AirgapError[] = [];
+    if (this.src.packed) {
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      const listed = this.sums.get(BUNDLE.manifest);
+      if (listed === undefined) {
+        problems.push(
+          new AirgapError(
+            'CHECKSUM_MISSING',
+            `${label}: ${BUNDLE.checksums} has no line for ${BUNDLE.manifest}`,
+            {
+              path: BUNDLE.manifest,
+              address: label,
+              expected: `a line for ${BUNDLE.manifest}`,
+              actual: 'no line',
+            },
+          ),
+        );
+      } else if (listed !== actual) {
+        problems.push(
+          new AirgapError(
+            'CHECKSUM_MISMATCH',
+            `${label}: ${BUNDLE.manifest} has sha256 ${actual}, but ${BUNDLE.checksums} lists ${listed}`,
+            { path: BUNDLE.manifest, address: label, expected: listed, actual },
+          ),
+        );
+      }
+    }
+    const manifest = parseManifest(bytes.toString('utf8'), `${label}: ${BUNDLE.manifest}`);
+    const { refs, issues } = payloadRefs(manifest, `${label}: ${BUNDLE.manifest}`);
+    if (!this.src.packed) {
+      this.sums = new Map([...refs.values()].map((r) => [r.path, r.sha256]));
+    }
+    problems.push(
+      ...issues,
+      ...crossCheckManifest(refs, this.sums, { manifest: BUNDLE.manifest, sums: BUNDLE.checksums }).map(
+        (e) => {
+          e.message = `${label}: ${e.message}`;
+          return e;
+        },
+      ),
+    );
+    this.manifest = manifest;
+    this.refs = refs;
+    if (this.options.collect === undefined && problems.length > 0) {
+      throw problems.length === 1 ? problems[0]! : new AirgapErrors(problems);
+    }
+    for (const p of problems) this.issue('manifest', p.details.path ?? BUNDLE.manifest, p);
+    this.options.onManifest?.(manifest);
+  }
+
+  private async onPayload(entryPath: string, size: number, entry: SourceEntry): Promise<void> {
+    const label = this.src.label;
+    const expected = this.sums.get(entryPath);
+    if (expected === undefined || entryPath === BUNDLE.manifest) {
+      const listedIn = this.src.packed ? BUNDLE.checksums : BUNDLE.manifest;
+      const err = new AirgapError(
+        'CHECKSUM_MISSING',
+        `${label}: ${entryPath} is not listed in ${listedIn}; an unlisted file is not trusted`,
+        {
+          path: entryPath,
+          address: label,
+          expected: `a line for ${entryPath} in ${listedIn}`,
+          actual: 'not listed',
+        },
+      );
+      // In a directory, stray files (an editor's backup, lost+found) are reported, not fatal to verify.
+      const status =
+        this.src.kind === 'directory' && this.options.collect !== undefined ? 'warning' : 'failed';
+      this.issue(status === 'warning' ? 'extra' : 'file', entryPath, err, status);
+      return;
+    }
+    const ref = this.refs.get(entryPath);
+    if (ref !== undefined && ref.size !== size) {
+      this.issue(
+        'file',
+        entryPath,
+        new AirgapError(
+          'CHECKSUM_MISMATCH',
+          `${label}: ${entryPath} is ${size} bytes, but ${BUNDLE.manifest} lists ${ref.size} bytes`,
+          { path: entryPath, address: label, expected: `${ref.size} bytes`, actual: `${size} bytes` },
+        ),
+      );
+      return;
+    }
+    const digest = await hashThrough(entry.body(), this.options.sink, {
+      path: entryPath,
+      size,
+      expectedSha256: expected,
+    });
+    this.seen.add(entryPath);
+    this.files.push({ path: entryPath, size: digest.size, sha256: digest.sha256 });
+    if (digest.size !== size) {
+      this.issue(
+        'file',
+        entryPath,
+        new AirgapError(
+          'CHECKSUM_MISMATCH',
+          `${label}: ${entryPath} gave ${digest.size} bytes, but its header says ${size} (changed while read?)`,
+          { path: entryPath, address: label, expected: `${size} bytes`, actual: `${digest.size} bytes` },
+        ),
+      );
+    } else if (digest.sha256 !== expected) {
+      this.issue(
+        'file',
+        entryPath,
+        new AirgapError(
+          'CHECKSUM_MISMATCH',
+          `${label}: ${entryPath} has sha256 ${digest.sha256}, but ${this.src.packed ? BUNDLE.checksums : BUNDLE.manifest} lists ${expected}`,
+          { path: entryPath, address: label, expected, actual: digest.sha256 },
+        ),
+      );
+    }
+  }
+
+  private checkMissing(): void {
+    const label = this.src.label;
+    const missing = [...this.sums.keys()]
+      .filter((p) => p !== BUNDLE.manifest && !this.seen.has(p))
+      .sort(compareStrings);
+    const listedIn = this.src.packed ? BUNDLE.checksums : BUNDLE.manifest;
+    const errors = missing
+      // A file that came but failed a check is reported as that, not as missing too.
+      .filter((p) => !this.tracker.has(p))
+      .map(
+        (p) =>
+          new AirgapError(
+            'BUNDLE_FILE_MISSING',
+            `${label}: ${p} is listed in ${listedIn} but is not in the bundle`,
+            {
+              path: p,
+              address: label,
+              expected: p,
+              actual: 'absent',
+            },
+          ),
+      );
+    if (this.options.collect === undefined && errors.length > 0) {
+      throw errors.length === 1 ? errors[0]! : new AirgapErrors(errors);
+    }
+    for (const e of errors) this.issue('file', e.details.path!, e);
+  }
+}
+
+/** Streams `body` through sha256 into the sink (or nowhere), to its end. */
+async function hashThrough(
+  body: Readable,
+  sink: BundleReadOptions['sink'],
+  info: { path: string; size: number; expectedSha256: string },
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  if (sink === undefined) {
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+  const tap = new Transform({
+    highWaterMark: 256 << 10,
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  body.on('error', (e) => tap.destroy(e));
+  body.pipe(tap);
+  try {
+    await sink(info, tap);
+    // A sink that stopped early still gets its bytes checked: the rest is read and hashed here.
+    if (!tap.readableEnded) tap.resume();
+    await finished(tap);
+  } catch (e) {
+    body.destroy();
+    tap.destroy();
+    throw e;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+async function readAll(
+  body: Readable,
+  size: number,
+  limit: number,
+  label: string,
+  name: string,
+): Promise<Buffer> {
+  if (size > limit) {
+    throw new AirgapError(
+      'ARCHIVE_INVALID',
+      `${label}: ${name} is ${size} bytes, more than the ${limit} bytes it may have`,
+      {
+        path: name,
+        address: label,
+        expected: `at most ${limit} bytes`,
+        actual: `${size} bytes`,
+      },
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
+  if (files.length === 0) return undefined;
+  const sets: PublicKeySet[] = [];
+  for (const file of files) {
+    let material: Buffer;
+    try {
+      material = await fs.readFile(file);
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new AirgapError(
+        missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+        `--trusted-key ${file}: ${missing ? 'no such file' : (e as Error).message}`,
+        { path: file, cause: e },
+      );
+    }
+    sets.push(await readPublicKeys(material, `--trusted-key ${file}`));
+  }
+  return mergePublicKeySets(...sets);
+}
+
+async function openSource(source: string, allowUnpacked: boolean): Promise<OpenedSource> {
+  let st;
+  try {
+    st = await fs.stat(source);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new AirgapError('FS_ERROR', `cannot read ${source}: ${(e as Error).message}`, {
+        path: source,
+        cause: e,
+      });
+    }
+    st = undefined;
+  }
+  if (st?.isDirectory() === true) return openDirectory(source, allowUnpacked);
+  return openTarball(source);
+}
+
+async function openTarball(source: string): Promise<OpenedSource> {
+  const { parts } = await resolveParts(source);
+  const magic = await peekBytes(parts[0]!, 2);
+  if (magic.length === 0) {
+    throw new AirgapError('ARCHIVE_INVALID', `${source} is empty`, {
+      path: source,
+      expected: 'a tar archive',
+      actual: '0 bytes',
+    });
+  }
+  const gzip = isGzip(magic);
+  const raw = concatParts(parts);
+  const stream = tarStream(raw, gzip);
+  async function* entries(): AsyncGenerator<SourceEntry> {
+    for await (const e of readTarEntries(stream, source)) yield { header: e, body: () => e.body };
+  }
+  return {
+    kind: 'tarball',
+    label: source,
+    parts,
+    gzip,
+    packed: true,
+    entries: entries(),
+    close() {
+      stream.destroy();
+      raw.destroy();
+    },
+  };
+}
+
+interface Found {
+  rel: string;
+  kind: EntryKind;
+  size: number;
+}
+
+async function openDirectory(root: string, allowUnpacked: boolean): Promise<OpenedSource> {
+  const found: Found[] = [];
+  async function walk(dir: string, prefix: string): Promise<void> {
+    let dirents;
+    try {
+      dirents = await fs.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      throw new AirgapError('FS_ERROR', `cannot list ${dir}: ${(e as Error).message}`, {
+        path: dir,
+        cause: e,
+      });
+    }
+    for (const d of dirents) {
+      const rel = prefix === '' ? d.name : `${prefix}/${d.name}`;
+      const kind = direntKind(d);
+      const size = kind === 'file' ? (await fs.lstat(path.join(dir, d.name))).size : 0;
+      found.push({ rel, kind, size });
+      if (kind === 'directory') await walk(path.join(dir, d.name), rel);
+    }
+  }
+  await walk(root, '');
+  const byName = new Map(found.map((f) => [f.rel, f]));
+  const packed = byName.get(BUNDLE.checksums)?.kind === 'file';
+  if (!packed && !allowUnpacked) {
+    throw new AirgapError(
+      'BUNDLE_FILE_MISSING',
+      `${root} has no ${BUNDLE.checksums}: it is not a packed bundle (an \`airgap mirror\` output is packed by \`airgap export\`)`,
+      { path: path.join(root, BUNDLE.checksums), expected: BUNDLE.checksums, actual: 'no such file' },
+    );
+  }
+  if (byName.get(BUNDLE.manifest)?.kind !== 'file') {
+    throw new AirgapError(
+      'BUNDLE_FILE_MISSING',
+      `${root} has no ${BUNDLE.manifest}: it is not a bundle directory`,
+      {
+        path: path.join(root, BUNDLE.manifest),
+        expected: BUNDLE.manifest,
+        actual: 'no such file',
+      },
+    );
+  }
+  const metaNames: string[] = packed
+    ? [BUNDLE.checksumsSignature, BUNDLE.checksums, BUNDLE.manifest]
+    : [BUNDLE.manifest];
+  const meta = metaNames.map((n) => byName.get(n)).filter((f): f is Found => f !== undefined);
+  const rest = found
+    .filter((f) => !meta.includes(f))
+    .sort((a, b) => Buffer.compare(Buffer.from(a.rel, 'utf8'), Buffer.from(b.rel, 'utf8')));
+  async function* entries(): AsyncGenerator<SourceEntry> {
+    for (const f of [...meta, ...rest]) {
+      yield {
+        header: { headerName: f.rel, kind: f.kind, size: f.size },
+        // O_NOFOLLOW: a file swapped for a symlink after the listing is not followed.
+        body: () => openNoFollow(root, f.rel),
+      };
+    }
+  }
+  return {
+    kind: 'directory',
+    label: root,
+    parts: [root],
+    gzip: false,
+    packed,
+    entries: entries(),
+    close() {},
+  };
+}
+
+function direntKind(d: import('node:fs').Dirent): EntryKind {
+  if (d.isFile()) return 'file';
+  if (d.isDirectory()) return 'directory';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isCharacterDevice()) return 'character-device';
+  if (d.isBlockDevice()) return 'block-device';
+  if (d.isSocket()) return 'socket';
+  return 'unknown';
+}
+
+function openNoFollow(root: string, rel: string): Readable {
+  const full = path.join(root, rel);
+  let fd: number;
+  try {
+    fd = openSync(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  } catch (e) {
+    const link = (e as NodeJS.ErrnoException).code === 'ELOOP';
+    throw new AirgapError(
+      link ? 'ARCHIVE_ENTRY_UNSAFE' : 'FS_ERROR',
+      link
+        ? `${root}: ${rel} became a symbolic link while it was read`
+        : `cannot read ${full}: ${(e as Error).message}`,
+      { path: rel, address: root, cause: e },
+    );
+  }
+  return createReadStream('', { fd, highWaterMark: 256 << 10 });
+}

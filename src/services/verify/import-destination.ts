@@ -1,0 +1,279 @@
+// `airgap verify DIR` where DIR is an import destination (docs/IMPORT-STATE.md): the
+// filesystem mirror under DIR/providers against its own network-mirror JSON, and the
+// imports DIR/airgap-state.json records against the mirror.
+//   - every archive a VERSION.json lists: the zip is there, and its zh: (sha256) and
+//     h1: (unpacked files) are both among the hashes VERSION.json serves to tofu;
+//   - every version an index.json lists has its VERSION.json;
+//   - every provider, version and platform of the current import is in the mirror;
+//   - files below providers/ that no JSON names are warnings, links are failures.
+// The release binaries under bin/ are unpacked executables whose zips are not kept,
+// so there is nothing signed to check them against; they are not rows here.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import { digestZip } from '../../adapters/archive/zip-read.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { compareStrings } from '../../core/compare.js';
+import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { IMPORT, MIRROR, providerDir } from '../../core/layout/names.js';
+import {
+  parseIndexJson,
+  parseVersionJson,
+  type MirrorArchives,
+} from '../../core/mirror/network-mirror-json.js';
+import { parseProviderAddress } from '../../core/provider/address.js';
+import { parseImportState, type ImportState } from '../../core/transfer/import-state.js';
+import {
+  lockfileRows,
+  packageSubject,
+  type LockNeed,
+  type PackageIndex,
+  type ZipDigestResult,
+} from '../../core/transfer/verify-checks.js';
+import type { CheckRow } from '../../core/transfer/verify-report.js';
+
+export interface DestinationCheck {
+  rows: CheckRow[];
+  /** The bundle digest of the current import, when the state file was readable. */
+  bundleDigest?: string;
+}
+
+interface Found {
+  rel: string;
+  kind: 'file' | 'directory' | 'other';
+}
+
+export async function verifyImportDestination(
+  dir: string,
+  needs: readonly LockNeed[],
+): Promise<DestinationCheck> {
+  const rows: CheckRow[] = [];
+  const statePath = path.join(dir, IMPORT.state);
+  let state: ImportState | undefined;
+  try {
+    state = parseImportState(await fs.readFile(statePath, 'utf8'), statePath);
+    rows.push(stateRow(state));
+  } catch (e) {
+    if (!isAirgapError(e)) {
+      throw new AirgapError('FS_ERROR', `cannot read ${statePath}: ${(e as Error).message}`, {
+        path: statePath,
+        cause: e,
+      });
+    }
+    rows.push({ check: 'state', subject: IMPORT.state, status: 'failed', code: e.code, detail: e.message });
+  }
+
+  const root = path.join(dir, IMPORT.providersDir);
+  const found = await walk(root);
+  const known = new Set<string>();
+  const digests = new Map<string, ZipDigestResult>();
+  const listed: { address: string; version: string; packages: { platform: string; path: string }[] }[] = [];
+  const index: PackageIndex = { platforms: state?.current.contents.platforms ?? [], providers: listed };
+  const providerRows: CheckRow[] = [];
+
+  for (const f of found.filter((x) => x.kind === 'file' && isMirrorJson(x.rel))) {
+    known.add(f.rel);
+    const parts = f.rel.split('/');
+    const address = parts.slice(0, 3).join('/');
+    const name = parts[3]!;
+    const text = await fs.readFile(path.join(root, f.rel), 'utf8');
+    try {
+      if (name === MIRROR.index) {
+        for (const v of parseIndexJson(text, `providers/${f.rel}`)) {
+          if (!found.some((x) => x.rel === `${address}/${v}.json`)) {
+            providerRows.push({
+              check: 'provider',
+              subject: `${address} ${v}`,
+              status: 'failed',
+              code: 'BUNDLE_FILE_MISSING',
+              detail: `providers/${f.rel} lists version ${v}, but providers/${address}/${v}.json is missing`,
+            });
+          }
+        }
+        continue;
+      }
+      const version = name.slice(0, -'.json'.length);
+      const archives = parseVersionJson(text, `providers/${f.rel}`);
+      const entry = { address, version, packages: [] as { platform: string; path: string }[] };
+      listed.push(entry);
+      for (const [platform, archive] of Object.entries(archives).sort(([a], [b]) => compareStrings(a, b))) {
+        const row = await checkArchive(root, address, version, platform, archive, f.rel, known, digests);
+        if (row.status === 'ok') entry.packages.push({ platform, path: `${address}/${archive.url}` });
+        providerRows.push(row);
+      }
+    } catch (e) {
+      if (!isAirgapError(e)) throw e;
+      providerRows.push({
+        check: 'provider',
+        subject: `providers/${f.rel}`,
+        status: 'failed',
+        code: e.code,
+        detail: e.message,
+      });
+    }
+  }
+  rows.push(...providerRows);
+  if (state !== undefined) rows.push(...importedRows(state, index));
+  for (const f of found) {
+    if (f.kind === 'directory' || known.has(f.rel)) continue;
+    rows.push(
+      f.kind === 'other'
+        ? {
+            check: 'extra',
+            subject: `providers/${f.rel}`,
+            status: 'failed',
+            code: 'ARCHIVE_ENTRY_UNSAFE',
+            detail: `providers/${f.rel} is not a regular file or directory (a link or special file in the mirror)`,
+          }
+        : {
+            check: 'extra',
+            subject: `providers/${f.rel}`,
+            status: 'warning',
+            detail: `providers/${f.rel} is named by no index.json or VERSION.json`,
+          },
+    );
+  }
+  rows.push(...lockfileRows(needs, index, digests));
+  return { rows, ...(state === undefined ? {} : { bundleDigest: state.current.bundleDigest }) };
+}
+
+function stateRow(state: ImportState): CheckRow {
+  const c = state.current;
+  const signer =
+    c.signer === null
+      ? 'imported with --insecure-skip-signature'
+      : `signed by ${c.signer.primaryKeyFingerprint}`;
+  return {
+    check: 'state',
+    subject: IMPORT.state,
+    status: c.signer === null ? 'warning' : 'ok',
+    detail: `import ${c.sequence} (generation ${c.generation}): bundle ${c.bundleDigest} created ${c.createdAt}, ${signer}`,
+  };
+}
+
+/** HOST/NS/TYPE/index.json or HOST/NS/TYPE/VERSION.json. */
+function isMirrorJson(rel: string): boolean {
+  const parts = rel.split('/');
+  return parts.length === 4 && parts[3]!.endsWith('.json');
+}
+
+async function checkArchive(
+  root: string,
+  address: string,
+  version: string,
+  platform: string,
+  archive: MirrorArchives[string],
+  jsonRel: string,
+  known: Set<string>,
+  digests: Map<string, ZipDigestResult>,
+): Promise<CheckRow> {
+  const subject = packageSubject(address, version, platform);
+  const fail = (code: AirgapError['code'], detail: string): CheckRow => ({
+    check: 'provider',
+    subject,
+    status: 'failed',
+    code,
+    detail,
+  });
+  if (archive.url === '' || /[/\\]/.test(archive.url) || archive.url === '..' || archive.url === '.') {
+    return fail(
+      'ARCHIVE_ENTRY_UNSAFE',
+      `providers/${jsonRel} points ${platform} at ${JSON.stringify(archive.url)}, not a file beside it`,
+    );
+  }
+  const rel = `${address}/${archive.url}`;
+  known.add(rel);
+  const file = path.join(root, rel);
+  let sha256: string;
+  try {
+    const st = await fs.lstat(file);
+    if (!st.isFile()) return fail('ARCHIVE_ENTRY_UNSAFE', `providers/${rel} is not a regular file`);
+    sha256 = (await sha256File(file)).sha256;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return fail(
+      'BUNDLE_FILE_MISSING',
+      `providers/${jsonRel} lists providers/${rel} for ${platform}, but it is missing`,
+    );
+  }
+  const zh = `zh:${sha256}`;
+  const served = archive.hashes.join(', ');
+  if (!archive.hashes.includes(zh)) {
+    return fail(
+      'CHECKSUM_MISMATCH',
+      `providers/${rel}: ${zh} is not among the hashes providers/${jsonRel} serves (${served})`,
+    );
+  }
+  let h1: string;
+  try {
+    h1 = (await digestZip(file)).h1;
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    return fail(e.code, e.message);
+  }
+  if (!archive.hashes.includes(h1)) {
+    return fail(
+      'CHECKSUM_MISMATCH',
+      `providers/${rel}: ${h1} (its unpacked files) is not among the hashes providers/${jsonRel} serves (${served})`,
+    );
+  }
+  digests.set(rel, { sha256, h1 });
+  return { check: 'provider', subject, status: 'ok', detail: `${h1} ${zh}` };
+}
+
+/** Every provider, version and platform of the current import must be in the mirror, verified. */
+function importedRows(state: ImportState, index: PackageIndex): CheckRow[] {
+  const rows: CheckRow[] = [];
+  for (const p of state.current.contents.providers) {
+    let dir: string;
+    try {
+      dir = providerDir(parseProviderAddress(p.address));
+    } catch {
+      dir = p.address;
+    }
+    const entry = index.providers.find((x) => x.address === dir && x.version === p.version);
+    for (const platform of p.platforms) {
+      const subject = packageSubject(p.address, p.version, platform);
+      const ok = entry?.packages.some((k) => k.platform === platform) === true;
+      rows.push(
+        ok
+          ? { check: 'state', subject, status: 'ok', detail: `imported, and in the mirror verified` }
+          : {
+              check: 'state',
+              subject,
+              status: 'failed',
+              code: 'BUNDLE_FILE_MISSING',
+              detail: `${IMPORT.state} records ${subject} as imported, but providers/ has no verified package for it`,
+            },
+      );
+    }
+  }
+  return rows;
+}
+
+async function walk(root: string): Promise<Found[]> {
+  const out: Found[] = [];
+  let real: string;
+  try {
+    // DIR/providers is the stable symlink into the live generation: follow that one.
+    real = await fs.realpath(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw new AirgapError('FS_ERROR', `cannot read ${root}: ${(e as Error).message}`, {
+      path: root,
+      cause: e,
+    });
+  }
+  async function visit(d: string, prefix: string): Promise<void> {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+      if (e.isDirectory()) {
+        out.push({ rel, kind: 'directory' });
+        await visit(path.join(d, e.name), rel);
+      } else out.push({ rel, kind: e.isFile() ? 'file' : 'other' });
+    }
+  }
+  await visit(real, '');
+  return out.sort((a, b) => compareStrings(a.rel, b.rel));
+}

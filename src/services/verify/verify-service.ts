@@ -1,0 +1,454 @@
+// `airgap verify TARGET`: every check a bundle can be put through, as report rows
+// (docs/VERIFY-REPORT.md). TARGET is a transfer tarball (or FILE.000), a bundle
+// directory (extracted, or straight from `airgap mirror`), or an import destination.
+//
+// Bundles are read once, streaming, by the same reader `airgap import` uses
+// (src/services/transfer/bundle-reader.ts), in its collect mode, so one run reports
+// every problem it can reach. Provider zips are spooled to a temp file one at a time
+// for their h1 (a zip needs random access); release SHA256SUMS and signatures, a few
+// kB each, are kept in memory. Problems that make the archive unreadable end the
+// reading and become one failed 'archive' row.
+
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+
+import { digestZip } from '../../adapters/archive/zip-read.js';
+import type { BundleManifest } from '../../core/bundle/manifest.js';
+import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { compareStrings } from '../../core/compare.js';
+import { AirgapError, AirgapErrors, isAirgapError, type ErrorCode } from '../../core/errors.js';
+import { BUNDLE, IMPORT, TEMP_PREFIX } from '../../core/layout/names.js';
+import { parseLockFile } from '../../core/lockfile/index.js';
+import type { Reporter } from '../../core/ports.js';
+import { formatProviderAddress } from '../../core/provider/address.js';
+import { readPublicKeys, verifyDetachedSignature, type PublicKeySet } from '../../core/signature/index.js';
+import {
+  binaryRows,
+  lockfileRows,
+  providerRows,
+  type LockNeed,
+  type ReleaseSumsCheck,
+  type ZipDigestResult,
+} from '../../core/transfer/verify-checks.js';
+import {
+  buildVerifyReport,
+  type CheckRow,
+  type TargetKind,
+  type VerifyReport,
+} from '../../core/transfer/verify-report.js';
+import { HASHICORP_RELEASE_KEY, loadPinnedKey, OPENTOFU_RELEASE_KEY } from '../../core/trust/pinned-keys.js';
+import {
+  scanBundle,
+  type BundleCollector,
+  type BundleIssue,
+  type ScannedFile,
+} from '../transfer/bundle-reader.js';
+import { TOOL_VERSION } from '../tool-version.js';
+import { verifyImportDestination } from './import-destination.js';
+
+export interface VerifyOptions {
+  target: string;
+  /** --trusted-key FILE: the keys that may sign a bundle's SHA256SUMS. */
+  trustedKeyFiles: string[];
+  insecureSkipSignature: boolean;
+  /** Replace the pinned OpenTofu / HashiCorp release keys (an internal re-signing), as in mirror. */
+  tofuKeyFile?: string;
+  terraformKeyFile?: string;
+  /** --lockfile: every provider, version and platform they need must be in the bundle. */
+  lockfiles: string[];
+  /** Where provider zips are spooled for their h1; default the OS temp dir. */
+  tempDir?: string;
+}
+
+/** Codes that mean "the bundle failed a check": a report row, exit 1. Anything else is thrown (usage, I/O). */
+const VERIFICATION_CODES: readonly ErrorCode[] = [
+  'ARCHIVE_INVALID',
+  'ARCHIVE_ENTRY_UNSAFE',
+  'BUNDLE_FILE_MISSING',
+  'CHECKSUMS_INVALID',
+  'CHECKSUM_MISSING',
+  'CHECKSUM_MISMATCH',
+  'MANIFEST_INVALID',
+  'MANIFEST_MISMATCH',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_MISSING',
+  'ZIP_INVALID',
+];
+
+const MAX_RELEASE_METADATA = 1 << 20;
+
+export async function runVerify(options: VerifyOptions, reporter: Reporter): Promise<VerifyReport> {
+  const target = path.resolve(options.target);
+  const kind = await targetKind(target);
+  // Inputs that are the user's, not the bundle's, fail before any reading.
+  const needs = await readLockNeeds(options.lockfiles);
+  if (kind === 'import-destination') {
+    const { rows, bundleDigest } = await verifyImportDestination(target, needs);
+    return buildVerifyReport({
+      tool: `airgap/${TOOL_VERSION}`,
+      target,
+      kind,
+      ...(bundleDigest === undefined ? {} : { bundleDigest }),
+      rows,
+    });
+  }
+  const releaseKeys = await loadReleaseKeys(options);
+  const spool = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}verify-`));
+  try {
+    return await verifyBundle(target, kind, options, needs, releaseKeys, spool, reporter);
+  } finally {
+    await fs.rm(spool, { recursive: true, force: true });
+  }
+}
+
+async function targetKind(target: string): Promise<TargetKind> {
+  let st;
+  try {
+    st = await fs.stat(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new AirgapError('FS_ERROR', `cannot read ${target}: ${(e as Error).message}`, {
+        path: target,
+        cause: e,
+      });
+    }
+    return 'tarball'; // FILE.000 checks (and names) what is missing
+  }
+  if (!st.isDirectory()) return 'tarball';
+  try {
+    await fs.lstat(path.join(target, IMPORT.state));
+    return 'import-destination';
+  } catch {
+    return 'directory';
+  }
+}
+
+interface ReleaseKeys {
+  tofu: { keys: PublicKeySet; name: string };
+  terraform: { keys: PublicKeySet; name: string };
+}
+
+async function loadReleaseKeys(options: VerifyOptions): Promise<ReleaseKeys> {
+  async function one(tool: 'tofu' | 'terraform', file: string | undefined) {
+    const pinned = tool === 'tofu' ? OPENTOFU_RELEASE_KEY : HASHICORP_RELEASE_KEY;
+    if (file === undefined) return { keys: await loadPinnedKey(pinned), name: `the pinned ${pinned.name}` };
+    let material: Buffer;
+    try {
+      material = await fs.readFile(file);
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new AirgapError(
+        missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+        `--${tool}-key ${file}: ${missing ? 'no such file' : (e as Error).message}`,
+        { path: file, cause: e },
+      );
+    }
+    return { keys: await readPublicKeys(material, `--${tool}-key ${file}`), name: `--${tool}-key ${file}` };
+  }
+  return {
+    tofu: await one('tofu', options.tofuKeyFile),
+    terraform: await one('terraform', options.terraformKeyFile),
+  };
+}
+
+async function readLockNeeds(files: readonly string[]): Promise<LockNeed[]> {
+  const needs: LockNeed[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new AirgapError(
+        missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+        `--lockfile ${file}: ${missing ? 'no such file' : (e as Error).message}`,
+        { path: file, cause: e },
+      );
+    }
+    for (const p of parseLockFile(text, file).providers) {
+      needs.push({
+        lockfile: file,
+        address: formatProviderAddress(p.address),
+        version: p.version,
+        hashes: p.hashes,
+      });
+    }
+  }
+  return needs;
+}
+
+async function verifyBundle(
+  target: string,
+  kind: TargetKind,
+  options: VerifyOptions,
+  needs: LockNeed[],
+  releaseKeys: ReleaseKeys,
+  spool: string,
+  reporter: Reporter,
+): Promise<VerifyReport> {
+  const collect: BundleCollector = { issues: [], files: [] };
+  const zips = new Map<string, Omit<ZipDigestResult, 'sha256'>>();
+  const small = new Map<string, Buffer>();
+  let manifest: BundleManifest | undefined;
+  let providerPaths = new Set<string>();
+  let releaseMeta = new Set<string>();
+
+  let fatal: AirgapError[] = [];
+  try {
+    await scanBundle(
+      {
+        source: target,
+        trustedKeyFiles: options.trustedKeyFiles,
+        insecureSkipSignature: options.insecureSkipSignature,
+        allowUnpacked: true,
+        collect,
+        onManifest(m) {
+          manifest = m;
+          providerPaths = new Set(m.providers.flatMap((p) => p.packages.map((k) => k.path)));
+          releaseMeta = new Set(m.binaries.flatMap((b) => [b.sums.path, b.signature.path]));
+        },
+        async sink(entry, body) {
+          const stream = body as Readable;
+          if (providerPaths.has(entry.path)) {
+            zips.set(entry.path, await digestProviderZip(stream, entry.path, kind, target, spool));
+          } else if (releaseMeta.has(entry.path) && entry.size <= MAX_RELEASE_METADATA) {
+            const chunks: Buffer[] = [];
+            for await (const c of stream) chunks.push(c as Buffer);
+            small.set(entry.path, Buffer.concat(chunks));
+          } else {
+            stream.resume();
+          }
+        },
+      },
+      reporter,
+    );
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    const all = e instanceof AirgapErrors ? e.errors : [e];
+    if (!all.every((x) => VERIFICATION_CODES.includes(x.code))) throw e;
+    fatal = all;
+  }
+
+  const rows: CheckRow[] = [];
+  const fileState = fileStates(collect);
+  rows.push(...signatureRows(collect, options));
+  rows.push(...issueRows(collect.issues, 'manifest'));
+  rows.push(...fileRows(collect));
+  rows.push(...issueRows(collect.issues, 'extra'));
+  for (const e of fatal) {
+    rows.push({
+      check: 'archive',
+      subject: e.details.path ?? target,
+      status: 'failed',
+      code: e.code,
+      detail: e.message,
+    });
+  }
+  if (fatal.length === 0 && manifest !== undefined) {
+    // Only zips whose bytes matched SHA256SUMS count as read intact.
+    const intactZips = new Map<string, ZipDigestResult>();
+    for (const f of collect.files) {
+      const z = zips.get(f.path);
+      if (z !== undefined && fileState.get(f.path) === 'ok')
+        intactZips.set(f.path, { ...z, sha256: f.sha256 });
+    }
+    rows.push(...providerRows(manifest, intactZips));
+    rows.push(...(await releaseRows(manifest, small, fileState, collect.files, releaseKeys)));
+    rows.push(...lockfileRows(needs, manifest, intactZips));
+  }
+  return buildVerifyReport({
+    tool: `airgap/${TOOL_VERSION}`,
+    target,
+    kind,
+    ...(collect.bundleDigest === undefined ? {} : { bundleDigest: collect.bundleDigest }),
+    ...(collect.signature === undefined ? {} : { signature: collect.signature }),
+    rows,
+  });
+}
+
+/** Spools one zip (tarball) or reads it in place (directory) and computes its h1. */
+async function digestProviderZip(
+  body: Readable,
+  bundlePath: string,
+  kind: TargetKind,
+  target: string,
+  spool: string,
+): Promise<Omit<ZipDigestResult, 'sha256'>> {
+  let zipFile: string;
+  if (kind === 'directory') {
+    body.resume();
+    await finished(body);
+    zipFile = path.join(target, bundlePath);
+  } else {
+    zipFile = path.join(spool, 'package.zip');
+    await pipeline(body, createWriteStream(zipFile));
+  }
+  try {
+    return { h1: (await digestZip(zipFile)).h1 };
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    e.message = e.message.replaceAll(zipFile, bundlePath);
+    return { error: e };
+  } finally {
+    if (kind !== 'directory') await fs.rm(zipFile, { force: true });
+  }
+}
+
+/** Per bundle path: 'ok' when read and matching, 'failed' when any file issue names it. */
+function fileStates(collect: BundleCollector): Map<string, 'ok' | 'failed'> {
+  const states = new Map<string, 'ok' | 'failed'>();
+  for (const f of collect.files) states.set(f.path, 'ok');
+  for (const i of collect.issues) if (i.check === 'file') states.set(i.subject, 'failed');
+  return states;
+}
+
+function signatureRows(collect: BundleCollector, options: VerifyOptions): CheckRow[] {
+  const subject = BUNDLE.checksumsSignature;
+  const issue = collect.issues.find((i) => i.check === 'signature');
+  if (issue !== undefined) {
+    const insecure = options.insecureSkipSignature;
+    return [
+      {
+        check: 'signature',
+        subject,
+        status: insecure ? 'warning' : 'failed',
+        code: issue.error.code,
+        detail: insecure
+          ? `${issue.error.message} (accepted: --insecure-skip-signature)`
+          : issue.error.message,
+      },
+    ];
+  }
+  if (collect.packed === false) {
+    return [
+      {
+        check: 'signature',
+        subject,
+        status: 'warning',
+        detail: `an unpacked bundle directory (no ${BUNDLE.checksums}, no signature): its files are checked against ${BUNDLE.manifest} only, which nothing vouches for`,
+      },
+    ];
+  }
+  const s = collect.signature;
+  if (s === undefined) {
+    const why =
+      collect.bundleDigest === undefined
+        ? `not reached: the archive could not be read up to ${BUNDLE.checksums}`
+        : 'not checked: --insecure-skip-signature and no --trusted-key';
+    return [{ check: 'signature', subject, status: 'skipped', detail: why }];
+  }
+  const by =
+    s.signingKeyFingerprint === s.primaryKeyFingerprint
+      ? s.primaryKeyFingerprint
+      : `${s.signingKeyFingerprint} (subkey of ${s.primaryKeyFingerprint})`;
+  return [
+    {
+      check: 'signature',
+      subject,
+      status: 'ok',
+      detail: `${BUNDLE.checksums} signed by ${by} at ${s.created.toISOString()}`,
+    },
+  ];
+}
+
+function issueRows(issues: BundleIssue[], check: 'manifest' | 'extra'): CheckRow[] {
+  return issues
+    .filter((i) => i.check === check)
+    .map((i) => ({
+      check,
+      subject: i.subject,
+      status: i.status,
+      code: i.error.code,
+      detail: i.error.message,
+    }));
+}
+
+/** One row per payload file: ok with its digest, or each problem found with it; sorted by path. */
+function fileRows(collect: BundleCollector): CheckRow[] {
+  const failed = collect.issues.filter((i) => i.check === 'file');
+  const failedPaths = new Set(failed.map((i) => i.subject));
+  const rows: { path: string; row: CheckRow }[] = [
+    ...collect.files
+      .filter((f) => !failedPaths.has(f.path))
+      .map((f) => ({
+        path: f.path,
+        row: {
+          check: 'file' as const,
+          subject: f.path,
+          status: 'ok' as const,
+          detail: `sha256 ${f.sha256} (${f.size} bytes)`,
+        },
+      })),
+    ...failed.map((i) => ({
+      path: i.subject,
+      row: {
+        check: 'file' as const,
+        subject: i.subject,
+        status: i.status,
+        code: i.error.code,
+        detail: i.error.message,
+      },
+    })),
+  ];
+  return rows.sort((a, b) => compareStrings(a.path, b.path)).map((r) => r.row);
+}
+
+/** Each tofu/terraform release: its SHA256SUMS against the vendor key, then each zip against its line. */
+async function releaseRows(
+  manifest: BundleManifest,
+  small: Map<string, Buffer>,
+  fileState: Map<string, 'ok' | 'failed'>,
+  files: ScannedFile[],
+  releaseKeys: ReleaseKeys,
+): Promise<CheckRow[]> {
+  const actual = new Map(files.filter((f) => fileState.get(f.path) === 'ok').map((f) => [f.path, f.sha256]));
+  const rows: CheckRow[] = [];
+  for (const b of manifest.binaries) {
+    const subject = `${b.tool} ${b.version}`;
+    const keys = releaseKeys[b.tool];
+    const sums = small.get(b.sums.path);
+    const sig = small.get(b.signature.path);
+    const check: ReleaseSumsCheck = { binary: b };
+    if (
+      sums === undefined ||
+      sig === undefined ||
+      fileState.get(b.sums.path) !== 'ok' ||
+      fileState.get(b.signature.path) !== 'ok'
+    ) {
+      const which =
+        sums === undefined || fileState.get(b.sums.path) !== 'ok' ? b.sums.path : b.signature.path;
+      rows.push({
+        check: 'binary-signature',
+        subject,
+        status: 'skipped',
+        detail: `${which} was not read intact (see its file row)`,
+      });
+    } else {
+      try {
+        const s = await verifyDetachedSignature({
+          data: sums,
+          signature: sig,
+          keys: keys.keys,
+          subject: b.sums.path,
+        });
+        check.sums = parseSha256Sums(sums.toString('utf8'), b.sums.path);
+        const expired = s.keyExpiredSince ? ' (signing key since expired)' : '';
+        rows.push({
+          check: 'binary-signature',
+          subject,
+          status: 'ok',
+          detail: `${b.sums.path} signed by ${s.signingKeyFingerprint} (${keys.name})${expired}`,
+        });
+      } catch (e) {
+        if (!isAirgapError(e)) throw e;
+        rows.push({ check: 'binary-signature', subject, status: 'failed', code: e.code, detail: e.message });
+      }
+    }
+    rows.push(...binaryRows(check, actual));
+  }
+  return rows;
+}

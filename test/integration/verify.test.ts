@@ -1,0 +1,485 @@
+// `airgap verify` on a real bundle (test registry + release server + mirror), packed
+// by GNU tar, extracted, and unpacked; the report pinned; every hostile archive;
+// the lock-file check; the exit codes through the real executable.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseSha256Sums } from '../../src/core/checksums/sha256sums.js';
+import type { ErrorCode } from '../../src/core/errors.js';
+import { BUNDLE } from '../../src/core/layout/names.js';
+import type { Reporter } from '../../src/core/ports.js';
+import type { CheckRow, VerifyReport } from '../../src/core/transfer/verify-report.js';
+import { runVerify, type VerifyOptions } from '../../src/services/verify/verify-service.js';
+import { runCli } from '../helpers/cli.js';
+import type { TestKey } from '../helpers/pgp.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { describeWithTools } from '../helpers/tools.js';
+import {
+  firstPayload,
+  generateBundleSigningKey,
+  hostileTarball,
+  makeTestBundle,
+  packBundleForTest,
+  sha256Hex,
+  stageBundleForTest,
+  type HostileKind,
+  type PackedBundle,
+  type StagedBundle,
+  type TestBundle,
+} from '../helpers/transfer.js';
+
+const exec = promisify(execFile);
+const HOST = 'registry.airgap.test';
+const NULL = `${HOST}/hashicorp/null`;
+const WIDGET = `${HOST}/acme/widget`;
+
+let bundle: TestBundle;
+let key: TestKey;
+let keyFile: string;
+let staged: StagedBundle;
+let packed: PackedBundle;
+
+beforeAll(async () => {
+  [bundle, key] = await Promise.all([
+    makeTestBundle({
+      providers: [
+        {
+          namespace: 'hashicorp',
+          type: 'null',
+          versions: ['3.2.1'],
+          platforms: ['linux_amd64', 'linux_arm64'],
+          payloadSize: 256,
+        },
+        // No linux_arm64 build: mirrored with --skip-missing-platforms.
+        {
+          namespace: 'acme',
+          type: 'widget',
+          versions: ['1.0.0'],
+          platforms: ['linux_amd64'],
+          payloadSize: 256,
+        },
+      ],
+      skipMissingPlatforms: true,
+    }),
+    generateBundleSigningKey(),
+  ]);
+  keyFile = path.join(await makeTempDir(), 'signer.asc');
+  await fs.writeFile(keyFile, key.publicKeyArmored);
+  staged = await stageBundleForTest(bundle.dir, { signKey: key });
+  packed = await packBundleForTest(bundle.dir, { staged, gzip: true });
+}, 60_000);
+
+afterAll(async () => {
+  await bundle?.close();
+});
+
+const quiet: Reporter = { info: () => undefined, warn: () => undefined };
+
+function verify(target: string, extra: Partial<VerifyOptions> = {}): Promise<VerifyReport> {
+  return runVerify(
+    {
+      target,
+      trustedKeyFiles: [keyFile],
+      insecureSkipSignature: false,
+      tofuKeyFile: bundle.releases.publicKeyPath,
+      lockfiles: [],
+      ...extra,
+    },
+    quiet,
+  );
+}
+
+function pkg(type: string, platform: string) {
+  return bundle.registry.packages.find((p) => p.type === type && p.platform === platform)!;
+}
+
+/** Every row a sound bundle gets, from the registry's, release server's and stage's own values. */
+async function soundRows(
+  root: string,
+  opts: { toolPackage: boolean } = { toolPackage: true },
+): Promise<CheckRow[]> {
+  const sums = parseSha256Sums(await fs.readFile(path.join(staged.dir, BUNDLE.checksums), 'utf8'), 'x');
+  const files = [...sums.keys()]
+    .filter((p) => p !== BUNDLE.manifest && (opts.toolPackage || !p.startsWith('tool/')))
+    .sort();
+  const fileRows: CheckRow[] = [];
+  for (const p of files) {
+    const size = (await fs.stat(path.join(root, p))).size;
+    fileRows.push({
+      check: 'file',
+      subject: p,
+      status: 'ok',
+      detail: `sha256 ${sums.get(p)} (${size} bytes)`,
+    });
+  }
+  const provider = (address: string, type: string, platform: string): CheckRow => ({
+    check: 'provider',
+    subject: `${address} ${type === 'null' ? '3.2.1' : '1.0.0'} ${platform}`,
+    status: 'ok',
+    detail: `${pkg(type, platform).h1} zh:${pkg(type, platform).sha256}`,
+  });
+  const tofu = (platform: string): CheckRow => ({
+    check: 'binary',
+    subject: `tofu 1.8.5 ${platform}`,
+    status: 'ok',
+    detail: `sha256 ${bundle.releases.artifact('tofu', '1.8.5', platform).sha256} matches tofu_1.8.5_${platform}.zip's line in the signed tofu_1.8.5_SHA256SUMS`,
+  });
+  return [
+    ...fileRows,
+    provider(WIDGET, 'widget', 'linux_amd64'),
+    provider(NULL, 'null', 'linux_amd64'),
+    provider(NULL, 'null', 'linux_arm64'),
+    {
+      check: 'binary-signature',
+      subject: 'tofu 1.8.5',
+      status: 'ok',
+      detail: `tofu/1.8.5/tofu_1.8.5_SHA256SUMS signed by ${bundle.releases.signingKey.fingerprint} (--tofu-key ${bundle.releases.publicKeyPath})`,
+    },
+    tofu('linux_amd64'),
+    tofu('linux_arm64'),
+  ];
+}
+
+function signatureRow(): CheckRow {
+  return {
+    check: 'signature',
+    subject: 'SHA256SUMS.sig',
+    status: 'ok',
+    detail: `SHA256SUMS signed by ${key.fingerprint} at 2020-01-01T00:00:00.000Z`,
+  };
+}
+
+async function bundleDigest(): Promise<string> {
+  return sha256Hex(await fs.readFile(path.join(staged.dir, BUNDLE.checksums)));
+}
+
+describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
+  it('verifies a signed gzip tarball: the --json report, pinned, and exit 0', async () => {
+    const r = await runCli([
+      'verify',
+      packed.file,
+      '--trusted-key',
+      keyFile,
+      '--tofu-key',
+      bundle.releases.publicKeyPath,
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = [signatureRow(), ...(await soundRows(staged.dir))];
+    expect(JSON.parse(r.stdout)).toEqual({
+      schemaVersion: 1,
+      tool: 'airgap/0.1.0',
+      target: packed.file,
+      kind: 'tarball',
+      verdict: 'verified',
+      bundleDigest: await bundleDigest(),
+      signature: {
+        primaryKeyFingerprint: key.fingerprint,
+        signingKeyFingerprint: key.fingerprint,
+        created: '2020-01-01T00:00:00.000Z',
+        keyExpiredSince: false,
+      },
+      summary: { ok: rows.length, failed: 0, warning: 0, skipped: 0 },
+      rows,
+    });
+    expect(rows.length).toBe(23);
+  });
+
+  it('prints an aligned table and a one-line verdict', async () => {
+    const r = await runCli([
+      'verify',
+      packed.file,
+      '--trusted-key',
+      keyFile,
+      '--tofu-key',
+      bundle.releases.publicKeyPath,
+    ]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const head = lines[0]!;
+    expect(head).toMatch(/^STATUS {2}CHECK {13}SUBJECT +DETAIL$/);
+    const zip = `${NULL} 3.2.1 linux_arm64`;
+    const row = lines.find((l) => l.includes(zip))!;
+    // Every column starts where its heading does.
+    expect(row.slice(0, head.indexOf('CHECK'))).toBe('ok      ');
+    expect(row.slice(head.indexOf('CHECK'), head.indexOf('SUBJECT')).trimEnd()).toBe('provider');
+    expect(row.slice(head.indexOf('SUBJECT'), head.indexOf('DETAIL')).trimEnd()).toBe(zip);
+    expect(row.slice(head.indexOf('DETAIL'))).toBe(
+      `${pkg('null', 'linux_arm64').h1} zh:${pkg('null', 'linux_arm64').sha256}`,
+    );
+    expect(lines.filter((l) => /^ok +file /.test(l))).toHaveLength(16);
+    expect(lines[lines.length - 2]).toBe('');
+    expect(lines[lines.length - 1]).toBe(
+      `VERIFIED: ${packed.file} (23 ok, 0 failed, 0 warning(s), 0 skipped; bundle digest ${await bundleDigest()})`,
+    );
+  });
+
+  it('verifies the directory GNU tar extracts, with the same rows', async () => {
+    const dir = await makeTempDir();
+    await exec('tar', ['-xzf', packed.file, '-C', dir]);
+    const report = await verify(dir);
+    expect(report.kind).toBe('directory');
+    expect(report.verdict).toBe('verified');
+    expect(report.bundleDigest).toBe(await bundleDigest());
+    expect(report.rows).toEqual([signatureRow(), ...(await soundRows(dir))]);
+  });
+
+  it('verifies the unpacked `airgap mirror` output against airgap.json, warning that nothing signs it', async () => {
+    const report = await verify(bundle.dir, { trustedKeyFiles: [] });
+    expect(report.verdict).toBe('verified');
+    expect(report.bundleDigest).toBeNull();
+    expect(report.signature).toBeNull();
+    expect(report.rows).toEqual([
+      {
+        check: 'signature',
+        subject: 'SHA256SUMS.sig',
+        status: 'warning',
+        detail:
+          'an unpacked bundle directory (no SHA256SUMS, no signature): its files are checked against airgap.json only, which nothing vouches for',
+      },
+      ...(await soundRows(bundle.dir, { toolPackage: false })),
+    ]);
+    expect(report.summary).toEqual({ ok: 21, failed: 0, warning: 1, skipped: 0 });
+  });
+
+  it('checks tofu releases with the pinned OpenTofu key by default: a re-signed release fails (exit 1)', async () => {
+    const r = await runCli(['verify', packed.file, '--trusted-key', keyFile, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    expect(report.verdict).toBe('failed');
+    const rows = report.rows.filter((x) => x.check.startsWith('binary'));
+    expect(rows.map((x) => [x.check, x.subject, x.status, x.code])).toEqual([
+      ['binary-signature', 'tofu 1.8.5', 'failed', 'SIGNATURE_INVALID'],
+      ['binary', 'tofu 1.8.5 linux_amd64', 'skipped', undefined],
+      ['binary', 'tofu 1.8.5 linux_arm64', 'skipped', undefined],
+    ]);
+    expect(rows[0]!.detail).toContain(
+      `signature was made by key ${bundle.releases.signingKey.fingerprint}, which is not a trusted key or subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80`,
+    );
+    expect(report.summary).toEqual({ ok: 20, failed: 1, warning: 0, skipped: 2 });
+  });
+
+  it('--lockfile: every provider, version and platform present with a matching hash', async () => {
+    const dir = await makeTempDir();
+    const good = path.join(dir, 'good.lock.hcl');
+    const wrong = path.join(dir, 'wrong.lock.hcl');
+    const zh = (type: string, platform: string) => `zh:${pkg(type, platform).sha256}`;
+    await fs.writeFile(
+      good,
+      `provider "${NULL}" {\n  version = "3.2.1"\n  hashes = [\n    "${zh('null', 'linux_amd64')}",\n    "${pkg('null', 'linux_arm64').h1}",\n  ]\n}\n\n` +
+        `provider "${WIDGET}" {\n  version = "1.0.0"\n  hashes = [\n    "${zh('widget', 'linux_amd64')}",\n  ]\n}\n`,
+    );
+    const bogus = `zh:${'0'.repeat(64)}`;
+    await fs.writeFile(
+      wrong,
+      `provider "${NULL}" {\n  version = "3.2.1"\n  hashes = [\n    "${bogus}",\n  ]\n}\n`,
+    );
+    const r = await runCli([
+      'verify',
+      packed.file,
+      '--trusted-key',
+      keyFile,
+      '--tofu-key',
+      bundle.releases.publicKeyPath,
+      '--lockfile',
+      good,
+      '--lockfile',
+      wrong,
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    const verified = (type: string, platform: string) => `${pkg(type, platform).h1}, ${zh(type, platform)}`;
+    expect(report.rows.filter((x) => x.check === 'lockfile')).toEqual([
+      {
+        check: 'lockfile',
+        subject: `${good}: ${NULL} 3.2.1 linux_amd64`,
+        status: 'ok',
+        detail: `matches ${zh('null', 'linux_amd64')}`,
+      },
+      {
+        check: 'lockfile',
+        subject: `${good}: ${NULL} 3.2.1 linux_arm64`,
+        status: 'ok',
+        detail: `matches ${pkg('null', 'linux_arm64').h1}`,
+      },
+      {
+        check: 'lockfile',
+        subject: `${good}: ${WIDGET} 1.0.0 linux_amd64`,
+        status: 'ok',
+        detail: `matches ${zh('widget', 'linux_amd64')}`,
+      },
+      {
+        check: 'lockfile',
+        subject: `${good}: ${WIDGET} 1.0.0 linux_arm64`,
+        status: 'failed',
+        code: 'PLATFORM_MISSING',
+        detail: `the bundle has no ${WIDGET} 1.0.0 package for linux_arm64, which ${good} needs`,
+      },
+      {
+        check: 'lockfile',
+        subject: `${wrong}: ${NULL} 3.2.1 linux_amd64`,
+        status: 'failed',
+        code: 'LOCK_HASH_MISMATCH',
+        detail: `none of the 1 hashes ${wrong} records matches the package (${verified('null', 'linux_amd64')})`,
+      },
+      {
+        check: 'lockfile',
+        subject: `${wrong}: ${NULL} 3.2.1 linux_arm64`,
+        status: 'failed',
+        code: 'LOCK_HASH_MISMATCH',
+        detail: `none of the 1 hashes ${wrong} records matches the package (${verified('null', 'linux_arm64')})`,
+      },
+    ]);
+    expect(report.summary.failed).toBe(3);
+  });
+
+  it('lists a stray file in a directory as a warning, and still verifies', async () => {
+    const dir = await makeTempDir();
+    await exec('tar', ['-xzf', packed.file, '-C', dir]);
+    await fs.writeFile(path.join(dir, 'providers', 'notes.txt'), 'left by an operator\n');
+    const report = await verify(dir);
+    expect(report.verdict).toBe('verified');
+    expect(report.rows.filter((r) => r.status !== 'ok')).toEqual([
+      {
+        check: 'extra',
+        subject: 'providers/notes.txt',
+        status: 'warning',
+        code: 'CHECKSUM_MISSING',
+        detail: `${dir}: providers/notes.txt is not listed in SHA256SUMS; an unlisted file is not trusted`,
+      },
+    ]);
+  });
+
+  it('fails a provider whose zip is not the one airgap.json hashes, though SHA256SUMS (re-signed) agrees', async () => {
+    const zip = firstPayload(staged, 'null_3.2.1_linux_amd64.zip');
+    const other = firstPayload(staged, 'null_3.2.1_linux_arm64.zip');
+    const swapped = await packBundleForTest(bundle.dir, {
+      signKey: key,
+      async mutate(ctx) {
+        // The signer's own mistake: the arm64 zip under the amd64 name, manifest sha256 updated, hashes not.
+        const bytes = await fs.readFile(path.join(ctx.dir, other));
+        await fs.writeFile(path.join(ctx.dir, zip), bytes);
+        const mpath = path.join(ctx.dir, BUNDLE.manifest);
+        const m = JSON.parse(await fs.readFile(mpath, 'utf8')) as {
+          providers: { packages: { path: string; sha256: string }[] }[];
+        };
+        for (const p of m.providers)
+          for (const k of p.packages) if (k.path === zip) k.sha256 = sha256Hex(bytes);
+        await fs.writeFile(mpath, `${JSON.stringify(m, null, 2)}\n`);
+        await ctx.rewriteSums();
+        await ctx.resign();
+      },
+    });
+    const report = await verify(swapped.file);
+    expect(report.verdict).toBe('failed');
+    const amd = pkg('null', 'linux_amd64');
+    const arm = pkg('null', 'linux_arm64');
+    expect(report.rows.filter((r) => r.status !== 'ok')).toEqual([
+      {
+        check: 'provider',
+        subject: `${NULL} 3.2.1 linux_amd64`,
+        status: 'failed',
+        code: 'CHECKSUM_MISMATCH',
+        detail: `${zip}: zh:${arm.sha256} is not among the hashes airgap.json records (${[amd.h1, `zh:${amd.sha256}`].sort().join(', ')})`,
+      },
+    ]);
+  });
+});
+
+interface HostileExpectation {
+  kind: HostileKind;
+  check: CheckRow['check'];
+  code: ErrorCode;
+  /** Subject of the failed row; default the hostile entry. */
+  subject?: string;
+}
+
+const HOSTILE: HostileExpectation[] = [
+  { kind: 'absolute-path', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'dot-dot', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'pax-dot-dot', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'header-dot-dot-under-pax', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'symlink', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'hardlink', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'device', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'fifo', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'duplicate-path', check: 'archive', code: 'ARCHIVE_ENTRY_UNSAFE' },
+  { kind: 'unlisted-file', check: 'file', code: 'CHECKSUM_MISSING' },
+  { kind: 'missing-listed-file', check: 'file', code: 'BUNDLE_FILE_MISSING' },
+  { kind: 'truncated', check: 'archive', code: 'ARCHIVE_INVALID' },
+  { kind: 'flipped-byte', check: 'file', code: 'CHECKSUM_MISMATCH' },
+  { kind: 'sums-line-removed', check: 'signature', code: 'SIGNATURE_INVALID', subject: 'SHA256SUMS.sig' },
+  { kind: 'foreign-signature', check: 'signature', code: 'SIGNATURE_INVALID' },
+  { kind: 'edited-manifest', check: 'manifest', code: 'CHECKSUM_MISMATCH' },
+  { kind: 'manifest-before-sums', check: 'archive', code: 'ARCHIVE_INVALID', subject: 'TARGET' },
+];
+
+describe('airgap verify on hostile archives', () => {
+  for (const h of HOSTILE) {
+    it(`${h.kind}: a failed ${h.check} row ${h.code} naming the entry`, async () => {
+      const hostile = await hostileTarball(staged, h.kind);
+      const report = await verify(hostile.file);
+      expect(report.verdict).toBe('failed');
+      const subject = h.subject === 'TARGET' ? hostile.file : (h.subject ?? hostile.subject);
+      const row = report.rows.find(
+        (r) => r.status === 'failed' && r.check === h.check && r.subject === subject,
+      );
+      expect(
+        row,
+        JSON.stringify(
+          report.rows.filter((r) => r.status !== 'ok'),
+          null,
+          1,
+        ),
+      ).toBeDefined();
+      expect(row!.code).toBe(h.code);
+      expect(row!.detail).toContain(h.check === 'signature' ? 'SHA256SUMS' : hostile.subject);
+      expect(row!.detail).toContain(hostile.file);
+    });
+  }
+
+  it('the real executable: exit 1 and the report for an unsafe entry; exit 2 for usage and input errors', async () => {
+    const hostile = await hostileTarball(staged, 'symlink');
+    const r = await runCli(['verify', hostile.file, '--trusted-key', keyFile, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    expect(report.rows).toEqual([
+      {
+        check: 'signature',
+        subject: 'SHA256SUMS.sig',
+        status: 'ok',
+        detail: `SHA256SUMS signed by ${key.fingerprint} at 2020-01-01T00:00:00.000Z`,
+      },
+      {
+        check: 'archive',
+        subject: 'providers/link',
+        status: 'failed',
+        code: 'ARCHIVE_ENTRY_UNSAFE',
+        detail: `${hostile.file}: entry "providers/link" is a symbolic link to "/etc/passwd" (type flag "2"); a bundle holds only regular files and directories`,
+      },
+    ]);
+
+    const noKey = await runCli(['verify', packed.file, '--json']);
+    expect(noKey.code).toBe(2);
+    expect(JSON.parse(noKey.stdout).error.code).toBe('USAGE');
+
+    const missing = await runCli(['verify', '/nonexistent/bundle.tar', '--trusted-key', keyFile]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Error: /nonexistent/bundle.tar: no such file');
+
+    // A directory with airgap-state.json is an import destination: one airgap did not write fails.
+    const dest = await makeTempDir();
+    await fs.writeFile(path.join(dest, 'airgap-state.json'), '{}');
+    const importDest = await runCli(['verify', dest]);
+    expect(importDest.code).toBe(1);
+    expect(importDest.stdout).toContain(
+      `FAILED  state  airgap-state.json  ${dest}/airgap-state.json: formatVersion: expected 1`,
+    );
+  });
+});

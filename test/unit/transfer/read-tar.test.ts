@@ -1,0 +1,204 @@
+// The strict tar reader (src/adapters/archive/tar-read.ts) and the split-part source
+// (src/adapters/archive/parts.ts), on bytes built in each test.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import * as tar from 'tar';
+import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+
+import { concatParts, resolveParts } from '../../../src/adapters/archive/parts.js';
+import { readTarEntries, tarStream } from '../../../src/adapters/archive/tar-read.js';
+import { isAirgapError, type AirgapError } from '../../../src/core/errors.js';
+import { makeTempDir } from '../../helpers/tmp.js';
+import { buildTar, writeMaybeSplit, type RawTarEntry } from '../../helpers/transfer.js';
+
+const exec = promisify(execFile);
+
+interface Read {
+  name: string;
+  paxPath?: string;
+  longName?: string;
+  kind: string;
+  size: number;
+  body: string;
+}
+
+async function readAll(bytes: Uint8Array, gzip = false): Promise<Read[]> {
+  const out: Read[] = [];
+  for await (const e of readTarEntries(tarStream(Readable.from([Buffer.from(bytes)]), gzip), 'x.tar')) {
+    const chunks: Buffer[] = [];
+    for await (const c of e.body) chunks.push(c as Buffer);
+    out.push({
+      name: e.headerName,
+      ...(e.paxPath ? { paxPath: e.paxPath } : {}),
+      ...(e.longName ? { longName: e.longName } : {}),
+      kind: e.kind,
+      size: e.size,
+      body: Buffer.concat(chunks).toString(),
+    });
+  }
+  return out;
+}
+
+async function refused(bytes: Uint8Array, gzip = false): Promise<AirgapError> {
+  try {
+    await readAll(bytes, gzip);
+  } catch (e) {
+    if (isAirgapError(e)) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+}
+
+const ENTRIES: RawTarEntry[] = [
+  { name: 'dir/', type: 'dir' },
+  { name: 'dir/a.txt', body: Buffer.from('hello') },
+  { name: `dir/${'l'.repeat(120)}.txt`, body: Buffer.alloc(700, 0x61) },
+  { name: 'dir/link', type: 'symlink', linkname: '/etc/passwd' },
+];
+
+describe('readTarEntries', () => {
+  it('yields every entry with its names and body, pax path beside the header name', async () => {
+    const got = await readAll(buildTar(ENTRIES));
+    expect(got).toEqual([
+      { name: 'dir/', kind: 'directory', size: 0, body: '' },
+      { name: 'dir/a.txt', kind: 'file', size: 5, body: 'hello' },
+      {
+        // no ustar prefix/name split fits: the header keeps 100 bytes, pax the whole path
+        name: `dir/${'l'.repeat(96)}`,
+        paxPath: `dir/${'l'.repeat(120)}.txt`,
+        kind: 'file',
+        size: 700,
+        body: 'a'.repeat(700),
+      },
+      { name: 'dir/link', kind: 'symlink', size: 0, body: '' },
+    ]);
+    const pax = await readAll(
+      buildTar([{ name: 'short', pax: { path: 'a/long/path' }, body: Buffer.from('x') }]),
+    );
+    expect(pax).toEqual([{ name: 'short', paxPath: 'a/long/path', kind: 'file', size: 1, body: 'x' }]);
+  });
+
+  it('reads gzip, and what node-tar writes (pax, long names, portable headers)', async () => {
+    expect((await readAll(gzipSync(buildTar(ENTRIES)), true)).map((e) => e.paxPath ?? e.name)).toEqual(
+      ENTRIES.map((e) => e.name),
+    );
+    const dir = await makeTempDir();
+    const long = `${'d'.repeat(90)}/${'f'.repeat(110)}.bin`;
+    await fs.mkdir(path.join(dir, path.dirname(long)), { recursive: true });
+    await fs.writeFile(path.join(dir, long), 'node-tar');
+    const chunks: Buffer[] = [];
+    for await (const c of tar.c({ cwd: dir, portable: true, noDirRecurse: true }, [long]))
+      chunks.push(c as Buffer);
+    const got = await readAll(Buffer.concat(chunks));
+    expect(got.map((e) => [e.paxPath ?? e.name, e.kind, e.body])).toEqual([[long, 'file', 'node-tar']]);
+  });
+
+  it('reads the GNU long names GNU tar writes in its own format', async () => {
+    const dir = await makeTempDir();
+    const long = `${'g'.repeat(120)}/${'n'.repeat(120)}.txt`;
+    await fs.mkdir(path.join(dir, 'g'.repeat(120)));
+    await fs.writeFile(path.join(dir, long), 'gnu');
+    const out = path.join(dir, 'gnu.tar');
+    await exec('tar', ['--format=gnu', '-cf', out, '-C', dir, long]);
+    const got = await readAll(await fs.readFile(out));
+    expect(got).toEqual([{ name: long.slice(0, 100), longName: long, kind: 'file', size: 3, body: 'gnu' }]);
+  });
+
+  it('skips a body the consumer does not read', async () => {
+    const names: string[] = [];
+    for await (const e of readTarEntries(Readable.from([buildTar(ENTRIES)]), 'x.tar'))
+      names.push(e.paxPath ?? e.headerName);
+    expect(names).toEqual(ENTRIES.map((e) => e.name));
+  });
+
+  it('refuses a corrupt header checksum', async () => {
+    const bytes = buildTar(ENTRIES);
+    bytes[512 + 10] = bytes[512 + 10]! ^ 0x20; // the second header's name
+    const e = await refused(bytes);
+    expect(e.code).toBe('ARCHIVE_INVALID');
+    expect(e.message).toMatch(
+      /^x\.tar: the header at byte 512 has checksum \d+, but its bytes sum to \d+: a corrupt or forged header$/,
+    );
+  });
+
+  it('refuses truncation anywhere: in a body, a header, or before the end marker', async () => {
+    const bytes = buildTar(ENTRIES);
+    const body = await refused(bytes.subarray(0, 512 * 2 + 3));
+    expect(body.message).toBe('x.tar is truncated: entry "dir/a.txt" needs 2 more bytes');
+    expect(body.details.path).toBe('dir/a.txt');
+    expect((await refused(bytes.subarray(0, 512 + 100))).message).toBe(
+      'x.tar is truncated: it ends inside a header',
+    );
+    expect((await refused(bytes.subarray(0, bytes.length - 1024))).message).toBe(
+      'x.tar is truncated: it ends without the end-of-archive marker',
+    );
+    expect((await refused(bytes.subarray(0, bytes.length - 512))).message).toBe(
+      'x.tar is truncated: it ends inside the end-of-archive marker',
+    );
+    const gz = gzipSync(bytes);
+    const cut = await refused(gz.subarray(0, gz.length - 40), true);
+    expect(cut.code).toBe('ARCHIVE_INVALID');
+    expect(cut.message).toBe('x.tar is truncated: the gzip stream ends early (unexpected end of file)');
+  });
+
+  it('refuses data after the end marker, and a lone zero block', async () => {
+    const bytes = Buffer.concat([buildTar(ENTRIES), Buffer.alloc(512), Buffer.from('hidden')]);
+    expect((await refused(bytes)).message).toMatch(/^x\.tar: non-zero data after the end-of-archive marker/);
+    const lone = Buffer.concat([Buffer.alloc(512), buildTar(ENTRIES)]);
+    expect((await refused(lone)).message).toBe('x.tar: a zero block at byte 0 is followed by more entries');
+  });
+
+  it('refuses a malformed pax record', async () => {
+    const bytes = buildTar([{ name: 'a', pax: { path: 'b' }, body: Buffer.from('x') }]);
+    bytes.write('8', 512, 'latin1'); // "9 path=b\n" claims 8 bytes: its newline is not where it says
+    // keep the header checksum right: it covers the header, not the pax data
+    expect((await refused(bytes)).message).toBe(
+      'x.tar: the pax header at byte 0 has a record that overruns its length at 0',
+    );
+  });
+});
+
+describe('split parts', () => {
+  it('reads FILE.000.. as one stream, and names a missing or short part', async () => {
+    const dir = await makeTempDir();
+    const bytes = Buffer.from('0123456789abcdefghij');
+    const parts = await writeMaybeSplit(path.join(dir, 'b.tar'), bytes, 8);
+    expect(parts.map((p) => path.basename(p))).toEqual(['b.tar.000', 'b.tar.001', 'b.tar.002']);
+    const resolved = await resolveParts(parts[0]!);
+    expect(resolved).toEqual({ parts, size: 20, split: true });
+    const chunks: Buffer[] = [];
+    for await (const c of concatParts(resolved.parts)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('0123456789abcdefghij');
+    expect(await resolveParts(path.join(dir, 'b.tar.001'))).toEqual({
+      parts: [parts[1]],
+      size: 8,
+      split: false,
+    });
+
+    await fs.writeFile(parts[2]!, 'x'.repeat(9));
+    const long = await resolveParts(parts[0]!).catch((e: AirgapError) => e);
+    expect((long as AirgapError).message).toBe(
+      `${parts[2]} is 9 bytes, expected 1 to 8 bytes (the last part): a part was cut short or changed`,
+    );
+    await fs.writeFile(parts[2]!, 'ij');
+    await fs.writeFile(parts[1]!, '89abcde');
+    const short = (await resolveParts(parts[0]!).catch((e: AirgapError) => e)) as AirgapError;
+    expect(short.code).toBe('ARCHIVE_INVALID');
+    expect(short.details.path).toBe(parts[1]);
+    await fs.rm(parts[1]!);
+    const gap = (await resolveParts(parts[0]!).catch((e: AirgapError) => e)) as AirgapError;
+    expect(gap.code).toBe('BUNDLE_FILE_MISSING');
+    expect(gap.message).toBe(
+      `${parts[1]} is missing: the archive is split into parts up to ${parts[2]}, and every one is needed`,
+    );
+    const none = (await resolveParts(path.join(dir, 'nope.tar.000')).catch(
+      (e: AirgapError) => e,
+    )) as AirgapError;
+    expect(none.code).toBe('INPUT_NOT_FOUND');
+  });
+});
