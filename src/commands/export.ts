@@ -1,9 +1,9 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { createReporter } from '../cli/reporter.js';
-import { parseSplitSize } from '../core/transfer/pack-size.js';
-import { exportBundle, type Compression, type ExportResult } from '../services/export/export-service.js';
+import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
+import { exportBundle, type ExportResult } from '../services/export/export-service.js';
 
 export default class Export extends AirgapCommand {
   static override summary = 'Pack a bundle directory into one transfer tarball, signed and optionally split.';
@@ -21,42 +21,14 @@ ${EXIT_CODES_HELP}`;
     dir: Args.string({ description: 'Bundle directory written by airgap mirror --out.', required: true }),
   };
 
-  static override flags = {
-    tarball: Flags.string({
-      summary: 'Output file (FILE.000, FILE.001, ... with --split-size).',
-      required: true,
-    }),
-    compress: Flags.string({
-      summary: 'Compression of the whole tarball (the packages inside are zips already).',
-      options: ['none', 'gzip'],
-      default: 'none',
-    }),
-    'split-size': Flags.string({
-      summary: 'Cut the output into parts of this size: 700M, 4G (powers of 1024).',
-    }),
-    'sign-key': Flags.string({
-      summary: 'Armored OpenPGP private key that signs SHA256SUMS (passphrase: AIRGAP_SIGN_PASSPHRASE).',
-    }),
-    'tool-package': Flags.string({
-      summary: 'Use this `npm pack` archive of airgap instead of packing this one.',
-    }),
-  };
+  static override flags = packFlags(true);
 
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
     const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
-    const passphrase = process.env.AIRGAP_SIGN_PASSPHRASE;
+    // --tarball is required by this command's flags; oclif types it as optional because the flag table is shared.
     const result = await exportBundle(
-      {
-        bundleDir: args.dir,
-        tarball: flags.tarball,
-        compress: flags.compress as Compression,
-        ...(flags['split-size'] === undefined ? {} : { splitSize: parseSplitSize(flags['split-size']) }),
-        ...(flags['sign-key'] === undefined ? {} : { signKeyFile: flags['sign-key'] }),
-        ...(passphrase === undefined ? {} : { passphrase }),
-        ...(flags['tool-package'] === undefined ? {} : { toolPackage: flags['tool-package'] }),
-        env: process.env,
-      },
+      { bundleDir: args.dir, ...packOptions({ ...flags, tarball: flags.tarball! }, process.env) },
       reporter,
     );
     reporter.finish();

@@ -1,5 +1,6 @@
 import { AirgapCommand } from '../cli/base-command.js';
 import { mirrorFlags } from '../cli/flags/mirror-flags.js';
+import { packOptions } from '../cli/flags/pack-flags.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { createReporter } from '../cli/reporter.js';
 import { runMirror, type MirrorResult } from '../services/mirror/mirror-service.js';
@@ -35,6 +36,9 @@ ${EXIT_CODES_HELP}`;
           localProviders: flags['local-provider'] ?? [],
           caCertFiles: flags['ca-cert'] ?? [],
           env: process.env,
+          ...(flags.tarball === undefined
+            ? {}
+            : { pack: packOptions({ ...flags, tarball: flags.tarball }, process.env) }),
           binaries: {
             tofu: flags.tofu ?? [],
             tofuApiUrl: flags['tofu-api-url'],
@@ -64,6 +68,10 @@ ${EXIT_CODES_HELP}`;
       for (const b of result.binaries)
         this.log(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
       this.log(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);
+      if (result.export)
+        this.log(
+          `Packed ${result.export.files} files into ${result.export.parts.map((p) => p.path).join(', ')}; sha256 ${result.export.sha256}`,
+        );
       return result;
     } catch (e) {
       reporter.finish();

@@ -2,6 +2,7 @@
 // command reads as flags -> one service call -> output.
 
 import { Flags } from '@oclif/core';
+import { packFlags } from './pack-flags.js';
 import { DEFAULT_BASE_IMAGE, DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import { DEFAULT_PLATFORMS } from '../../core/provider/platform.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../../core/releases/index.js';
 
 export const mirrorFlags = {
+  ...packFlags(false),
   lockfile: Flags.string({
     summary: 'A .terraform.lock.hcl file to mirror (repeatable).',
     multiple: true,

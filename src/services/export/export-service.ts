@@ -273,7 +273,12 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
     const signature =
       signer === undefined
         ? undefined
-        : await signChecksums(plan.checksums, signer, creationTime(options.env), BUNDLE.checksums);
+        : await signChecksums(
+            plan.checksums,
+            signer,
+            signatureTime(signer, creationTime(options.env)),
+            BUNDLE.checksums,
+          );
     const entries = toStreamEntries(packEntries(plan, signature), bundleDir, tool.file, mtime);
     const files = entries.filter((e) => e.type === 'file').length;
     const tarBytes = tarArchiveSize(entries);
@@ -311,4 +316,14 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
   } finally {
     if (packDir !== undefined) await fs.rm(packDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * SOURCE_DATE_EPOCH is often a commit time that predates the signing key; a signature
+ * cannot be older than its key (docs/SIGNATURE-POLICY.md), so it takes the later of the
+ * two. Still a pure function of the inputs: the same key and epoch give the same bytes.
+ */
+function signatureTime(signer: SigningKey, wanted: Date): Date {
+  const created = signer.key.getCreationTime();
+  return wanted.getTime() < created.getTime() ? created : wanted;
 }

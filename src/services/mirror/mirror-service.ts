@@ -19,6 +19,7 @@ import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js
 import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
 import type { ReleaseManifestEntry } from '../../core/releases/index.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
+import { exportBundle, type ExportOptions, type ExportResult } from '../export/export-service.js';
 import { mirrorBinaries, type BinaryMirrorOptions } from './binaries.js';
 import { writeConfigs, type ConfigOptions } from './config-writer.js';
 import {
@@ -63,6 +64,8 @@ export interface MirrorOptions {
   /** tofu/terraform release binaries (empty lists: none). */
   binaries: Omit<BinaryMirrorOptions, 'outDir' | 'platforms'>;
   config: ConfigOptions;
+  /** --tarball: pack the finished bundle (airgap export). */
+  pack?: Omit<ExportOptions, 'bundleDir'>;
 }
 
 /** How many jobs may be in their metadata phase per download slot. */
@@ -84,6 +87,8 @@ export interface MirrorResult {
   binaries: { tool: string; version: string; platforms: string[] }[];
   /** Bundle-relative paths of the generated configuration. */
   configs: string[];
+  /** With --tarball: what airgap export wrote. */
+  export?: ExportResult;
 }
 
 export interface MirrorDeps {
@@ -247,6 +252,9 @@ export async function runMirror(
         updates.map((u) => u.report),
         warnings,
       ),
+      ...(options.pack === undefined
+        ? {}
+        : { export: await exportBundle({ ...options.pack, bundleDir: outDir }, reporter) }),
       binaries: binaries.map((b) => ({
         tool: b.tool,
         version: b.version,

@@ -1,0 +1,54 @@
+// Packing flags shared by `airgap export` and `airgap mirror --tarball`.
+
+import { Flags } from '@oclif/core';
+import type { Compression, ExportOptions } from '../../services/export/export-service.js';
+import { parseSplitSize } from '../../core/transfer/pack-size.js';
+
+/** --tarball is required by export and optional for mirror. */
+export function packFlags(tarballRequired: boolean) {
+  return {
+    tarball: Flags.string({
+      summary: 'Output file (FILE.000, FILE.001, ... with --split-size).',
+      required: tarballRequired,
+    }),
+    compress: Flags.string({
+      summary: 'Compression of the whole tarball (the packages inside are zips already).',
+      options: ['none', 'gzip'],
+      default: 'none',
+    }),
+    'split-size': Flags.string({
+      summary: 'Cut the output into parts of this size: 700M, 4G (powers of 1024).',
+    }),
+    'sign-key': Flags.string({
+      summary: 'Armored OpenPGP private key that signs SHA256SUMS (passphrase: AIRGAP_SIGN_PASSPHRASE).',
+    }),
+    'tool-package': Flags.string({
+      summary: 'Use this `npm pack` archive of airgap instead of packing this one.',
+    }),
+  };
+}
+
+interface PackFlagValues {
+  tarball?: string;
+  compress: string;
+  'split-size'?: string;
+  'sign-key'?: string;
+  'tool-package'?: string;
+}
+
+/** The export options these flags give (passphrase from AIRGAP_SIGN_PASSPHRASE). */
+export function packOptions(
+  flags: PackFlagValues & { tarball: string },
+  env: Record<string, string | undefined>,
+): Omit<ExportOptions, 'bundleDir'> {
+  const passphrase = env.AIRGAP_SIGN_PASSPHRASE;
+  return {
+    tarball: flags.tarball,
+    compress: flags.compress as Compression,
+    ...(flags['split-size'] === undefined ? {} : { splitSize: parseSplitSize(flags['split-size']) }),
+    ...(flags['sign-key'] === undefined ? {} : { signKeyFile: flags['sign-key'] }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(flags['tool-package'] === undefined ? {} : { toolPackage: flags['tool-package'] }),
+    env,
+  };
+}
