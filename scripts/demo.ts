@@ -3,12 +3,15 @@
 //   2. copy the demo stacks (fixtures/demo/stacks) to a scratch directory: their lock files
 //      hold one h1: each, for darwin_arm64, as a laptop leaves them;
 //   3. airgap mirror --update-lockfiles for linux_amd64 and linux_arm64;
-//   4. the real `terraform init` in each stack with NO network: only filesystem_mirror.
+//   4. airgap export: a signed, deterministic tarball carrying the tool itself;
+//   5. airgap verify of the tarball; 6. airgap import into an "isolated" directory;
+//   7. the real `terraform init` in each stack with NO network, from the imported mirror.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { startTestRegistry } from '../test/helpers/registry/index.js';
 import { DEMO_PROVIDERS } from '../fixtures/demo/providers.js';
@@ -64,10 +67,11 @@ async function main(): Promise<void> {
       'airgap mirror: verify and mirror every provider for linux_amd64 and linux_arm64, complete the lock files',
     );
     const bundle = path.join(work, 'bundle');
+    const cli = path.join(REPO_ROOT, 'bin/run.js');
     const code = await run(
       process.execPath,
       [
-        path.join(REPO_ROOT, 'bin/run.js'),
+        cli,
         'mirror',
         '--dir',
         stacks,
@@ -90,19 +94,48 @@ async function main(): Promise<void> {
       `\n${path.join(stacks, names[0]!, '.terraform.lock.hcl')}:\n${await fs.readFile(path.join(stacks, names[0]!, '.terraform.lock.hcl'), 'utf8')}`,
     );
 
-    step(4, 'terraform init on the "isolated" side: filesystem_mirror only, every network route dead');
-    const offlineCfg = path.join(work, 'isolated.tfrc');
-    await fs.writeFile(
-      offlineCfg,
-      `provider_installation {\n  filesystem_mirror {\n    path = "${path.join(bundle, 'providers')}"\n  }\n}\n`,
-    );
-    console.log(await fs.readFile(offlineCfg, 'utf8'));
+    step(4, 'airgap export: one signed, deterministic tarball (with this tool inside, from npm pack)');
+    const key = await generateSigningKey({ name: 'demo bundle signer' });
+    const secret = path.join(work, 'signer.asc');
+    const trusted = path.join(work, 'signer.pub.asc');
+    await fs.writeFile(secret, key.privateKeyArmored);
+    await fs.writeFile(trusted, key.publicKeyArmored);
+    const tarball = path.join(work, 'airgap-bundle.tar');
+    if (
+      (await run(
+        process.execPath,
+        [cli, 'export', bundle, '--tarball', tarball, '--sign-key', secret],
+        {},
+      )) !== 0
+    ) {
+      throw new Error('airgap export failed');
+    }
+
+    step(5, 'airgap verify: the audit, on the tarball');
+    if ((await run(process.execPath, [cli, 'verify', tarball, '--trusted-key', trusted], {})) !== 0) {
+      throw new Error('airgap verify failed');
+    }
+
+    step(6, 'airgap import on the "isolated" host: verify while streaming, then one atomic switch');
+    const dest = path.join(work, 'isolated');
+    if (
+      (await run(
+        process.execPath,
+        [cli, 'import', tarball, '--dest', dest, '--trusted-key', trusted],
+        {},
+      )) !== 0
+    ) {
+      throw new Error('airgap import failed');
+    }
+    console.log(await fs.readFile(path.join(dest, 'tofurc'), 'utf8'));
+
+    step(7, 'terraform init in each stack with DIR/tofurc and every network route dead');
     const before = registry.requests.length;
     for (const s of names) {
       const c = await run('terraform', ['init', '-input=false', '-no-color'], {
         cwd: path.join(stacks, s),
         env: {
-          TF_CLI_CONFIG_FILE: offlineCfg,
+          TF_CLI_CONFIG_FILE: path.join(dest, 'tofurc'),
           HTTPS_PROXY: 'http://127.0.0.1:9',
           HTTP_PROXY: 'http://127.0.0.1:9',
           CHECKPOINT_DISABLE: '1',
@@ -114,7 +147,7 @@ async function main(): Promise<void> {
     if (registry.requests.length !== before)
       throw new Error('terraform reached the registry during the offline init');
     console.log(
-      `\nDone: both stacks initialised offline from ${bundle}/providers; the registry saw no request during init.`,
+      `\nDone: both stacks initialised offline from ${dest}/providers; the registry saw no request after step 3.`,
     );
   } finally {
     await registry.close();
