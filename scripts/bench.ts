@@ -192,59 +192,73 @@ async function runTransfer(bundleDir: string): Promise<Record<string, Measure>> 
   });
   const toolTgz = path.join(keyDir, packed.trim().split('\n').at(-1)!);
   const tarball = path.join(BENCH_DIR, 'bundle.tar');
-  await fs.rm(tarball, { force: true });
-  const cli = path.join(REPO_ROOT, 'bin/run.js');
-  r['airgap export'] = await timed(process.execPath, [
-    cli,
-    'export',
-    bundleDir,
-    '--tarball',
-    tarball,
-    '--sign-key',
-    path.join(keyDir, 'sign.asc'),
-    '--tool-package',
-    toolTgz,
-  ]);
-  console.log(`  airgap export                 ${r['airgap export'].wallSeconds.toFixed(2)} s`);
   const floorTar = path.join(BENCH_DIR, 'floor.tar');
-  r['tar -cf (export floor)'] = await timed('tar', ['-cf', floorTar, '-C', bundleDir, '.']);
-  console.log(`  tar -cf                       ${r['tar -cf (export floor)'].wallSeconds.toFixed(2)} s`);
-  await fs.rm(floorTar, { force: true });
-
   const dest = path.join(BENCH_DIR, 'imported');
-  await fs.rm(dest, { recursive: true, force: true });
-  r['airgap import'] = await timed(process.execPath, [
-    cli,
-    'import',
-    tarball,
-    '--dest',
-    dest,
-    '--trusted-key',
-    path.join(keyDir, 'trust.asc'),
-  ]);
-  console.log(`  airgap import                 ${r['airgap import'].wallSeconds.toFixed(2)} s`);
-  r['airgap verify (tarball)'] = await timed(process.execPath, [
-    cli,
-    'verify',
-    tarball,
-    '--trusted-key',
-    path.join(keyDir, 'trust.asc'),
-  ]);
-  console.log(`  airgap verify tarball         ${r['airgap verify (tarball)'].wallSeconds.toFixed(2)} s`);
   const extracted = path.join(BENCH_DIR, 'extracted');
-  await fs.rm(extracted, { recursive: true, force: true });
-  await fs.mkdir(extracted);
-  await execFileP('tar', ['-xf', tarball, '-C', extracted]);
-  r['sha256sum -c (import floor)'] = await timed('sh', [
-    '-c',
-    `cd ${extracted} && sha256sum --quiet -c SHA256SUMS`,
-  ]);
-  console.log(`  sha256sum -c                  ${r['sha256sum -c (import floor)'].wallSeconds.toFixed(2)} s`);
+  const cli = path.join(REPO_ROOT, 'bin/run.js');
+  const trust = path.join(keyDir, 'trust.asc');
+  // Disk writeback from the previous step skews whichever run comes next: flush before
+  // every run, alternate ours and the floor, and report the median of three.
+  const sync = (): Promise<unknown> => execFileP('sync');
+  const samples: Record<string, Measure[]> = {};
+  const add = (name: string, m: Measure): void => {
+    (samples[name] ??= []).push(m);
+  };
+  for (let i = 0; i < TRANSFER_REPEATS; i++) {
+    await fs.rm(tarball, { force: true });
+    await fs.rm(floorTar, { force: true });
+    await sync();
+    add(
+      'airgap export',
+      await timed(process.execPath, [
+        cli,
+        'export',
+        bundleDir,
+        '--tarball',
+        tarball,
+        '--sign-key',
+        path.join(keyDir, 'sign.asc'),
+        '--tool-package',
+        toolTgz,
+      ]),
+    );
+    await sync();
+    add('tar -cf (export floor)', await timed('tar', ['-cf', floorTar, '-C', bundleDir, '.']));
+    await fs.rm(dest, { recursive: true, force: true });
+    await sync();
+    add(
+      'airgap import',
+      await timed(process.execPath, [cli, 'import', tarball, '--dest', dest, '--trusted-key', trust]),
+    );
+    await sync();
+    add(
+      'airgap verify (tarball)',
+      await timed(process.execPath, [cli, 'verify', tarball, '--trusted-key', trust]),
+    );
+    await fs.rm(extracted, { recursive: true, force: true });
+    await fs.mkdir(extracted);
+    await execFileP('tar', ['-xf', tarball, '-C', extracted]);
+    await sync();
+    add(
+      'sha256sum -c (import floor)',
+      await timed('sh', ['-c', `cd ${extracted} && sha256sum --quiet -c SHA256SUMS`]),
+    );
+  }
+  for (const [name, list] of Object.entries(samples)) {
+    const sorted = [...list].sort((a, b) => a.wallSeconds - b.wallSeconds);
+    r[name] = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(
+      `  ${name.padEnd(30)} ${list.map((m) => m.wallSeconds.toFixed(2)).join(' / ')} s  (median ${r[name].wallSeconds.toFixed(2)})`,
+    );
+  }
   await fs.rm(extracted, { recursive: true, force: true });
   await fs.rm(dest, { recursive: true, force: true });
   await fs.rm(tarball, { force: true });
+  await fs.rm(floorTar, { force: true });
   return r;
 }
+
+const TRANSFER_REPEATS = 3;
 
 const TRANSFER_ROWS = new Set([
   'airgap export',
