@@ -68,3 +68,26 @@ export interface RegistryProvider {
   namespace: string;
   type: string;
 }
+
+/** A blob to push: its digest and size are known before upload (we hashed it already). */
+export interface OciBlob {
+  digest: string; // "sha256:<hex>"
+  size: number;
+  /** Streamed from this file, or sent from `bytes` (small blobs: configs, manifests). */
+  path?: string;
+  bytes?: Uint8Array;
+}
+
+/**
+ * The OCI Distribution API, push side (and the reads a push needs). `repo` is the
+ * repository name within the registry the client was made for, e.g. "tofu/hashicorp/null".
+ */
+export interface OciRegistryClient {
+  hasBlob(repo: string, digest: string): Promise<boolean>;
+  /** HEAD first; then a cross-repository mount from `mountFrom` when given; else upload. */
+  pushBlob(repo: string, blob: OciBlob, options?: { mountFrom?: string }): Promise<'exists' | 'mounted' | 'uploaded'>;
+  /** PUT a manifest or index under a tag or digest; returns its digest. */
+  pushManifest(repo: string, reference: string, manifest: { mediaType: string; bytes: Uint8Array }): Promise<string>;
+  /** undefined on 404. */
+  getManifest(repo: string, reference: string): Promise<{ mediaType: string; bytes: Uint8Array; digest: string } | undefined>;
+}
