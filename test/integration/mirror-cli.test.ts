@@ -649,7 +649,8 @@ describe('airgap mirror: the bundle manifest', () => {
     const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles'], env);
     expect(r.code).toBe(0);
     const completed = await fs.readFile(ws.lockfile, 'utf8');
-    const copyPath = `lockfiles/${ws.lockfile.replace(/^\/+/, '')}`;
+    // Outside the working directory: named by its parent directory, never by its absolute path.
+    const copyPath = `lockfiles/${path.basename(ws.dir)}/.terraform.lock.hcl`;
     expect(await fs.readFile(path.join(ws.out, copyPath), 'utf8')).toBe(completed);
     const { createHash } = await import('node:crypto');
     const text = await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8');

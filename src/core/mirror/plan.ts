@@ -12,6 +12,8 @@ export interface LockfileInput {
   lock: LockFile;
   /** The file's text as read, kept so an unchanged file is copied byte for byte. */
   text: string;
+  /** The --dir it was found under, if any (names its copy in the bundle). */
+  dir?: string;
 }
 
 /** Hashes one lock file records for one provider version. */

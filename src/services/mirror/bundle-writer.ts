@@ -25,28 +25,16 @@ import { parseVersionJson } from '../../core/mirror/network-mirror-json.js';
 export interface LockfileCopy {
   /** As given on the command line. */
   source: string;
+  /** Bundle-relative name, "lockfiles/..." (src/core/bundle/lockfile-names.ts). */
+  name: string;
   text: string;
   complete: boolean;
-}
-
-/**
- * Bundle-relative names for the lock-file copies: the path relative to the
- * working directory (or, outside it, the absolute path without its leading
- * slash), under lockfiles/. Unique by construction, readable by people.
- */
-export function lockfileCopyName(source: string, cwd: string): string {
-  const abs = path.resolve(cwd, source);
-  const rel = path.relative(cwd, abs);
-  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  const tail = (inside ? rel : abs.replace(/^\/+/, '')).split(path.sep).join('/');
-  return `${BUNDLE.lockfilesDir}/${tail}`;
 }
 
 /** Replaces DIR/lockfiles/ with this run's lock files (built aside, then swapped in). */
 export async function writeLockfileCopies(
   outDir: string,
   copies: LockfileCopy[],
-  cwd: string,
 ): Promise<ManifestLockfile[]> {
   const final = path.join(outDir, BUNDLE.lockfilesDir);
   const staging = path.join(outDir, `${TEMP_PREFIX}${BUNDLE.lockfilesDir}`);
@@ -55,7 +43,7 @@ export async function writeLockfileCopies(
   await fs.rm(old, { recursive: true, force: true });
   const entries: ManifestLockfile[] = [];
   for (const c of copies) {
-    const rel = lockfileCopyName(c.source, cwd);
+    const rel = c.name;
     const target = path.join(staging, ...rel.split('/').slice(1));
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.writeFile(target, c.text);

@@ -14,12 +14,12 @@ export async function readLockfiles(options: {
   lockfiles: string[];
   dirs: string[];
 }): Promise<LockfileInput[]> {
-  const paths: string[] = [...options.lockfiles];
-  for (const d of options.dirs) paths.push(...(await findLockfiles(d)));
+  const paths: { path: string; dir?: string }[] = options.lockfiles.map((p) => ({ path: p }));
+  for (const d of options.dirs) paths.push(...(await findLockfiles(d)).map((p) => ({ path: p, dir: d })));
   const seen = new Set<string>();
   const inputs: LockfileInput[] = [];
   const errors: AirgapError[] = [];
-  for (const p of paths) {
+  for (const { path: p, dir } of paths) {
     let real: string;
     try {
       real = await fs.realpath(p);
@@ -31,7 +31,7 @@ export async function readLockfiles(options: {
     seen.add(real);
     const text = await fs.readFile(real, 'utf8');
     try {
-      inputs.push({ path: p, lock: parseLockFile(text, p), text });
+      inputs.push({ path: p, lock: parseLockFile(text, p), text, ...(dir === undefined ? {} : { dir }) });
     } catch (e) {
       if (e instanceof AirgapErrors) errors.push(...e.errors);
       else if (isAirgapError(e)) errors.push(e);

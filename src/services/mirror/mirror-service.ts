@@ -10,6 +10,7 @@ import { loadCliConfig } from '../../adapters/fs/cli-config-file.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
+import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
 import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
@@ -223,10 +224,14 @@ export async function runMirror(
     const configs = await writeConfigs(outDir, options.config, binaries, reporter);
 
     const updates = await updateLockfiles(inputs, outcomes, reporter, options.updateLockfiles);
+    const names = lockfileCopyNames(
+      inputs.map((i) => ({ path: i.path, ...(i.dir === undefined ? {} : { dir: i.dir }) })),
+      options.cwd ?? process.cwd(),
+      BUNDLE.lockfilesDir,
+    );
     const lockfileEntries = await writeLockfileCopies(
       outDir,
-      updates.map((u) => ({ source: u.report.path, text: u.text, complete: u.complete })),
-      options.cwd ?? process.cwd(),
+      updates.map((u, i) => ({ source: u.report.path, name: names[i]!, text: u.text, complete: u.complete })),
     );
     const known = new Map<string, KnownPackage>();
     for (const o of outcomes) {
