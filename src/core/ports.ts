@@ -85,9 +85,20 @@ export interface OciBlob {
 export interface OciRegistryClient {
   hasBlob(repo: string, digest: string): Promise<boolean>;
   /** HEAD first; then a cross-repository mount from `mountFrom` when given; else upload. */
-  pushBlob(repo: string, blob: OciBlob, options?: { mountFrom?: string }): Promise<'exists' | 'mounted' | 'uploaded'>;
+  pushBlob(
+    repo: string,
+    blob: OciBlob,
+    options?: { mountFrom?: string },
+  ): Promise<'exists' | 'mounted' | 'uploaded'>;
   /** PUT a manifest or index under a tag or digest; returns its digest. */
-  pushManifest(repo: string, reference: string, manifest: { mediaType: string; bytes: Uint8Array }): Promise<string>;
+  pushManifest(
+    repo: string,
+    reference: string,
+    manifest: { mediaType: string; bytes: Uint8Array },
+  ): Promise<string>;
   /** undefined on 404. */
-  getManifest(repo: string, reference: string): Promise<{ mediaType: string; bytes: Uint8Array; digest: string } | undefined>;
+  getManifest(
+    repo: string,
+    reference: string,
+  ): Promise<{ mediaType: string; bytes: Uint8Array; digest: string } | undefined>;
 }
