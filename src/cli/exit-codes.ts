@@ -41,6 +41,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'PLATFORM_MISSING':
     case 'RELEASE_LIST_INVALID':
     case 'RELEASE_NOT_FOUND':
+    case 'OCI_REGISTRY_ERROR':
       return EXIT.network;
     case 'FS_ERROR':
       return EXIT.filesystem;
@@ -84,6 +85,13 @@ export function remedyFor(err: AirgapError): string | undefined {
     case 'BUNDLE_FILE_MISSING':
     case 'MANIFEST_MISMATCH':
       return 'the transfer is damaged or was altered: do not use it; copy it again (every FILE.NNN part) from the export side';
+    case 'OCI_REGISTRY_ERROR':
+      if (err.details.status === 401 || err.details.status === 403) {
+        return 'pass --registry-username with --registry-password-stdin, or log in with `docker login` (config.json auths)';
+      }
+      return /certificate|TLS|SSL/i.test(err.message)
+        ? 'pass --ca-cert FILE for a private CA, or --registry-insecure for a plain-http registry'
+        : undefined;
     case 'USAGE':
       return 'see --help';
     default:

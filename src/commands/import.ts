@@ -2,7 +2,11 @@ import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { createReporter } from '../cli/reporter.js';
-import { runImport, type ImportResult } from '../services/import/import-service.js';
+import {
+  runImport,
+  type ImportResult,
+  type PushProvidersRequest,
+} from '../services/import/import-service.js';
 import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
 
 export default class Import extends AirgapCommand {
@@ -15,6 +19,7 @@ ${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> import airgap-bundle.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
     '<%= config.bin %> import /media/dvd/bundle.tar.000 --dest /opt/airgap --trusted-key bundle-signer.asc',
+    'cat pw | <%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push-providers registry.corp.example/tofu-providers --registry-username ci --registry-password-stdin',
   ];
 
   static override args = {
@@ -42,6 +47,28 @@ ${EXIT_CODES_HELP}`;
     platform: Flags.string({
       summary: 'OS_ARCH whose tofu/terraform to install in DIR/bin; default: this host.',
     }),
+    'push-providers': Flags.string({
+      summary:
+        'Then push every provider in DIR/providers to REGISTRY/PREFIX/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
+      helpValue: 'REGISTRY/PREFIX',
+    }),
+    'registry-insecure': Flags.boolean({
+      summary: 'Reach the registry over plain HTTP, or HTTPS without certificate checks.',
+      dependsOn: ['push-providers'],
+    }),
+    'registry-username': Flags.string({
+      summary: 'Registry user (with --registry-password-stdin); default: docker config logins.',
+      dependsOn: ['push-providers', 'registry-password-stdin'],
+    }),
+    'registry-password-stdin': Flags.boolean({
+      summary: 'Read the registry password (or token) from standard input.',
+      dependsOn: ['push-providers', 'registry-username'],
+    }),
+    'ca-cert': Flags.string({
+      summary: "Extra CA certificate (PEM) to trust for the registry's TLS (repeatable).",
+      multiple: true,
+      dependsOn: ['push-providers'],
+    }),
   };
 
   async run(): Promise<ImportResult> {
@@ -56,6 +83,9 @@ ${EXIT_CODES_HELP}`;
           insecureSkipSignature: flags['insecure-skip-signature'],
           allowDowngrade: flags['allow-downgrade'],
           ...(flags.platform === undefined ? {} : { platform: flags.platform }),
+          ...(flags['push-providers'] === undefined
+            ? {}
+            : { pushProviders: await pushRequest(flags['push-providers'], flags) }),
         },
         reporter,
         { readBundle: readVerifiedBundle },
@@ -64,6 +94,7 @@ ${EXIT_CODES_HELP}`;
       const id = `${result.bundleDigest.slice(0, 16)} (created ${result.createdAt})`;
       if (result.action === 'unchanged') {
         this.log(`${result.dest} already holds bundle ${id}; nothing changed.`);
+        this.logPush(result);
         return result;
       }
       this.log(
@@ -72,10 +103,48 @@ ${EXIT_CODES_HELP}`;
       );
       for (const b of result.binaries) this.log(`Installed ${b.tool} ${b.version} at ${b.path}.`);
       this.log(`Use it with: export TF_CLI_CONFIG_FILE=${result.tofurc}`);
+      this.logPush(result);
       return result;
     } catch (e) {
       reporter.finish();
       throw e;
     }
   }
+
+  private logPush(result: ImportResult): void {
+    if (result.push === undefined) return;
+    const pushed = result.push.versions.filter((v) => v.action === 'pushed').length;
+    this.log(
+      `Pushed ${pushed} provider version(s) to ${result.push.registry} (${result.push.versions.length - pushed} up to date). ` +
+        `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
+    );
+  }
+}
+
+async function pushRequest(
+  target: string,
+  flags: {
+    'registry-insecure'?: boolean;
+    'registry-username'?: string;
+    'registry-password-stdin'?: boolean;
+    'ca-cert'?: string[];
+  },
+): Promise<PushProvidersRequest> {
+  const username = flags['registry-username'];
+  return {
+    target,
+    insecure: flags['registry-insecure'] ?? false,
+    caCertFiles: flags['ca-cert'] ?? [],
+    ...(username === undefined ? {} : { username }),
+    ...(flags['registry-password-stdin'] ? { password: await readPasswordFromStdin() } : {}),
+  };
+}
+
+/** The whole of stdin, less one trailing newline (what `echo $TOKEN |` adds). */
+async function readPasswordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

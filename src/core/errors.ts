@@ -34,7 +34,10 @@ export type ErrorCode =
   | 'ARCHIVE_ENTRY_UNSAFE' // an absolute or `..` path, a link, device, FIFO or other non file/directory entry, or a duplicate path
   | 'BUNDLE_FILE_MISSING' // a file SHA256SUMS or airgap.json lists is not in the bundle (or a split part is missing)
   | 'MANIFEST_MISMATCH' // airgap.json's file references disagree with SHA256SUMS
-  | 'SIGNATURE_MISSING'; // a bundle without SHA256SUMS.sig, read without --insecure-skip-signature
+  | 'SIGNATURE_MISSING' // a bundle without SHA256SUMS.sig, read without --insecure-skip-signature
+  | 'OCI_REGISTRY_ERROR' // an OCI registry refused a request, answered off-protocol, or could not be reached
+  | 'OCI_REFERENCE_INVALID' // an image/repository reference, tag or digest that breaks the distribution spec's grammar
+  | 'DOCKER_CONFIG_INVALID'; // a docker config.json that is not JSON, or whose auths entry cannot be decoded
 
 /** Values that tell a user what went wrong, where. All optional; fill what is known. */
 export interface ErrorDetails {

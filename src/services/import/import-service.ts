@@ -26,6 +26,12 @@ import { planCommit, sweepLeftovers, type CommitPlan } from './commit.js';
 import { inspectDestination, type Destination } from './destination.js';
 import { buildGeneration, type InstalledBinary } from './generation-builder.js';
 import { ImportStaging, type PayloadSink } from './staging.js';
+import { pushProviders, type PushResult } from './push-providers.js';
+import { createOciRegistryClient } from '../../adapters/oci/registry-client.js';
+import { readDockerConfig } from '../../adapters/oci/docker-config.js';
+import { parseOciTarget } from '../../core/oci/provider-artifact.js';
+import type { OciRegistryClient } from '../../core/ports.js';
+import { USER_AGENT } from '../tool-version.js';
 
 export interface ImportOptions {
   /** A transfer tarball, its first split part (FILE.000), or a bundle directory. */
@@ -36,6 +42,23 @@ export interface ImportOptions {
   allowDowngrade: boolean;
   /** OS_ARCH whose tofu/terraform is unpacked into bin/; default: this host's. */
   platform?: string;
+  /** After the import (or finding it done already), push DIR/providers to an OCI registry. */
+  pushProviders?: PushProvidersRequest;
+}
+
+/** `--push-providers REGISTRY/PREFIX` and the registry access flags. */
+export interface PushProvidersRequest {
+  target: string;
+  /** Plain HTTP, or HTTPS without certificate checks. */
+  insecure: boolean;
+  caCertFiles: string[];
+  username?: string;
+  password?: string;
+}
+
+export interface OciClientRequest extends PushProvidersRequest {
+  /** host[:port] from the target. */
+  registry: string;
 }
 
 /** What the import needs from src/services/transfer/bundle-reader.ts (readVerifiedBundle). */
@@ -57,6 +80,8 @@ export type BundleReader = (request: BundleReadRequest, reporter: Reporter) => P
 
 export interface ImportDeps {
   readBundle: BundleReader;
+  /** Default: the real client (src/adapters/oci/registry-client.ts), with docker config logins. */
+  createOciClient?: (request: OciClientRequest) => Promise<OciRegistryClient & { close(): Promise<void> }>;
 }
 
 /** The `--json` result (schema in docs/IMPORT-STATE.md). */
@@ -83,6 +108,8 @@ export interface ImportResult {
   providerFiles: { kept: number; replaced: number; added: number; merged: number };
   /** Absolute path of the CLI configuration to use as TF_CLI_CONFIG_FILE. */
   tofurc: string;
+  /** With --push-providers: what was pushed, and DIR/tofurc.oci. */
+  push?: PushResult;
 }
 
 /** An import verified and staged, ready to be made live; `plan` is absent when there is nothing to do. */
@@ -98,7 +125,59 @@ export async function runImport(
   reporter: Reporter,
   deps: ImportDeps,
 ): Promise<ImportResult> {
-  return commitImport(await prepareImport(options, reporter, deps), reporter);
+  const push = options.pushProviders;
+  // A bad target or flag combination fails before the bundle is read.
+  const target = push === undefined ? undefined : checkPushRequest(push);
+  const result = await commitImport(await prepareImport(options, reporter, deps), reporter);
+  if (push === undefined || target === undefined) return result;
+  try {
+    const create = deps.createOciClient ?? createDefaultOciClient;
+    const client = await create({ ...push, registry: target.registry });
+    try {
+      return {
+        ...result,
+        push: await pushProviders({ dest: result.dest, target: push.target, client, reporter }),
+      };
+    } finally {
+      await client.close();
+    }
+  } catch (e) {
+    // Pushing is idempotent: the same command again resumes, uploading only what is missing.
+    reporter.warn(
+      `${result.dest} is imported, but pushing its providers to ${push.target} failed; run the same command again to resume`,
+    );
+    throw e;
+  }
+}
+
+function checkPushRequest(push: PushProvidersRequest): { registry: string } {
+  const target = parseOciTarget(push.target);
+  if ((push.username === undefined) !== (push.password === undefined)) {
+    throw new AirgapError(
+      'USAGE',
+      'a registry username needs a password and a password needs a username: pass both --registry-username and --registry-password-stdin',
+      {
+        expected: 'both or neither',
+        actual: push.username === undefined ? 'a password only' : 'a username only',
+      },
+    );
+  }
+  return target;
+}
+
+async function createDefaultOciClient(
+  request: OciClientRequest,
+): Promise<OciRegistryClient & { close(): Promise<void> }> {
+  return createOciRegistryClient({
+    registry: request.registry,
+    insecure: request.insecure,
+    caCertFiles: request.caCertFiles,
+    ...(request.username === undefined || request.password === undefined
+      ? { dockerConfig: await readDockerConfig(process.env) }
+      : { credentials: { username: request.username, password: request.password } }),
+    userAgent: USER_AGENT,
+    env: process.env,
+  });
 }
 
 /** Verifies the bundle into staging and builds the next generation; DIR's visible state is unchanged. */
