@@ -11,13 +11,12 @@
 //     we fail instead, since a provider package never holds them.
 // Empty directories contribute nothing. Names are raw bytes ('/'-joined), as Go keeps them.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
 import type { FileDigest } from '../../core/hash/package-hash.js';
+import { sha256File } from './sha256-file.js';
 
 const SLASH = Buffer.from('/');
 
@@ -75,7 +74,7 @@ async function walk(dir: string, root: Buffer, rel: Buffer, out: FileDigest[]): 
         path: where,
       });
     }
-    out.push({ name: childRel, sha256: await sha256File(where, childAbs) });
+    out.push({ name: childRel, sha256: await fileSha256(where, childAbs) });
   }
 }
 
@@ -90,14 +89,12 @@ async function followLink(where: string, abs: Buffer): Promise<Stats> {
   }
 }
 
-async function sha256File(where: string, abs: Buffer): Promise<string> {
-  const hash = createHash('sha256');
+async function fileSha256(where: string, abs: Buffer): Promise<string> {
   try {
-    for await (const chunk of createReadStream(abs) as AsyncIterable<Buffer>) hash.update(chunk);
+    return (await sha256File(abs)).sha256;
   } catch (e) {
     throw fsError(where, e);
   }
-  return hash.digest('hex');
 }
 
 function shown(dir: string, rel: Buffer): string {

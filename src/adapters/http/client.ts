@@ -6,12 +6,12 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextLoop } from 'node:timers/promises';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type { DownloadOptions, DownloadResult, HttpClient, HttpRequestOptions } from '../../core/ports.js';
-import { caSources, loadTrustedCas } from './ca.js';
+import { createDispatchers } from './dispatchers.js';
 import { classifyError, isRetryableStatus, ShortBodyFailure, StatusFailure } from './failures.js';
-import { proxyForUrl, proxySettingsFromEnv, redactUrl } from './proxy.js';
+import { redactUrl } from './proxy.js';
 
 export interface HttpClientOptions {
   /** Sent on every request, e.g. "airgap/0.1.0". */
@@ -54,33 +54,13 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   const defaultRetries = options.retries ?? 4;
   const baseDelayMs = options.retryBaseDelayMs ?? 250;
   const connections = options.maxConnectionsPerOrigin ?? 16;
-  const proxySettings = proxySettingsFromEnv(env);
-  const ca = loadTrustedCas(caSources(options.caCertFiles ?? [], env));
-  const tlsOptions = ca === undefined ? {} : { ca };
-
-  const pool = { connections, bodyTimeout: bodyMs, headersTimeout: bodyMs };
-  const direct = new Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } });
-  const proxied = new Map<string, ProxyAgent>();
-
-  function dispatcherFor(url: URL): { dispatcher: Dispatcher; proxy?: string } {
-    const proxy = proxyForUrl(url, proxySettings);
-    if (proxy === undefined) return { dispatcher: direct };
-    let agent = proxied.get(proxy);
-    if (agent === undefined) {
-      agent = new ProxyAgent({
-        ...pool,
-        uri: proxy,
-        // The origin's certificate is checked inside the tunnel with the same trust store.
-        requestTls: { ...tlsOptions, timeout: connectMs },
-        proxyTls: { ...tlsOptions, timeout: connectMs },
-        // Plain http through an http proxy is forwarded, not tunnelled: many proxies
-        // only allow CONNECT to port 443.
-        proxyTunnel: false,
-      });
-      proxied.set(proxy, agent);
-    }
-    return { dispatcher: agent, proxy };
-  }
+  const dispatchers = createDispatchers({
+    env,
+    caCertFiles: options.caCertFiles ?? [],
+    connectTimeoutMs: connectMs,
+    bodyTimeoutMs: bodyMs,
+    connections,
+  });
 
   function baseHeaders(extra: Record<string, string> | undefined, accept?: string): Record<string, string> {
     const headers: Record<string, string> = {};
@@ -98,7 +78,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     let url = start;
     let headers = initialHeaders;
     for (let hop = 0; ; hop++) {
-      const { dispatcher, proxy } = dispatcherFor(url);
+      const { dispatcher, proxy } = dispatchers.forUrl(url);
       trail.url = url;
       trail.proxy = proxy;
       const response = await dispatcher.request({
@@ -227,7 +207,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     },
 
     async close() {
-      await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())]);
+      await dispatchers.close();
     },
   };
 }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { dockerAuthFor, type DockerAuths } from '../../core/oci/docker-auths.js';
 import {
@@ -18,9 +18,9 @@ import {
   isValidTag,
 } from '../../core/oci/reference.js';
 import type { OciBlob, OciRegistryClient } from '../../core/ports.js';
-import { caSources, loadTrustedCas } from '../http/ca.js';
+import { createDispatchers } from '../http/dispatchers.js';
 import { classifyError } from '../http/failures.js';
-import { proxyForUrl, proxySettingsFromEnv, redactUrl } from '../http/proxy.js';
+import { redactUrl } from '../http/proxy.js';
 
 export interface OciRegistryClientOptions {
   /** host[:port] */
@@ -110,12 +110,13 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
   const registryOrigin = new URL(origin).origin;
   const connectMs = options.connectTimeoutMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const ca = loadTrustedCas(caSources(options.caCertFiles ?? [], env));
-  const tlsOptions = ca === undefined ? {} : { ca };
-  const proxySettings = proxySettingsFromEnv(env);
-  const pool = { connections: 8, bodyTimeout: timeoutMs, headersTimeout: timeoutMs };
-  const direct = new Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } });
-  const proxied = new Map<string, ProxyAgent>();
+  const dispatchers = createDispatchers({
+    env,
+    caCertFiles: options.caCertFiles ?? [],
+    connectTimeoutMs: connectMs,
+    bodyTimeoutMs: timeoutMs,
+    connections: 8,
+  });
 
   const login = credentialsFor(options);
   // Once the registry has asked for Basic, every request carries it: no 401 round trip each time.
@@ -123,20 +124,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
   const tokens = new Map<string, string>();
 
   function dispatcherFor(url: URL): Dispatcher {
-    const proxy = proxyForUrl(url, proxySettings);
-    if (proxy === undefined) return direct;
-    let agent = proxied.get(proxy);
-    if (agent === undefined) {
-      agent = new ProxyAgent({
-        ...pool,
-        uri: proxy,
-        requestTls: { ...tlsOptions, timeout: connectMs },
-        proxyTls: { ...tlsOptions, timeout: connectMs },
-        proxyTunnel: false,
-      });
-      proxied.set(proxy, agent);
-    }
-    return agent;
+    return dispatchers.forUrl(url).dispatcher;
   }
 
   async function dispatch(
@@ -469,7 +457,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     },
 
     async close() {
-      await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())]);
+      await dispatchers.close();
     },
   };
 }

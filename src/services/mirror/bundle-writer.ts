@@ -12,8 +12,7 @@ import {
   renderManifest,
   type BundleManifest,
   type FileRef,
-  type ManifestBinary,
-  type ManifestConfig,
+  type ManifestInput,
   type ManifestLockfile,
   type ManifestProvider,
 } from '../../core/bundle/manifest.js';
@@ -160,19 +159,7 @@ export async function readPreviousManifest(outDir: string): Promise<BundleManife
   }
 }
 
-export async function writeManifest(
-  outDir: string,
-  parts: {
-    toolVersion: string;
-    createdAt: Date;
-    platforms: string[];
-    lockfiles: ManifestLockfile[];
-    providers: ManifestProvider[];
-    binaries: ManifestBinary[];
-    configs: ManifestConfig[];
-    mirrorIndexes: FileRef[];
-  },
-): Promise<BundleManifest> {
+export async function writeManifest(outDir: string, parts: ManifestInput): Promise<BundleManifest> {
   const manifest = buildManifest(parts);
   await writeFileAtomic(path.join(outDir, BUNDLE.manifest), renderManifest(manifest));
   return manifest;

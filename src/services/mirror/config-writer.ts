@@ -2,9 +2,9 @@
 // workflow.yml, and (when the bundle carries a binary for the workflow tool) a
 // Dockerfile for a runner image. Returns their manifest entries.
 
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
-import { sha256File } from '../../adapters/fs/sha256-file.js';
 import type { ManifestBinary, ManifestConfig } from '../../core/bundle/manifest.js';
 import {
   renderDockerfile,
@@ -74,8 +74,14 @@ export async function writeConfigs(
   for (const f of files) {
     const target = path.join(outDir, ...f.path.split('/'));
     await writeFileAtomic(target, f.text);
-    const { size, sha256 } = await sha256File(target);
-    entries.push({ kind: f.kind, path: f.path, size, sha256 });
+    // Hashed from the text just written: no need to read the file back.
+    const bytes = Buffer.from(f.text);
+    entries.push({
+      kind: f.kind,
+      path: f.path,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
   }
   return entries;
 }

@@ -1,0 +1,62 @@
+// The undici connection pools every HTTP user shares the setup of: one keep-alive
+// Agent for direct connections and one ProxyAgent per proxy, all with the same
+// trust store (Node's roots plus --ca-cert, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)
+// and the proxy choice of HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the given env.
+
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { caSources, loadTrustedCas } from './ca.js';
+import { proxyForUrl, proxySettingsFromEnv } from './proxy.js';
+
+export interface DispatcherOptions {
+  env: Record<string, string | undefined>;
+  caCertFiles: string[];
+  connectTimeoutMs: number;
+  /** Idle time allowed for headers and between body chunks. */
+  bodyTimeoutMs: number;
+  connections: number;
+}
+
+export interface Dispatchers {
+  /** The pool for `url`, and the proxy it goes through, if any. */
+  forUrl(url: URL): { dispatcher: Dispatcher; proxy?: string };
+  close(): Promise<void>;
+}
+
+export function createDispatchers(options: DispatcherOptions): Dispatchers {
+  const proxySettings = proxySettingsFromEnv(options.env);
+  const ca = loadTrustedCas(caSources(options.caCertFiles, options.env));
+  const tlsOptions = ca === undefined ? {} : { ca };
+  const connectMs = options.connectTimeoutMs;
+  const pool = {
+    connections: options.connections,
+    bodyTimeout: options.bodyTimeoutMs,
+    headersTimeout: options.bodyTimeoutMs,
+  };
+  const direct = new Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } });
+  const proxied = new Map<string, ProxyAgent>();
+
+  return {
+    forUrl(url) {
+      const proxy = proxyForUrl(url, proxySettings);
+      if (proxy === undefined) return { dispatcher: direct };
+      let agent = proxied.get(proxy);
+      if (agent === undefined) {
+        agent = new ProxyAgent({
+          ...pool,
+          uri: proxy,
+          // The origin's certificate is checked inside the tunnel with the same trust store.
+          requestTls: { ...tlsOptions, timeout: connectMs },
+          proxyTls: { ...tlsOptions, timeout: connectMs },
+          // Plain http through an http proxy is forwarded, not tunnelled: many proxies
+          // only allow CONNECT to port 443.
+          proxyTunnel: false,
+        });
+        proxied.set(proxy, agent);
+      }
+      return { dispatcher: agent, proxy };
+    },
+    async close() {
+      await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())]);
+    },
+  };
+}
