@@ -705,3 +705,20 @@ describe('airgap mirror: the bundle manifest', () => {
     expect(await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8')).toBe(text);
   });
 });
+
+describe('airgap mirror: options checked before anything is written', () => {
+  it.each([
+    [['--tofu', '~> banana'], '--tofu "~> banana"'],
+    [['--allow-direct', 'not-a-pattern'], 'invalid provider pattern "not-a-pattern"'],
+    [
+      ['--network-mirror-url', 'http://mirror.example/'],
+      'invalid network mirror URL "http://mirror.example/"',
+    ],
+  ])('%j: exit 2, the value named, no output directory', async (extra, named) => {
+    const ws = await workspace(lockText([{ address: `${HOST}/acme/widget`, version: '1.0.0' }]));
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Error: ${named}`);
+    await expect(fs.stat(ws.out)).rejects.toThrow('ENOENT');
+  });
+});

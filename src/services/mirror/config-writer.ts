@@ -25,6 +25,20 @@ export interface ConfigOptions {
   baseImage: string;
 }
 
+function tofurcText(options: ConfigOptions): string {
+  return renderTofurc({
+    ...(options.networkMirrorUrl !== undefined
+      ? { networkMirrorUrl: options.networkMirrorUrl }
+      : { mirrorPath: options.mirrorPath ?? '/providers' }),
+    allowDirect: options.allowDirect,
+  });
+}
+
+/** Throws the USAGE error a bad mirror path, network-mirror URL or --allow-direct pattern gives, before any work. */
+export function checkConfigOptions(options: ConfigOptions): void {
+  tofurcText(options);
+}
+
 export async function writeConfigs(
   outDir: string,
   options: ConfigOptions,
@@ -35,12 +49,7 @@ export async function writeConfigs(
     {
       kind: 'tofurc',
       path: CONFIG_FILES.tofurc,
-      text: renderTofurc({
-        ...(options.networkMirrorUrl !== undefined
-          ? { networkMirrorUrl: options.networkMirrorUrl }
-          : { mirrorPath: options.mirrorPath ?? '/providers' }),
-        allowDirect: options.allowDirect,
-      }),
+      text: tofurcText(options),
     },
     { kind: 'workflow', path: CONFIG_FILES.workflow, text: renderWorkflow(options.workflowTool) },
   ];

@@ -18,11 +18,11 @@ import { BUNDLE, releaseDir, providerDir } from '../../core/layout/names.js';
 import { parseLocalProviderSpec, planProviderVersions, providerVersionKey } from '../../core/mirror/plan.js';
 import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
-import type { ReleaseManifestEntry } from '../../core/releases/index.js';
+import { needsReleaseList, type ReleaseManifestEntry } from '../../core/releases/index.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
 import { exportBundle, type ExportOptions, type ExportResult } from '../export/export-service.js';
 import { mirrorBinaries, type BinaryMirrorOptions } from './binaries.js';
-import { writeConfigs, type ConfigOptions } from './config-writer.js';
+import { checkConfigOptions, writeConfigs, type ConfigOptions } from './config-writer.js';
 import {
   readPreviousManifest,
   scanProviders,
@@ -116,6 +116,12 @@ export async function runMirror(
       },
     );
   }
+
+  // Every option that can be checked without the network is checked before anything
+  // is written: a typo must not leave a half-made bundle behind.
+  needsReleaseList(options.binaries.tofu, 'tofu');
+  needsReleaseList(options.binaries.terraform, 'terraform');
+  checkConfigOptions(options.config);
 
   const outDir = path.resolve(options.outDir);
   const mirrorRoot = path.join(outDir, BUNDLE.providersDir);
