@@ -7,6 +7,8 @@
 //   - airgap mirror, cold (empty output) and warm (re-run, nothing new);
 //   - terraform providers mirror of the same set;
 //   - the floor: every package fetched in parallel with curl, then sha256sum over them.
+// On the unthrottled bundle it also measures export, import and verify (against tar -cf
+// and sha256sum -c) and the runner image build (against tar -cf of the providers).
 // Wall time and peak RSS come from GNU time. Packages are cached in .bench/ between runs.
 //
 // Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES (unthrottled,shaped).
@@ -15,8 +17,10 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { writeBaseImageLayout } from '../test/helpers/base-image.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
+import { startReleaseServer } from '../test/helpers/release-server/index.js';
 import {
   FILES_PATH,
   startTestRegistry,
@@ -147,7 +151,10 @@ async function runMode(mode: string, lockfile: string, stackDir: string): Promis
     results['airgap cold c24'] = await airgap(['--concurrency', '24']);
     console.log(`  airgap cold (concurrency 24)  ${results['airgap cold c24'].wallSeconds.toFixed(2)} s`);
 
-    if (mode === 'unthrottled') Object.assign(results, await runTransfer(out));
+    if (mode === 'unthrottled') {
+      Object.assign(results, await runTransfer(out));
+      Object.assign(results, await runImage(out, airgap));
+    }
 
     await fs.rm(tfOut, { recursive: true, force: true });
     results['terraform providers mirror'] = await timed(
@@ -260,12 +267,80 @@ async function runTransfer(bundleDir: string): Promise<Record<string, Measure>> 
 
 const TRANSFER_REPEATS = 3;
 
+// The runner image over the same ~1 GB bundle: `mirror --image` once (adds tofu and the
+// image), then the image build alone (scripts/bench-image-build.ts, no network) against
+// `tar -cf` of the providers it packs, alternating, median of three.
+async function runImage(
+  bundleDir: string,
+  airgap: (extra: string[]) => Promise<Measure>,
+): Promise<Record<string, Measure>> {
+  const releases = await startReleaseServer({ tofu: { versions: ['1.8.5'], platforms: PLATFORMS } });
+  try {
+    const base = await writeBaseImageLayout(path.join(BENCH_DIR, 'base-image'));
+    const extra = [
+      '--tofu',
+      '1.8.5',
+      '--tofu-api-url',
+      releases.tofuApiUrl,
+      '--tofu-base-url',
+      releases.tofuBaseUrl,
+      '--tofu-key',
+      releases.publicKeyPath,
+      '--ca-cert',
+      releases.caCertPath,
+      '--image',
+      '--base-image',
+      base.reference,
+    ];
+    const first = await airgap(extra);
+    console.log(`  airgap mirror --image (warm providers, first image) ${first.wallSeconds.toFixed(2)} s`);
+    const floorTar = path.join(BENCH_DIR, 'floor-image.tar');
+    const samples: Record<string, Measure[]> = {};
+    const add = (name: string, m: Measure): void => {
+      (samples[name] ??= []).push(m);
+    };
+    for (let i = 0; i < TRANSFER_REPEATS; i++) {
+      await execFileP('sync');
+      add(
+        'airgap image build',
+        await timed(process.execPath, [
+          '--import',
+          'tsx',
+          path.join(REPO_ROOT, 'scripts/bench-image-build.ts'),
+          bundleDir,
+          base.reference,
+        ]),
+      );
+      await fs.rm(floorTar, { force: true });
+      await execFileP('sync');
+      add(
+        'tar -cf providers (image floor)',
+        await timed('tar', ['-cf', floorTar, '-C', bundleDir, 'providers']),
+      );
+    }
+    await fs.rm(floorTar, { force: true });
+    const r: Record<string, Measure> = {};
+    for (const [name, list] of Object.entries(samples)) {
+      const sorted = [...list].sort((a, b) => a.wallSeconds - b.wallSeconds);
+      r[name] = sorted[Math.floor(sorted.length / 2)]!;
+      console.log(
+        `  ${name.padEnd(30)} ${list.map((m) => m.wallSeconds.toFixed(2)).join(' / ')} s  (median ${r[name].wallSeconds.toFixed(2)})`,
+      );
+    }
+    return r;
+  } finally {
+    await releases.close();
+  }
+}
+
 const TRANSFER_ROWS = new Set([
   'airgap export',
   'tar -cf (export floor)',
   'airgap import',
   'airgap verify (tarball)',
   'sha256sum -c (import floor)',
+  'airgap image build',
+  'tar -cf providers (image floor)',
 ]);
 
 function table(all: Record<string, Record<string, Measure>>): string {
@@ -309,6 +384,13 @@ async function main(): Promise<void> {
         `import <= 1.5x sha256sum -c: ${ratio('airgap import', 'sha256sum -c (import floor)')}x ` +
         `(verify: ${ratio('airgap verify (tarball)', 'sha256sum -c (import floor)')}x); ` +
         `peak RSS < 250 MB: ${Math.max(...['airgap export', 'airgap import', 'airgap verify (tarball)'].map((k) => un[k]!.peakRssMb)).toFixed(0)} MB`,
+    );
+  }
+  if (un?.['airgap image build']) {
+    const image = un['airgap image build'];
+    console.log(
+      `\nTargets (image): build <= 1.3x tar -cf: ${(image.wallSeconds / un['tar -cf providers (image floor)']!.wallSeconds).toFixed(2)}x; ` +
+        `peak RSS < 250 MB: ${image.peakRssMb.toFixed(0)} MB`,
     );
   }
   const shaped = all.shaped;

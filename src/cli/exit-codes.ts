@@ -92,6 +92,8 @@ export function remedyFor(err: AirgapError): string | undefined {
       return /certificate|TLS|SSL/i.test(err.message)
         ? 'pass --ca-cert FILE for a private CA, or --registry-insecure for a plain-http registry'
         : undefined;
+    case 'IMAGE_INVALID':
+      return 'check --base-image: it must name a Linux image (OCI or Docker schema 2) for every --platform';
     case 'USAGE':
       return 'see --help';
     default:

@@ -2,17 +2,16 @@ import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { createReporter } from '../cli/reporter.js';
-import {
-  runImport,
-  type ImportResult,
-  type PushProvidersRequest,
-} from '../services/import/import-service.js';
+import { runImport, type ImportResult, type RegistryAccess } from '../services/import/import-service.js';
 import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
+
+/** The registry flags need a push: --push, --push-providers, or both (one set of credentials for both). */
+const PUSHING = { type: 'some' as const, flags: ['push', 'push-providers'] };
 
 export default class Import extends AirgapCommand {
   static override summary = 'Verify a transfer bundle and install it into a directory on the isolated host.';
 
-  static override description = `Checks the SHA256SUMS signature (--trusted-key), then every file's sha256 while streaming it once into a staging directory inside DIR, refusing unsafe or unlisted entries before anything is placed. Then merges the providers into DIR/providers (what earlier imports brought is kept), unpacks the host platform's tofu/terraform to DIR/bin, writes DIR/tofurc (use it as TF_CLI_CONFIG_FILE) and records the import in DIR/airgap-state.json, and makes it all live with one atomic switch: a failure or a crash leaves DIR as it was. Re-importing the live bundle changes nothing; a bundle older than one already imported is refused unless --allow-downgrade. Layout and state: docs/IMPORT-STATE.md.
+  static override description = `Checks the SHA256SUMS signature (--trusted-key), then every file's sha256 while streaming it once into a staging directory inside DIR, refusing unsafe or unlisted entries before anything is placed. Then merges the providers into DIR/providers (what earlier imports brought is kept), unpacks the host platform's tofu/terraform to DIR/bin, writes DIR/tofurc (use it as TF_CLI_CONFIG_FILE) and records the import in DIR/airgap-state.json, keeps the runner image (airgap mirror --image) at DIR/image, and makes it all live with one atomic switch: a failure or a crash leaves DIR as it was. Re-importing the live bundle changes nothing; a bundle older than one already imported is refused unless --allow-downgrade. Layout and state: docs/IMPORT-STATE.md.
 
 ${EXIT_CODES_HELP}`;
 
@@ -20,6 +19,7 @@ ${EXIT_CODES_HELP}`;
     '<%= config.bin %> import airgap-bundle.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
     '<%= config.bin %> import /media/dvd/bundle.tar.000 --dest /opt/airgap --trusted-key bundle-signer.asc',
     'cat pw | <%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push-providers registry.corp.example/tofu-providers --registry-username ci --registry-password-stdin',
+    '<%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push registry.corp.example/ci/runner:2026-02',
   ];
 
   static override args = {
@@ -52,28 +52,37 @@ ${EXIT_CODES_HELP}`;
         'Then push every provider in DIR/providers to REGISTRY/PREFIX/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
       helpValue: 'REGISTRY/PREFIX',
     }),
+    push: Flags.string({
+      summary:
+        'Then push the runner image in DIR/image (a bundle made with mirror --image) to REGISTRY/REPO:TAG; the tag is written last.',
+      helpValue: 'REGISTRY/REPO:TAG',
+    }),
     'registry-insecure': Flags.boolean({
       summary: 'Reach the registry over plain HTTP, or HTTPS without certificate checks.',
-      dependsOn: ['push-providers'],
+      relationships: [PUSHING],
     }),
     'registry-username': Flags.string({
       summary: 'Registry user (with --registry-password-stdin); default: docker config logins.',
-      dependsOn: ['push-providers', 'registry-password-stdin'],
+      dependsOn: ['registry-password-stdin'],
+      relationships: [PUSHING],
     }),
     'registry-password-stdin': Flags.boolean({
       summary: 'Read the registry password (or token) from standard input.',
-      dependsOn: ['push-providers', 'registry-username'],
+      dependsOn: ['registry-username'],
+      relationships: [PUSHING],
     }),
     'ca-cert': Flags.string({
       summary: "Extra CA certificate (PEM) to trust for the registry's TLS (repeatable).",
       multiple: true,
-      dependsOn: ['push-providers'],
+      relationships: [PUSHING],
     }),
   };
 
   async run(): Promise<ImportResult> {
     const { args, flags } = await this.parse(Import);
     const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const pushing = flags.push !== undefined || flags['push-providers'] !== undefined;
+    const access = pushing ? await registryAccess(flags) : undefined;
     try {
       const result = await runImport(
         {
@@ -83,9 +92,12 @@ ${EXIT_CODES_HELP}`;
           insecureSkipSignature: flags['insecure-skip-signature'],
           allowDowngrade: flags['allow-downgrade'],
           ...(flags.platform === undefined ? {} : { platform: flags.platform }),
-          ...(flags['push-providers'] === undefined
+          ...(flags['push-providers'] === undefined || access === undefined
             ? {}
-            : { pushProviders: await pushRequest(flags['push-providers'], flags) }),
+            : { pushProviders: { ...access, target: flags['push-providers'] } }),
+          ...(flags.push === undefined || access === undefined
+            ? {}
+            : { pushImage: { ...access, target: flags.push } }),
         },
         reporter,
         { readBundle: readVerifiedBundle },
@@ -112,27 +124,33 @@ ${EXIT_CODES_HELP}`;
   }
 
   private logPush(result: ImportResult): void {
-    if (result.push === undefined) return;
-    const pushed = result.push.versions.filter((v) => v.action === 'pushed').length;
+    if (result.push !== undefined) {
+      const pushed = result.push.versions.filter((v) => v.action === 'pushed').length;
+      this.log(
+        `Pushed ${pushed} provider version(s) to ${result.push.registry} (${result.push.versions.length - pushed} up to date). ` +
+          `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
+      );
+    }
+    const image = result.image;
+    if (image === undefined) return;
+    const platforms = image.platforms.map((p) => p.platform).join(', ');
     this.log(
-      `Pushed ${pushed} provider version(s) to ${result.push.registry} (${result.push.versions.length - pushed} up to date). ` +
-        `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
+      image.action === 'unchanged'
+        ? `${image.target} already names the runner image ${image.digest} (${platforms}); nothing sent.`
+        : `Pushed the runner image to ${image.target}: ${image.digest} (${platforms}; ` +
+            `${image.blobs.uploaded} blob(s) uploaded, ${image.blobs.existing + image.blobs.mounted} already there).`,
     );
   }
 }
 
-async function pushRequest(
-  target: string,
-  flags: {
-    'registry-insecure'?: boolean;
-    'registry-username'?: string;
-    'registry-password-stdin'?: boolean;
-    'ca-cert'?: string[];
-  },
-): Promise<PushProvidersRequest> {
+async function registryAccess(flags: {
+  'registry-insecure'?: boolean;
+  'registry-username'?: string;
+  'registry-password-stdin'?: boolean;
+  'ca-cert'?: string[];
+}): Promise<RegistryAccess> {
   const username = flags['registry-username'];
   return {
-    target,
     insecure: flags['registry-insecure'] ?? false,
     caCertFiles: flags['ca-cert'] ?? [],
     ...(username === undefined ? {} : { username }),

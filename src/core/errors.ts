@@ -37,7 +37,8 @@ export type ErrorCode =
   | 'SIGNATURE_MISSING' // a bundle without SHA256SUMS.sig, read without --insecure-skip-signature
   | 'OCI_REGISTRY_ERROR' // an OCI registry refused a request, answered off-protocol, or could not be reached
   | 'OCI_REFERENCE_INVALID' // an image/repository reference, tag or digest that breaks the distribution spec's grammar
-  | 'DOCKER_CONFIG_INVALID'; // a docker config.json that is not JSON, or whose auths entry cannot be decoded
+  | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
+  | 'IMAGE_INVALID'; // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
 
 /** Values that tell a user what went wrong, where. All optional; fill what is known. */
 export interface ErrorDetails {

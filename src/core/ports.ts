@@ -102,3 +102,50 @@ export interface OciRegistryClient {
     reference: string,
   ): Promise<{ mediaType: string; bytes: Uint8Array; digest: string } | undefined>;
 }
+
+/**
+ * Where a base image comes from (`--base-image`): a registry, an OCI layout, an
+ * oci-archive or a docker-archive. Adapters in src/adapters/oci/image-source/.
+ */
+export interface ImageSource {
+  /** --base-image as given, for messages and airgap.json. */
+  readonly reference: string;
+  /**
+   * The image for each wanted platform. A single-manifest base serves the one
+   * platform its config names. Platforms the base lacks are listed in `missing`.
+   */
+  resolve(platforms: import('./provider/platform.js').Platform[]): Promise<ResolvedBaseImage>;
+  /**
+   * Writes one blob (a layer; configs and manifests come with `resolve`) to `dest`,
+   * a new file, checking its size and digest against `descriptor` while streaming.
+   * Retries what can be retried. Throws CHECKSUM_MISMATCH on a digest that differs.
+   */
+  copyBlob(
+    descriptor: import('./image/oci-image.js').Descriptor,
+    dest: string,
+    onBytes?: (n: number) => void,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ResolvedBaseImage {
+  /** Digest of what the reference names: the index, or the single manifest. */
+  digest: string;
+  images: BasePlatformImage[];
+  /** Wanted platforms (OS_ARCH) the base has no image for. */
+  missing: string[];
+  /** Every platform the base offers, "linux/arm64/v8" style, for messages. */
+  available: string[];
+}
+
+export interface BasePlatformImage {
+  /** tofu OS_ARCH this image serves, e.g. "linux_arm64". */
+  platform: string;
+  /** Digest of its image manifest as the source stores it. */
+  manifestDigest: string;
+  /** The config blob's exact bytes (digest-checked by the source) and its parsed form. */
+  config: Uint8Array;
+  parsedConfig: import('./image/oci-image.js').ImageConfigDoc;
+  /** Layers in order, media types as the source has them (Docker or OCI). */
+  layers: import('./image/oci-image.js').Descriptor[];
+}

@@ -48,7 +48,23 @@ export interface OciRegistryClientOptions {
   timeoutMs?: number;
 }
 
+export interface OpenedBlob {
+  body: Readable;
+  /** Bytes in this body (Content-Length), undefined when the server does not say. */
+  size: number | undefined;
+  /** Where in the blob the body starts: the asked offset on a 206, 0 when the server ignored Range. */
+  offset: number;
+}
+
 export interface ClosableOciRegistryClient extends OciRegistryClient {
+  /**
+   * GET a blob (pull side, for base images). Redirects (at most 5) are followed;
+   * another origin, such as the CDN Docker Hub and ECR Public send blobs to, gets
+   * no Authorization. With `offset` it asks for `Range: bytes=OFFSET-`; check
+   * `offset` of the answer to see whether the server honoured it. Read or destroy
+   * the body. Non-2xx: OCI_REGISTRY_ERROR with details.status.
+   */
+  openBlob(repo: string, digest: string, options?: { offset?: number }): Promise<OpenedBlob>;
   close(): Promise<void>;
 }
 
@@ -79,6 +95,7 @@ const MANIFEST_ACCEPT = [
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
 export function createOciRegistryClient(options: OciRegistryClientOptions): ClosableOciRegistryClient {
   if (!isValidRegistryHost(options.registry)) {
@@ -390,8 +407,70 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     checkDigestHeader(call, response, blob.digest);
   }
 
+  async function openBlob(
+    repo: string,
+    digest: string,
+    blobOptions?: { offset?: number },
+  ): Promise<OpenedBlob> {
+    checkRepo(repo);
+    checkDigest(digest);
+    const offset = blobOptions?.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new AirgapError('USAGE', `blob ${digest}: offset ${offset} is not a byte count`, {
+        expected: 'non-negative integer',
+        actual: String(offset),
+      });
+    }
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    let call: Call = {
+      method: 'GET',
+      url: url(`/v2/${repo}/blobs/${digest}`),
+      scopes: [`repository:${repo}:pull`],
+      headers,
+    };
+    for (let hops = 0; ; hops++) {
+      // send() adds credentials for the registry's origin only, so a CDN hop goes without.
+      const response = await send(call);
+      if (REDIRECTS.has(response.statusCode)) {
+        await response.body.dump().catch(() => undefined);
+        const next = location(call, response);
+        if (hops >= MAX_REDIRECTS) {
+          throw new AirgapError(
+            'OCI_REGISTRY_ERROR',
+            `GET ${display(call.url)}: more than ${MAX_REDIRECTS} redirects for blob ${digest}`,
+            {
+              address: display(call.url),
+              status: response.statusCode,
+              expected: `<= ${MAX_REDIRECTS} redirects`,
+            },
+          );
+        }
+        call = { ...call, url: next };
+        continue;
+      }
+      if (response.statusCode !== 200 && response.statusCode !== 206) {
+        throw statusError(call, response, await readErrorBody(response), '');
+      }
+      const length = header(response, 'content-length');
+      const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+      if (response.statusCode === 200) return { body: response.body, size, offset: 0 };
+      const range = header(response, 'content-range');
+      const start = /^bytes (\d+)-/.exec(range ?? '')?.[1];
+      if (start === undefined || Number(start) !== offset) {
+        response.body.destroy();
+        throw new AirgapError(
+          'OCI_REGISTRY_ERROR',
+          `GET ${display(call.url)}: 206 with Content-Range ${range ?? '(none)'}, expected bytes ${offset}-`,
+          { address: display(call.url), status: 206, expected: `bytes ${offset}-`, actual: range ?? '' },
+        );
+      }
+      return { body: response.body, size, offset };
+    }
+  }
+
   return {
     hasBlob,
+    openBlob,
 
     async pushBlob(repo, blob, pushOptions) {
       checkBlob(blob);

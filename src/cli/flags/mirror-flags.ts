@@ -89,5 +89,33 @@ export const mirrorFlags = {
     options: ['tofu', 'terraform'],
     default: 'tofu',
   }),
-  'base-image': Flags.string({ summary: 'Base of the generated Dockerfile.', default: DEFAULT_BASE_IMAGE }),
+  'base-image': Flags.string({
+    summary:
+      'Base of the Dockerfile and of --image: REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE.',
+    default: DEFAULT_BASE_IMAGE,
+  }),
+  image: Flags.boolean({
+    summary:
+      'Build the runner image (OCI image layout, one manifest per --platform) into OUT/image, without Docker.',
+    default: false,
+  }),
+  'base-registry-insecure': Flags.boolean({
+    summary: "Reach --base-image's registry over plain http (a local test registry).",
+    default: false,
+  }),
+  'ca-cert-into-image': Flags.string({
+    summary:
+      "PEM CA certificate(s) appended to the image's /etc/ssl/certs/ca-certificates.crt (with --image).",
+  }),
+  'image-archive': Flags.string({
+    summary:
+      'Also write a `docker load` archive of one platform of the image here (with --image; outside --out).',
+  }),
+  'image-archive-platform': Flags.string({
+    summary: 'OS_ARCH of the --image-archive; default linux_amd64, or the only --platform.',
+  }),
+  'image-archive-tag': Flags.string({
+    summary: 'NAME[:TAG] the --image-archive loads as.',
+    default: 'airgap-runner:latest',
+  }),
 };

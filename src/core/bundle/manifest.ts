@@ -60,6 +60,24 @@ export interface ManifestConfig extends FileRef {
   kind: ConfigKind;
 }
 
+/** The runner image `mirror --image` built: an OCI image layout under image/ (docs/IMAGE-FORMAT.md). */
+export interface ManifestImage {
+  /** Bundle-relative directory of the OCI image layout: "image". */
+  layout: string;
+  /** The layout's index.json names the image index by this ref (org.opencontainers.image.ref.name). */
+  ref: string;
+  /** Digest of the image index (what a registry tag points at after `import --push`). */
+  digest: string;
+  /** --base-image as given, and the digest it resolved to (an index, or a single manifest). */
+  base: { reference: string; digest: string };
+  /** One image manifest per platform, in tofu's OS_ARCH form. */
+  platforms: { platform: string; manifest: string }[];
+  /** The tool put at /bin/NAME in every platform's image. */
+  tool: { name: 'tofu' | 'terraform'; version: string };
+  /** Every file of the layout: oci-layout, index.json, blobs/sha256/*. */
+  files: FileRef[];
+}
+
 export interface BundleManifest {
   formatVersion: typeof BUNDLE_FORMAT_VERSION;
   tool: { name: 'airgap'; version: string };
@@ -74,6 +92,8 @@ export interface BundleManifest {
   configs: ManifestConfig[];
   /** The network-mirror index.json and VERSION.json files under providers/. */
   mirrorIndexes: FileRef[];
+  /** With `mirror --image`; absent otherwise. */
+  image?: ManifestImage;
 }
 
 export interface ManifestInput {
@@ -85,6 +105,7 @@ export interface ManifestInput {
   binaries: ManifestBinary[];
   configs: ManifestConfig[];
   mirrorIndexes: FileRef[];
+  image?: ManifestImage;
 }
 
 /** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
@@ -113,6 +134,15 @@ export function buildManifest(input: ManifestInput): BundleManifest {
       .sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.version, b.version)),
     configs: [...input.configs].sort(byPath),
     mirrorIndexes: [...input.mirrorIndexes].sort(byPath),
+    ...(input.image === undefined
+      ? {}
+      : {
+          image: {
+            ...input.image,
+            platforms: [...input.image.platforms].sort((a, b) => compareStrings(a.platform, b.platform)),
+            files: [...input.image.files].sort(byPath),
+          },
+        }),
   };
 }
 
@@ -128,6 +158,7 @@ export function manifestFiles(m: BundleManifest): FileRef[] {
     ...m.binaries.flatMap((b) => [...b.platforms, b.sums, b.signature]),
     ...m.configs,
     ...m.mirrorIndexes,
+    ...(m.image?.files ?? []),
   ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -231,5 +262,31 @@ export function parseManifest(text: string, file: string): BundleManifest {
     checkFileRef(b.sums, file, `binaries[${i}].sums`);
     checkFileRef(b.signature, file, `binaries[${i}].signature`);
   });
+  if (doc.image !== undefined) {
+    const image = doc.image;
+    if (!isObj(image)) throw fail(file, 'image', 'an object', image);
+    for (const key of ['layout', 'ref', 'digest'] as const) {
+      if (typeof image[key] !== 'string' || image[key] === '')
+        throw fail(file, `image.${key}`, 'a string', image[key]);
+    }
+    if (
+      !isObj(image.base) ||
+      typeof image.base.reference !== 'string' ||
+      typeof image.base.digest !== 'string'
+    ) {
+      throw fail(file, 'image.base', '{"reference": ..., "digest": ...}', image.base);
+    }
+    if (!isObj(image.tool) || typeof image.tool.name !== 'string' || typeof image.tool.version !== 'string') {
+      throw fail(file, 'image.tool', '{"name": ..., "version": ...}', image.tool);
+    }
+    if (!Array.isArray(image.platforms)) throw fail(file, 'image.platforms', 'a list', image.platforms);
+    image.platforms.forEach((p, i) => {
+      if (!isObj(p) || typeof p.platform !== 'string' || typeof p.manifest !== 'string') {
+        throw fail(file, `image.platforms[${i}]`, '{"platform": ..., "manifest": ...}', p);
+      }
+    });
+    if (!Array.isArray(image.files)) throw fail(file, 'image.files', 'a list', image.files);
+    image.files.forEach((f, i) => checkFileRef(f, file, `image.files[${i}]`));
+  }
   return doc as unknown as BundleManifest;
 }

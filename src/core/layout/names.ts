@@ -18,6 +18,8 @@ export const BUNDLE = {
   terraformDir: 'terraform',
   configDir: 'config',
   lockfilesDir: 'lockfiles',
+  /** The runner image, an OCI image layout (mirror --image; docs/IMAGE-FORMAT.md). */
+  imageDir: 'image',
   manifest: 'airgap.json',
   checksums: 'SHA256SUMS',
   checksumsSignature: 'SHA256SUMS.sig',
@@ -44,6 +46,8 @@ export const IMPORT = {
   binDir: 'bin',
   tofurc: 'tofurc',
   ociTofurc: 'tofurc.oci',
+  /** The bundle's runner image (OCI image layout), what `import --push` pushes. */
+  imageDir: 'image',
   state: 'airgap-state.json',
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,

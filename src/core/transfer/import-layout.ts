@@ -1,14 +1,16 @@
 // The on-disk layout of an import destination (docs/IMPORT-STATE.md). The
-// user-facing names (providers/, bin/, tofurc, airgap-state.json, the staging
-// directory) come from IMPORT in src/core/layout/names.ts; this module adds the
-// internal generation store that makes an import one atomic switch:
+// user-facing names (providers/, bin/, tofurc, airgap-state.json, image/, the
+// staging directory) come from IMPORT in src/core/layout/names.ts; this module adds
+// the internal generation store that makes an import one atomic switch:
 //
 //   DIR/providers          -> .airgap/current/providers       (stable symlinks,
 //   DIR/bin                -> .airgap/current/bin               made once and
 //   DIR/tofurc             -> .airgap/current/tofurc            never replaced)
 //   DIR/airgap-state.json  -> .airgap/current/airgap-state.json
+//   DIR/image              -> .airgap/current/image             (made by the first import
+//                                                                of a bundle with an image)
 //   DIR/.airgap/current    -> generations/NNNN-DIGEST16         (swapped by rename(2))
-//   DIR/.airgap/generations/NNNN-DIGEST16/{providers/,bin/,tofurc,airgap-state.json}
+//   DIR/.airgap/generations/NNNN-DIGEST16/{providers/,bin/,tofurc,airgap-state.json[,image/]}
 
 import { IMPORT } from '../layout/names.js';
 
@@ -26,13 +28,22 @@ export const IMPORT_META = {
   owner: 'owner.pid',
 } as const;
 
-/** The four entries of DIR that users and tofu read; each is a symlink into the current generation. */
+/** The entries of DIR that users and tofu read; each is a symlink into the current generation. */
 export const STABLE_ENTRIES: readonly string[] = [
   IMPORT.providersDir,
   IMPORT.binDir,
   IMPORT.tofurc,
   IMPORT.state,
+  IMPORT.imageDir,
 ];
+
+/**
+ * Stable entries made only once a generation has them: DIR/image appears with the first
+ * bundle that carries a runner image, so a destination that never had one shows no link
+ * that resolves to nothing. Once made it stays, and resolves to nothing while the live
+ * generation has no image (ENOENT, as every stable entry before a first import).
+ */
+export const OPTIONAL_STABLE_ENTRIES: readonly string[] = [IMPORT.imageDir];
 
 /** What the stable symlink DIR/NAME points at (relative, so DIR can be moved as a whole). */
 export function stableLinkTarget(name: string): string {

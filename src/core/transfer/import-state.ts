@@ -44,6 +44,16 @@ export interface ImportedBinary {
   installed: string | null;
 }
 
+/** The runner image (`airgap mirror --image`) the generation holds at image/, as airgap.json describes it. */
+export interface ImportedImage {
+  /** The name of the image index in image/index.json (org.opencontainers.image.ref.name). */
+  ref: string;
+  /** Digest of the image index. */
+  digest: string;
+  /** One image manifest per platform, tofu's OS_ARCH. */
+  platforms: { platform: string; manifest: string }[];
+}
+
 export interface ImportContents {
   platforms: string[];
   providers: ImportedProvider[];
@@ -53,6 +63,8 @@ export interface ImportContents {
   /** Payload files verified (every SHA256SUMS line but airgap.json's), and their total size. */
   files: number;
   bytes: number;
+  /** Present when the bundle carries a runner image (an additive field of format 1). */
+  image?: ImportedImage;
 }
 
 export interface ImportState {
@@ -194,6 +206,17 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
         lockfiles: m.lockfiles.map((l) => l.path).sort(compareStrings),
         files: input.files.count,
         bytes: input.files.bytes,
+        ...(m.image === undefined
+          ? {}
+          : {
+              image: {
+                ref: m.image.ref,
+                digest: m.image.digest,
+                platforms: m.image.platforms
+                  .map((p) => ({ platform: p.platform, manifest: p.manifest }))
+                  .sort((a, b) => compareStrings(a.platform, b.platform)),
+              },
+            }),
       },
     },
     history: [...(input.previous?.history ?? []), record],
@@ -240,6 +263,7 @@ export function parseImportState(text: string, file: string): ImportState {
   checkRecord(doc.current, 'current', fail);
   const current = doc.current as Record<string, unknown>;
   if (!isObj(current.contents)) throw fail('current.contents', 'an object', current.contents);
+  if (current.contents.image !== undefined) checkImage(current.contents.image, fail);
   const last = doc.history.at(-1) as ImportRecord;
   if (last.bundleDigest !== current.bundleDigest || last.generation !== current.generation) {
     throw fail('history', 'the current import as its last entry', last);
@@ -263,6 +287,31 @@ function checkRecord(
     throw fail(`${where}.createdAt`, 'an RFC 3339 time', v.createdAt);
   }
   if (!isGeneration(v.generation)) throw fail(`${where}.generation`, 'a generation name', v.generation);
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function checkImage(
+  v: unknown,
+  fail: (where: string, expected: string, found: unknown) => AirgapError,
+): void {
+  const where = 'current.contents.image';
+  if (!isObj(v)) throw fail(where, 'an object', v);
+  if (typeof v.ref !== 'string' || v.ref === '') throw fail(`${where}.ref`, 'a ref name', v.ref);
+  if (typeof v.digest !== 'string' || !DIGEST.test(v.digest)) {
+    throw fail(`${where}.digest`, 'sha256:<64 lower-case hex>', v.digest);
+  }
+  if (!Array.isArray(v.platforms)) throw fail(`${where}.platforms`, 'a list', v.platforms);
+  v.platforms.forEach((p, i) => {
+    if (
+      !isObj(p) ||
+      typeof p.platform !== 'string' ||
+      typeof p.manifest !== 'string' ||
+      !DIGEST.test(p.manifest)
+    ) {
+      throw fail(`${where}.platforms[${i}]`, '{"platform": OS_ARCH, "manifest": sha256:<hex>}', p);
+    }
+  });
 }
 
 function isGeneration(v: unknown): v is string {

@@ -4,7 +4,8 @@
 //   sweep       remove generations and temp symlinks a crashed import left
 //   meta-dirs   create DIR/.airgap/generations when missing
 //   place       rename the staged generation into .airgap/generations/NAME
-//   links       create the stable symlinks DIR/providers, bin, tofurc, airgap-state.json (first import)
+//   links       create the stable symlinks DIR/providers, bin, tofurc, airgap-state.json (first
+//               import), and DIR/image (first import of a bundle with a runner image)
 //   switch      rename a new symlink over DIR/.airgap/current          <- the commit point
 //   cleanup     remove staging, and every generation but the new and the previous one
 //
@@ -15,7 +16,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IMPORT, TEMP_PREFIX } from '../../core/layout/names.js';
-import { currentLinkTarget, isGenerationName, stableLinkTarget } from '../../core/transfer/import-layout.js';
+import {
+  currentLinkTarget,
+  isGenerationName,
+  OPTIONAL_STABLE_ENTRIES,
+  stableLinkTarget,
+} from '../../core/transfer/import-layout.js';
 import { generationDir, type Destination } from './destination.js';
 import { fsError, fsyncPath, lstatIfExists, swapSymlink } from './fs-ops.js';
 import type { ImportStaging } from './staging.js';
@@ -41,6 +47,11 @@ export function planCommit(dest: Destination, staging: ImportStaging, generation
   let placed = false;
   let switched = false;
   const liveKeep = new Set([dest.live, dest.state?.previousGeneration].filter((g): g is string => !!g));
+  // DIR/image only once a generation has an image (see OPTIONAL_STABLE_ENTRIES).
+  const links = dest.missingLinks.filter(
+    (name) =>
+      !OPTIONAL_STABLE_ENTRIES.includes(name) || (name === IMPORT.imageDir && staging.imageFiles.length > 0),
+  );
 
   const steps: CommitStep[] = [
     { name: 'sweep', run: () => sweepLeftovers(dest, liveKeep) },
@@ -69,12 +80,12 @@ export function planCommit(dest: Destination, staging: ImportStaging, generation
     {
       name: 'links',
       run: async () => {
-        for (const name of dest.missingLinks) {
+        for (const name of links) {
           const link = path.join(dest.dir, name);
           await swapSymlink(stableLinkTarget(name), link);
           created.push(link);
         }
-        if (dest.missingLinks.length > 0) await fsyncPath(dest.dir);
+        if (links.length > 0) await fsyncPath(dest.dir);
       },
     },
     {

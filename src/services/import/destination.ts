@@ -1,5 +1,5 @@
 // Reads an import destination as it stands: which generation is live, its state,
-// and which stable symlinks exist. Anything in the four stable names or in
+// and which stable symlinks exist. Anything in the stable names (STABLE_ENTRIES) or in
 // .airgap that airgap import did not make is refused before anything is written.
 
 import fs from 'node:fs/promises';
@@ -30,7 +30,7 @@ export interface Destination {
   live: string | undefined;
   liveDir: string | undefined;
   state: ImportState | undefined;
-  /** Stable names (providers, bin, tofurc, airgap-state.json) whose symlink is still to be made. */
+  /** Stable names (providers, bin, tofurc, airgap-state.json, image) whose symlink is still to be made. */
   missingLinks: string[];
 }
 

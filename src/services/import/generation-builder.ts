@@ -1,14 +1,15 @@
 // Completes the generation an import stages, once the reader has verified every
 // file: carries the live generation's providers and binaries over by hard link,
 // merges the network-mirror JSON, unpacks the host platform's tofu/terraform,
-// writes tofurc and the new airgap-state.json, and flushes it all to disk.
+// checks the runner image's OCI layout (image/) against airgap.json, writes tofurc
+// and the new airgap-state.json, and flushes it all to disk.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
 import { AirgapError } from '../../core/errors.js';
-import { IMPORT } from '../../core/layout/names.js';
+import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
   mergeMirrorJson,
@@ -25,6 +26,7 @@ import {
 import type { Destination } from './destination.js';
 import { extractExecutable } from './extract-binary.js';
 import { fsError, fsyncPath, linkOrCopy, walkDirs, walkFiles, writeFileSynced } from './fs-ops.js';
+import { readImageLayout } from './push-image.js';
 import type { ImportStaging } from './staging.js';
 
 export interface BuildGenerationInput {
@@ -109,6 +111,8 @@ export async function buildGeneration(
     }
   }
 
+  await checkStagedImage(input);
+
   // tofurc names DIR/providers, the stable symlink, so every generation's copy is the same.
   await writeFileSynced(
     path.join(gen, IMPORT.tofurc),
@@ -135,6 +139,46 @@ export async function buildGeneration(
     });
   }
   return { state, providers: plan, installed, copied };
+}
+
+/**
+ * The staged image/ is the bundle's (the reader checked every file, the sink every blob's
+ * name); here it must also be the image airgap.json describes, since airgap-state.json
+ * records that description and `import --push` pushes by it.
+ */
+async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
+  const { manifest, staging } = input;
+  const image = manifest.image;
+  if (image === undefined) {
+    if (staging.imageFiles.length === 0) return;
+    throw new AirgapError(
+      'MANIFEST_INVALID',
+      `the bundle carries ${BUNDLE.imageDir}/${staging.imageFiles[0]}, but airgap.json describes no image`,
+      { path: `${BUNDLE.imageDir}/${staging.imageFiles[0]}`, expected: 'an image section', actual: 'none' },
+    );
+  }
+  if (image.layout !== BUNDLE.imageDir) {
+    throw new AirgapError(
+      'MANIFEST_INVALID',
+      `airgap.json puts the image layout at ${JSON.stringify(image.layout)}; this airgap reads it at "${BUNDLE.imageDir}"`,
+      { path: BUNDLE.manifest, expected: BUNDLE.imageDir, actual: image.layout },
+    );
+  }
+  const staged = new Set(staging.imageFiles.map((f) => `${BUNDLE.imageDir}/${f}`));
+  const missing = image.files.find((f) => !staged.has(f.path));
+  if (missing !== undefined) {
+    throw new AirgapError(
+      'MANIFEST_INVALID',
+      `airgap.json lists ${missing.path} in the image, but the bundle did not deliver it`,
+      { path: missing.path, expected: 'the file in the bundle', actual: 'missing' },
+    );
+  }
+  await readImageLayout(
+    path.join(staging.generationRoot, IMPORT.imageDir),
+    BUNDLE.imageDir,
+    { ref: image.ref, digest: image.digest, platforms: image.platforms },
+    { hashBlobs: false },
+  );
 }
 
 async function writeJson(p: string, text: string): Promise<void> {

@@ -3,13 +3,15 @@
 // merged, bin/ for the host platform, tofurc, airgap-state.json) and makes it live
 // with one atomic symlink switch (commit.ts). Any failure before the switch
 // removes everything the import wrote; a crash leaves the old generation live
-// and the next import cleans up. Layout and state format: docs/IMPORT-STATE.md.
+// and the next import cleans up. Then, on request, pushes DIR/providers
+// (push-providers.ts) and the runner image DIR/image (push-image.ts) to OCI
+// registries. Layout and state format: docs/IMPORT-STATE.md.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
-import { AirgapError } from '../../core/errors.js';
+import { AirgapError, isAirgapError, type ErrorCode } from '../../core/errors.js';
 import { IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
@@ -27,6 +29,7 @@ import { inspectDestination, type Destination } from './destination.js';
 import { buildGeneration, type InstalledBinary } from './generation-builder.js';
 import { ImportStaging, type PayloadSink } from './staging.js';
 import { pushProviders, type PushResult } from './push-providers.js';
+import { locateImage, parseImageTarget, pushImage, type PushImageResult } from './push-image.js';
 import { createOciRegistryClient } from '../../adapters/oci/registry-client.js';
 import { readDockerConfig } from '../../adapters/oci/docker-config.js';
 import { parseOciTarget } from '../../core/oci/provider-artifact.js';
@@ -44,11 +47,12 @@ export interface ImportOptions {
   platform?: string;
   /** After the import (or finding it done already), push DIR/providers to an OCI registry. */
   pushProviders?: PushProvidersRequest;
+  /** After the import (and the providers' push), push the runner image DIR/image to REGISTRY/REPO:TAG. */
+  pushImage?: PushImageRequest;
 }
 
-/** `--push-providers REGISTRY/PREFIX` and the registry access flags. */
-export interface PushProvidersRequest {
-  target: string;
+/** The registry access flags, shared by --push-providers and --push. */
+export interface RegistryAccess {
   /** Plain HTTP, or HTTPS without certificate checks. */
   insecure: boolean;
   caCertFiles: string[];
@@ -56,7 +60,19 @@ export interface PushProvidersRequest {
   password?: string;
 }
 
-export interface OciClientRequest extends PushProvidersRequest {
+/** `--push-providers REGISTRY/PREFIX` and the registry access flags. */
+export interface PushProvidersRequest extends RegistryAccess {
+  target: string;
+}
+
+/** `--push REGISTRY/REPO:TAG` and the registry access flags. */
+export interface PushImageRequest extends RegistryAccess {
+  target: string;
+}
+
+export interface OciClientRequest extends RegistryAccess {
+  /** The push target as given. */
+  target: string;
   /** host[:port] from the target. */
   registry: string;
 }
@@ -110,6 +126,8 @@ export interface ImportResult {
   tofurc: string;
   /** With --push-providers: what was pushed, and DIR/tofurc.oci. */
   push?: PushResult;
+  /** With --push: the runner image pushed. */
+  image?: PushImageResult;
 }
 
 /** An import verified and staged, ready to be made live; `plan` is absent when there is nothing to do. */
@@ -126,32 +144,66 @@ export async function runImport(
   deps: ImportDeps,
 ): Promise<ImportResult> {
   const push = options.pushProviders;
+  const pushImg = options.pushImage;
   // A bad target or flag combination fails before the bundle is read.
-  const target = push === undefined ? undefined : checkPushRequest(push);
-  const result = await commitImport(await prepareImport(options, reporter, deps), reporter);
-  if (push === undefined || target === undefined) return result;
+  const providersTarget =
+    push === undefined ? undefined : checkPushRequest(push, parseOciTarget(push.target));
+  const imageTarget =
+    pushImg === undefined ? undefined : checkPushRequest(pushImg, parseImageTarget(pushImg.target));
+  let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
+  const create = deps.createOciClient ?? createDefaultOciClient;
+  if (push !== undefined && providersTarget !== undefined) {
+    const pushed = await withClient(create, { ...push, registry: providersTarget.registry }, (client) =>
+      pushProviders({ dest: result.dest, target: push.target, client, reporter }),
+    ).catch((e: unknown) => {
+      // Pushing is idempotent: the same command again resumes, uploading only what is missing.
+      reporter.warn(
+        `${result.dest} is imported, but pushing its providers to ${push.target} failed; run the same command again to resume`,
+      );
+      throw e;
+    });
+    result = { ...result, push: pushed };
+  }
+  if (pushImg !== undefined && imageTarget !== undefined) {
+    // No image is no failure of the push to resume: say only that (exit 2), before any request.
+    await locateImage(result.dest);
+    const pushed = await withClient(create, { ...pushImg, registry: imageTarget.registry }, (client) =>
+      pushImage({ dest: result.dest, target: pushImg.target, client, reporter }),
+    ).catch((e: unknown) => {
+      // A damaged layout is reported by name alone: running again would not help.
+      if (!isAirgapError(e) || !LOCAL_IMAGE_ERRORS.has(e.code)) {
+        reporter.warn(
+          `${result.dest} is imported, but pushing its image to ${pushImg.target} failed; run the same command again to resume`,
+        );
+      }
+      throw e;
+    });
+    result = { ...result, image: pushed };
+  }
+  return result;
+}
+
+const LOCAL_IMAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CHECKSUM_MISMATCH',
+  'IMAGE_INVALID',
+  'BUNDLE_FILE_MISSING',
+  'INPUT_NOT_FOUND',
+]);
+
+async function withClient<T>(
+  create: NonNullable<ImportDeps['createOciClient']>,
+  request: OciClientRequest,
+  run: (client: OciRegistryClient) => Promise<T>,
+): Promise<T> {
+  const client = await create(request);
   try {
-    const create = deps.createOciClient ?? createDefaultOciClient;
-    const client = await create({ ...push, registry: target.registry });
-    try {
-      return {
-        ...result,
-        push: await pushProviders({ dest: result.dest, target: push.target, client, reporter }),
-      };
-    } finally {
-      await client.close();
-    }
-  } catch (e) {
-    // Pushing is idempotent: the same command again resumes, uploading only what is missing.
-    reporter.warn(
-      `${result.dest} is imported, but pushing its providers to ${push.target} failed; run the same command again to resume`,
-    );
-    throw e;
+    return await run(client);
+  } finally {
+    await client.close();
   }
 }
 
-function checkPushRequest(push: PushProvidersRequest): { registry: string } {
-  const target = parseOciTarget(push.target);
+function checkPushRequest<T extends { registry: string }>(push: RegistryAccess, target: T): T {
   if ((push.username === undefined) !== (push.password === undefined)) {
     throw new AirgapError(
       'USAGE',

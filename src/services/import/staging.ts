@@ -2,21 +2,24 @@
 // sink the bundle reader streams every verified payload file into, in one pass.
 // Provider files go straight to their place in the generation being built;
 // network-mirror JSON is kept in memory for merging; the host platform's
-// tofu/terraform release zips are kept for unpacking; everything else is read
-// (the reader hashes it) and dropped. A crash leaves the directory behind; the
-// next import removes it once its owner process is gone.
+// tofu/terraform release zips are kept for unpacking; the runner image's OCI
+// layout (image/) goes to the generation's image/, each blob the live generation
+// already holds intact hard-linked from there instead of written again; everything
+// else is read (the reader hashes it) and dropped. A crash leaves the directory
+// behind; the next import removes it once its owner process is gone.
 
 import fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { AirgapError } from '../../core/errors.js';
 import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import { IMPORT_META } from '../../core/transfer/import-layout.js';
 import { mirrorJsonKind } from '../../core/transfer/import-merge.js';
 import { isReleaseZipFor } from '../../core/transfer/import-platform.js';
 import type { Destination } from './destination.js';
-import { fsError, processAlive, writeFileSynced } from './fs-ops.js';
+import { fsError, linkOrCopy, lstatIfExists, processAlive, writeFileSynced } from './fs-ops.js';
 
 /** What the reader hands the sink (the contract of src/services/transfer/bundle-reader.ts). */
 export interface SinkEntry {
@@ -40,6 +43,10 @@ export class ImportStaging {
   readonly providerJson = new Map<string, string>();
   /** Bundle path -> staged copy, for the host platform's release zips. */
   readonly releaseZips = new Map<string, string>();
+  /** Layout-relative paths (below image/) of the runner image's files staged. */
+  readonly imageFiles: string[] = [];
+  /** Of those, blobs hard-linked (or copied) from the live generation rather than written. */
+  imageBlobsKept = 0;
   files = 0;
   bytes = 0;
   private readonly releasesRoot: string;
@@ -48,6 +55,7 @@ export class ImportStaging {
   private constructor(
     root: string,
     private readonly hostPlatform: string,
+    private readonly liveDir: string | undefined,
   ) {
     this.root = root;
     this.generationRoot = path.join(root, IMPORT_META.stagedGeneration);
@@ -71,7 +79,7 @@ export class ImportStaging {
       }
     }
     const root = path.join(dest.dir, IMPORT.staging);
-    const staging = new ImportStaging(root, hostPlatform);
+    const staging = new ImportStaging(root, hostPlatform, dest.liveDir);
     try {
       await claim(root);
       try {
@@ -129,6 +137,10 @@ export class ImportStaging {
       this.providerFiles.push(rel);
       return;
     }
+    if (parts[0] === BUNDLE.imageDir && parts.length > 1) {
+      await this.placeImageFile(entry, parts.slice(1), body);
+      return;
+    }
     if (isReleaseZipFor(entry.path, this.hostPlatform)) {
       const staged = path.join(this.releasesRoot, parts.join('__'));
       await this.writeStream(body, staged);
@@ -141,14 +153,45 @@ export class ImportStaging {
     }
   }
 
-  private async writeStream(body: NodeJS.ReadableStream, target: string): Promise<void> {
-    const dir = path.dirname(target);
-    if (!this.dirsMade.has(dir)) {
-      await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => {
-        throw fsError('create', dir, e);
-      });
-      this.dirsMade.add(dir);
+  private async placeImageFile(entry: SinkEntry, rel: string[], body: NodeJS.ReadableStream): Promise<void> {
+    const relPath = rel.join('/');
+    const target = path.join(this.generationRoot, IMPORT.imageDir, ...rel);
+    const blob = BLOB_PATH.exec(relPath);
+    if (blob !== null && blob[1] !== entry.expectedSha256) {
+      // The reader checks the bytes against SHA256SUMS; this ties that sha256 to the blob's name.
+      throw new AirgapError(
+        'IMAGE_INVALID',
+        `${entry.path}: an OCI layout blob must hash to its name, but SHA256SUMS lists sha256 ${entry.expectedSha256}`,
+        { path: entry.path, expected: `sha256 ${blob[1]}`, actual: entry.expectedSha256 },
+      );
     }
+    const live =
+      blob === null || this.liveDir === undefined
+        ? undefined
+        : path.join(this.liveDir, IMPORT.imageDir, ...rel);
+    if (live !== undefined && (await sameBlob(live, entry))) {
+      for await (const _chunk of body) {
+        /* drain: the reader hashes what passes */
+      }
+      await this.makeDir(path.dirname(target));
+      await linkOrCopy(live, target);
+      this.imageBlobsKept += 1;
+    } else {
+      await this.writeStream(body, target);
+    }
+    this.imageFiles.push(relPath);
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    if (this.dirsMade.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => {
+      throw fsError('create', dir, e);
+    });
+    this.dirsMade.add(dir);
+  }
+
+  private async writeStream(body: NodeJS.ReadableStream, target: string): Promise<void> {
+    await this.makeDir(path.dirname(target));
     try {
       await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
       await fs.chmod(target, 0o644);
@@ -161,6 +204,21 @@ export class ImportStaging {
   async remove(): Promise<void> {
     await fs.rm(this.root, { recursive: true, force: true });
   }
+}
+
+const BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
+
+/**
+ * Whether the live generation's copy of a blob is this one, intact: a regular file of
+ * the same size whose bytes hash to its name. A damaged live copy is not carried on.
+ */
+async function sameBlob(live: string, entry: SinkEntry): Promise<boolean> {
+  const st = await lstatIfExists(live);
+  if (st === undefined || !st.isFile() || st.size !== entry.size) return false;
+  const { sha256 } = await sha256File(live).catch((e: unknown) => {
+    throw fsError('read', live, e);
+  });
+  return sha256 === entry.expectedSha256;
 }
 
 /** Makes the staging directory ours: removes one a crashed import left, refuses one a live import holds. */

@@ -14,9 +14,10 @@ import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
 import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import { BUNDLE, releaseDir, providerDir } from '../../core/layout/names.js';
 import { parseLocalProviderSpec, planProviderVersions, providerVersionKey } from '../../core/mirror/plan.js';
-import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type { HttpClient, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
 import { needsReleaseList, type ReleaseManifestEntry } from '../../core/releases/index.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
@@ -32,6 +33,13 @@ import {
 } from './bundle-writer.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 import { readLockfiles, updateLockfiles, type LockfileReport } from './lockfiles.js';
+import {
+  buildBundleImage,
+  checkImageOptions,
+  removeStaleImage,
+  type RunnerImageOptions,
+  type RunnerImageSummary,
+} from './runner-image.js';
 import {
   ProviderPackageMirror,
   directoryEntryWarnings,
@@ -67,6 +75,8 @@ export interface MirrorOptions {
   config: ConfigOptions;
   /** --tarball: pack the finished bundle (airgap export). */
   pack?: Omit<ExportOptions, 'bundleDir'>;
+  /** --image: build the runner image into BUNDLE/image. */
+  image?: RunnerImageOptions;
 }
 
 /** How many jobs may be in their metadata phase per download slot. */
@@ -90,11 +100,14 @@ export interface MirrorResult {
   configs: string[];
   /** With --tarball: what airgap export wrote. */
   export?: ExportResult;
+  /** With --image: the runner image built into BUNDLE/image. */
+  image?: RunnerImageSummary;
 }
 
 export interface MirrorDeps {
   http?: HttpClient;
   registry?: ProviderRegistry;
+  imageSource?: ImageSource;
 }
 
 export async function runMirror(
@@ -122,6 +135,16 @@ export async function runMirror(
   needsReleaseList(options.binaries.tofu, 'tofu');
   needsReleaseList(options.binaries.terraform, 'terraform');
   checkConfigOptions(options.config);
+  const tool = options.config.workflowTool;
+  const imageOptions =
+    options.image === undefined
+      ? undefined
+      : await checkImageOptions(options.image, {
+          outDir: options.outDir,
+          platforms: platforms.map(formatPlatform),
+          tool,
+          toolRequested: options.binaries[tool].length > 0,
+        });
 
   const outDir = path.resolve(options.outDir);
   const mirrorRoot = path.join(outDir, BUNDLE.providersDir);
@@ -239,21 +262,43 @@ export async function runMirror(
       outDir,
       updates.map((u, i) => ({ source: u.report.path, name: names[i]!, text: u.text, complete: u.complete })),
     );
+    const previous = await readPreviousManifest(outDir);
     const known = new Map<string, KnownPackage>();
     for (const o of outcomes) {
       if (o.pkg === undefined) continue;
       const rel = `${BUNDLE.providersDir}/${providerDir(o.job.address)}/${o.pkg.filename}`;
       known.set(rel, { path: rel, sha256: o.pkg.sha256, size: o.pkg.size, local: o.pkg.status === 'local' });
     }
-    const previous = await readPreviousManifest(outDir);
+    const providerEntries = await scanProviders(outDir, known, previous);
+    let image: Awaited<ReturnType<typeof buildBundleImage>> | undefined;
+    if (imageOptions === undefined) await removeStaleImage(outDir, reporter);
+    else {
+      image = await buildBundleImage(
+        {
+          outDir,
+          platforms: platforms.map(formatPlatform),
+          providers: providerEntries.providers,
+          binaries,
+          tool,
+          mirrorPath: options.config.mirrorPath ?? DEFAULT_MIRROR_PATH,
+          caCertFiles: options.caCertFiles,
+          env: options.env,
+          image: imageOptions,
+          ...(deps.imageSource === undefined ? {} : { source: deps.imageSource }),
+        },
+        reporter,
+      );
+      warnings.push(...image.warnings);
+    }
     await writeManifest(outDir, {
       toolVersion: TOOL_VERSION,
       createdAt: creationTime(options.env),
       platforms: platforms.map(formatPlatform),
       lockfiles: lockfileEntries,
-      ...(await scanProviders(outDir, known, previous)),
+      ...providerEntries,
       binaries,
       configs,
+      ...(image === undefined ? {} : { image: image.image }),
     });
     return {
       ...summarize(
@@ -263,6 +308,7 @@ export async function runMirror(
         updates.map((u) => u.report),
         warnings,
       ),
+      ...(image === undefined ? {} : { image: image.summary }),
       ...(options.pack === undefined
         ? {}
         : { export: await exportBundle({ ...options.pack, bundleDir: outDir }, reporter) }),

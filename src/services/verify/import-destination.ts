@@ -5,7 +5,10 @@
 //     h1: (unpacked files) are both among the hashes VERSION.json serves to tofu;
 //   - every version an index.json lists has its VERSION.json;
 //   - every provider, version and platform of the current import is in the mirror;
-//   - files below providers/ that no JSON names are warnings, links are failures.
+//   - files below providers/ that no JSON names are warnings, links are failures;
+//   - the runner image at DIR/image, when the state records one: every blob hashes to
+//     its name, index.json names the recorded index digest, every document, config and
+//     layer the index reaches is there with its size, and each recorded platform is in it.
 // The release binaries under bin/ are unpacked executables whose zips are not kept,
 // so there is nothing signed to check them against; they are not rows here.
 
@@ -16,6 +19,7 @@ import { digestZip } from '../../adapters/archive/zip-read.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { layoutBlobPath, OCI_LAYOUT } from '../../core/image/oci-image.js';
 import { IMPORT, MIRROR, providerDir } from '../../core/layout/names.js';
 import {
   parseIndexJson,
@@ -32,6 +36,7 @@ import {
   type ZipDigestResult,
 } from '../../core/transfer/verify-checks.js';
 import type { CheckRow } from '../../core/transfer/verify-report.js';
+import { readImageLayout } from '../import/push-image.js';
 
 export interface DestinationCheck {
   rows: CheckRow[];
@@ -134,6 +139,7 @@ export async function verifyImportDestination(
           },
     );
   }
+  rows.push(...(await imageRows(dir, state)));
   rows.push(...lockfileRows(needs, index, digests));
   return { rows, ...(state === undefined ? {} : { bundleDigest: state.current.bundleDigest }) };
 }
@@ -248,6 +254,107 @@ function importedRows(state: ImportState, index: PackageIndex): CheckRow[] {
             },
       );
     }
+  }
+  return rows;
+}
+
+const BLOB_FILE = /^blobs\/sha256\/([0-9a-f]{64})$/;
+
+/** DIR/image against the image airgap-state.json records; nothing when it records none. */
+async function imageRows(dir: string, state: ImportState | undefined): Promise<CheckRow[]> {
+  const image = state?.current.contents.image;
+  if (image === undefined) return [];
+  const root = path.join(dir, IMPORT.imageDir);
+  const shown = (rel: string): string => `${IMPORT.imageDir}/${rel}`;
+  const subject = `${IMPORT.imageDir} ${image.ref}`;
+  const found = await walk(root);
+  if (found.length === 0) {
+    return [
+      {
+        check: 'state',
+        subject,
+        status: 'failed',
+        code: 'BUNDLE_FILE_MISSING',
+        detail: `${IMPORT.state} records the runner image ${image.digest}, but ${IMPORT.imageDir}/ is missing or empty`,
+      },
+    ];
+  }
+  const rows: CheckRow[] = [];
+  const blobs = new Set<string>();
+  for (const f of found) {
+    if (f.kind === 'directory') continue;
+    if (f.kind === 'other') {
+      rows.push({
+        check: 'extra',
+        subject: shown(f.rel),
+        status: 'failed',
+        code: 'ARCHIVE_ENTRY_UNSAFE',
+        detail: `${shown(f.rel)} is not a regular file or directory (a link or special file in the image layout)`,
+      });
+      continue;
+    }
+    const blob = BLOB_FILE.exec(f.rel);
+    if (blob === null) {
+      if (f.rel === OCI_LAYOUT.markerFile || f.rel === OCI_LAYOUT.index) continue;
+      rows.push({
+        check: 'extra',
+        subject: shown(f.rel),
+        status: 'warning',
+        detail: `${shown(f.rel)} is not part of an OCI image layout`,
+      });
+      continue;
+    }
+    const { sha256, size } = await sha256File(path.join(root, f.rel));
+    blobs.add(`sha256:${blob[1]}`);
+    rows.push(
+      sha256 === blob[1]
+        ? { check: 'file', subject: shown(f.rel), status: 'ok', detail: `sha256:${sha256}, ${size} bytes` }
+        : {
+            check: 'file',
+            subject: shown(f.rel),
+            status: 'failed',
+            code: 'CHECKSUM_MISMATCH',
+            detail: `${shown(f.rel)}: sha256 is sha256:${sha256}, but an OCI layout blob must hash to its name`,
+          },
+    );
+  }
+  try {
+    const marker = await fs.readFile(path.join(root, OCI_LAYOUT.markerFile), 'utf8');
+    if (JSON.parse(marker)?.imageLayoutVersion !== '1.0.0') throw new Error('not image layout version 1.0.0');
+  } catch (e) {
+    rows.push({
+      check: 'file',
+      subject: shown(OCI_LAYOUT.markerFile),
+      status: 'failed',
+      code: 'IMAGE_INVALID',
+      detail: `${shown(OCI_LAYOUT.markerFile)} is not an OCI layout marker (${OCI_LAYOUT.markerText}): ${(e as Error).message}`,
+    });
+  }
+  try {
+    // Blob hashes were checked above, row by row; this checks what reaches what.
+    const { plan } = await readImageLayout(root, IMPORT.imageDir, image, { hashBlobs: false });
+    const reached = new Set([
+      plan.index.digest,
+      ...plan.manifests.map((m) => m.digest),
+      ...plan.blobs.map((b) => b.digest),
+    ]);
+    for (const digest of [...blobs].filter((d) => !reached.has(d)).sort(compareStrings)) {
+      rows.push({
+        check: 'extra',
+        subject: shown(layoutBlobPath(digest)),
+        status: 'warning',
+        detail: `${shown(layoutBlobPath(digest))} is reached from no manifest of the image ${image.ref}`,
+      });
+    }
+    rows.push({
+      check: 'state',
+      subject,
+      status: 'ok',
+      detail: `index ${image.digest}: ${plan.manifests.map((m) => `${m.platform} ${m.digest}`).join(', ')}`,
+    });
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    rows.push({ check: 'state', subject, status: 'failed', code: e.code, detail: e.message });
   }
   return rows;
 }

@@ -93,6 +93,7 @@ describe('import layout names', () => {
     expect(generationName(3, D3)).toBe('0003-a3a3a3a3a3a3a3a3');
     expect(generationName(12345, D1)).toBe('12345-1111111111111111');
     expect(stableLinkTarget('providers')).toBe('.airgap/current/providers');
+    expect(stableLinkTarget('image')).toBe('.airgap/current/image');
     expect(currentLinkTarget('0003-a3a3a3a3a3a3a3a3')).toBe('generations/0003-a3a3a3a3a3a3a3a3');
     expect(generationFromCurrentTarget('generations/0003-a3a3a3a3a3a3a3a3')).toBe('0003-a3a3a3a3a3a3a3a3');
     expect(generationFromCurrentTarget('/etc/generations/0003-a3a3a3a3a3a3a3a3')).toBeUndefined();
@@ -155,6 +156,72 @@ describe('buildImportState', () => {
     const text = renderImportState(s);
     expect(text.endsWith('}\n')).toBe(true);
     expect(parseImportState(text, 'DIR/airgap-state.json')).toEqual(s);
+  });
+});
+
+describe('the runner image in the state', () => {
+  const M_AMD = `sha256:${'5'.repeat(64)}`;
+  const M_ARM = `sha256:${'6'.repeat(64)}`;
+  const INDEX = `sha256:${'7'.repeat(64)}`;
+
+  function withImage(): ImportState {
+    return buildImportState({
+      previous: undefined,
+      manifest: {
+        ...manifest('2026-01-01T00:00:00Z'),
+        image: {
+          layout: 'image',
+          ref: 'latest',
+          digest: INDEX,
+          base: { reference: 'registry.example/base:1', digest: INDEX },
+          platforms: [
+            { platform: 'linux_arm64', manifest: M_ARM },
+            { platform: 'linux_amd64', manifest: M_AMD },
+          ],
+          tool: { name: 'tofu', version: '1.8.5' },
+          files: [],
+        },
+      },
+      bundleDigest: D1,
+      signer: null,
+      hostPlatform: 'linux_amd64',
+      sequence: 1,
+      generation: generationName(1, D1),
+      downgrade: false,
+      installed: new Map(),
+      files: { count: 7, bytes: 1234 },
+    });
+  }
+
+  it('records ref, index digest and platforms (sorted) as contents.image, and reads them back', () => {
+    const s = withImage();
+    expect(s.current.contents.image).toEqual({
+      ref: 'latest',
+      digest: INDEX,
+      platforms: [
+        { platform: 'linux_amd64', manifest: M_AMD },
+        { platform: 'linux_arm64', manifest: M_ARM },
+      ],
+    });
+    expect(Object.keys(s.current.contents).at(-1)).toBe('image');
+    expect(s.formatVersion).toBe(1);
+    expect(parseImportState(renderImportState(s), 'DIR/airgap-state.json')).toEqual(s);
+    // Without an image there is no such key at all: states written before stay byte for byte.
+    expect('image' in stateAfter([{ digest: D1, createdAt: '2026-01-01T00:00:00Z' }]).current.contents).toBe(
+      false,
+    );
+  });
+
+  it('refuses an image entry that is not ref, digest and platforms', () => {
+    const doc = JSON.parse(renderImportState(withImage())) as { current: { contents: { image: unknown } } };
+    doc.current.contents.image = { ref: 'latest', digest: 'sha256:XYZ', platforms: [] };
+    expect(() => parseImportState(JSON.stringify(doc), '/x/airgap-state.json')).toThrow(
+      '/x/airgap-state.json: current.contents.image.digest: expected sha256:<64 lower-case hex>, found "sha256:XYZ"',
+    );
+    doc.current.contents.image = { ref: 'latest', digest: INDEX, platforms: [{ platform: 'linux_amd64' }] };
+    expect(() => parseImportState(JSON.stringify(doc), '/x/airgap-state.json')).toThrow(
+      '/x/airgap-state.json: current.contents.image.platforms[0]: expected {"platform": OS_ARCH, "manifest": sha256:<hex>}, found {"platform":"linux_amd64"}',
+    );
   });
 });
 

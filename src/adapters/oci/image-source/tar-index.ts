@@ -1,0 +1,308 @@
+// Random access into an uncompressed tar (an oci-archive or a docker-archive)
+// without extracting it: one pass over the headers alone (data is skipped with
+// positioned reads, so a multi-GB archive costs a few reads per member), then
+// members are read by byte range. Names come from the ustar prefix + name, a pax
+// `path` record or a GNU long name ('L'); link targets likewise ('K', pax linkpath).
+import { Buffer } from 'node:buffer';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { AirgapError } from '../../../core/errors.js';
+
+const BLOCK = 512;
+const MAX_EXTENDED_HEADER = 1 << 20;
+const MAX_LINK_HOPS = 16;
+
+export interface TarMember {
+  /** Normalized: no leading "./" or "/", no trailing "/". */
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  /** Byte offset of the data in the archive. */
+  offset: number;
+  size: number;
+  linkname: string;
+}
+
+export interface TarIndex {
+  archive: string;
+  members: Map<string, TarMember>;
+}
+
+export function normalizeMemberName(name: string): string {
+  return name.replace(/^(?:\.\/|\/)+/, '').replace(/\/+$/, '');
+}
+
+/** Every member of `archive` by normalized name; a later member of the same name wins, as on extraction. */
+export async function indexTar(archive: string, where: string): Promise<TarIndex> {
+  const handle = await openFile(archive, where);
+  try {
+    const { size: fileSize } = await handle.stat();
+    const members = new Map<string, TarMember>();
+    const header = Buffer.alloc(BLOCK);
+    let position = 0;
+    let pax: Record<string, string> = {};
+    let longName: string | undefined;
+    let longLink: string | undefined;
+    for (;;) {
+      if (position + BLOCK > fileSize) throw truncated(where, archive, position);
+      await readExactly(handle, header, position, where, archive);
+      if (header.every((b) => b === 0)) break;
+      checkChecksum(header, where, archive, position);
+      const typeflag = header[156] === 0 ? '0' : String.fromCharCode(header[156]!);
+      const headerSize = numeric(header.subarray(124, 136), where, archive, position);
+      const dataOffset = position + BLOCK;
+      const next = dataOffset + Math.ceil(headerSize / BLOCK) * BLOCK;
+      if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K' || typeflag === 'g') {
+        if (headerSize > MAX_EXTENDED_HEADER || dataOffset + headerSize > fileSize) {
+          throw malformed(where, archive, `extended header at byte ${position} of ${headerSize} bytes`);
+        }
+        const data = Buffer.alloc(headerSize);
+        await readExactly(handle, data, dataOffset, where, archive);
+        if (typeflag === 'x') pax = { ...pax, ...parsePax(data, where, archive, position) };
+        else if (typeflag === 'L') longName = cString(data);
+        else if (typeflag === 'K') longLink = cString(data);
+        // 'g' (pax global) sets defaults no archive writer we read relies on: skipped.
+        position = next;
+        continue;
+      }
+      const magic = header.subarray(257, 263).toString('latin1');
+      const prefix = magic === 'ustar\0' ? cString(header.subarray(345, 500)) : '';
+      const shortName = cString(header.subarray(0, 100));
+      const rawName = pax['path'] ?? longName ?? (prefix === '' ? shortName : `${prefix}/${shortName}`);
+      const size = pax['size'] !== undefined && /^\d+$/.test(pax['size']) ? Number(pax['size']) : headerSize;
+      const type = memberType(typeflag);
+      const dataSize = type === 'file' || type === 'other' ? size : 0;
+      if (dataOffset + dataSize > fileSize) throw truncated(where, archive, position);
+      const name = normalizeMemberName(rawName);
+      members.set(name, {
+        name,
+        type,
+        offset: dataOffset,
+        size: type === 'file' ? size : 0,
+        linkname: pax['linkpath'] ?? longLink ?? cString(header.subarray(157, 257)),
+      });
+      pax = {};
+      longName = undefined;
+      longLink = undefined;
+      position = dataOffset + Math.ceil(dataSize / BLOCK) * BLOCK;
+    }
+    return { archive, members };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The regular file `name` reaches, following symlinks (relative to the link's
+ * directory; absolute or escaping targets are refused) and hardlinks, within the
+ * archive. undefined when there is no such member.
+ */
+export function findFile(index: TarIndex, name: string, where: string): TarMember | undefined {
+  let current = normalizeMemberName(name);
+  for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
+    const member = index.members.get(current);
+    if (member === undefined) return undefined;
+    if (member.type === 'file') return member;
+    if (member.type === 'hardlink') {
+      current = normalizeMemberName(member.linkname);
+      continue;
+    }
+    if (member.type !== 'symlink') {
+      throw malformed(
+        where,
+        index.archive,
+        `member ${JSON.stringify(current)} is a ${member.type}, not a file`,
+      );
+    }
+    const target = joinInside(current, member.linkname);
+    if (target === undefined) {
+      throw malformed(
+        where,
+        index.archive,
+        `symlink ${JSON.stringify(current)} -> ${JSON.stringify(member.linkname)} points outside the archive`,
+      );
+    }
+    current = target;
+  }
+  throw malformed(where, index.archive, `more than ${MAX_LINK_HOPS} links from ${JSON.stringify(name)}`);
+}
+
+/** A member's bytes as a stream (byte range of the archive). */
+export function memberStream(index: TarIndex, member: TarMember): Readable {
+  if (member.size === 0) return Readable.from([]);
+  return fs.createReadStream(index.archive, { start: member.offset, end: member.offset + member.size - 1 });
+}
+
+/** A small member read whole; refuses one above `limit` bytes. */
+export async function readMember(
+  index: TarIndex,
+  member: TarMember,
+  limit: number,
+  where: string,
+): Promise<Buffer> {
+  if (member.size > limit) {
+    throw malformed(
+      where,
+      index.archive,
+      `member ${JSON.stringify(member.name)} is ${member.size} bytes, more than ${limit}`,
+    );
+  }
+  const handle = await openFile(index.archive, where);
+  try {
+    const data = Buffer.alloc(member.size);
+    await readExactly(handle, data, member.offset, where, index.archive);
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `from`'s directory joined with a relative link target, normalized; undefined when absolute or above the root. */
+function joinInside(from: string, target: string): string | undefined {
+  if (target.startsWith('/')) return undefined;
+  const parts = from.split('/').slice(0, -1);
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join('/');
+}
+
+function memberType(typeflag: string): TarMember['type'] {
+  switch (typeflag) {
+    case '0':
+    case '7':
+      return 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '5':
+      return 'directory';
+    default:
+      return 'other';
+  }
+}
+
+async function openFile(archive: string, where: string): Promise<fs.promises.FileHandle> {
+  try {
+    return await fs.promises.open(archive, 'r');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new AirgapError('INPUT_NOT_FOUND', `${where}: ${archive} does not exist`, {
+        path: archive,
+        address: where,
+        cause,
+      });
+    }
+    throw new AirgapError('FS_ERROR', `${where}: cannot open ${archive}: ${code ?? String(cause)}`, {
+      path: archive,
+      address: where,
+      cause,
+    });
+  }
+}
+
+async function readExactly(
+  handle: fs.promises.FileHandle,
+  into: Buffer,
+  position: number,
+  where: string,
+  archive: string,
+): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw truncated(where, archive, position);
+    done += bytesRead;
+  }
+}
+
+function checkChecksum(block: Buffer, where: string, archive: string, offset: number): void {
+  const stored = block
+    .subarray(148, 156)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  const expected = /^[0-7]+$/.test(stored) ? parseInt(stored, 8) : NaN;
+  if (expected === unsigned || expected === signed) return;
+  throw new AirgapError(
+    'IMAGE_INVALID',
+    `${where}: ${archive} is not a tar archive (bad header at byte ${offset})`,
+    {
+      path: archive,
+      address: where,
+      expected: 'a tar header with a valid checksum',
+      actual: `checksum field ${JSON.stringify(stored)}, bytes sum to ${unsigned}`,
+    },
+  );
+}
+
+/** An octal field, or GNU's base-256 form for values octal cannot hold. */
+function numeric(field: Buffer, where: string, archive: string, offset: number): number {
+  if ((field[0]! & 0x80) !== 0) {
+    let v = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
+    if (!Number.isSafeInteger(v))
+      throw malformed(where, archive, `oversized number in the header at byte ${offset}`);
+    return v;
+  }
+  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text))
+    throw malformed(where, archive, `malformed number ${JSON.stringify(text)} at byte ${offset}`);
+  return parseInt(text, 8);
+}
+
+function parsePax(data: Buffer, where: string, archive: string, offset: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 0;
+  while (at < data.length && data[at] !== 0) {
+    const space = data.indexOf(0x20, at);
+    const len = space < 0 ? NaN : Number(data.subarray(at, space).toString('latin1'));
+    if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) {
+      throw malformed(where, archive, `malformed pax record in the header at byte ${offset}`);
+    }
+    const record = data.subarray(space + 1, at + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+    at += len;
+  }
+  return out;
+}
+
+function cString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+}
+
+function truncated(where: string, archive: string, offset: number): AirgapError {
+  return new AirgapError(
+    'IMAGE_INVALID',
+    `${where}: ${archive} is truncated (it ends inside the member at byte ${offset})`,
+    {
+      path: archive,
+      address: where,
+      expected: 'a complete tar archive',
+      actual: `ends near byte ${offset}`,
+    },
+  );
+}
+
+function malformed(where: string, archive: string, what: string): AirgapError {
+  return new AirgapError('IMAGE_INVALID', `${where}: ${archive}: ${what}`, {
+    path: archive,
+    address: where,
+    actual: what,
+  });
+}

@@ -1,0 +1,327 @@
+// `airgap mirror --image`: the Spacelift runner image, built without a Docker
+// daemon into an OCI image layout at BUNDLE/image (docs/IMAGE-FORMAT.md).
+// For each platform: the base's layers are fetched into the layout (digest-checked),
+// its root filesystem is read for the checks the seeds ask for (ps, uid 1983) and
+// for the CA bundle, then one layer is added (src/core/image/layer-plan.ts), then
+// config and manifest; an index goes over them and index.json is written last, so
+// a crash leaves the previous image or the new one. Blobs no longer referenced are
+// removed afterwards.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { removeStaleTemps, writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { openZipMember } from '../../adapters/archive/zip-entry.js';
+import { writeLayerBlob } from '../../adapters/oci/layer-write.js';
+import { scanRootfs, type RootfsView } from '../../adapters/oci/rootfs-scan.js';
+import type { FileRef, ManifestBinary, ManifestImage, ManifestProvider } from '../../core/bundle/manifest.js';
+import { compareStrings } from '../../core/compare.js';
+import { IMAGE_CLI_CONFIG_PATH, RUNNER_USER } from '../../core/config/dockerfile.js';
+import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { IMAGE_PATHS, planRunnerLayer } from '../../core/image/layer-plan.js';
+import {
+  OCI_LAYOUT,
+  formatOciPlatform,
+  layoutBlobPath,
+  ociPlatformOf,
+  type Descriptor,
+} from '../../core/image/oci-image.js';
+import {
+  renderLayoutIndex,
+  renderRunnerConfig,
+  renderRunnerIndex,
+  renderRunnerManifest,
+  type PlatformManifestRef,
+  type RenderedBlob,
+} from '../../core/image/runner-image.js';
+import { BUNDLE, CONFIG_FILES } from '../../core/layout/names.js';
+import type { BasePlatformImage, ImageSource, Reporter } from '../../core/ports.js';
+import { parsePlatform } from '../../core/provider/platform.js';
+import { compareVersions, parseVersion } from '../../core/provider/version.js';
+import { mapLimit } from '../concurrency.js';
+
+/** The ref index.json gives the image index: `oci:BUNDLE/image:latest`. */
+export const IMAGE_REF = 'latest';
+/** Where `ps` may live; Spacelift's worker runs it. */
+const PS_PATHS = ['bin/ps', 'usr/bin/ps', 'sbin/ps', 'usr/sbin/ps', 'usr/local/bin/ps'];
+const PASSWD = 'etc/passwd';
+const RUNNER_UID = 1983;
+const BLOB_FETCHES = 3;
+
+export interface ImageBuildOptions {
+  bundleDir: string;
+  /** OS_ARCH platforms wanted; those the base lacks are skipped with a warning. */
+  platforms: string[];
+  source: ImageSource;
+  providers: readonly ManifestProvider[];
+  binaries: readonly ManifestBinary[];
+  /** Which executable goes to /bin (the newest bundled version of it). */
+  tool: 'tofu' | 'terraform';
+  /** In-image mirror path, e.g. /providers. */
+  mirrorPath: string;
+  /** PEM text appended to the base's CA bundle (--ca-cert-into-image). */
+  caCerts?: { file: string; text: string };
+  /** Config `created` and every layer entry's mtime. */
+  created: Date;
+  toolVersion: string;
+}
+
+export interface ImageBuildResult {
+  image: ManifestImage;
+  warnings: string[];
+  /** Per platform: the base's manifest digest and our manifest's. */
+  manifests: { platform: string; manifest: string; base: string }[];
+}
+
+export async function buildRunnerImage(
+  options: ImageBuildOptions,
+  reporter: Reporter,
+): Promise<ImageBuildResult> {
+  const layoutDir = path.join(options.bundleDir, BUNDLE.imageDir);
+  const blobsDir = path.join(layoutDir, OCI_LAYOUT.blobsDir, 'sha256');
+  await fs.mkdir(blobsDir, { recursive: true });
+  await removeStaleTemps(layoutDir);
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+    reporter.warn(message);
+  };
+  const ref = options.source.reference;
+  const tool = newestRelease(options.binaries, options.tool);
+
+  const resolved = await options.source.resolve(options.platforms.map(parsePlatform));
+  for (const missing of resolved.missing) {
+    warn(
+      `base image ${ref} has no ${formatOciPlatform(ociPlatformOf(parsePlatform(missing)))} image ` +
+        `(it offers ${resolved.available.join(', ') || 'none'}); the runner image is built without ${missing}`,
+    );
+  }
+  if (resolved.images.length === 0) {
+    throw new AirgapError(
+      'IMAGE_INVALID',
+      `base image ${ref} has none of the platforms ${options.platforms.join(', ')}`,
+      {
+        address: ref,
+        expected: options.platforms.join(', '),
+        actual: resolved.available.join(', ') || 'none',
+      },
+    );
+  }
+
+  // Every base layer once, even when platforms share it.
+  const layers = new Map<string, Descriptor>();
+  for (const image of resolved.images) for (const l of image.layers) layers.set(l.digest, l);
+  reporter.info(`fetching ${layers.size} base layer(s) of ${ref}`);
+  await mapLimit([...layers.values()], BLOB_FETCHES, (l) => ensureBlob(options.source, l, layoutDir));
+
+  const referenced = new Map<string, number>();
+  for (const l of layers.values()) referenced.set(l.digest, l.size);
+  const built: PlatformManifestRef[] = [];
+  const manifests: ImageBuildResult['manifests'] = [];
+  for (const image of [...resolved.images].sort((a, b) => compareStrings(a.platform, b.platform))) {
+    const where = `base image ${ref} (${image.platform})`;
+    const view = await inspectBase(image, layoutDir, where, options.caCerts !== undefined, warn);
+    const caBundle =
+      options.caCerts === undefined ? undefined : caBundleFor(view, options.caCerts, where, warn);
+    const binary = tool.platforms.find((p) => p.platform === image.platform);
+    if (binary === undefined) {
+      throw new AirgapError(
+        'PLATFORM_MISSING',
+        `the bundle has no ${tool.tool} ${tool.version} for ${image.platform}`,
+        {
+          platform: image.platform,
+          expected: `${tool.tool} ${tool.version} for ${image.platform}`,
+          actual: tool.platforms.map((p) => p.platform).join(', '),
+        },
+      );
+    }
+    const member = await openZipMember(path.join(options.bundleDir, binary.path), tool.tool, binary.path);
+    member.close();
+    const plan = planRunnerLayer({
+      platform: image.platform,
+      providers: options.providers,
+      tool: { name: tool.tool, zip: binary.path, size: member.size },
+      mirrorPath: options.mirrorPath,
+      cliConfig: await fs.readFile(path.join(options.bundleDir, CONFIG_FILES.tofurc)),
+      ...(caBundle === undefined ? {} : { caBundle }),
+      baseHasDirectory: (d) => (view === undefined ? STANDARD_DIRS.has(d) : view.stat(d) !== undefined),
+    });
+    reporter.info(
+      `writing the ${image.platform} layer: ${tool.tool} ${tool.version}, ${plan.zips} provider package(s)`,
+    );
+    const layer = await writeLayerBlob({
+      entries: plan.entries,
+      bundleDir: options.bundleDir,
+      blobsDir,
+      mtime: options.created,
+    });
+    const config = renderRunnerConfig({
+      base: image.parsedConfig,
+      diffId: layer.digest,
+      created: rfc3339(options.created),
+      cliConfigPath: IMAGE_CLI_CONFIG_PATH,
+      createdBy:
+        `airgap mirror --image: /${IMAGE_PATHS.binDir}/${tool.tool} ${tool.version}, ` +
+        `${plan.zips} provider package(s) in ${options.mirrorPath}, ${IMAGE_CLI_CONFIG_PATH}` +
+        (caBundle === undefined ? '' : `, CA bundle + ${options.caCerts?.file ?? ''}`),
+      comment: `airgap ${options.toolVersion}`,
+    });
+    const manifest = renderRunnerManifest({
+      config,
+      baseLayers: image.layers,
+      layer,
+      base: { name: ref, digest: image.manifestDigest },
+      where,
+    });
+    await putBlob(layoutDir, config);
+    await putBlob(layoutDir, manifest);
+    referenced.set(layer.digest, layer.size);
+    referenced.set(config.digest, config.size);
+    referenced.set(manifest.digest, manifest.size);
+    built.push({
+      platform: image.platform,
+      ociPlatform: ociPlatformOf(parsePlatform(image.platform)),
+      manifest,
+    });
+    manifests.push({ platform: image.platform, manifest: manifest.digest, base: image.manifestDigest });
+  }
+
+  const index = renderRunnerIndex(built);
+  await putBlob(layoutDir, index);
+  referenced.set(index.digest, index.size);
+  const layoutIndex = renderLayoutIndex(index, IMAGE_REF, built);
+  const marker = new TextEncoder().encode(OCI_LAYOUT.markerText);
+  await writeFileAtomic(path.join(layoutDir, OCI_LAYOUT.markerFile), marker);
+  await writeFileAtomic(path.join(layoutDir, OCI_LAYOUT.index), layoutIndex);
+  await removeUnreferenced(blobsDir, referenced);
+
+  const files: FileRef[] = [
+    await fileRef(layoutDir, OCI_LAYOUT.markerFile),
+    await fileRef(layoutDir, OCI_LAYOUT.index),
+    ...[...referenced].map(([digest, size]) => ({
+      path: `${BUNDLE.imageDir}/${layoutBlobPath(digest)}`,
+      size,
+      sha256: digest.slice('sha256:'.length),
+    })),
+  ].sort((a, b) => compareStrings(a.path, b.path));
+  return {
+    image: {
+      layout: BUNDLE.imageDir,
+      ref: IMAGE_REF,
+      digest: index.digest,
+      base: { reference: ref, digest: resolved.digest },
+      platforms: manifests.map((m) => ({ platform: m.platform, manifest: m.manifest })),
+      tool: { name: tool.tool, version: tool.version },
+      files,
+    },
+    warnings,
+    manifests,
+  };
+}
+
+/** Directories every Linux base has; used when its layers cannot be read (zstd). */
+const STANDARD_DIRS = new Set(['bin', 'etc', 'etc/ssl', 'etc/ssl/certs']);
+
+function newestRelease(binaries: readonly ManifestBinary[], tool: 'tofu' | 'terraform'): ManifestBinary {
+  const releases = binaries
+    .filter((b) => b.tool === tool)
+    .sort((a, b) => compareVersions(parseVersion(b.version), parseVersion(a.version)));
+  const newest = releases[0];
+  if (newest === undefined) {
+    throw new AirgapError(
+      'USAGE',
+      `--image puts ${tool} at /bin/${tool}, but the bundle has no ${tool} release`,
+      {
+        expected: `--${tool} VERSION`,
+        actual: 'none',
+      },
+    );
+  }
+  return newest;
+}
+
+/** Fetches a base layer into the layout unless a blob with its digest and size is already there. */
+async function ensureBlob(source: ImageSource, layer: Descriptor, layoutDir: string): Promise<void> {
+  const file = path.join(layoutDir, ...layoutBlobPath(layer.digest).split('/'));
+  const have = await sha256File(file).catch(() => undefined);
+  if (have !== undefined && have.size === layer.size && `sha256:${have.sha256}` === layer.digest) return;
+  const tmp = `${path.dirname(file)}/.airgap-tmp-${path.basename(file)}`;
+  await fs.rm(tmp, { force: true });
+  try {
+    await source.copyBlob(layer, tmp);
+    await fs.rename(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+async function putBlob(layoutDir: string, blob: RenderedBlob): Promise<void> {
+  await writeFileAtomic(path.join(layoutDir, ...layoutBlobPath(blob.digest).split('/')), blob.bytes);
+}
+
+/** The base's root filesystem, and the seeds' checks on it; undefined when its layers cannot be read. */
+async function inspectBase(
+  image: BasePlatformImage,
+  layoutDir: string,
+  where: string,
+  needCa: boolean,
+  warn: (message: string) => void,
+): Promise<RootfsView | undefined> {
+  let view: RootfsView;
+  try {
+    view = await scanRootfs(
+      image.layers.map((l) => ({
+        path: path.join(layoutDir, ...layoutBlobPath(l.digest).split('/')),
+        mediaType: l.mediaType,
+      })),
+      [PASSWD, IMAGE_PATHS.caBundle],
+    );
+  } catch (e) {
+    if (!isAirgapError(e) || e.code !== 'IMAGE_INVALID' || needCa) throw e;
+    warn(`${where}: cannot check for ps and the ${RUNNER_USER} user: ${e.message}`);
+    return undefined;
+  }
+  if (!PS_PATHS.some((p) => view.resolve(p) !== undefined)) {
+    warn(
+      `${where} has no ps (looked in /${PS_PATHS.join(', /')}); Spacelift's worker needs ps in the runner image`,
+    );
+  }
+  if (!view.hasUser(RUNNER_UID)) {
+    warn(
+      `${where}: /etc/passwd has no user with uid ${RUNNER_UID}; Spacelift runs as ${RUNNER_USER} (uid ${RUNNER_UID}), which the base must define`,
+    );
+  }
+  return view;
+}
+
+function caBundleFor(
+  view: RootfsView | undefined,
+  ca: { file: string; text: string },
+  where: string,
+  warn: (message: string) => void,
+): Uint8Array {
+  const added = ca.text.endsWith('\n') ? ca.text : `${ca.text}\n`;
+  const base = view?.read(IMAGE_PATHS.caBundle);
+  if (base === undefined) {
+    warn(`${where} has no /${IMAGE_PATHS.caBundle}; the image gets one holding only ${ca.file}`);
+    return new TextEncoder().encode(added);
+  }
+  const text = Buffer.from(base).toString('utf8');
+  return new TextEncoder().encode(`${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${added}`);
+}
+
+async function removeUnreferenced(blobsDir: string, referenced: ReadonlyMap<string, number>): Promise<void> {
+  const keep = new Set([...referenced.keys()].map((d) => d.slice('sha256:'.length)));
+  for (const name of await fs.readdir(blobsDir)) {
+    if (!keep.has(name)) await fs.rm(path.join(blobsDir, name), { recursive: true, force: true });
+  }
+}
+
+async function fileRef(layoutDir: string, name: string): Promise<FileRef> {
+  const { size, sha256 } = await sha256File(path.join(layoutDir, name));
+  return { path: `${BUNDLE.imageDir}/${name}`, size, sha256 };
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,205 @@
+// The `--image` part of `airgap mirror`: checks its options before anything is
+// written, opens the base image source, builds BUNDLE/image (services/image/),
+// and writes the optional docker-archive. Without --image, an image left by an
+// earlier run is removed: the bundle must be exactly what airgap.json lists.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeDockerArchive } from '../../adapters/oci/docker-archive-write.js';
+import { readDockerConfig } from '../../adapters/oci/docker-config.js';
+import { openImageSource } from '../../adapters/oci/image-source/index.js';
+import {
+  creationTime,
+  type ManifestBinary,
+  type ManifestImage,
+  type ManifestProvider,
+} from '../../core/bundle/manifest.js';
+import { AirgapError } from '../../core/errors.js';
+import { BUNDLE } from '../../core/layout/names.js';
+import { parseBaseImageReference } from '../../core/oci/base-reference.js';
+import type { ImageSource, Reporter } from '../../core/ports.js';
+import { parsePlatform } from '../../core/provider/platform.js';
+import { PACK_DEFAULT_MTIME } from '../../core/transfer/pack-plan.js';
+import { buildRunnerImage } from '../image/build-image.js';
+import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
+
+export interface RunnerImageOptions {
+  /** --base-image */
+  baseImage: string;
+  /** --base-registry-insecure: plain http to the base's registry. */
+  baseRegistryInsecure: boolean;
+  /** --ca-cert-into-image FILE */
+  caCertIntoImage?: string;
+  /** --image-archive FILE, for --image-archive-platform, tagged --image-archive-tag. */
+  archive?: { file: string; platform: string; tag: string };
+}
+
+export interface CheckedImageOptions extends RunnerImageOptions {
+  caCerts?: { file: string; text: string };
+}
+
+export interface RunnerImageSummary {
+  digest: string;
+  platforms: { platform: string; manifest: string; base: string }[];
+  base: { reference: string; digest: string };
+  archive?: { path: string; platform: string; sha256: string; size: number };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const ARCHIVE_TAG = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$/;
+
+/** Everything --image needs that can be checked offline, before the mirror writes anything. */
+export async function checkImageOptions(
+  options: RunnerImageOptions,
+  context: { outDir: string; platforms: string[]; tool: 'tofu' | 'terraform'; toolRequested: boolean },
+): Promise<CheckedImageOptions> {
+  parseBaseImageReference(options.baseImage);
+  if (!context.toolRequested) {
+    throw new AirgapError(
+      'USAGE',
+      `--image puts ${context.tool} at /bin/${context.tool}: pass --${context.tool} VERSION (or --workflow-tool to pick the other tool)`,
+      { expected: `--${context.tool} VERSION`, actual: 'none' },
+    );
+  }
+  const checked: CheckedImageOptions = { ...options };
+  if (options.caCertIntoImage !== undefined) {
+    const file = options.caCertIntoImage;
+    const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new AirgapError('INPUT_NOT_FOUND', `--ca-cert-into-image ${file}: ${e.code ?? e.message}`, {
+        path: file,
+        cause: e,
+      });
+    });
+    if (!PEM_CERT.test(text)) {
+      throw new AirgapError('USAGE', `--ca-cert-into-image ${file} holds no PEM certificate`, {
+        path: file,
+        expected: '-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----',
+        actual: text.slice(0, 40),
+      });
+    }
+    checked.caCerts = { file: path.basename(file), text };
+  }
+  const archive = options.archive;
+  if (archive !== undefined) {
+    parsePlatform(archive.platform);
+    if (!context.platforms.includes(archive.platform)) {
+      throw new AirgapError(
+        'USAGE',
+        `--image-archive-platform ${archive.platform} is not one of the --platform values (${context.platforms.join(', ')})`,
+        { platform: archive.platform, expected: context.platforms.join(', '), actual: archive.platform },
+      );
+    }
+    if (!ARCHIVE_TAG.test(archive.tag)) {
+      throw new AirgapError('USAGE', `--image-archive-tag ${JSON.stringify(archive.tag)} is not NAME[:TAG]`, {
+        expected: 'lower-case name, optional :tag',
+        actual: archive.tag,
+      });
+    }
+    const rel = path.relative(path.resolve(context.outDir), path.resolve(archive.file));
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+      throw new AirgapError(
+        'USAGE',
+        `--image-archive ${archive.file} is inside the bundle directory ${context.outDir}; write it elsewhere (the bundle holds only what airgap.json lists)`,
+        { path: archive.file, expected: 'a path outside --out', actual: archive.file },
+      );
+    }
+  }
+  return checked;
+}
+
+export interface BuildImageInput {
+  outDir: string;
+  platforms: string[];
+  providers: readonly ManifestProvider[];
+  binaries: readonly ManifestBinary[];
+  tool: 'tofu' | 'terraform';
+  mirrorPath: string;
+  caCertFiles: string[];
+  env: Record<string, string | undefined>;
+  image: CheckedImageOptions;
+  /** Tests inject a source; otherwise one is opened from --base-image. */
+  source?: ImageSource;
+}
+
+/** Builds BUNDLE/image (and the docker-archive); returns the manifest section and a summary. */
+export async function buildBundleImage(
+  input: BuildImageInput,
+  reporter: Reporter,
+): Promise<{ image: ManifestImage; summary: RunnerImageSummary; warnings: string[] }> {
+  const source =
+    input.source ??
+    openImageSource(input.image.baseImage, {
+      insecure: input.image.baseRegistryInsecure,
+      caCertFiles: input.caCertFiles,
+      dockerConfig: await readDockerConfig(input.env),
+      env: input.env,
+      userAgent: USER_AGENT,
+    });
+  try {
+    const built = await buildRunnerImage(
+      {
+        bundleDir: input.outDir,
+        platforms: input.platforms,
+        source,
+        providers: input.providers,
+        binaries: input.binaries,
+        tool: input.tool,
+        mirrorPath: input.mirrorPath,
+        ...(input.image.caCerts === undefined ? {} : { caCerts: input.image.caCerts }),
+        created: creationTime(input.env, () => PACK_DEFAULT_MTIME),
+        toolVersion: TOOL_VERSION,
+      },
+      reporter,
+    );
+    const summary: RunnerImageSummary = {
+      digest: built.image.digest,
+      platforms: built.manifests,
+      base: built.image.base,
+    };
+    const archive = input.image.archive;
+    if (archive !== undefined) {
+      const target = built.manifests.find((m) => m.platform === archive.platform);
+      if (target === undefined) {
+        throw new AirgapError(
+          'IMAGE_INVALID',
+          `--image-archive-platform ${archive.platform}: the base image ${input.image.baseImage} has no such platform, so neither does the runner image`,
+          {
+            platform: archive.platform,
+            expected: archive.platform,
+            actual: built.manifests.map((m) => m.platform).join(', '),
+          },
+        );
+      }
+      const written = await writeDockerArchive({
+        layoutDir: path.join(input.outDir, BUNDLE.imageDir),
+        manifestDigest: target.manifest,
+        repoTag: archive.tag.includes(':') ? archive.tag : `${archive.tag}:latest`,
+        dest: archive.file,
+        mtime: creationTime(input.env, () => PACK_DEFAULT_MTIME),
+      });
+      summary.archive = {
+        path: written.path,
+        platform: archive.platform,
+        sha256: written.sha256,
+        size: written.size,
+      };
+    }
+    return { image: built.image, summary, warnings: built.warnings };
+  } finally {
+    await source.close();
+  }
+}
+
+/** Without --image: an image/ an earlier run left would be an unlisted part of the bundle. */
+export async function removeStaleImage(outDir: string, reporter: Reporter): Promise<void> {
+  const dir = path.join(outDir, BUNDLE.imageDir);
+  const exists = await fs.stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  await fs.rm(dir, { recursive: true, force: true });
+  reporter.warn(
+    `removed ${dir}, the runner image an earlier run built: this run has no --image, and a stale image would not match the providers`,
+  );
+}
