@@ -268,7 +268,7 @@ async function runTransfer(bundleDir: string): Promise<Record<string, Measure>> 
 const TRANSFER_REPEATS = 3;
 
 // The runner image over the same ~1 GB bundle: `mirror --image` once (adds tofu and the
-// image), then the image build alone (scripts/bench-image-build.ts, no network) against
+// image), then the image build alone (scripts/bench-image-build.mjs, no network) against
 // `tar -cf` of the providers it packs, alternating, median of three.
 async function runImage(
   bundleDir: string,
@@ -300,13 +300,13 @@ async function runImage(
       (samples[name] ??= []).push(m);
     };
     for (let i = 0; i < TRANSFER_REPEATS; i++) {
+      // A fresh build, as tar -cf makes a fresh file (a re-build in place finds its blobs).
+      await fs.rm(path.join(bundleDir, 'image'), { recursive: true, force: true });
       await execFileP('sync');
       add(
         'airgap image build',
         await timed(process.execPath, [
-          '--import',
-          'tsx',
-          path.join(REPO_ROOT, 'scripts/bench-image-build.ts'),
+          path.join(REPO_ROOT, 'scripts/bench-image-build.mjs'),
           bundleDir,
           base.reference,
         ]),

@@ -24,6 +24,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server/index.js';
+import { generateSigningKey } from '../helpers/pgp.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 
@@ -361,6 +362,77 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
         reference: `${docker.host}/spacelift/runner:base`,
         digest: fixture.indexDigest,
       });
+    } finally {
+      await docker?.stop();
+    }
+  });
+
+  it('travels in the signed tarball, is imported offline and pushed over TLS; skopeo pulls back the same digests', async () => {
+    const out = path.join(work, 'bundle-travel');
+    const key = await generateSigningKey({ name: 'image signer', date: new Date('2019-06-01T00:00:00Z') });
+    const secret = path.join(work, 'travel-signer.asc');
+    const trusted = path.join(work, 'travel-signer.pub.asc');
+    await fs.writeFile(secret, key.privateKeyArmored);
+    await fs.writeFile(trusted, key.publicKeyArmored);
+    const tarball = path.join(work, 'travel.tar');
+    const built = await mirror(out, [
+      '--base-image',
+      fixture.reference,
+      '--tarball',
+      tarball,
+      '--sign-key',
+      secret,
+      '--json',
+    ]);
+    expect(built.code).toBe(0);
+    const digest = (JSON.parse(built.stdout) as { image: { digest: string } }).image.digest;
+    const listing = (await run('tar', ['-tf', tarball])).stdout.split('\n');
+    expect(listing).toContain(`image/blobs/sha256/${digest.slice('sha256:'.length)}`);
+    expect(listing).toContain('image/index.json');
+
+    let docker: DockerRegistry | undefined;
+    try {
+      docker = await startDockerRegistry({ tls: true });
+      const dest = path.join(work, 'isolated');
+      const target = `${docker.host}/platform/runner:v1`;
+      const imported = await runCli([
+        'import',
+        tarball,
+        '--dest',
+        dest,
+        '--trusted-key',
+        trusted,
+        '--push',
+        target,
+        '--ca-cert',
+        docker.caCertPath!,
+      ]);
+      expect(imported.stderr).not.toMatch(/warning/i);
+      expect(imported.code).toBe(0);
+      // The import destination holds the image byte for byte.
+      expect(await tree(path.join(dest, 'image/'))).toEqual(await tree(path.join(out, 'image')));
+      const certDir = path.join(work, 'registry-certs');
+      await fs.mkdir(certDir, { recursive: true });
+      await fs.copyFile(docker.caCertPath!, path.join(certDir, 'ca.crt'));
+      const raw = await run('skopeo', ['inspect', '--raw', '--cert-dir', certDir, `docker://${target}`]);
+      expect(`sha256:${sha256(Buffer.from(raw.stdout))}`).toBe(digest);
+      const pulled = path.join(work, 'pulled');
+      await run('skopeo', [
+        'copy',
+        '-q',
+        '--all',
+        '--preserve-digests',
+        '--src-cert-dir',
+        certDir,
+        `docker://${target}`,
+        `oci:${pulled}:v1`,
+      ]);
+      // Every blob we built came back with the same digest and bytes.
+      for (const name of await fs.readdir(path.join(out, 'image/blobs/sha256'))) {
+        const ours = await fs.readFile(path.join(out, 'image/blobs/sha256', name));
+        const theirs = await fs.readFile(path.join(pulled, 'blobs/sha256', name));
+        expect(sha256(theirs)).toBe(sha256(ours));
+      }
     } finally {
       await docker?.stop();
     }

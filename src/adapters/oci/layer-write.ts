@@ -17,6 +17,7 @@ import { encodeTarHeader, tarPadding, TAR_END_SIZE } from '../archive/tar-write.
 import { openZipMember } from '../archive/zip-entry.js';
 
 const CHUNK = 1 << 20;
+const WRITES_IN_FLIGHT = 4;
 
 export interface LayerWriteOptions {
   entries: readonly LayerEntry[];
@@ -41,16 +42,21 @@ export async function writeLayerBlob(options: LayerWriteOptions): Promise<Writte
   });
   const hash = createHash('sha256');
   let size = 0;
+  // Writes go out positioned and a few at a time, so the disk works while this thread
+  // hashes the next chunk: hashing is as costly as the I/O, and done in turn they add up.
+  const inFlight: Promise<unknown>[] = [];
   const put = async (bytes: Uint8Array): Promise<void> => {
     if (bytes.length === 0) return;
+    const written = fh.write(bytes, 0, bytes.length, size).catch((e: unknown) => {
+      throw fsError(`cannot write ${tmp}`, tmp, e);
+    });
+    // Settled later; never an unhandled rejection in between.
+    written.catch(() => undefined);
+    inFlight.push(written);
     hash.update(bytes);
     size += bytes.length;
-    try {
-      await fh.write(bytes);
-    } catch (e) {
-      throw fsError(`cannot write ${tmp}`, tmp, e);
-    }
     options.onBytes?.(bytes.length);
+    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
   };
   let ok = false;
   try {
@@ -71,13 +77,22 @@ export async function writeLayerBlob(options: LayerWriteOptions): Promise<Writte
       await put(new Uint8Array(tarPadding(entry.size)));
     }
     await put(new Uint8Array(TAR_END_SIZE));
+    await Promise.all(inFlight);
     ok = true;
   } finally {
+    await Promise.allSettled(inFlight);
     await fh.close();
     if (!ok) await fs.rm(tmp, { force: true });
   }
   const digest = `sha256:${hash.digest('hex')}`;
   const final = path.join(options.blobsDir, digest.slice('sha256:'.length));
+  // A blob is named by its digest: one already there with our size holds our bytes. Keep
+  // it; renaming over it would also make ext4 (auto_da_alloc) flush the new file at once.
+  const existing = await fs.stat(final).catch(() => undefined);
+  if (existing?.isFile() === true && existing.size === size) {
+    await fs.rm(tmp, { force: true });
+    return { digest, size };
+  }
   await fs.rename(tmp, final).catch(async (e: unknown) => {
     await fs.rm(tmp, { force: true });
     throw fsError(`cannot move the layer to ${final}`, final, e);
