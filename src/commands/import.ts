@@ -57,6 +57,12 @@ ${EXIT_CODES_HELP}`;
         'Then push the runner image in DIR/image (a bundle made with mirror --image) to REGISTRY/REPO:TAG; the tag is written last.',
       helpValue: 'REGISTRY/REPO:TAG',
     }),
+    'push-mount-from': Flags.string({
+      summary:
+        'With --push: a repository of the same registry holding the base image (e.g. mirrored there before); its layers are mounted instead of uploaded.',
+      helpValue: 'REPO',
+      dependsOn: ['push'],
+    }),
     'registry-insecure': Flags.boolean({
       summary: 'Reach the registry over plain HTTP, or HTTPS without certificate checks.',
       relationships: [PUSHING],
@@ -97,7 +103,13 @@ ${EXIT_CODES_HELP}`;
             : { pushProviders: { ...access, target: flags['push-providers'] } }),
           ...(flags.push === undefined || access === undefined
             ? {}
-            : { pushImage: { ...access, target: flags.push } }),
+            : {
+                pushImage: {
+                  ...access,
+                  target: flags.push,
+                  ...(flags['push-mount-from'] === undefined ? {} : { mountFrom: flags['push-mount-from'] }),
+                },
+              }),
         },
         reporter,
         { readBundle: readVerifiedBundle },

@@ -21,7 +21,7 @@ import {
   type BaseImageFixture,
 } from '../helpers/base-image.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.js';
+import { startDockerRegistry, startTokenServer, type DockerRegistry } from '../helpers/docker-registry.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server/index.js';
 import { generateSigningKey } from '../helpers/pgp.js';
@@ -108,7 +108,12 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     await releases?.close();
   });
 
-  function mirror(out: string, extra: string[], platforms = PLATFORMS): Promise<CliResult> {
+  function mirror(
+    out: string,
+    extra: string[],
+    platforms = PLATFORMS,
+    env: Record<string, string> = {},
+  ): Promise<CliResult> {
     return runCli(
       [
         'mirror',
@@ -132,7 +137,7 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
         '--image',
         ...extra,
       ],
-      { env: { TF_CLI_CONFIG_FILE: cfg, SOURCE_DATE_EPOCH: EPOCH } },
+      { env: { TF_CLI_CONFIG_FILE: cfg, SOURCE_DATE_EPOCH: EPOCH, ...env } },
     );
   }
 
@@ -367,6 +372,58 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     }
   });
 
+  it('pulls the base through the anonymous Bearer flow, and with docker config credentials', async () => {
+    const tokens = await startTokenServer();
+    let anonymous: DockerRegistry | undefined;
+    let basic: DockerRegistry | undefined;
+    try {
+      // Anonymous tokens, as ECR Public, Docker Hub and GHCR hand out for public images.
+      anonymous = await startDockerRegistry({ token: tokens });
+      await pushFixtureToRegistry(fixture, `${anonymous.host}/public/runner:base`);
+      const before = tokens.requests.length;
+      const anon = await mirror(
+        path.join(work, 'bundle-anon'),
+        ['--base-image', `${anonymous.host}/public/runner:base`, '--base-registry-insecure'],
+        ['linux_amd64'],
+      );
+      expect(anon.code).toBe(0);
+      const ours = tokens.requests.slice(before);
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours.every((r) => r.username === undefined && r.status === 200)).toBe(true);
+      expect(ours[0]!.scopes).toEqual(['repository:public/runner:pull']);
+
+      // Basic auth with the login from $DOCKER_CONFIG/config.json, as `docker login` leaves it.
+      const user = { username: 'puller', password: 's3cret-pull' };
+      basic = await startDockerRegistry({ htpasswd: user });
+      await pushFixtureToRegistry(fixture, `${basic.host}/private/runner:base`, {
+        creds: `${user.username}:${user.password}`,
+      });
+      const dockerConfig = path.join(work, 'docker-config');
+      await fs.mkdir(dockerConfig, { recursive: true });
+      const auth = Buffer.from(`${user.username}:${user.password}`).toString('base64');
+      await fs.writeFile(
+        path.join(dockerConfig, 'config.json'),
+        JSON.stringify({ auths: { [basic.host]: { auth } } }),
+      );
+      const base = ['--base-image', `${basic.host}/private/runner:base`, '--base-registry-insecure'];
+      const withLogin = await mirror(path.join(work, 'bundle-basic'), base, ['linux_amd64'], {
+        DOCKER_CONFIG: dockerConfig,
+      });
+      expect(withLogin.stderr).not.toMatch(/warning/i);
+      expect(withLogin.code).toBe(0);
+      const without = await mirror(path.join(work, 'bundle-basic-nologin'), base, ['linux_amd64'], {
+        DOCKER_CONFIG: path.join(work, 'no-docker-config'),
+      });
+      expect(without.code).toBe(3);
+      expect(without.stderr).toContain('401');
+      expect(without.stderr).toContain(`no credentials for ${basic.host} were given`);
+    } finally {
+      await anonymous?.stop();
+      await basic?.stop();
+      await tokens.stop();
+    }
+  });
+
   it('travels in the signed tarball, is imported offline and pushed over TLS; skopeo pulls back the same digests', async () => {
     const out = path.join(work, 'bundle-travel');
     const key = await generateSigningKey({ name: 'image signer', date: new Date('2019-06-01T00:00:00Z') });
@@ -393,6 +450,11 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     let docker: DockerRegistry | undefined;
     try {
       docker = await startDockerRegistry({ tls: true });
+      const certDir = path.join(work, 'registry-certs');
+      await fs.mkdir(certDir, { recursive: true });
+      await fs.copyFile(docker.caCertPath!, path.join(certDir, 'ca.crt'));
+      // The base was mirrored into the internal registry before: its layers are mounted, not sent.
+      await pushFixtureToRegistry(fixture, `${docker.host}/mirror/runner-base:base`, { certDir });
       const dest = path.join(work, 'isolated');
       const target = `${docker.host}/platform/runner:v1`;
       const imported = await runCli([
@@ -404,16 +466,39 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
         trusted,
         '--push',
         target,
+        '--push-mount-from',
+        'mirror/runner-base',
         '--ca-cert',
         docker.caCertPath!,
+        '--json',
       ]);
       expect(imported.stderr).not.toMatch(/warning/i);
       expect(imported.code).toBe(0);
+      const pushed = (
+        JSON.parse(imported.stdout) as { image: { digest: string; blobs: Record<string, number> } }
+      ).image;
+      expect(pushed.digest).toBe(digest);
+      // 4 base layers (2 per platform) mounted; our 2 layers and 2 configs uploaded.
+      expect(pushed.blobs).toEqual({ uploaded: 4, existing: 0, mounted: 4 });
+      // Every missing blob is first offered as a mount: the registry mounts the base's (201)
+      // and opens an upload session for ours (202).
+      const mounts = [
+        ...docker
+          .log()
+          .matchAll(/"POST \/v2\/platform\/runner\/blobs\/uploads\/\?mount=\S+ HTTP\/1\.1" (\d{3})/g),
+      ];
+      expect(mounts.map((m) => m[1]).sort()).toEqual([
+        '201',
+        '201',
+        '201',
+        '201',
+        '202',
+        '202',
+        '202',
+        '202',
+      ]);
       // The import destination holds the image byte for byte.
       expect(await tree(path.join(dest, 'image/'))).toEqual(await tree(path.join(out, 'image')));
-      const certDir = path.join(work, 'registry-certs');
-      await fs.mkdir(certDir, { recursive: true });
-      await fs.copyFile(docker.caCertPath!, path.join(certDir, 'ca.crt'));
       const raw = await run('skopeo', ['inspect', '--raw', '--cert-dir', certDir, `docker://${target}`]);
       expect(`sha256:${sha256(Buffer.from(raw.stdout))}`).toBe(digest);
       const pulled = path.join(work, 'pulled');
@@ -473,5 +558,19 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain('--ca-cert-into-image only apply with --image');
     await expect(fs.stat(out)).rejects.toThrow(/ENOENT/);
+    const dest = path.join(work, 'never-imported');
+    const badMount = await runCli([
+      'import',
+      path.join(work, 'no-such-bundle.tar'),
+      '--dest',
+      dest,
+      '--push',
+      '127.0.0.1:5000/platform/runner:v1',
+      '--push-mount-from',
+      'Mirror/Base',
+    ]);
+    expect(badMount.code).toBe(2);
+    expect(badMount.stderr).toContain('--push-mount-from "Mirror/Base" is not a repository name');
+    await expect(fs.stat(dest)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
+import { isValidRepositoryName } from '../../core/oci/reference.js';
 import { AirgapError, isAirgapError, type ErrorCode } from '../../core/errors.js';
 import { IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
@@ -68,6 +69,8 @@ export interface PushProvidersRequest extends RegistryAccess {
 /** `--push REGISTRY/REPO:TAG` and the registry access flags. */
 export interface PushImageRequest extends RegistryAccess {
   target: string;
+  /** --push-mount-from REPO: where in the same registry the base's layers may already be. */
+  mountFrom?: string;
 }
 
 export interface OciClientRequest extends RegistryAccess {
@@ -150,6 +153,16 @@ export async function runImport(
     push === undefined ? undefined : checkPushRequest(push, parseOciTarget(push.target));
   const imageTarget =
     pushImg === undefined ? undefined : checkPushRequest(pushImg, parseImageTarget(pushImg.target));
+  if (pushImg?.mountFrom !== undefined && !isValidRepositoryName(pushImg.mountFrom)) {
+    throw new AirgapError(
+      'OCI_REFERENCE_INVALID',
+      `--push-mount-from ${JSON.stringify(pushImg.mountFrom)} is not a repository name of the target registry`,
+      {
+        expected: 'lower-case [a-z0-9] components joined by "/", e.g. mirror/spacelift/runner-terraform',
+        actual: pushImg.mountFrom,
+      },
+    );
+  }
   let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
   const create = deps.createOciClient ?? createDefaultOciClient;
   if (push !== undefined && providersTarget !== undefined) {
@@ -168,7 +181,13 @@ export async function runImport(
     // No image is no failure of the push to resume: say only that (exit 2), before any request.
     await locateImage(result.dest);
     const pushed = await withClient(create, { ...pushImg, registry: imageTarget.registry }, (client) =>
-      pushImage({ dest: result.dest, target: pushImg.target, client, reporter }),
+      pushImage({
+        dest: result.dest,
+        target: pushImg.target,
+        client,
+        reporter,
+        ...(pushImg.mountFrom === undefined ? {} : { mountFrom: pushImg.mountFrom }),
+      }),
     ).catch((e: unknown) => {
       // A damaged layout is reported by name alone: running again would not help.
       if (!isAirgapError(e) || !LOCAL_IMAGE_ERRORS.has(e.code)) {

@@ -40,6 +40,8 @@ export interface PushImageOptions {
   /** Made for the target's registry. */
   client: OciRegistryClient;
   reporter: Reporter;
+  /** A repository of the same registry to mount missing blobs from (--push-mount-from). */
+  mountFrom?: string;
 }
 
 export interface PushImageResult {
@@ -196,11 +198,15 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
 
   const blobs = { uploaded: 0, existing: 0, mounted: 0 };
   for (const blob of plan.blobs) {
-    const r = await client.pushBlob(target.repository, {
-      digest: blob.digest,
-      size: blob.size,
-      path: blobFiles.get(blob.digest)!,
-    });
+    const r = await client.pushBlob(
+      target.repository,
+      {
+        digest: blob.digest,
+        size: blob.size,
+        path: blobFiles.get(blob.digest)!,
+      },
+      options.mountFrom === undefined ? undefined : { mountFrom: options.mountFrom },
+    );
     if (r === 'exists') blobs.existing += 1;
     else if (r === 'mounted') blobs.mounted += 1;
     else blobs.uploaded += 1;
