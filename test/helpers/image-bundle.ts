@@ -5,17 +5,13 @@
 // SHA256SUMS rewritten. Also a CLI runner that can feed standard input (for
 // --registry-password-stdin), and a small HTTP proxy that fails chosen requests.
 
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BUNDLE } from '../../src/core/layout/names.js';
 import { writeBaseImageLayout, type BaseImageFixture, type BaseImageOptions } from './base-image.js';
-import { AIRGAP_BIN, type CliResult } from './cli.js';
 import { resum, sha256Hex, type FixtureBundle } from './import-fixtures.js';
-import { REPO_ROOT } from './realdata.js';
 
 export const IMAGE_REF = 'latest';
 
@@ -100,31 +96,6 @@ export async function listFiles(root: string): Promise<string[]> {
   }
   await walk(root, '');
   return out.sort();
-}
-
-/** runCli (test/helpers/cli.ts) with `stdin` written to the child's standard input. */
-export function runCliWithStdin(
-  args: string[],
-  stdin: string,
-  options: { env?: Record<string, string | undefined> } = {},
-): Promise<CliResult> {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands'))) {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does it) before the CLI tests');
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AIRGAP_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
 }
 
 export interface FailingProxy {

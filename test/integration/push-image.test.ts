@@ -27,7 +27,6 @@ import {
   addImageToBundle,
   IMAGE_REF,
   listFiles,
-  runCliWithStdin,
   startFailingProxy,
   type BundleImage,
 } from '../helpers/image-bundle.js';
@@ -545,7 +544,7 @@ describeWithTools(
             'ci',
             '--registry-password-stdin',
           ];
-          const ok = await runCliWithStdin([...args('cli'), '--json'], 'pw with spaces\n');
+          const ok = await runCli([...args('cli'), '--json'], { stdin: 'pw with spaces\n' });
           expect(ok.stderr).not.toMatch(/error/i);
           expect(ok.code).toBe(0);
           const json = JSON.parse(ok.stdout) as { action: string; image: unknown };
@@ -565,7 +564,7 @@ describeWithTools(
           expect(Buffer.from(raw).equals(img1.indexBytes)).toBe(true);
 
           // The human line.
-          const again = await runCliWithStdin(args('cli'), 'pw with spaces\n');
+          const again = await runCli(args('cli'), { stdin: 'pw with spaces\n' });
           expect(again.code).toBe(0);
           expect(again.stdout).toContain(
             `${basic.host}/runner:cli already names the runner image ${img1.fixture.indexDigest} (linux_amd64, linux_arm64); nothing sent.`,
@@ -605,7 +604,7 @@ describeWithTools(
           ]);
 
           const before = basic.requests().length;
-          const refused = await runCliWithStdin(args('tampered'), 'pw with spaces\n');
+          const refused = await runCli(args('tampered'), { stdin: 'pw with spaces\n' });
           expect(refused.code).toBe(1);
           expect(refused.stderr).toContain(`${layerFile}: sha256 is ${flipped}, but it is named ${layer}`);
           expect(refused.stderr).not.toContain('run the same command again');

@@ -18,7 +18,13 @@ export interface ZipMember {
 }
 
 /** Finds `name` at the root of `zipPath`; `label` names the zip in messages (its bundle path). */
-export async function openZipMember(zipPath: string, name: string, label: string): Promise<ZipMember> {
+export async function openZipMember(
+  zipPath: string,
+  name: string,
+  label: string,
+  /** Added to the "has no NAME at its root" message, e.g. why it should be there. */
+  missingHint?: string,
+): Promise<ZipMember> {
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(zipPath, {
@@ -44,7 +50,10 @@ export async function openZipMember(zipPath: string, name: string, label: string
   }
   if (found === undefined) {
     zip.close();
-    throw invalid(label, `has no "${name}" at its root`);
+    throw invalid(
+      label,
+      `has no "${name}" at its root${missingHint === undefined ? '' : `; ${missingHint}`}`,
+    );
   }
   if (found.isEncrypted()) {
     zip.close();
