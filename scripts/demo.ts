@@ -2,18 +2,22 @@
 //   1. start the test registry (HTTPS on 127.0.0.1, throwaway signing key, real zips);
 //   2. copy the demo stacks (fixtures/demo/stacks) to a scratch directory: their lock files
 //      hold one h1: each, for darwin_arm64, as a laptop leaves them;
-//   3. airgap mirror --update-lockfiles for linux_amd64 and linux_arm64;
+//   3. airgap mirror --update-lockfiles for linux_amd64 and linux_arm64, with tofu (from a
+//      test release server) and the Spacelift runner image built on a stand-in base image;
 //   4. airgap export: a signed, deterministic tarball carrying the tool itself;
-//   5. airgap verify of the tarball; 6. airgap import into an "isolated" directory;
+//   5. airgap verify of the tarball; 6. airgap import into an "isolated" directory (the
+//      runner image lands in DIR/image, ready for `airgap import --push`);
 //   7. the real `terraform init` in each stack with NO network, from the imported mirror.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeBaseImageLayout } from '../test/helpers/base-image.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { startTestRegistry } from '../test/helpers/registry/index.js';
+import { startReleaseServer } from '../test/helpers/release-server/index.js';
 import { DEMO_PROVIDERS } from '../fixtures/demo/providers.js';
 
 function step(n: number, text: string): void {
@@ -45,6 +49,9 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airgap-demo-'));
   step(1, 'Start a test Provider Registry (HTTPS, throwaway signing key)');
   const registry = await startTestRegistry({ providers: DEMO_PROVIDERS, packagesExtension: true });
+  const releases = await startReleaseServer({
+    tofu: { versions: ['1.8.5'], platforms: ['linux_amd64', 'linux_arm64'] },
+  });
   try {
     console.log(
       `registry ${registry.hostname} served at ${registry.url}, signing key ${registry.signingKey.fingerprint}`,
@@ -62,9 +69,11 @@ async function main(): Promise<void> {
       console.log(`  ${s}/.terraform.lock.hcl: ${countHashes(text)} hashes`);
     }
 
+    // No internet here: a tiny two-platform image stands in for public.ecr.aws/spacelift/runner-terraform.
+    const base = await writeBaseImageLayout(path.join(work, 'base-image'));
     step(
       3,
-      'airgap mirror: verify and mirror every provider for linux_amd64 and linux_arm64, complete the lock files',
+      'airgap mirror: verify and mirror every provider for linux_amd64 and linux_arm64, complete the lock files, bundle tofu and build the runner image',
     );
     const bundle = path.join(work, 'bundle');
     const cli = path.join(REPO_ROOT, 'bin/run.js');
@@ -82,6 +91,19 @@ async function main(): Promise<void> {
         '--platform',
         'linux_arm64',
         '--update-lockfiles',
+        '--tofu',
+        '1.8.5',
+        '--tofu-api-url',
+        releases.tofuApiUrl,
+        '--tofu-base-url',
+        releases.tofuBaseUrl,
+        '--tofu-key',
+        releases.publicKeyPath,
+        '--ca-cert',
+        releases.caCertPath,
+        '--image',
+        '--base-image',
+        base.reference,
       ],
       { env: { TF_CLI_CONFIG_FILE: registryCfg, SSL_CERT_FILE: registry.caCertPath } },
     );
@@ -93,6 +115,12 @@ async function main(): Promise<void> {
     console.log(
       `\n${path.join(stacks, names[0]!, '.terraform.lock.hcl')}:\n${await fs.readFile(path.join(stacks, names[0]!, '.terraform.lock.hcl'), 'utf8')}`,
     );
+
+    const manifest = JSON.parse(await fs.readFile(path.join(bundle, 'airgap.json'), 'utf8')) as {
+      image: { digest: string; platforms: { platform: string; manifest: string }[] };
+    };
+    console.log(`\nRunner image oci:${bundle}/image:latest ${manifest.image.digest}`);
+    for (const p of manifest.image.platforms) console.log(`  ${p.platform}  ${p.manifest}`);
 
     step(4, 'airgap export: one signed, deterministic tarball (with this tool inside, from npm pack)');
     const key = await generateSigningKey({ name: 'demo bundle signer' });
@@ -112,7 +140,22 @@ async function main(): Promise<void> {
     }
 
     step(5, 'airgap verify: the audit, on the tarball');
-    if ((await run(process.execPath, [cli, 'verify', tarball, '--trusted-key', trusted], {})) !== 0) {
+    if (
+      (await run(
+        process.execPath,
+        [
+          cli,
+          'verify',
+          tarball,
+          '--trusted-key',
+          trusted,
+          // The test release server's key stands in for OpenTofu's pinned release key.
+          '--tofu-key',
+          releases.publicKeyPath,
+        ],
+        {},
+      )) !== 0
+    ) {
       throw new Error('airgap verify failed');
     }
 
@@ -128,6 +171,9 @@ async function main(): Promise<void> {
       throw new Error('airgap import failed');
     }
     console.log(await fs.readFile(path.join(dest, 'tofurc'), 'utf8'));
+    console.log(
+      `The runner image is at ${dest}/image (push it with: airgap import ... --push REGISTRY/REPO:TAG).`,
+    );
 
     step(7, 'terraform init in each stack with DIR/tofurc and every network route dead');
     const before = registry.requests.length;
@@ -151,6 +197,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await registry.close();
+    await releases.close();
     await fs.rm(work, { recursive: true, force: true });
   }
 }
