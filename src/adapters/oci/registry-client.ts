@@ -525,7 +525,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
       if (reference.includes(':') && reference.startsWith('sha256:') && reference !== digest) {
         throw new AirgapError(
-          'OCI_REGISTRY_ERROR',
+          'CHECKSUM_MISMATCH',
           `GET ${display(call.url)}: the manifest served hashes to ${digest}, not the digest asked for`,
           { address: display(call.url), expected: reference, actual: digest },
         );

@@ -18,7 +18,7 @@ import type { FileRef, ManifestBinary, ManifestImage, ManifestProvider } from '.
 import { compareStrings } from '../../core/compare.js';
 import { IMAGE_CLI_CONFIG_PATH, RUNNER_USER } from '../../core/config/dockerfile.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
-import { IMAGE_PATHS, planRunnerLayer } from '../../core/image/layer-plan.js';
+import { IMAGE_PATHS, planRunnerLayer, type LayerPlan } from '../../core/image/layer-plan.js';
 import {
   OCI_LAYOUT,
   formatOciPlatform,
@@ -47,6 +47,8 @@ const PS_PATHS = ['bin/ps', 'usr/bin/ps', 'sbin/ps', 'usr/sbin/ps', 'usr/local/b
 const PASSWD = 'etc/passwd';
 const RUNNER_UID = 1983;
 const BLOB_FETCHES = 3;
+/** Layers written at once: each hashes on its own worker thread while its I/O runs in the pool. */
+const LAYERS_AT_ONCE = 2;
 
 export interface ImageBuildOptions {
   bundleDir: string;
@@ -118,7 +120,12 @@ export async function buildRunnerImage(
   for (const l of layers.values()) referenced.set(l.digest, l.size);
   const built: PlatformManifestRef[] = [];
   const manifests: ImageBuildResult['manifests'] = [];
-  for (const image of [...resolved.images].sort((a, b) => compareStrings(a.platform, b.platform))) {
+  // Plans first, one platform after the other (warnings in a stable order); then the
+  // layers, two at a time (src/adapters/oci/layer-write.ts); then the documents.
+  const images = [...resolved.images].sort((a, b) => compareStrings(a.platform, b.platform));
+  const cliConfig = await fs.readFile(path.join(options.bundleDir, CONFIG_FILES.tofurc));
+  const planned: { image: BasePlatformImage; plan: LayerPlan; ca: boolean }[] = [];
+  for (const image of images) {
     const where = `base image ${ref} (${image.platform})`;
     const view = await inspectBase(image, layoutDir, where, options.caCerts !== undefined, warn);
     const caBundle =
@@ -142,19 +149,20 @@ export async function buildRunnerImage(
       providers: options.providers,
       tool: { name: tool.tool, zip: binary.path, size: member.size },
       mirrorPath: options.mirrorPath,
-      cliConfig: await fs.readFile(path.join(options.bundleDir, CONFIG_FILES.tofurc)),
+      cliConfig,
       ...(caBundle === undefined ? {} : { caBundle }),
       baseHasDirectory: (d) => (view === undefined ? STANDARD_DIRS.has(d) : view.stat(d) !== undefined),
     });
     reporter.info(
       `writing the ${image.platform} layer: ${tool.tool} ${tool.version}, ${plan.zips} provider package(s)`,
     );
-    const layer = await writeLayerBlob({
-      entries: plan.entries,
-      bundleDir: options.bundleDir,
-      blobsDir,
-      mtime: options.created,
-    });
+    planned.push({ image, plan, ca: caBundle !== undefined });
+  }
+  const written = await mapLimit(planned, LAYERS_AT_ONCE, ({ plan }) =>
+    writeLayerBlob({ entries: plan.entries, bundleDir: options.bundleDir, blobsDir, mtime: options.created }),
+  );
+  for (const [i, { image, plan, ca }] of planned.entries()) {
+    const layer = written[i]!;
     const config = renderRunnerConfig({
       base: image.parsedConfig,
       diffId: layer.digest,
@@ -163,7 +171,7 @@ export async function buildRunnerImage(
       createdBy:
         `airgap mirror --image: /${IMAGE_PATHS.binDir}/${tool.tool} ${tool.version}, ` +
         `${plan.zips} provider package(s) in ${options.mirrorPath}, ${IMAGE_CLI_CONFIG_PATH}` +
-        (caBundle === undefined ? '' : `, CA bundle + ${options.caCerts?.file ?? ''}`),
+        (ca ? `, CA bundle + ${options.caCerts?.file ?? ''}` : ''),
       comment: `airgap ${options.toolVersion}`,
     });
     const manifest = renderRunnerManifest({
@@ -171,7 +179,7 @@ export async function buildRunnerImage(
       baseLayers: image.layers,
       layer,
       base: { name: ref, digest: image.manifestDigest },
-      where,
+      where: `base image ${ref} (${image.platform})`,
     });
     await putBlob(layoutDir, config);
     await putBlob(layoutDir, manifest);

@@ -377,7 +377,7 @@ describe('registry blob downloads against small local servers', () => {
     );
     expect(error.code).toBe('CHECKSUM_MISMATCH');
     expect(error.message).toBe(
-      `manifest ${fixture.indexDigest} of ${reference}: the registry served bytes that hash to ${amd.manifestDigest}`,
+      `GET http://${server.host}/v2/${REPO}/manifests/${fixture.indexDigest}: the manifest served hashes to ${amd.manifestDigest}, not the digest asked for`,
     );
     expect(error.details).toMatchObject({ expected: fixture.indexDigest, actual: amd.manifestDigest });
     expect(server.requests.map((r) => r.url)).toEqual([`/v2/${REPO}/manifests/${fixture.indexDigest}`]);
