@@ -4,43 +4,26 @@
 // almost all provider zips, which gzip cannot shrink but would make the build several
 // times slower; the layer's digest is then also its diff_id.
 //
-// Speed and memory: the bytes pass through a fixed ring of 1 MiB slots in one
-// SharedArrayBuffer. Files are read straight into a slot; from there the slot is
-// written to the layer (positioned, in the I/O pool) and hashed on a worker thread
-// that reads the same memory. This thread only moves slot numbers. Hashing a
-// gigabyte costs as much CPU as copying it, so on the main thread it would be the
-// bottleneck; shared slots mean no copies, no transfers, no garbage, and memory that
-// does not grow with the layer (SLOTS MiB per layer, whatever its size).
+// Speed and memory: file bodies are read straight into slabs of shared memory
+// (src/adapters/fs/shared-hash.ts, as export does), written from there (positioned,
+// in the I/O pool) and hashed by a worker thread reading the same memory; this
+// thread only hands slabs on. Hashing a gigabyte costs as much CPU as copying it,
+// so on the main thread it would be the bottleneck. No copies, and memory fixed by
+// the slab count whatever the layer's size.
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { AirgapError } from '../../core/errors.js';
 import type { LayerEntry, LayerFile } from '../../core/image/layer-plan.js';
 import { TEMP_PREFIX } from '../../core/layout/names.js';
 import { encodeTarHeader, tarPadding, TAR_END_SIZE } from '../archive/tar-write.js';
 import { openZipMember } from '../archive/zip-entry.js';
+import { HashThread, SharedSlabs, SLAB_SIZE } from '../fs/shared-hash.js';
 
-const SLOT = 1 << 20;
-const SLOTS = 8;
-
-// CommonJS, evaluated: no worker file to find beside either the compiled or the TypeScript source.
-const HASH_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const memory = new Uint8Array(workerData.memory);
-const hash = createHash('sha256');
-parentPort.on('message', (m) => {
-  if (m.end) {
-    parentPort.postMessage({ digest: hash.digest('hex') });
-    return;
-  }
-  hash.update(memory.subarray(m.slot * workerData.slot, m.slot * workerData.slot + m.length));
-  parentPort.postMessage({ slot: m.slot });
-});
-`;
+/** Small writes (headers, a zip member's chunks) in flight at once, before waiting for the oldest. */
+const SMALL_WRITES = 16;
 
 export interface LayerWriteOptions {
   entries: readonly LayerEntry[];
@@ -63,7 +46,7 @@ export async function writeLayerBlob(options: LayerWriteOptions): Promise<Writte
   const fh = await fs.open(tmp, 'wx', 0o644).catch((e: unknown) => {
     throw fsError(`cannot create ${tmp}`, tmp, e);
   });
-  const sink = new SlotSink(fh, tmp, options.onBytes);
+  const sink = new LayerSink(fh, tmp, options.onBytes);
   let ok = false;
   let digest = '';
   try {
@@ -108,119 +91,80 @@ export async function writeLayerBlob(options: LayerWriteOptions): Promise<Writte
 }
 
 /**
- * The ring of slots. A slot is busy from the moment it is filled until both its write
- * and its hash are done; slots are hashed in the order they were filled, which is the
- * tar's order, while writes land at their own offsets in any order.
+ * Where the layer's bytes go: each chunk is written at its offset and handed to the
+ * hashing thread in the tar's order. A slab is reused only once both are done.
  */
-class SlotSink {
+class LayerSink {
   size = 0;
-  private readonly memory = new SharedArrayBuffer(SLOT * SLOTS);
-  private readonly worker: Worker;
-  private readonly free: number[] = [];
-  private readonly pending = new Map<number, number>();
+  private readonly slabs = new SharedSlabs();
+  private readonly hash = new HashThread(this.slabs);
   private readonly writes = new Set<Promise<void>>();
-  private waiter: (() => void) | undefined;
   private failure: unknown;
-  private finished: ((digest: string) => void) | undefined;
 
   constructor(
     private readonly fh: fs.FileHandle,
     private readonly file: string,
     private readonly onBytes?: (n: number) => void,
-  ) {
-    for (let i = 0; i < SLOTS; i++) this.free.push(i);
-    this.worker = new Worker(HASH_WORKER, { eval: true, workerData: { memory: this.memory, slot: SLOT } });
-    this.worker.on('message', (m: { slot?: number; digest?: string }) => {
-      if (m.digest !== undefined) this.finished?.(m.digest);
-      else if (m.slot !== undefined) this.release(m.slot);
-    });
-    this.worker.on('error', (e) => this.fail(e));
+  ) {}
+
+  /** A free slab to read into; then `commit(slab, length)`. */
+  async acquire(): Promise<{ slab: number; bytes: Uint8Array }> {
+    if (this.failure !== undefined) throw this.failure;
+    const slab = await this.slabs.acquire();
+    return { slab, bytes: this.slabs.view(slab) };
   }
 
-  /** A free slot's bytes, to fill; then `commit(slot, length)`. */
-  async acquire(): Promise<{ slot: number; bytes: Uint8Array }> {
-    for (;;) {
-      if (this.failure !== undefined) throw this.failure;
-      const slot = this.free.pop();
-      if (slot !== undefined) return { slot, bytes: new Uint8Array(this.memory, slot * SLOT, SLOT) };
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-  }
-
-  /** Writes the slot's first `length` bytes at the end of the layer and hashes them. */
-  commit(slot: number, length: number): void {
-    if (length === 0) {
-      this.free.push(slot);
+  /** Writes the slab's first `length` bytes at the end of the layer and hashes them. */
+  commit(slab: number, length: number): void {
+    if (length === 0 || this.failure !== undefined) {
+      this.slabs.release(slab);
       return;
     }
-    const at = this.size;
-    this.size += length;
-    this.pending.set(slot, 2);
-    this.worker.postMessage({ slot, length });
-    const write = this.fh.write(new Uint8Array(this.memory, slot * SLOT, length), 0, length, at).then(
-      () => this.release(slot),
-      (e: unknown) => this.fail(fsError(`cannot write ${this.file}`, this.file, e)),
-    );
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
-    this.onBytes?.(length);
+    this.hash.updateSlab(slab, length);
+    this.track(this.write(this.slabs.view(slab, length)).finally(() => this.slabs.release(slab)));
   }
 
-  /** Copies bytes in (headers, padding, generated files, a zip member's stream). */
+  /** Bytes outside the slabs (headers, padding, generated files, a zip member's stream). */
   async put(bytes: Uint8Array): Promise<void> {
-    for (let done = 0; done < bytes.length;) {
-      const { slot, bytes: into } = await this.acquire();
-      const n = Math.min(SLOT, bytes.length - done);
-      into.set(bytes.subarray(done, done + n));
-      this.commit(slot, n);
-      done += n;
-    }
+    if (this.failure !== undefined) throw this.failure;
+    if (bytes.length === 0) return;
+    this.hash.update(bytes);
+    this.track(this.write(bytes));
+    while (this.writes.size >= SMALL_WRITES) await Promise.race(this.writes);
   }
 
-  /** Waits for every write and hash; the layer's hex digest. */
+  /** Waits for every write; the layer's hex digest. */
   async finish(): Promise<string> {
-    while (this.free.length < SLOTS) {
-      if (this.failure !== undefined) throw this.failure;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
+    await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
-    return new Promise<string>((resolve, reject) => {
-      this.finished = resolve;
-      this.waiter = () => reject(this.failure);
-      this.worker.postMessage({ end: true });
-    });
+    return this.hash.digest();
   }
 
   async close(): Promise<void> {
     // No write may still use the memory or the file handle when the caller closes it.
     await Promise.allSettled([...this.writes]);
-    await this.worker.terminate();
+    await this.hash.close();
   }
 
-  private release(slot: number): void {
-    const left = (this.pending.get(slot) ?? 1) - 1;
-    if (left > 0) {
-      this.pending.set(slot, left);
-      return;
-    }
-    this.pending.delete(slot);
-    this.free.push(slot);
-    this.wake();
+  private write(bytes: Uint8Array): Promise<void> {
+    const at = this.size;
+    this.size += bytes.length;
+    this.onBytes?.(bytes.length);
+    return this.fh.write(bytes, 0, bytes.length, at).then(
+      () => undefined,
+      (e: unknown) => {
+        this.failure ??= fsError(`cannot write ${this.file}`, this.file, e);
+      },
+    );
   }
 
-  private fail(e: unknown): void {
-    if (this.failure === undefined) this.failure = e;
-    this.wake();
-  }
-
-  private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+  private track(write: Promise<void>): void {
+    this.writes.add(write);
+    void write.then(() => this.writes.delete(write));
   }
 }
 
-async function copyBody(entry: LayerFile, bundleDir: string, sink: SlotSink): Promise<number> {
+async function copyBody(entry: LayerFile, bundleDir: string, sink: LayerSink): Promise<number> {
   const source = entry.source;
   if (source.kind === 'bytes') {
     await sink.put(source.bytes);
@@ -253,7 +197,7 @@ async function copyBody(entry: LayerFile, bundleDir: string, sink: SlotSink): Pr
 }
 
 /** Reads a bundle file straight into slots; never more than the planned size, so a file that grew cannot shift the tar. */
-async function copyFile(entry: LayerFile, file: string, sink: SlotSink): Promise<number> {
+async function copyFile(entry: LayerFile, file: string, sink: LayerSink): Promise<number> {
   const label = sourceLabel(entry);
   const src = await fs.open(file, 'r').catch((e: unknown) => {
     throw fsError(`cannot read ${label}`, label, e);
@@ -261,15 +205,15 @@ async function copyFile(entry: LayerFile, file: string, sink: SlotSink): Promise
   let n = 0;
   try {
     while (n < entry.size) {
-      const { slot, bytes } = await sink.acquire();
+      const { slab, bytes } = await sink.acquire();
       let got: number;
       try {
-        got = (await src.read(bytes, 0, Math.min(SLOT, entry.size - n), n)).bytesRead;
+        got = (await src.read(bytes, 0, Math.min(SLAB_SIZE, entry.size - n), n)).bytesRead;
       } catch (e) {
-        sink.commit(slot, 0);
+        sink.commit(slab, 0);
         throw fsError(`cannot read ${label}`, label, e);
       }
-      sink.commit(slot, got);
+      sink.commit(slab, got);
       if (got === 0) break;
       n += got;
     }

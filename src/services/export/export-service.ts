@@ -28,7 +28,7 @@ import {
 import { readSigningKey, signChecksums, type SigningKey } from '../../core/transfer/pack-sign.js';
 import { checkPartCount } from '../../core/transfer/pack-size.js';
 import { listBundleDir } from './bundle-listing.js';
-import { HashThread, SharedSlabs } from './shared-hash.js';
+import { HashThread, SharedSlabs } from '../../adapters/fs/shared-hash.js';
 import { streamTarball, type StreamEntry } from './stream-tarball.js';
 
 export type Compression = 'none' | 'gzip';

@@ -13,7 +13,7 @@ import {
   type TarWriteEntry,
 } from '../../adapters/archive/tar-write.js';
 import { AirgapError } from '../../core/errors.js';
-import { SLAB_SIZE, type HashThread, type SharedSlabs } from './shared-hash.js';
+import { SLAB_SIZE, type HashThread, type SharedSlabs } from '../../adapters/fs/shared-hash.js';
 
 export type StreamSource = { bytes: Uint8Array } | { file: string };
 

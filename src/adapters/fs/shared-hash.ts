@@ -1,4 +1,5 @@
-// sha256 on worker threads over shared memory. An export hashes every byte twice
+// sha256 on worker threads over shared memory (used by export and by the image
+// layer writer). An export hashes every byte twice
 // (each file, to check it against airgap.json, and the whole output, for the
 // result), and sha256 is its costliest step: on the main thread the two passes
 // alone take longer than `tar -cf` of the same tree. File bodies are read into
