@@ -332,9 +332,33 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
       path.join(work, 'base-arm64.tar'),
     );
     const outA = path.join(work, 'bundle-docker-archive');
-    const a = await mirror(outA, ['--base-image', dockerArchive, '--json'], ['linux_arm64']);
+    const armArchive = path.join(work, 'runner-arm64.tar');
+    const a = await mirror(
+      outA,
+      [
+        '--base-image',
+        dockerArchive,
+        '--image-archive',
+        armArchive,
+        '--image-archive-platform',
+        'linux_arm64',
+        '--image-archive-tag',
+        'corp/runner:1.0',
+        '--json',
+      ],
+      ['linux_arm64'],
+    );
     expect(a.stderr).not.toMatch(/warning/i);
     expect(a.code).toBe(0);
+    const armInspect = JSON.parse(
+      (await run('skopeo', ['inspect', `docker-archive:${armArchive}`])).stdout,
+    ) as { Architecture: string };
+    expect(armInspect.Architecture).toBe('arm64');
+    // docker load names the image from manifest.json's RepoTags (skopeo inspect does not show them).
+    const loadManifest = JSON.parse((await run('tar', ['-xOf', armArchive, 'manifest.json'])).stdout) as {
+      RepoTags: string[];
+    }[];
+    expect(loadManifest.map((m) => m.RepoTags)).toEqual([['corp/runner:1.0']]);
 
     let docker: DockerRegistry | undefined;
     try {
