@@ -503,6 +503,17 @@ describe('mirrorBinaries failures: exact code, the artifact and both values name
     expect(await listing(out)).toEqual([]);
   });
 
+  it('an exact version that was never released: RELEASE_NOT_FOUND, not an HTTP error', async () => {
+    const out = await makeTempDir();
+    const { error } = await failure(out, { tofu: ['9.9.9'] });
+    expect(error.code).toBe('RELEASE_NOT_FOUND');
+    expect(error.message).toBe(
+      `tofu 9.9.9 is not released at ${server.tofuBaseUrl}: ${server.tofuBaseUrl}/v9.9.9/tofu_9.9.9_SHA256SUMS is 404 Not Found (check the version, or --tofu-base-url)`,
+    );
+    expect(error.details).toMatchObject({ status: 404, expected: 'tofu 9.9.9', actual: '404' });
+    expect(await listing(out)).toEqual([]);
+  });
+
   it('a platform the release list lacks: PLATFORM_MISSING before anything is fetched', async () => {
     const out = await makeTempDir();
     const { error, requests } = await failure(out, {

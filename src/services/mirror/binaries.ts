@@ -269,7 +269,29 @@ class ReleaseJob {
     const [sumsBytes, sigBytes] = await Promise.all([
       this.http.getBytes(this.sumsUrl),
       this.http.getBytes(this.sigUrl),
-    ]);
+    ]).catch((e: unknown) => {
+      // An exact version is fetched without the release list; a 404 on its SUMS means
+      // there is no such release, which deserves that name, not an HTTP error.
+      if (
+        isAirgapError(e) &&
+        e.code === 'HTTP_ERROR' &&
+        e.details.status === 404 &&
+        this.plan.listing === undefined
+      ) {
+        throw new AirgapError(
+          'RELEASE_NOT_FOUND',
+          `${this.label} is not released at ${this.plan.baseUrl}: ${e.details.address ?? this.sumsUrl} is 404 Not Found (check the version, or --${this.plan.tool}-base-url)`,
+          {
+            address: e.details.address ?? this.sumsUrl,
+            expected: `${this.plan.tool} ${this.version}`,
+            actual: '404',
+            status: 404,
+            cause: e,
+          },
+        );
+      }
+      throw e;
+    });
     // The signature before any hash: an unsigned list vouches for nothing.
     const check = await this.verify(sumsBytes, sigBytes, this.sumsUrl);
     const sums = parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), this.sumsUrl);
