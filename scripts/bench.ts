@@ -319,7 +319,15 @@ async function runImage(
       );
     }
     await fs.rm(floorTar, { force: true });
-    const r: Record<string, Measure> = {};
+    // A re-run over the image the last sample left: its layers are kept (same inputs).
+    await execFileP('sync');
+    const warm = await timed(process.execPath, [
+      path.join(REPO_ROOT, 'scripts/bench-image-build.mjs'),
+      bundleDir,
+      base.reference,
+    ]);
+    console.log(`  airgap image build (warm)       ${warm.wallSeconds.toFixed(2)} s`);
+    const r: Record<string, Measure> = { 'airgap image build (warm)': warm };
     for (const [name, list] of Object.entries(samples)) {
       const sorted = [...list].sort((a, b) => a.wallSeconds - b.wallSeconds);
       r[name] = sorted[Math.floor(sorted.length / 2)]!;
@@ -340,6 +348,7 @@ const TRANSFER_ROWS = new Set([
   'airgap verify (tarball)',
   'sha256sum -c (import floor)',
   'airgap image build',
+  'airgap image build (warm)',
   'tar -cf providers (image floor)',
 ]);
 
@@ -390,7 +399,7 @@ async function main(): Promise<void> {
     const image = un['airgap image build'];
     console.log(
       `\nTargets (image): build <= 1.3x tar -cf: ${(image.wallSeconds / un['tar -cf providers (image floor)']!.wallSeconds).toFixed(2)}x; ` +
-        `peak RSS < 250 MB: ${image.peakRssMb.toFixed(0)} MB`,
+        `peak RSS < 250 MB: ${image.peakRssMb.toFixed(0)} MB; warm re-run ${un['airgap image build (warm)']!.wallSeconds.toFixed(2)} s`,
     );
   }
   const shaped = all.shaped;

@@ -12,6 +12,7 @@
 // order is fixed (sorted by name), so equal inputs give byte-equal layers. Pure.
 
 import type { ManifestProvider } from '../bundle/manifest.js';
+import { createHash } from 'node:crypto';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
 import { BUNDLE } from '../layout/names.js';
@@ -26,9 +27,9 @@ export const IMAGE_PATHS = {
 export type LayerSource =
   | { kind: 'bytes'; bytes: Uint8Array }
   /** A file of the bundle directory, bundle-relative. */
-  | { kind: 'bundle-file'; path: string }
+  | { kind: 'bundle-file'; path: string; sha256: string }
   /** One member of a zip in the bundle (the release zip's executable). */
-  | { kind: 'zip-member'; zip: string; member: string };
+  | { kind: 'zip-member'; zip: string; zipSha256: string; member: string };
 
 export interface LayerFile {
   type: 'file';
@@ -54,7 +55,7 @@ export interface LayerPlanInput {
   /** The bundle's providers (airgap.json), for paths, sizes and hashes. */
   providers: readonly ManifestProvider[];
   /** The executable: name in /bin, the release zip (bundle-relative) and the member's uncompressed size. */
-  tool: { name: 'tofu' | 'terraform'; zip: string; size: number };
+  tool: { name: 'tofu' | 'terraform'; zip: string; zipSha256: string; size: number };
   /** Absolute in-image path of the provider mirror, e.g. "/providers". */
   mirrorPath: string;
   /** config/tofurc's bytes. */
@@ -80,7 +81,12 @@ export function planRunnerLayer(input: LayerPlanInput): LayerPlan {
     name: `${IMAGE_PATHS.binDir}/${input.tool.name}`,
     mode: 0o755,
     size: input.tool.size,
-    source: { kind: 'zip-member', zip: input.tool.zip, member: input.tool.name },
+    source: {
+      kind: 'zip-member',
+      zip: input.tool.zip,
+      zipSha256: input.tool.zipSha256,
+      member: input.tool.name,
+    },
   });
   files.push(bytesFile(IMAGE_PATHS.cliConfig, input.cliConfig));
   if (input.caBundle !== undefined) files.push(bytesFile(IMAGE_PATHS.caBundle, input.caBundle));
@@ -109,7 +115,7 @@ export function planRunnerLayer(input: LayerPlanInput): LayerPlan {
       name: `${mirror}/${rel}`,
       mode: 0o644,
       size: pkg.size,
-      source: { kind: 'bundle-file', path: pkg.path },
+      source: { kind: 'bundle-file', path: pkg.path, sha256: pkg.sha256 },
     });
     const versionJson = renderVersionJson({}, { [input.platform]: { url: zipName, hashes: pkg.hashes } });
     files.push(bytesFile(`${mirror}/${dir}/${provider.version}.json`, utf8(versionJson)));
@@ -171,4 +177,33 @@ function rootfsPath(p: string, what: string): string {
     });
   }
   return parts.join('/');
+}
+
+/** Annotation on our layer's descriptor: what the layer was made from (layerInputsKey). */
+export const LAYER_INPUTS_ANNOTATION = 'dev.airgap.layer.inputs';
+
+/**
+ * A digest of everything that decides the layer's bytes: each entry's type, name,
+ * mode and size, where its content comes from (by the sha256 airgap.json records,
+ * or of the bytes themselves), and the mtime. Equal keys mean equal layers, so a
+ * re-run can keep the layer it wrote before instead of writing it again.
+ */
+export function layerInputsKey(entries: readonly LayerEntry[], mtime: Date): string {
+  const hash = createHash('sha256');
+  hash.update(`airgap-layer-v1\tmtime=${Math.floor(mtime.getTime() / 1000)}\n`);
+  for (const e of entries) {
+    if (e.type === 'directory') {
+      hash.update(`d\t${e.name}\t${e.mode.toString(8)}\n`);
+      continue;
+    }
+    const s = e.source;
+    const content =
+      s.kind === 'bytes'
+        ? `bytes:${createHash('sha256').update(s.bytes).digest('hex')}`
+        : s.kind === 'bundle-file'
+          ? `file:${s.sha256}`
+          : `zip:${s.zipSha256}:${s.member}`;
+    hash.update(`f\t${e.name}\t${e.mode.toString(8)}\t${e.size}\t${content}\n`);
+  }
+  return `sha256:${hash.digest('hex')}`;
 }

@@ -16,6 +16,7 @@ import {
   type ImageConfigDoc,
   type OciPlatform,
 } from './oci-image.js';
+import { LAYER_INPUTS_ANNOTATION } from './layer-plan.js';
 
 /** image-spec's pre-defined annotations for where an image came from. */
 export const BASE_ANNOTATIONS = {
@@ -71,7 +72,8 @@ export interface RunnerManifestInput {
   config: RenderedBlob;
   /** The base manifest's layers (Docker media types are converted; same bytes, same digests). */
   baseLayers: readonly Descriptor[];
-  layer: { digest: string; size: number };
+  /** Our layer; `inputs` (layerInputsKey) goes into its descriptor's annotations. */
+  layer: { digest: string; size: number; inputs: string };
   /** Where the base came from, as annotations. */
   base: { name: string; digest: string };
   /** For messages about a bad base layer. */
@@ -79,12 +81,17 @@ export interface RunnerManifestInput {
 }
 
 export function renderRunnerManifest(input: RunnerManifestInput): RenderedBlob {
-  const layers = input.baseLayers.map((l, i) => ({
+  const layers: Descriptor[] = input.baseLayers.map((l, i) => ({
     mediaType: ociLayerMediaType(l.mediaType, `${input.where} layers[${i}]`),
     digest: l.digest,
     size: l.size,
   }));
-  layers.push({ mediaType: IMAGE_MEDIA_TYPES.ociLayer, digest: input.layer.digest, size: input.layer.size });
+  layers.push({
+    mediaType: IMAGE_MEDIA_TYPES.ociLayer,
+    digest: input.layer.digest,
+    size: input.layer.size,
+    annotations: { [LAYER_INPUTS_ANNOTATION]: input.layer.inputs },
+  });
   return blob(IMAGE_MEDIA_TYPES.ociManifest, {
     schemaVersion: 2,
     mediaType: IMAGE_MEDIA_TYPES.ociManifest,

@@ -18,12 +18,19 @@ import type { FileRef, ManifestBinary, ManifestImage, ManifestProvider } from '.
 import { compareStrings } from '../../core/compare.js';
 import { IMAGE_CLI_CONFIG_PATH, RUNNER_USER } from '../../core/config/dockerfile.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
-import { IMAGE_PATHS, planRunnerLayer, type LayerPlan } from '../../core/image/layer-plan.js';
+import {
+  IMAGE_PATHS,
+  LAYER_INPUTS_ANNOTATION,
+  layerInputsKey,
+  planRunnerLayer,
+  type LayerPlan,
+} from '../../core/image/layer-plan.js';
 import {
   OCI_LAYOUT,
   formatOciPlatform,
   layoutBlobPath,
   ociPlatformOf,
+  parseImageDocument,
   type Descriptor,
 } from '../../core/image/oci-image.js';
 import {
@@ -147,7 +154,7 @@ export async function buildRunnerImage(
     const plan = planRunnerLayer({
       platform: image.platform,
       providers: options.providers,
-      tool: { name: tool.tool, zip: binary.path, size: member.size },
+      tool: { name: tool.tool, zip: binary.path, zipSha256: binary.sha256, size: member.size },
       mirrorPath: options.mirrorPath,
       cliConfig,
       ...(caBundle === undefined ? {} : { caBundle }),
@@ -158,9 +165,23 @@ export async function buildRunnerImage(
     );
     planned.push({ image, plan, ca: caBundle !== undefined });
   }
-  const written = await mapLimit(planned, LAYERS_AT_ONCE, ({ plan }) =>
-    writeLayerBlob({ entries: plan.entries, bundleDir: options.bundleDir, blobsDir, mtime: options.created }),
-  );
+  // A layer made from the very same inputs by an earlier run is kept as it is.
+  const previous = await previousLayers(layoutDir);
+  const written = await mapLimit(planned, LAYERS_AT_ONCE, async ({ image, plan }) => {
+    const inputs = layerInputsKey(plan.entries, options.created);
+    const kept = previous.get(inputs);
+    if (kept !== undefined && (await blobPresent(layoutDir, kept))) {
+      reporter.info(`the ${image.platform} layer is unchanged since the last run: kept ${kept.digest}`);
+      return { ...kept, inputs };
+    }
+    const layer = await writeLayerBlob({
+      entries: plan.entries,
+      bundleDir: options.bundleDir,
+      blobsDir,
+      mtime: options.created,
+    });
+    return { ...layer, inputs };
+  });
   for (const [i, { image, plan, ca }] of planned.entries()) {
     const layer = written[i]!;
     const config = renderRunnerConfig({
@@ -261,6 +282,40 @@ async function ensureBlob(source: ImageSource, layer: Descriptor, layoutDir: str
   } finally {
     await fs.rm(tmp, { force: true });
   }
+}
+
+/**
+ * Our layers in the layout an earlier run left, by their inputs annotation. Anything
+ * unreadable means nothing to keep: the layers are then simply written again.
+ */
+async function previousLayers(layoutDir: string): Promise<Map<string, { digest: string; size: number }>> {
+  const found = new Map<string, { digest: string; size: number }>();
+  const read = async (digest: string): Promise<Uint8Array | undefined> =>
+    fs.readFile(path.join(layoutDir, ...layoutBlobPath(digest).split('/'))).catch(() => undefined);
+  try {
+    const index = parseImageDocument(await fs.readFile(path.join(layoutDir, OCI_LAYOUT.index)), 'index.json');
+    if (index.kind !== 'index') return found;
+    for (const entry of index.doc.manifests) {
+      const bytes = await read(entry.digest);
+      if (bytes === undefined) continue;
+      const doc = parseImageDocument(bytes, entry.digest, entry.mediaType);
+      if (doc.kind !== 'manifest') continue;
+      for (const layer of doc.doc.layers) {
+        const inputs = layer.annotations?.[LAYER_INPUTS_ANNOTATION];
+        if (inputs !== undefined) found.set(inputs, { digest: layer.digest, size: layer.size });
+      }
+    }
+  } catch {
+    // No earlier image, or one in a shape this version does not know: nothing kept.
+  }
+  return found;
+}
+
+async function blobPresent(layoutDir: string, blob: { digest: string; size: number }): Promise<boolean> {
+  const st = await fs
+    .stat(path.join(layoutDir, ...layoutBlobPath(blob.digest).split('/')))
+    .catch(() => undefined);
+  return st?.isFile() === true && st.size === blob.size;
 }
 
 async function putBlob(layoutDir: string, blob: RenderedBlob): Promise<void> {

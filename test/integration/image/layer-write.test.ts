@@ -63,7 +63,12 @@ describe('writeLayerBlob', () => {
         name: 'bin/tofu',
         mode: 0o755,
         size: tofu.length,
-        source: { kind: 'zip-member', zip: 'tofu/1.8.5/tofu.zip', member: 'tofu' },
+        source: {
+          kind: 'zip-member',
+          zip: 'tofu/1.8.5/tofu.zip',
+          zipSha256: 'not-read-here',
+          member: 'tofu',
+        },
       },
       { type: 'directory', name: 'etc/airgap/', mode: 0o755 },
       {
@@ -79,7 +84,7 @@ describe('writeLayerBlob', () => {
         name: 'providers/h/ns/t/p.zip',
         mode: 0o644,
         size: big.length,
-        source: { kind: 'bundle-file', path: 'providers/h/ns/t/p.zip' },
+        source: { kind: 'bundle-file', path: 'providers/h/ns/t/p.zip', sha256: 'not-read-here' },
       },
     ];
     const want = expectedTar(
@@ -140,7 +145,7 @@ describe('writeLayerBlob', () => {
         name: 'providers/p.zip',
         mode: 0o644,
         size: 4000,
-        source: { kind: 'bundle-file', path: 'providers/p.zip' },
+        source: { kind: 'bundle-file', path: 'providers/p.zip', sha256: 'not-read-here' },
       },
     ];
     await expect(

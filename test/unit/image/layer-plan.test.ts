@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ManifestProvider } from '../../../src/core/bundle/manifest.js';
-import { planRunnerLayer } from '../../../src/core/image/layer-plan.js';
+import { layerInputsKey, planRunnerLayer, type LayerEntry } from '../../../src/core/image/layer-plan.js';
 
 const providers: ManifestProvider[] = [
   {
@@ -46,7 +46,12 @@ const text = (b: Uint8Array | undefined): string => Buffer.from(b ?? new Uint8Ar
 describe('planRunnerLayer', () => {
   const base = {
     providers,
-    tool: { name: 'tofu' as const, zip: 'tofu/1.8.5/tofu_1.8.5_linux_amd64.zip', size: 1234 },
+    tool: {
+      name: 'tofu' as const,
+      zip: 'tofu/1.8.5/tofu_1.8.5_linux_amd64.zip',
+      zipSha256: 'f'.repeat(64),
+      size: 1234,
+    },
     mirrorPath: '/providers',
     cliConfig: new TextEncoder().encode('provider_installation {}\n'),
     baseHasDirectory: (d: string) => ['bin', 'etc'].includes(d),
@@ -93,7 +98,12 @@ describe('planRunnerLayer', () => {
       '{\n  "versions": {\n    "3.2.1": {}\n  }\n}',
     );
     expect(byName.get('bin/tofu')).toMatchObject({
-      source: { kind: 'zip-member', zip: 'tofu/1.8.5/tofu_1.8.5_linux_amd64.zip', member: 'tofu' },
+      source: {
+        kind: 'zip-member',
+        zip: 'tofu/1.8.5/tofu_1.8.5_linux_amd64.zip',
+        zipSha256: 'f'.repeat(64),
+        member: 'tofu',
+      },
     });
   });
 
@@ -149,5 +159,43 @@ describe('planRunnerLayer', () => {
     expect(() => planRunnerLayer({ ...base, platform: 'linux_amd64', mirrorPath: '/a/../b' })).toThrow(
       'must be an absolute path below /',
     );
+  });
+});
+
+describe('layerInputsKey', () => {
+  const entries = (zipSha: string, cfg = 'a'): LayerEntry[] => [
+    { type: 'directory', name: 'etc/airgap/', mode: 0o755 },
+    {
+      type: 'file',
+      name: 'etc/airgap/tofurc',
+      mode: 0o644,
+      size: 1,
+      source: { kind: 'bytes', bytes: new TextEncoder().encode(cfg) },
+    },
+    {
+      type: 'file',
+      name: 'providers/p.zip',
+      mode: 0o644,
+      size: 9,
+      source: { kind: 'bundle-file', path: 'providers/p.zip', sha256: zipSha },
+    },
+  ];
+  const mtime = new Date('2025-11-24T16:00:00Z');
+
+  it('is the same for the same inputs and changes with any of them', () => {
+    const key = layerInputsKey(entries('a'.repeat(64)), mtime);
+    expect(key).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(layerInputsKey(entries('a'.repeat(64)), new Date(mtime))).toBe(key);
+    const others = [
+      layerInputsKey(entries('b'.repeat(64)), mtime),
+      layerInputsKey(entries('a'.repeat(64), 'b'), mtime),
+      layerInputsKey(entries('a'.repeat(64)), new Date('2025-11-24T16:00:01Z')),
+      layerInputsKey(entries('a'.repeat(64)).slice(1), mtime),
+      layerInputsKey(
+        entries('a'.repeat(64)).map((e) => (e.type === 'file' ? { ...e, mode: 0o755 } : e)),
+        mtime,
+      ),
+    ];
+    expect(new Set([key, ...others]).size).toBe(6);
   });
 });

@@ -70,7 +70,7 @@ describe('runner image documents', () => {
         { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: d('3'), size: 30 },
         { mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: d('4'), size: 40 },
       ],
-      layer: { digest: d('2'), size: 20 },
+      layer: { digest: d('2'), size: 20, inputs: d('9') },
       base: { name: 'oci:/x:base', digest: d('5') },
       where: 'base',
     });
@@ -85,7 +85,12 @@ describe('runner image documents', () => {
       layers: [
         { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('3'), size: 30 },
         { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d('4'), size: 40 },
-        { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d('2'), size: 20 },
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: d('2'),
+          size: 20,
+          annotations: { 'dev.airgap.layer.inputs': d('9') },
+        },
       ],
       annotations: {
         'org.opencontainers.image.base.digest': d('5'),
@@ -98,7 +103,7 @@ describe('runner image documents', () => {
         baseLayers: [
           { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: d('3'), size: 1 },
         ],
-        layer: { digest: d('2'), size: 20 },
+        layer: { digest: d('2'), size: 20, inputs: d('9') },
         base: { name: 'b', digest: d('5') },
         where: 'base image b (windows_amd64)',
       }),
