@@ -37,6 +37,26 @@ export interface DockerfileOptions {
 
 // What needs no quoting in a Dockerfile instruction and no escaping in a shell.
 const IMAGE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+/** --base-image forms `mirror --image` reads from disk; Docker cannot pull them. */
+const LOCAL_IMAGE_RE = /^(oci|oci-archive|docker-archive):/;
+
+/**
+ * What FROM names: the reference itself (without skopeo's `docker://`), or for a
+ * local base (oci:, oci-archive:, docker-archive:) a build argument the user sets to
+ * the name they load it under, with the lines that say so.
+ */
+function baseImageFrom(baseImage: string): { preamble: string[]; from: string } {
+  if (!LOCAL_IMAGE_RE.test(baseImage)) return { preamble: [], from: baseImage.replace(/^docker:\/\//, '') };
+  return {
+    preamble: [
+      `# --base-image was ${baseImage}, which Docker cannot pull: load it (docker load, or`,
+      '# skopeo copy into the daemon) and pass its name: --build-arg BASE_IMAGE=NAME:TAG.',
+      'ARG BASE_IMAGE',
+      '',
+    ],
+    from: '${BASE_IMAGE}',
+  };
+}
 const REL_PATH_RE = /^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)*$/;
 const ABS_PATH_RE = /^(\/[A-Za-z0-9_.+-]+)+$/;
 const VERSION_CHARS_RE = /^[0-9A-Za-z.+-]+$/;
@@ -54,6 +74,7 @@ export function dockerfilePaths(options: DockerfileOptions): string[] {
 
 export function renderDockerfile(options: DockerfileOptions): string {
   const o = checkOptions(options);
+  const base = baseImageFrom(o.baseImage);
   const zip = toolZipPath(o.tool, o.version, 'linux_${TARGETARCH}');
   const dockerPlatforms = o.platforms.map((p) => p.replace('_', '/')).join(',');
   const bin = `/bin/${o.tool}`;
@@ -78,7 +99,8 @@ export function renderDockerfile(options: DockerfileOptions): string {
     `# The base image must keep the user ${RUNNER_USER} (uid 1983) and ps, which Spacelift needs.`,
     '',
     '# Stage everything as root, so modes are set here and the final image holds each file once.',
-    `FROM ${o.baseImage} AS stage`,
+    ...base.preamble,
+    `FROM ${base.from} AS stage`,
     'ARG TARGETARCH',
     'USER root',
     `COPY ${zip} /tmp/airgap/${o.tool}.zip`,
@@ -91,7 +113,7 @@ export function renderDockerfile(options: DockerfileOptions): string {
     '  && chmod -R u=rwX,go=rX providers \\',
     '  && chmod 0644 tofurc',
     '',
-    `FROM ${o.baseImage}`,
+    `FROM ${base.from}`,
     `COPY --from=stage /tmp/airgap/${o.tool} ${bin}`,
     `COPY --from=stage /tmp/airgap/providers ${o.mirrorPath}`,
     `COPY --from=stage /tmp/airgap/tofurc ${IMAGE_CLI_CONFIG_PATH}`,
