@@ -122,18 +122,9 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
         '--out',
         out,
         ...platforms.flatMap((p) => ['--platform', p]),
-        '--tofu',
-        '1.8.5',
-        '--tofu-api-url',
-        releases.tofuApiUrl,
-        '--tofu-base-url',
-        releases.tofuBaseUrl,
-        '--tofu-key',
-        releases.publicKeyPath,
+        ...releases.mirrorArgs('tofu', '1.8.5'),
         '--ca-cert',
         registry.caCertPath,
-        '--ca-cert',
-        releases.caCertPath,
         '--image',
         ...extra,
       ],
@@ -566,6 +557,18 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     ]);
     expect(inside.code).toBe(2);
     expect(inside.stderr).toContain('is inside the bundle directory');
+    const badTag = await mirror(out, [
+      '--base-image',
+      fixture.reference,
+      '--image-archive',
+      path.join(work, 'x.tar'),
+      '--image-archive-tag',
+      'Corp/Runner:1',
+    ]);
+    expect(badTag.code).toBe(2);
+    expect(badTag.stderr).toContain(
+      '--image-archive-tag: docker-archive tag "Corp/Runner:1" has repository "Corp/Runner", not lower-case components joined by "/"',
+    );
     const badRef = await mirror(out, ['--base-image', 'Not A Reference']);
     expect(badRef.code).toBe(2);
     const stray = await runCli([

@@ -206,7 +206,7 @@ export async function writeDockerArchive(options: DockerArchiveOptions): Promise
 }
 
 /** "REPO:TAG", REPO optionally led by a registry host, as `docker tag` takes it; digests are refused. */
-function parseRepoTag(repoTag: string): { repository: string; tag: string } {
+export function parseRepoTag(repoTag: string): { repository: string; tag: string } {
   const fail = (why: string): AirgapError =>
     new AirgapError('OCI_REFERENCE_INVALID', `docker-archive tag ${JSON.stringify(repoTag)} ${why}`, {
       address: repoTag,

@@ -9,7 +9,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { removeStaleTemps, writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { removeStaleTemps, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { openZipMember } from '../../adapters/archive/zip-entry.js';
 import { writeLayerBlob } from '../../adapters/oci/layer-write.js';
@@ -31,6 +31,7 @@ import {
   layoutBlobPath,
   ociPlatformOf,
   parseImageDocument,
+  sha256Of,
   type Descriptor,
 } from '../../core/image/oci-image.js';
 import {
@@ -225,8 +226,8 @@ export async function buildRunnerImage(
   await removeUnreferenced(blobsDir, referenced);
 
   const files: FileRef[] = [
-    await fileRef(layoutDir, OCI_LAYOUT.markerFile),
-    await fileRef(layoutDir, OCI_LAYOUT.index),
+    fileRef(OCI_LAYOUT.markerFile, marker),
+    fileRef(OCI_LAYOUT.index, layoutIndex),
     ...[...referenced].map(([digest, size]) => ({
       path: `${BUNDLE.imageDir}/${layoutBlobPath(digest)}`,
       size,
@@ -274,8 +275,7 @@ async function ensureBlob(source: ImageSource, layer: Descriptor, layoutDir: str
   const file = path.join(layoutDir, ...layoutBlobPath(layer.digest).split('/'));
   const have = await sha256File(file).catch(() => undefined);
   if (have !== undefined && have.size === layer.size && `sha256:${have.sha256}` === layer.digest) return;
-  const tmp = `${path.dirname(file)}/.airgap-tmp-${path.basename(file)}`;
-  await fs.rm(tmp, { force: true });
+  const tmp = tempPathBeside(file);
   try {
     await source.copyBlob(layer, tmp);
     await fs.rename(tmp, file);
@@ -380,9 +380,13 @@ async function removeUnreferenced(blobsDir: string, referenced: ReadonlyMap<stri
   }
 }
 
-async function fileRef(layoutDir: string, name: string): Promise<FileRef> {
-  const { size, sha256 } = await sha256File(path.join(layoutDir, name));
-  return { path: `${BUNDLE.imageDir}/${name}`, size, sha256 };
+/** A layout file this run wrote from `bytes`: its reference from the same bytes, not read back. */
+function fileRef(name: string, bytes: Uint8Array): FileRef {
+  return {
+    path: `${BUNDLE.imageDir}/${name}`,
+    size: bytes.length,
+    sha256: sha256Of(bytes).slice('sha256:'.length),
+  };
 }
 
 function rfc3339(d: Date): string {

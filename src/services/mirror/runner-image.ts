@@ -5,7 +5,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeDockerArchive } from '../../adapters/oci/docker-archive-write.js';
+import { parseRepoTag, writeDockerArchive } from '../../adapters/oci/docker-archive-write.js';
 import { readDockerConfig } from '../../adapters/oci/docker-config.js';
 import { openImageSource } from '../../adapters/oci/image-source/index.js';
 import {
@@ -14,7 +14,7 @@ import {
   type ManifestImage,
   type ManifestProvider,
 } from '../../core/bundle/manifest.js';
-import { AirgapError } from '../../core/errors.js';
+import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import { parseBaseImageReference } from '../../core/oci/base-reference.js';
 import type { ImageSource, Reporter } from '../../core/ports.js';
@@ -46,7 +46,6 @@ export interface RunnerImageSummary {
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
-const ARCHIVE_TAG = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$/;
 
 /** Everything --image needs that can be checked offline, before the mirror writes anything. */
 export async function checkImageOptions(
@@ -89,11 +88,11 @@ export async function checkImageOptions(
         { platform: archive.platform, expected: context.platforms.join(', '), actual: archive.platform },
       );
     }
-    if (!ARCHIVE_TAG.test(archive.tag)) {
-      throw new AirgapError('USAGE', `--image-archive-tag ${JSON.stringify(archive.tag)} is not NAME[:TAG]`, {
-        expected: 'lower-case name, optional :tag',
-        actual: archive.tag,
-      });
+    try {
+      parseRepoTag(repoTagOf(archive.tag));
+    } catch (e) {
+      if (!isAirgapError(e)) throw e;
+      throw new AirgapError(e.code, `--image-archive-tag: ${e.message}`, e.details);
     }
     const rel = path.relative(path.resolve(context.outDir), path.resolve(archive.file));
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
@@ -173,7 +172,7 @@ export async function buildBundleImage(
       const written = await writeDockerArchive({
         layoutDir: path.join(input.outDir, BUNDLE.imageDir),
         manifestDigest: target.manifest,
-        repoTag: archive.tag.includes(':') ? archive.tag : `${archive.tag}:latest`,
+        repoTag: repoTagOf(archive.tag),
         dest: archive.file,
         mtime: creationTime(input.env, () => PACK_DEFAULT_MTIME),
       });
@@ -188,6 +187,11 @@ export async function buildBundleImage(
   } finally {
     await source.close();
   }
+}
+
+/** --image-archive-tag as `docker load` names it: a tag after the last "/", else `:latest`. */
+function repoTagOf(text: string): string {
+  return text.lastIndexOf(':') > text.lastIndexOf('/') ? text : `${text}:latest`;
 }
 
 /** Without --image: an image/ an earlier run left would be an unlisted part of the bundle. */
