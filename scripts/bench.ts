@@ -277,21 +277,7 @@ async function runImage(
   const releases = await startReleaseServer({ tofu: { versions: ['1.8.5'], platforms: PLATFORMS } });
   try {
     const base = await writeBaseImageLayout(path.join(BENCH_DIR, 'base-image'));
-    const extra = [
-      '--tofu',
-      '1.8.5',
-      '--tofu-api-url',
-      releases.tofuApiUrl,
-      '--tofu-base-url',
-      releases.tofuBaseUrl,
-      '--tofu-key',
-      releases.publicKeyPath,
-      '--ca-cert',
-      releases.caCertPath,
-      '--image',
-      '--base-image',
-      base.reference,
-    ];
+    const extra = [...releases.mirrorArgs('tofu', '1.8.5'), '--image', '--base-image', base.reference];
     const first = await airgap(extra);
     console.log(`  airgap mirror --image (warm providers, first image) ${first.wallSeconds.toFixed(2)} s`);
     const floorTar = path.join(BENCH_DIR, 'floor-image.tar');

@@ -8,7 +8,7 @@
 // explicit), a base image follows docker's defaults: `alpine:3` is Docker Hub's
 // library/alpine, and no tag means `latest`. Pure: no I/O.
 import { AirgapError } from '../errors.js';
-import { isValidDigest, isValidRegistryHost, isValidRepositoryName, isValidTag } from './reference.js';
+import { isValidRegistryHost, isValidRepositoryName, isValidTag, splitTagAndDigest } from './reference.js';
 
 export type BaseImageReference =
   | {
@@ -99,35 +99,10 @@ function dockerArchive(text: string, rest: string): BaseImageReference {
 }
 
 function parseRegistryReference(text: string, rest: string): RegistryBaseImageReference {
-  let name = rest;
-  let digest: string | undefined;
-  const at = name.indexOf('@');
-  if (at >= 0) {
-    digest = name.slice(at + 1);
-    name = name.slice(0, at);
-    if (!isValidDigest(digest)) {
-      throw invalid(text, `digest ${JSON.stringify(digest)} is not ALGORITHM:HEX`, {
-        expected: 'sha256:<64 lower-case hex>',
-        actual: digest,
-      });
-    }
-  }
-  let tag: string | undefined;
-  const colon = name.lastIndexOf(':');
-  if (colon > name.lastIndexOf('/')) {
-    tag = name.slice(colon + 1);
-    name = name.slice(0, colon);
-    if (!isValidTag(tag)) {
-      throw invalid(
-        text,
-        `tag ${JSON.stringify(tag)} is not 1-128 of [A-Za-z0-9_.-], starting with [A-Za-z0-9_]`,
-        {
-          expected: '[A-Za-z0-9_][A-Za-z0-9._-]{0,127}',
-          actual: tag,
-        },
-      );
-    }
-  }
+  const split = splitTagAndDigest(text, rest, invalid);
+  const name = split.name;
+  const digest = split.digest;
+  let tag = split.tag;
   const slash = name.indexOf('/');
   const first = slash < 0 ? undefined : name.slice(0, slash);
   let registry = DOCKER_HUB_REGISTRY;

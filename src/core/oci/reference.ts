@@ -55,33 +55,52 @@ export function isValidRegistryHost(host: string): boolean {
 
 /** `REGISTRY/REPO[:TAG][@DIGEST]`; at least the registry and one repository component. */
 export function parseOciReference(text: string): OciReference {
-  let rest = text;
+  const { name, tag, digest } = splitTagAndDigest(text, text, invalid);
+  const { registry, path } = splitRegistry(text, name);
+  checkRepository(text, path);
+  const reference: OciReference = { registry, repository: path };
+  if (tag !== undefined) reference.tag = tag;
+  if (digest !== undefined) reference.digest = digest;
+  return reference;
+}
+
+export type ReferenceError = (
+  text: string,
+  why: string,
+  values: { expected: string; actual: string },
+) => AirgapError;
+
+/**
+ * `NAME[:TAG][@DIGEST]` into its parts, the tag and digest checked. A colon is a tag's
+ * only after the last "/" (one before it belongs to a registry's port). `fail` makes
+ * the caller's error, so each kind of reference keeps its own wording.
+ */
+export function splitTagAndDigest(
+  text: string,
+  reference: string,
+  fail: ReferenceError,
+): { name: string; tag?: string; digest?: string } {
+  let name = reference;
   let digest: string | undefined;
-  const at = rest.indexOf('@');
+  const at = name.indexOf('@');
   if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
+    digest = name.slice(at + 1);
+    name = name.slice(0, at);
     if (!isValidDigest(digest)) {
-      throw invalid(
+      throw fail(
         text,
         `digest ${JSON.stringify(digest)} is not ALGORITHM:HEX (e.g. sha256 and 64 lower-case hex digits)`,
-        {
-          expected: 'sha256:<64 hex>',
-          actual: digest,
-        },
+        { expected: 'sha256:<64 hex>', actual: digest },
       );
     }
   }
-  const { registry, path } = splitRegistry(text, rest);
-  let repository = path;
   let tag: string | undefined;
-  // A colon after the last slash is a tag; one before it would be a port, already split off.
-  const colon = path.lastIndexOf(':');
-  if (colon >= 0) {
-    repository = path.slice(0, colon);
-    tag = path.slice(colon + 1);
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) {
+    tag = name.slice(colon + 1);
+    name = name.slice(0, colon);
     if (!isValidTag(tag)) {
-      throw invalid(
+      throw fail(
         text,
         `tag ${JSON.stringify(tag)} is not 1-128 of [A-Za-z0-9_.-], starting with [A-Za-z0-9_]`,
         {
@@ -91,11 +110,7 @@ export function parseOciReference(text: string): OciReference {
       );
     }
   }
-  checkRepository(text, repository);
-  const reference: OciReference = { registry, repository };
-  if (tag !== undefined) reference.tag = tag;
-  if (digest !== undefined) reference.digest = digest;
-  return reference;
+  return { name, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
 /** `REGISTRY/PREFIX` or just `REGISTRY`: where a tree of repositories goes. No tag or digest. */

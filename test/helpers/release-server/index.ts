@@ -84,6 +84,11 @@ export interface ReleaseServer {
   artifacts: ReleaseArtifact[];
   requests: ReleaseRequest[];
   artifact(tool: ReleaseTool, version: string, platform: string): ReleaseArtifact;
+  /**
+   * `airgap mirror` flags that fetch `tool` at `requested` (a version or constraint)
+   * from this server, trusting its key and its TLS certificate.
+   */
+  mirrorArgs(tool: ReleaseTool, requested: string): string[];
   /** The SHA256SUMS bytes currently served (after any dropped lines). */
   sums(tool: ReleaseTool, version: string): Buffer;
   /** The signature currently served over sums(). */
@@ -360,6 +365,21 @@ export async function startReleaseServer(options: ReleaseServerOptions): Promise
       const a = artifacts.find((x) => x.tool === tool && x.version === version && x.platform === platform);
       if (a === undefined) throw new Error(`release server: no ${tool} ${version} ${platform}`);
       return a;
+    },
+    mirrorArgs(tool, requested): string[] {
+      const api = tool === 'tofu' ? `${url}/tofu/api.json` : `${url}/terraform/index.json`;
+      return [
+        `--${tool}`,
+        requested,
+        `--${tool}-api-url`,
+        api,
+        `--${tool}-base-url`,
+        `${url}/${tool}`,
+        `--${tool}-key`,
+        publicKeyPath,
+        '--ca-cert',
+        cert.certPath,
+      ];
     },
     sums,
     signature: (tool, version) => signature(tool, version),

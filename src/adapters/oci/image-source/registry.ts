@@ -8,21 +8,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirgapError, isAirgapError } from '../../../core/errors.js';
 import type { Descriptor } from '../../../core/image/oci-image.js';
-import type { DockerAuths } from '../../../core/oci/docker-auths.js';
 import type { RegistryBaseImageReference } from '../../../core/oci/base-reference.js';
 import type { ImageSource } from '../../../core/ports.js';
 import { classifyError, isRetryableStatus, ShortBodyFailure } from '../../http/failures.js';
 import { createOciRegistryClient } from '../registry-client.js';
 import { BlobFile } from './blob-file.js';
+import type { ImageSourceOptions } from './index.js';
 import { checkDocument, checkDocumentSize, resolveFromStore, type TopDocument } from './resolve.js';
 
-export interface RegistrySourceOptions {
-  insecure?: boolean;
-  caCertFiles?: string[];
-  dockerConfig?: DockerAuths;
-  credentials?: { username: string; password: string };
-  env?: Record<string, string | undefined>;
-  userAgent: string;
+/** The source options (index.ts), with the retry policy resolved. */
+export interface RegistrySourceOptions extends Omit<ImageSourceOptions, 'retries' | 'retryBackoffMs'> {
   /** Attempts per request, the first included. */
   attempts: number;
   /** Wait before the first retry; doubled for each further one. */

@@ -6,9 +6,9 @@
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { AirgapError } from '../../../core/errors.js';
+import { AirgapError, isAirgapError } from '../../../core/errors.js';
+import { BLOCK, cString, isZero, parseHeader, parsePax, type RawHeader } from '../../archive/tar-header.js';
 
-const BLOCK = 512;
 const MAX_EXTENDED_HEADER = 1 << 20;
 const MAX_LINK_HOPS = 16;
 
@@ -45,10 +45,10 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
     for (;;) {
       if (position + BLOCK > fileSize) throw truncated(where, archive, position);
       await readExactly(handle, header, position, where, archive);
-      if (header.every((b) => b === 0)) break;
-      checkChecksum(header, where, archive, position);
-      const typeflag = header[156] === 0 ? '0' : String.fromCharCode(header[156]!);
-      const headerSize = numeric(header.subarray(124, 136), where, archive, position);
+      if (isZero(header)) break;
+      const h = headerAt(header, where, archive, position);
+      const typeflag = h.typeflag;
+      const headerSize = h.size;
       const dataOffset = position + BLOCK;
       const next = dataOffset + Math.ceil(headerSize / BLOCK) * BLOCK;
       if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K' || typeflag === 'g') {
@@ -57,17 +57,14 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
         }
         const data = Buffer.alloc(headerSize);
         await readExactly(handle, data, dataOffset, where, archive);
-        if (typeflag === 'x') pax = { ...pax, ...parsePax(data, where, archive, position) };
+        if (typeflag === 'x') pax = { ...pax, ...paxAt(data, where, archive, position) };
         else if (typeflag === 'L') longName = cString(data);
         else if (typeflag === 'K') longLink = cString(data);
         // 'g' (pax global) sets defaults no archive writer we read relies on: skipped.
         position = next;
         continue;
       }
-      const magic = header.subarray(257, 263).toString('latin1');
-      const prefix = magic === 'ustar\0' ? cString(header.subarray(345, 500)) : '';
-      const shortName = cString(header.subarray(0, 100));
-      const rawName = pax['path'] ?? longName ?? (prefix === '' ? shortName : `${prefix}/${shortName}`);
+      const rawName = pax['path'] ?? longName ?? h.name;
       const size = pax['size'] !== undefined && /^\d+$/.test(pax['size']) ? Number(pax['size']) : headerSize;
       const type = memberType(typeflag);
       const dataSize = type === 'file' || type === 'other' ? size : 0;
@@ -78,7 +75,7 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
         type,
         offset: dataOffset,
         size: type === 'file' ? size : 0,
-        linkname: pax['linkpath'] ?? longLink ?? cString(header.subarray(157, 257)),
+        linkname: pax['linkpath'] ?? longLink ?? h.linkName,
       });
       pax = {};
       longName = undefined;
@@ -221,69 +218,27 @@ async function readExactly(
   }
 }
 
-function checkChecksum(block: Buffer, where: string, archive: string, offset: number): void {
-  const stored = block
-    .subarray(148, 156)
-    .toString('latin1')
-    .replace(/[\0 ]+$/, '')
-    .trim();
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += v;
-    signed += v > 127 ? v - 256 : v;
+/** The header at `offset`, or IMAGE_INVALID: a bad header means the file is no tar at all. */
+function headerAt(block: Buffer, where: string, archive: string, offset: number): RawHeader {
+  try {
+    return parseHeader(block, archive, offset);
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    throw new AirgapError(
+      'IMAGE_INVALID',
+      `${where}: ${archive} is not a tar archive (bad header at byte ${offset})`,
+      { path: archive, address: where, expected: 'a tar header with a valid checksum', actual: e.message },
+    );
   }
-  const expected = /^[0-7]+$/.test(stored) ? parseInt(stored, 8) : NaN;
-  if (expected === unsigned || expected === signed) return;
-  throw new AirgapError(
-    'IMAGE_INVALID',
-    `${where}: ${archive} is not a tar archive (bad header at byte ${offset})`,
-    {
-      path: archive,
-      address: where,
-      expected: 'a tar header with a valid checksum',
-      actual: `checksum field ${JSON.stringify(stored)}, bytes sum to ${unsigned}`,
-    },
-  );
 }
 
-/** An octal field, or GNU's base-256 form for values octal cannot hold. */
-function numeric(field: Buffer, where: string, archive: string, offset: number): number {
-  if ((field[0]! & 0x80) !== 0) {
-    let v = field[0]! & 0x7f;
-    for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
-    if (!Number.isSafeInteger(v))
-      throw malformed(where, archive, `oversized number in the header at byte ${offset}`);
-    return v;
+function paxAt(data: Buffer, where: string, archive: string, offset: number): Record<string, string> {
+  try {
+    return parsePax(data, archive, offset);
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    throw malformed(where, archive, `malformed pax record in the header at byte ${offset}`);
   }
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text))
-    throw malformed(where, archive, `malformed number ${JSON.stringify(text)} at byte ${offset}`);
-  return parseInt(text, 8);
-}
-
-function parsePax(data: Buffer, where: string, archive: string, offset: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length && data[at] !== 0) {
-    const space = data.indexOf(0x20, at);
-    const len = space < 0 ? NaN : Number(data.subarray(at, space).toString('latin1'));
-    if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) {
-      throw malformed(where, archive, `malformed pax record in the header at byte ${offset}`);
-    }
-    const record = data.subarray(space + 1, at + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    at += len;
-  }
-  return out;
-}
-
-function cString(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
 }
 
 function truncated(where: string, archive: string, offset: number): AirgapError {
