@@ -1,56 +1,30 @@
-// The CLI's contract for exit codes and one-line remedies. Only this layer maps
-// error codes to them; the core and services just throw typed errors.
+// The CLI's contract for exit codes. The code -> category -> exit code tables live in
+// the core (src/core/errors.ts); this module only names them for commands and help.
 
-import type { AirgapError, ErrorCode } from '../core/errors.js';
+import { EXIT_CODE } from '../core/errors.js';
 
 export const EXIT = {
-  ok: 0,
-  verificationFailed: 1,
-  usage: 2,
-  network: 3,
-  filesystem: 4,
+  ok: EXIT_CODE.ok,
+  verificationFailed: EXIT_CODE.verification,
+  usage: EXIT_CODE.usage,
+  network: EXIT_CODE.network,
+  filesystem: EXIT_CODE.filesystem,
+  internal: EXIT_CODE.internal,
 } as const;
 
 export const EXIT_CODES_HELP = `EXIT CODES
   0  success
-  1  verification failed (signature, checksum or lock-file hash)
+  1  verification failed (signature, checksum or lock-file hash); wins over the others
   2  usage or input error (flags, lock files, CLI config)
   3  registry or network error (after retries)
-  4  local filesystem error`;
+  4  local filesystem error
+  5  internal error (a bug in airgap: please report it)`;
 
-export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'SIGNATURE_INVALID':
-    case 'CHECKSUM_MISSING':
-    case 'CHECKSUM_MISMATCH':
-    case 'LOCK_HASH_MISMATCH':
-    case 'ZIP_INVALID':
-    case 'CHECKSUMS_INVALID':
-    case 'MANIFEST_INVALID':
-    case 'ARCHIVE_INVALID':
-    case 'ARCHIVE_ENTRY_UNSAFE':
-    case 'BUNDLE_FILE_MISSING':
-    case 'MANIFEST_MISMATCH':
-    case 'SIGNATURE_MISSING':
-    case 'DOWNGRADE_REFUSED':
-    case 'BUNDLE_MISMATCH':
-      return EXIT.verificationFailed;
-    case 'HTTP_ERROR':
-    case 'REGISTRY_PROTOCOL':
-    case 'PROVIDER_NOT_FOUND':
-    case 'PLATFORM_MISSING':
-    case 'RELEASE_LIST_INVALID':
-    case 'RELEASE_NOT_FOUND':
-    case 'OCI_REGISTRY_ERROR':
-      return EXIT.network;
-    case 'FS_ERROR':
-      return EXIT.filesystem;
-    default:
-      return EXIT.usage;
-  }
-}
+import type { AirgapError } from '../core/errors.js';
 
-export function remedyFor(err: AirgapError): string | undefined {
+// TRANSITIONAL: remedies keyed by code alone, used only where the thrower gave none.
+// Being moved to the throw sites (issue 9 §4); delete when empty.
+export function legacyRemedy(err: AirgapError): string | undefined {
   switch (err.code) {
     case 'PLATFORM_MISSING':
       return 'drop that --platform, or pass --skip-missing-platforms to mirror what exists';

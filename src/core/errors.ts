@@ -1,5 +1,8 @@
 // Typed errors. Every failure that reaches a user is an AirgapError with a stable
-// `code`; the CLI layer alone maps codes to exit codes and remedies (src/cli/).
+// `code`. Each code belongs to one category, and each category has one exit code:
+// both tables are here, complete (the compiler checks every code has a row). The
+// remedy travels with the error from the place that throws it, because only that
+// place knows which command failed and what the user can do about it.
 
 export type ErrorCode =
   | 'USAGE' // bad flags or arguments
@@ -38,7 +41,78 @@ export type ErrorCode =
   | 'OCI_REGISTRY_ERROR' // an OCI registry refused a request, answered off-protocol, or could not be reached
   | 'OCI_REFERENCE_INVALID' // an image/repository reference, tag or digest that breaks the distribution spec's grammar
   | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
-  | 'IMAGE_INVALID'; // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
+  | 'IMAGE_INVALID' // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
+  | 'INTERNAL'; // a bug in airgap: an exception nobody expected (see BugError)
+
+/**
+ * What kind of failure a code is. The exit code follows the category, and when one
+ * run fails in several ways the worst category decides (CATEGORY_SEVERITY).
+ */
+export type ErrorCategory = 'verification' | 'internal' | 'network' | 'filesystem' | 'usage';
+
+export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
+  USAGE: 'usage',
+  INPUT_NOT_FOUND: 'usage',
+  HCL_SYNTAX: 'usage',
+  LOCKFILE_INVALID: 'usage',
+  CLICONFIG_INVALID: 'usage',
+  PROVIDER_ADDRESS_INVALID: 'usage',
+  HTTP_ERROR: 'network',
+  REGISTRY_PROTOCOL: 'network',
+  PROVIDER_NOT_FOUND: 'network',
+  PLATFORM_MISSING: 'network',
+  SIGNATURE_INVALID: 'verification',
+  CHECKSUM_MISSING: 'verification',
+  CHECKSUM_MISMATCH: 'verification',
+  LOCK_HASH_MISMATCH: 'verification',
+  ZIP_INVALID: 'verification',
+  HASH_INPUT_INVALID: 'usage',
+  LOCAL_PROVIDER_INVALID: 'usage',
+  MANIFEST_INVALID: 'verification',
+  FS_ERROR: 'filesystem',
+  KEY_INVALID: 'usage',
+  CHECKSUMS_INVALID: 'verification',
+  RELEASE_LIST_INVALID: 'network',
+  RELEASE_NOT_FOUND: 'network',
+  DOWNGRADE_REFUSED: 'verification',
+  IMPORT_DEST_INVALID: 'usage',
+  BUNDLE_MISMATCH: 'verification',
+  SIGN_KEY_INVALID: 'usage',
+  TOOL_PACKAGE_INVALID: 'usage',
+  ARCHIVE_INVALID: 'verification',
+  ARCHIVE_ENTRY_UNSAFE: 'verification',
+  BUNDLE_FILE_MISSING: 'verification',
+  MANIFEST_MISMATCH: 'verification',
+  SIGNATURE_MISSING: 'verification',
+  OCI_REGISTRY_ERROR: 'network',
+  OCI_REFERENCE_INVALID: 'usage',
+  DOCKER_CONFIG_INVALID: 'usage',
+  IMAGE_INVALID: 'usage',
+  INTERNAL: 'internal',
+};
+
+/** The process exit code of each category (the README and every command's help list them). */
+export const EXIT_CODE: Readonly<Record<ErrorCategory | 'ok', number>> = {
+  ok: 0,
+  verification: 1,
+  usage: 2,
+  network: 3,
+  filesystem: 4,
+  internal: 5,
+};
+
+/**
+ * Worst first. A failed verification outranks everything: a run that found a tampered
+ * package and also lost the network must not exit as if only the network failed. A bug
+ * comes next (its other errors may be its consequences), then the environment's faults.
+ */
+export const CATEGORY_SEVERITY: readonly ErrorCategory[] = [
+  'verification',
+  'internal',
+  'network',
+  'filesystem',
+  'usage',
+];
 
 /** Values that tell a user what went wrong, where. All optional; fill what is known. */
 export interface ErrorDetails {
@@ -53,19 +127,33 @@ export interface ErrorDetails {
   actual?: string;
   /** HTTP status, for HTTP_ERROR. */
   status?: number;
-  /** Underlying error, kept for --debug output. */
+  /** Underlying error, kept for AIRGAP_DEBUG output. */
   cause?: unknown;
 }
 
 export class AirgapError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
+  /** One line saying what the user can do, written where the error is thrown. */
+  readonly remedy: string | undefined;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, remedy?: string) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'AirgapError';
     this.code = code;
     this.details = details;
+    this.remedy = remedy;
+  }
+
+  get category(): ErrorCategory {
+    return ERROR_CATEGORY[this.code];
+  }
+
+  /** The same error with a remedy, for a caller that knows better advice than the thrower. */
+  withRemedy(remedy: string): AirgapError {
+    const copy = new AirgapError(this.code, this.message, this.details, remedy);
+    copy.stack = this.stack;
+    return copy;
   }
 }
 
@@ -74,13 +162,46 @@ export class AirgapErrors extends AirgapError {
   readonly errors: AirgapError[];
 
   constructor(errors: AirgapError[]) {
-    const first = errors[0];
-    super(first?.code ?? 'USAGE', errors.map((e) => e.message).join('\n'), first?.details ?? {});
+    const worst = worstError(errors);
+    super(
+      worst?.code ?? 'USAGE',
+      errors.map((e) => e.message).join('\n'),
+      worst?.details ?? {},
+      worst?.remedy,
+    );
     this.name = 'AirgapErrors';
     this.errors = errors;
   }
 }
 
+/**
+ * An exception nobody expected: a bug in airgap, not something the user did. The CLI
+ * shows it as an internal error with its own exit code and asks for a report.
+ */
+export class BugError extends AirgapError {
+  constructor(message: string, cause?: unknown) {
+    super('INTERNAL', message, cause === undefined ? {} : { cause });
+    this.name = 'BugError';
+  }
+}
+
 export function isAirgapError(e: unknown): e is AirgapError {
   return e instanceof AirgapError;
+}
+
+/** The category that decides the exit code of a run that failed in all these ways. */
+export function worstCategory(categories: Iterable<ErrorCategory>): ErrorCategory | undefined {
+  const seen = new Set(categories);
+  return CATEGORY_SEVERITY.find((c) => seen.has(c));
+}
+
+function worstError(errors: readonly AirgapError[]): AirgapError | undefined {
+  const worst = worstCategory(errors.map((e) => e.category));
+  return errors.find((e) => e.category === worst);
+}
+
+/** The exit code for a set of errors: the worst category's. */
+export function exitCodeOf(errors: readonly AirgapError[]): number {
+  const worst = worstCategory(errors.map((e) => e.category));
+  return worst === undefined ? EXIT_CODE.ok : EXIT_CODE[worst];
 }

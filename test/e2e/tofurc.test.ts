@@ -209,7 +209,7 @@ describeWithTools(['terraform'], 'the generated tofurc with the real terraform',
     const requests: string[] = [];
 
     beforeAll(async () => {
-      cert = await createSelfSignedCert();
+      cert = await createSelfSignedCert(undefined, undefined, await makeTempDir('airgap-cert-'));
       const base = path.join(mirror, HOST, 'acme/widget');
       await fs.writeFile(path.join(base, 'index.json'), JSON.stringify({ versions: { '1.0.0': {} } }));
       await fs.writeFile(

@@ -63,7 +63,11 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   ];
   let caCertPath: string | undefined;
   if (options.tls) {
-    const cert = await createSelfSignedCert('airgap test docker-registry');
+    const cert = await createSelfSignedCert(
+      'airgap test docker-registry',
+      undefined,
+      await makeTempDir('airgap-cert-'),
+    );
     caCertPath = cert.certPath;
     lines.push(
       '  tls:',
@@ -206,7 +210,11 @@ export interface TokenServerOptions {
  * certificate in `x5c`, and an `access` claim granting every requested action.
  */
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
-  const cert = await createSelfSignedCert('airgap test token issuer');
+  const cert = await createSelfSignedCert(
+    'airgap test token issuer',
+    undefined,
+    await makeTempDir('airgap-cert-'),
+  );
   const key = createPrivateKey(cert.keyPem);
   const x5c = new X509Certificate(cert.certPem).raw.toString('base64');
   const service = 'airgap-test-registry';

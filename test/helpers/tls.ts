@@ -1,5 +1,7 @@
 // A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the
-// real openssl CLI at test start.
+// real openssl CLI at test start. Pass `dir` (a test's temp directory) so the files go
+// with it; without one they go in a fresh `airgap-cert-*` directory that the caller
+// removes (the registry and release-server helpers do so in close()).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,8 +21,9 @@ export interface TestCert {
 export async function createSelfSignedCert(
   commonName = 'airgap test server',
   altNames: string[] = ['IP:127.0.0.1', 'DNS:localhost'],
+  dir?: string,
 ): Promise<TestCert> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airgap-cert-'));
+  dir ??= await fs.mkdtemp(path.join(os.tmpdir(), 'airgap-cert-'));
   const certPath = path.join(dir, 'cert.pem');
   const keyPath = path.join(dir, 'key.pem');
   try {

@@ -8,8 +8,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AirgapErrors, isAirgapError, type AirgapError, type ErrorCode } from '../../src/core/errors.js';
-import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import {
+  AirgapErrors,
+  ERROR_CATEGORY,
+  EXIT_CODE,
+  isAirgapError,
+  type AirgapError,
+  type ErrorCode,
+} from '../../src/core/errors.js';
 import { BUNDLE } from '../../src/core/layout/names.js';
 import type { Reporter } from '../../src/core/ports.js';
 import { parseSha256Sums } from '../../src/core/checksums/sha256sums.js';
@@ -181,7 +187,7 @@ describeWithTools(['tar'], 'readVerifiedBundle on archives GNU tar wrote', () =>
     const unsigned = await packBundleForTest(bundle.dir);
     const { error, calls } = await readError(unsigned.file);
     expect(error.code).toBe('SIGNATURE_MISSING');
-    expect(exitCodeFor(error.code)).toBe(1);
+    expect(EXIT_CODE[ERROR_CATEGORY[error.code]]).toBe(1);
     expect(error.message).toBe(
       `${unsigned.file} has no SHA256SUMS.sig: the bundle is unsigned, so nothing vouches for SHA256SUMS`,
     );
@@ -398,7 +404,7 @@ describe('readVerifiedBundle refuses hostile archives', () => {
         c.insecure ? { insecureSkipSignature: true } : {},
       );
       expect(error.code).toBe(c.code);
-      expect(exitCodeFor(error.code)).toBe(1);
+      expect(EXIT_CODE[ERROR_CATEGORY[error.code]]).toBe(1);
       expect(error.message).toContain(hostile.file);
       expect(error.message).toContain(c.message.replaceAll('SUBJECT', hostile.subject));
       if (c.beforePayload) expect(calls).toEqual([]);

@@ -1,7 +1,7 @@
 // `airgap export`: the transfer tarball checked with the tools an auditor has (GNU tar,
 // sha256sum, gpg, gzip, cat), byte-determinism, split parts, and exports that must fail
 // without leaving a FILE. The bundle is made here, file by file, with real release
-// sums and signatures and a lock file from ../shared/realdata; the tool archive is a
+// sums and signatures and a lock file from fixtures/realdata; the tool archive is a
 // small stand-in (the real `npm pack` runs in export-npm.test.ts).
 
 import { execFile } from 'node:child_process';

@@ -9,8 +9,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exitCodeFor } from '../../src/cli/exit-codes.js';
-import { isAirgapError, type AirgapError, type ErrorCode } from '../../src/core/errors.js';
+import {
+  ERROR_CATEGORY,
+  EXIT_CODE,
+  isAirgapError,
+  type AirgapError,
+  type ErrorCode,
+} from '../../src/core/errors.js';
 import type { Reporter } from '../../src/core/ports.js';
 import {
   runImport,
@@ -136,7 +141,7 @@ describeWithTools(['tar'], 'importing a real transfer bundle', () => {
     const dest = path.join(await makeTempDir(), 'dest');
     const e = await failure(imp(tarball, dest, { trustedKeyFiles: [] }));
     expect(e.code).toBe('USAGE');
-    expect(exitCodeFor(e.code)).toBe(2);
+    expect(EXIT_CODE[ERROR_CATEGORY[e.code]]).toBe(2);
     await expect(fs.stat(dest)).rejects.toThrow(/ENOENT/);
   });
 });
@@ -202,7 +207,7 @@ describeWithTools(['tar'], 'the hostile and damaged bundle corpus', () => {
         imp(hostile.file, dest, c.insecure ? { insecureSkipSignature: true, trustedKeyFiles: [] } : {}),
       );
       expect(e.code).toBe(c.code);
-      expect(exitCodeFor(e.code)).toBe(1);
+      expect(EXIT_CODE[ERROR_CATEGORY[e.code]]).toBe(1);
       expect(e.message).toContain(c.names ?? hostile.subject);
       expect(e.message).toContain(hostile.file);
       expect(await treeDigest(dest)).toEqual(before);

@@ -4,6 +4,7 @@
 // not exempt by default: NO_PROXY must say so.
 import { BlockList, isIP } from 'node:net';
 import { AirgapError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
 
 export interface ProxySettings {
   /** For http:// URLs (HTTP_PROXY, then http_proxy). */
@@ -125,15 +126,4 @@ function normalizeProxyUrl(value: string, name: string): string {
   return parsed.href;
 }
 
-/** A URL fit for messages: user and password replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '***';
-    parsed.password = '';
-    return parsed.href;
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}
+export { redactUrl };

@@ -2,7 +2,7 @@
 // the source: a download can never bring its own trust anchor. Public keys only.
 //
 // Where they came from (both cross-checked with `gpg --show-keys`, see
-// ../shared/realdata/keys/README.txt):
+// fixtures/realdata/keys/README.txt):
 //   - OpenTofu: opentofu/tofudl branding/gpg_key.go (DefaultGPGKey) at commit
 //     491be2b7cc31756a6de062808d897a78cd5bf2e2; byte-identical to
 //     https://get.opentofu.org/opentofu.asc. Its primary key signs tofu_*_SHA256SUMS.gpgsig.

@@ -47,11 +47,16 @@ function writeWithCallback(res: ServerResponse, chunk: Buffer): Promise<void> {
   });
 }
 
-/** Writes the body after the headers were set; resolves when the response ended or the socket was cut. */
+/**
+ * Writes the body after the headers were set; resolves when the response ended or the
+ * socket was cut. `onWrite` is told of every chunk handed to the socket, so tests can
+ * check the pacing plan (slice sizes) without measuring time.
+ */
 export async function sendBody(
   res: ServerResponse,
   source: BodySource,
   behaviour: BodyBehaviour,
+  onWrite: (bytes: number) => void = () => undefined,
 ): Promise<void> {
   const { rate, resetAfter, flipAt } = behaviour;
   // Small slices at low rates, so "slow" means a trickle and not a burst every few seconds.
@@ -77,6 +82,7 @@ export async function sendBody(
         if (res.destroyed) return;
       }
       sent += chunk.length;
+      onWrite(chunk.length);
       if (!res.write(chunk)) await waitForDrain(res);
     }
   }

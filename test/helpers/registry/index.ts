@@ -320,15 +320,17 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       path: req.url ?? '',
       headers: { ...req.headers },
       status: 0,
+      waitedMs: 0,
+      writes: [],
     };
     requests.push(entry);
     res.on('error', () => undefined);
     const pathname = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
     const route = classify(pathname);
     const fault = takeFault(pathname, route.kind);
-    const latency = options.shaping?.latencyMs ?? 0;
-    if (latency > 0) await sleep(latency);
-    if (fault?.kind === 'delay') await sleep(fault.ms);
+    if (fault !== undefined) entry.fault = fault.kind;
+    entry.waitedMs = (options.shaping?.latencyMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
+    if (entry.waitedMs > 0) await sleep(entry.waitedMs);
     const reply = await answer(req, route, fault);
     if (res.destroyed) return;
     const size = sourceSize(reply.body);
@@ -344,12 +346,13 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       fault?.kind === 'slow-body' ? fault.bytesPerSecond : undefined,
     ];
     const rate = rates.filter((r): r is number => r !== undefined && r > 0).sort((a, b) => a - b)[0];
+    if (rate !== undefined) entry.rate = rate;
     const behaviour: BodyBehaviour = {
       ...(rate === undefined ? {} : { rate }),
       ...(fault?.kind === 'reset-mid-body' ? { resetAfter: Math.floor(size / 2) } : {}),
       ...(tamper ? { flipAt: Math.floor(size / 2) } : {}),
     };
-    await sendBody(res, reply.body, behaviour);
+    await sendBody(res, reply.body, behaviour, (n) => entry.writes.push(n));
   }
 
   const server = https.createServer(

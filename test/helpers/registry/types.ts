@@ -75,6 +75,14 @@ export interface RequestLogEntry {
   headers: Record<string, string | string[] | undefined>;
   /** The status sent; 0 while no response has started. */
   status: number;
+  /** The fault that fired on this request, if any. */
+  fault?: FaultKind;
+  /** Milliseconds the server waited before answering (shaped latency plus a delay fault). */
+  waitedMs: number;
+  /** The pacing rate the body was sent at (bytes per second), if any. */
+  rate?: number;
+  /** The size of every chunk written to the socket, in order. */
+  writes: number[];
 }
 
 export interface TestRegistry {

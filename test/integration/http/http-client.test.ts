@@ -29,7 +29,7 @@ let cert: TestCert;
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  cert = await createSelfSignedCert();
+  cert = await createSelfSignedCert(undefined, undefined, await makeTempDir('airgap-cert-'));
 });
 
 afterEach(async () => {
@@ -322,7 +322,11 @@ describe('TLS trust', () => {
   });
 
   it('still trusts a different server whose CA is in another of the files', async () => {
-    const second = await createSelfSignedCert('second test server');
+    const second = await createSelfSignedCert(
+      'second test server',
+      undefined,
+      await makeTempDir('airgap-cert-'),
+    );
     const s2 = await startHttpsServer(second, (_req, res) => res.writeHead(200).end('two'));
     cleanups.push(() => s2.close());
     const c = client({ caCertFiles: [cert.certPath], env: { SSL_CERT_FILE: second.certPath } });
