@@ -63,6 +63,21 @@ export interface ProviderRegistry {
   headersFor(provider: RegistryProvider, url: string): Promise<Record<string, string>>;
 }
 
+/**
+ * What the CLI configuration (and environment) says about one registry host, as tofu
+ * reads it: `host` block service overrides, and the host's API token (TF_TOKEN_*,
+ * `credentials` blocks, the credentials files `tofu login` writes, credentials_helper).
+ * Registry clients (providers, modules) ask this, never the config or env directly.
+ */
+export interface RegistryHosts {
+  /** The `host` block's services for this host (replacing discovery), or undefined. */
+  services(hostname: string): Record<string, import('./cliconfig/types.js').ServiceValue> | undefined;
+  /** Where the services came from, for messages ("host \"x\" in FILE"). */
+  servicesSource(hostname: string): string | undefined;
+  /** The API token for this host, or undefined. */
+  token(hostname: string): Promise<string | undefined>;
+}
+
 export interface RegistryProvider {
   hostname: string;
   namespace: string;

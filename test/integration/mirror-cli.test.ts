@@ -571,12 +571,15 @@ describe('airgap mirror against a private registry (token, packages extension, -
     const { createRegistryClient } = await import('../../src/adapters/registry/registry-client.js');
     const { createHttpClient } = await import('../../src/adapters/http/client.js');
     const { parseCliConfig } = await import('../../src/core/cliconfig/parse.js');
+    const { cliConfigHosts } = await import('../../src/core/cliconfig/credentials.js');
     const http = createHttpClient({ userAgent: 'airgap/test', caCertFiles: [priv.caCertPath] });
     try {
       const client = createRegistryClient({
         http,
-        cliConfig: parseCliConfig(await fs.readFile(cfgWithoutCredentials, 'utf8'), cfgWithoutCredentials),
-        env: { TF_TOKEN_private__registry_example_com: token },
+        hosts: cliConfigHosts(
+          parseCliConfig(await fs.readFile(cfgWithoutCredentials, 'utf8'), cfgWithoutCredentials),
+          { TF_TOKEN_private__registry_example_com: token },
+        ),
       });
       const provider = { hostname: 'private-registry.example.com', namespace: 'acme', type: 'widget' };
       expect(await client.headersFor(provider, `${priv.url}/files/x.zip`)).toEqual({

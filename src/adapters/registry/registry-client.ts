@@ -2,10 +2,8 @@
 // CLI-config `host` blocks overriding it as tofu does), credentials, and the
 // versions and download endpoints.
 
-import { lookupToken, findHostServices } from '../../core/cliconfig/credentials.js';
-import type { CliConfig } from '../../core/cliconfig/types.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
-import type { HttpClient, ProviderRegistry, RegistryProvider } from '../../core/ports.js';
+import type { HttpClient, ProviderRegistry, RegistryHosts, RegistryProvider } from '../../core/ports.js';
 import type { Platform } from '../../core/provider/platform.js';
 import {
   DISCOVERY_PATH,
@@ -22,8 +20,7 @@ import {
 
 export interface RegistryClientOptions {
   http: HttpClient;
-  cliConfig: CliConfig;
-  env: Record<string, string | undefined>;
+  hosts: RegistryHosts;
 }
 
 function formatAddress(p: RegistryProvider): string {
@@ -31,31 +28,34 @@ function formatAddress(p: RegistryProvider): string {
 }
 
 export function createRegistryClient(options: RegistryClientOptions): ProviderRegistry {
-  const { http, cliConfig, env } = options;
+  const { http, hosts } = options;
   const services = new Map<string, Promise<string>>();
   const versionLists = new Map<string, Promise<ProviderVersionInfo[]>>();
 
-  function tokenHeaders(hostname: string): Record<string, string> {
-    const token = lookupToken(hostname, cliConfig, env);
+  async function tokenHeaders(hostname: string): Promise<Record<string, string>> {
+    const token = await hosts.token(hostname);
     return token === undefined ? {} : { Authorization: `Bearer ${token}` };
   }
 
   async function discover(hostname: string): Promise<string> {
-    const override = findHostServices(hostname, cliConfig);
+    const override = hosts.services(hostname);
     if (override !== undefined) {
       const value = override[PROVIDERS_SERVICE];
       const base = `https://${hostname}/`;
       if (typeof value !== 'string') {
         throw new AirgapError(
           'CLICONFIG_INVALID',
-          `host "${hostname}" in ${cliConfig.sourcePath ?? 'the CLI configuration'} has no "${PROVIDERS_SERVICE}" service`,
-          { path: cliConfig.sourcePath, expected: `services = { "${PROVIDERS_SERVICE}" = "https://..." }` },
+          `host "${hostname}" in ${hosts.servicesSource(hostname) ?? 'the CLI configuration'} has no "${PROVIDERS_SERVICE}" service`,
+          {
+            path: hosts.servicesSource(hostname),
+            expected: `services = { "${PROVIDERS_SERVICE}" = "https://..." }`,
+          },
         );
       }
       return resolveServiceUrl(value, base);
     }
     const url = `https://${hostname}${DISCOVERY_PATH}`;
-    const doc = await http.getJson(url, { headers: tokenHeaders(hostname) });
+    const doc = await http.getJson(url, { headers: await tokenHeaders(hostname) });
     const base = parseDiscovery(doc, url);
     if (base === undefined) {
       throw new AirgapError(

@@ -5,6 +5,7 @@
 // "registry.example.com" and "café.fr" matches "xn--caf-dma.fr".
 
 import { checkHostname, hostnameForDisplayLenient, normalizeHostname } from '../provider/address.js';
+import type { RegistryHosts } from '../ports.js';
 import type { CliConfig, ServiceValue } from './types.js';
 
 const TOKEN_PREFIX = 'TF_TOKEN_';
@@ -66,4 +67,13 @@ export function findHostServices(
     if (configured.ok && configured.value === host) return block.services;
   }
   return undefined;
+}
+
+/** The RegistryHosts port over a parsed CLI configuration and an environment map. */
+export function cliConfigHosts(config: CliConfig, env: Record<string, string | undefined>): RegistryHosts {
+  return {
+    services: (hostname) => findHostServices(hostname, config),
+    servicesSource: () => config.sourcePath,
+    token: (hostname) => Promise.resolve(lookupToken(hostname, config, env)),
+  };
 }

@@ -10,6 +10,7 @@ import { loadCliConfig } from '../../adapters/fs/cli-config-file.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
+import { cliConfigHosts } from '../../core/cliconfig/credentials.js';
 import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
 import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
@@ -162,7 +163,7 @@ export async function runMirror(
     if (registry === undefined) {
       const { config, warnings } = await loadCliConfig(options.env);
       for (const w of warnings) reporter.warn(w);
-      registry = createRegistryClient({ http, cliConfig: config, env: options.env });
+      registry = createRegistryClient({ http, hosts: cliConfigHosts(config, options.env) });
     }
     const concurrency = Math.max(1, options.concurrency);
     const ctx = new ProviderPackageMirror(mirrorRoot, http, registry, reporter, createLimiter(concurrency));
