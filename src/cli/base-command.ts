@@ -56,7 +56,9 @@ function isParseError(err: Error): boolean {
 
 function asAirgapError(err: Error & { oclif?: { exit?: number } }): AirgapError {
   if (isAirgapError(err)) return err;
-  if (isParseError(err)) return new AirgapError('USAGE', err.message.trim());
+  // oclif ends its messages with its own pointer to --help; the remedy says that once.
+  if (isParseError(err))
+    return new AirgapError('USAGE', err.message.replace(/\n*See more help with --help\s*$/, '').trim());
   return new BugError(`${err.name}: ${err.message}`, err);
 }
 

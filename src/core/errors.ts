@@ -205,3 +205,23 @@ export function exitCodeOf(errors: readonly AirgapError[]): number {
   const worst = worstCategory(errors.map((e) => e.category));
   return worst === undefined ? EXIT_CODE.ok : EXIT_CODE[worst];
 }
+
+/**
+ * Any caught exception as an AirgapError: itself when it is one; a failed file-system
+ * call (an errno error with a syscall) as FS_ERROR naming the path; anything else as a
+ * BugError, never dressed up as a user's or the environment's fault. `what` says what
+ * was being done ("hashicorp/null 3.2.1 (linux_amd64)").
+ */
+export function fromUnknown(e: unknown, what: string): AirgapError {
+  if (isAirgapError(e)) return e;
+  const errno = e as { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown } | undefined;
+  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string') {
+    const where = typeof errno.path === 'string' ? ` ${errno.path}` : '';
+    return new AirgapError('FS_ERROR', `${what}: cannot ${errno.syscall}${where}: ${errno.code}`, {
+      ...(typeof errno.path === 'string' ? { path: errno.path } : {}),
+      cause: e,
+    });
+  }
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new BugError(`${what}: ${message}`, e);
+}

@@ -36,6 +36,9 @@ interface PackageJson {
   bin?: string | Record<string, string>;
 }
 
+const TOOL_REMEDY =
+  'run `npm ci && npm run build` in the airgap checkout, or pass --tool-package FILE made by `npm pack` there';
+
 function invalid(
   file: string,
   message: string,
@@ -43,12 +46,12 @@ function invalid(
   actual: string,
   cause?: unknown,
 ): AirgapError {
-  return new AirgapError('TOOL_PACKAGE_INVALID', `${file}: ${message}`, {
-    path: file,
-    expected,
-    actual,
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new AirgapError(
+    'TOOL_PACKAGE_INVALID',
+    `${file}: ${message}`,
+    { path: file, expected, actual, ...(cause === undefined ? {} : { cause }) },
+    TOOL_REMEDY,
+  );
 }
 
 /** This package's root: the nearest directory above `from` whose package.json names "airgap". */
@@ -62,11 +65,12 @@ export function findPackageRoot(from: string = import.meta.url): string {
     }
     const up = path.dirname(dir);
     if (up === dir) {
-      throw new AirgapError('TOOL_PACKAGE_INVALID', `no airgap package.json above ${from}`, {
-        path: from,
-        expected: 'a package.json with "name": "airgap"',
-        actual: 'none up to /',
-      });
+      throw new AirgapError(
+        'TOOL_PACKAGE_INVALID',
+        `no airgap package.json above ${from}`,
+        { path: from, expected: 'a package.json with "name": "airgap"', actual: 'none up to /' },
+        TOOL_REMEDY,
+      );
     }
     dir = up;
   }

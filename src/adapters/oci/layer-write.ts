@@ -62,6 +62,7 @@ export async function writeLayerBlob(options: LayerWriteOptions): Promise<Writte
           'BUNDLE_MISMATCH',
           `${sourceLabel(entry)} changed while the image layer was written: ${written} bytes, expected ${entry.size}`,
           { path: sourceLabel(entry), expected: String(entry.size), actual: String(written) },
+          'something changed the bundle while `airgap mirror --image` ran: run it again',
         );
       }
       await sink.put(new Uint8Array(tarPadding(entry.size)));

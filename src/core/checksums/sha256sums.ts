@@ -76,7 +76,7 @@ export function expectSha256(
   sums: Map<string, string>,
   name: string,
   actualHex: string,
-  context: { sumsFile: string; artifact: string },
+  context: { sumsFile: string; artifact: string; remedy?: string },
 ): void {
   const expected = sums.get(name);
   const actual = actualHex.toLowerCase();
@@ -90,6 +90,7 @@ export function expectSha256(
         expected: `a line for ${name}`,
         actual: 'no line',
       },
+      context.remedy,
     );
   }
   if (expected !== actual) {
@@ -97,6 +98,7 @@ export function expectSha256(
       'CHECKSUM_MISMATCH',
       `${context.artifact}: sha256 is ${actual}, but ${context.sumsFile} lists ${expected} for "${name}"`,
       { path: context.artifact, address: context.sumsFile, expected, actual },
+      context.remedy,
     );
   }
 }

@@ -123,6 +123,7 @@ export function decideImport(
         `${newest.createdAt}, when the newest bundle already imported (${newest.bundleDigest.slice(0, 16)}, import #${newest.sequence}) was created; ` +
         'importing it could roll back fixed providers',
       { expected: `a bundle created at or after ${newest.createdAt}`, actual: incoming.createdAt },
+      'import a newer bundle, or pass --allow-downgrade if the rollback is deliberate',
     );
   }
   return { action: 'import', sequence, downgrade: true, newest };

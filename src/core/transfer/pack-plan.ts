@@ -113,9 +113,22 @@ function isTemp(path: string): boolean {
   return path.split('/').some((s) => s.startsWith(TEMP_PREFIX));
 }
 
-function mismatch(message: string, path: string, expected: string, actual: string): AirgapError {
-  return new AirgapError('BUNDLE_MISMATCH', message, { path, expected, actual });
+function mismatch(
+  message: string,
+  path: string,
+  expected: string,
+  actual: string,
+  remedy: string,
+): AirgapError {
+  return new AirgapError('BUNDLE_MISMATCH', message, { path, expected, actual }, remedy);
 }
+
+// A listed file that is gone or changed: mirror rewrites it. An unlisted one: mirror
+// never wrote it (or no longer lists it), so re-running mirror cannot help; it must go.
+const REPAIR =
+  'the bundle directory changed since airgap.json was written: re-run `airgap mirror` with the same inputs and --out to repair it, then export again';
+const UNLISTED =
+  'move the unlisted file out of the bundle directory (airgap export packs only what airgap.json lists), then export again';
 
 /** A manifest path the tarball can carry: relative, no empty, "." or ".." segments, no NUL. */
 function checkPath(ref: FileRef, manifestFile: string): void {
@@ -188,6 +201,7 @@ export function planPack(input: PackInput): PackPlan {
           ref.path,
           `a file of ${ref.size} bytes`,
           'missing',
+          REPAIR,
         ),
       );
     } else if (f.kind !== 'file') {
@@ -197,6 +211,7 @@ export function planPack(input: PackInput): PackPlan {
           ref.path,
           'a regular file',
           f.kind === 'directory' ? 'a directory' : 'not a regular file',
+          REPAIR,
         ),
       );
     } else if (f.size !== ref.size) {
@@ -206,6 +221,7 @@ export function planPack(input: PackInput): PackPlan {
           ref.path,
           `${ref.size} bytes`,
           `${f.size} bytes`,
+          REPAIR,
         ),
       );
     }
@@ -222,6 +238,7 @@ export function planPack(input: PackInput): PackPlan {
         f.path,
         'only files airgap.json lists',
         f.kind === 'file' ? 'an unlisted file' : 'an unlisted symlink or special file',
+        UNLISTED,
       ),
     );
   }
@@ -310,6 +327,7 @@ export function verifyStreamedFile(entry: PackFile, actualSha256: string, manife
     entry.name,
     entry.sha256,
     actualSha256,
+    entry.content.from === 'tool' ? 'export again once nothing is rebuilding the airgap checkout' : REPAIR,
   );
 }
 

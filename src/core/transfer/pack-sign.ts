@@ -34,12 +34,12 @@ function invalid(
   actual: string,
   cause?: unknown,
 ): AirgapError {
-  return new AirgapError('SIGN_KEY_INVALID', `${source}: ${message}`, {
-    path: source,
-    expected,
-    actual,
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new AirgapError(
+    'SIGN_KEY_INVALID',
+    `${source}: ${message}`,
+    { path: source, expected, actual, ...(cause === undefined ? {} : { cause }) },
+    'pass an armored OpenPGP private key to --sign-key (gpg --export-secret-keys --armor KEYID); set AIRGAP_SIGN_PASSPHRASE when it is encrypted',
+  );
 }
 
 function errorText(e: unknown): string {

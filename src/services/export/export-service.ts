@@ -99,11 +99,26 @@ async function checkInputs(options: ExportOptions, bundleDir: string, tarball: s
   }
   const st = await fs.stat(bundleDir).catch(() => undefined);
   if (st === undefined || !st.isDirectory()) {
-    throw new AirgapError('INPUT_NOT_FOUND', `bundle directory ${bundleDir} does not exist`, {
-      path: bundleDir,
-      expected: 'a directory written by airgap mirror --out',
-      actual: st === undefined ? 'missing' : 'not a directory',
-    });
+    throw new AirgapError(
+      st === undefined ? 'INPUT_NOT_FOUND' : 'USAGE',
+      st === undefined
+        ? `bundle directory ${bundleDir} does not exist`
+        : `${bundleDir} is a file, not a bundle directory`,
+      {
+        path: bundleDir,
+        expected: 'a directory written by airgap mirror --out',
+        actual: st === undefined ? 'missing' : 'a file',
+      },
+      'pass the directory `airgap mirror --out DIR` wrote',
+    );
+  }
+  const target = await fs.stat(tarball).catch(() => undefined);
+  if (target?.isDirectory() === true) {
+    throw new AirgapError(
+      'USAGE',
+      `--tarball ${tarball} is a directory; name the file to write, e.g. ${path.join(tarball, 'airgap-bundle.tar')}`,
+      { path: tarball, expected: 'a file path', actual: 'a directory' },
+    );
   }
   if (isInside(bundleDir, tarball)) {
     throw new AirgapError(

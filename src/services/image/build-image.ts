@@ -115,6 +115,7 @@ export async function buildRunnerImage(
         expected: options.platforms.join(', '),
         actual: resolved.available.join(', ') || 'none',
       },
+      `pick a --base-image built for ${options.platforms.join(' and ')}, or drop the --platform it lacks`,
     );
   }
 
@@ -148,6 +149,7 @@ export async function buildRunnerImage(
           expected: `${tool.tool} ${tool.version} for ${image.platform}`,
           actual: tool.platforms.map((p) => p.platform).join(', '),
         },
+        `mirror ${tool.tool} for ${image.platform} too (it is left out when its release lacks that platform)`,
       );
     }
     const member = await openZipMember(path.join(options.bundleDir, binary.path), tool.tool, binary.path);

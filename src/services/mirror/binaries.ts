@@ -15,7 +15,7 @@ import { commitFile, removeStaleTemps, tempPathBeside, writeFileAtomic } from '.
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { expectSha256, parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { compareStrings } from '../../core/compare.js';
-import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { AirgapError, AirgapErrors, fromUnknown, isAirgapError } from '../../core/errors.js';
 import { releaseDir, releaseToolDir } from '../../core/layout/names.js';
 import type { HttpClient, Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
@@ -391,8 +391,14 @@ class ReleaseJob {
         subject: `${this.label} ${this.sumsName} (${where})`,
       });
     } catch (e) {
-      if (isAirgapError(e)) e.details.address ??= where;
-      throw e;
+      if (!isAirgapError(e)) throw e;
+      e.details.address ??= where;
+      const flag = this.plan.tool === 'tofu' ? '--tofu-key' : '--terraform-key';
+      throw e.code === 'SIGNATURE_INVALID' && e.remedy === undefined
+        ? e.withRemedy(
+            `do not use this release: ${this.sumsName} is not signed by the ${this.plan.tool} release key (pinned, or ${flag} for an internal re-signing)`,
+          )
+        : e;
     }
   }
 
@@ -414,6 +420,7 @@ class ReleaseJob {
           expected: zip,
           actual: zips.join(', '),
         },
+        `drop --platform ${platform}, or pick a ${this.plan.tool} version released for it`,
       );
     }
   }
@@ -432,6 +439,7 @@ class ReleaseJob {
         expected: `a line for ${zip}`,
         actual: 'no line',
       },
+      `drop --platform ${platform}: the signed ${this.sumsName} does not vouch for a ${platform} build`,
     );
   }
 
@@ -444,7 +452,11 @@ class ReleaseJob {
       const dl = await this.http.download(url, tmp, {
         onProgress: (bytes) => this.progress(platform, 'bytes', bytes),
       });
-      expectSha256(sums, files.zip, dl.sha256, { sumsFile: this.sumsUrl, artifact: url });
+      expectSha256(sums, files.zip, dl.sha256, {
+        sumsFile: this.sumsUrl,
+        artifact: url,
+        remedy: `the download differs from the signed ${this.sumsName}: re-run to fetch it again; if it persists, do not trust ${this.plan.baseUrl}`,
+      });
       this.progress(platform, 'done', dl.size);
       return { platform, filename: files.zip, sha256: dl.sha256, size: dl.size, tmp };
     } catch (e) {
@@ -516,9 +528,8 @@ function annotate(e: unknown, platform: string): unknown {
   return e;
 }
 
-/** Every AirgapError inside `e`; anything else becomes an FS_ERROR naming the release. */
+/** Every AirgapError inside `e`; anything else as fromUnknown sees it, naming the release. */
 function flatten(e: unknown, label: string): AirgapError[] {
   if (e instanceof AirgapErrors) return e.errors;
-  if (isAirgapError(e)) return [e];
-  return [new AirgapError('FS_ERROR', `${label}: ${(e as Error).message}`, { cause: e })];
+  return [fromUnknown(e, label)];
 }

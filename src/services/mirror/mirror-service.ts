@@ -14,7 +14,7 @@ import { cliConfigHosts } from '../../core/cliconfig/credentials.js';
 import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
 import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
-import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
+import { AirgapError, AirgapErrors, fromUnknown, isAirgapError } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import { BUNDLE, releaseDir, providerDir } from '../../core/layout/names.js';
 import { parseLocalProviderSpec, planProviderVersions, providerVersionKey } from '../../core/mirror/plan.js';
@@ -148,6 +148,7 @@ export async function runMirror(
         });
 
   const outDir = path.resolve(options.outDir);
+  await checkOutDir(outDir);
   const mirrorRoot = path.join(outDir, BUNDLE.providersDir);
   await fs.mkdir(mirrorRoot, { recursive: true });
   const stale = await removeStaleTemps(mirrorRoot);
@@ -220,13 +221,7 @@ export async function runMirror(
       try {
         return await ctx.mirrorOne(job, options.skipMissingPlatforms);
       } catch (e) {
-        const err = isAirgapError(e)
-          ? e
-          : new AirgapError(
-              'FS_ERROR',
-              `${job.key} ${job.version} (${formatPlatform(job.platform)}): ${(e as Error).message}`,
-              { cause: e },
-            );
+        const err = fromUnknown(e, `${job.key} ${job.version} (${formatPlatform(job.platform)})`);
         if (!failures.some((f) => f.message === err.message)) failures.push(err);
         reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'failed' });
         return { job } satisfies JobOutcome;
@@ -322,6 +317,19 @@ export async function runMirror(
     };
   } finally {
     await (ownHttp as { close?: () => Promise<void> } | undefined)?.close?.();
+  }
+}
+
+/** --out must be a directory or absent: a file there is a usage error, not a crash. */
+async function checkOutDir(outDir: string): Promise<void> {
+  const st = await fs.stat(outDir).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory()) {
+    throw new AirgapError(
+      'USAGE',
+      `--out ${outDir} is a file; the bundle is a directory`,
+      { path: outDir, expected: 'a directory (or a path that does not exist yet)', actual: 'a file' },
+      'pass a directory path to --out, or remove the file',
+    );
   }
 }
 

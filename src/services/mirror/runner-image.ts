@@ -184,9 +184,34 @@ export async function buildBundleImage(
       };
     }
     return { image: built.image, summary, warnings: built.warnings };
+  } catch (e) {
+    throw isAirgapError(e) && e.remedy === undefined ? withBaseImageRemedy(e, input.image.baseImage) : e;
   } finally {
     await source.close();
   }
+}
+
+// The image source and OCI client serve import --push too; the advice for pulling the
+// base belongs here, where the flags that change it are known.
+function withBaseImageRemedy(e: AirgapError, baseImage: string): AirgapError {
+  if (e.code === 'OCI_REGISTRY_ERROR') {
+    if (e.details.status === 401 || e.details.status === 403) {
+      return e.withRemedy(
+        `log in to the registry of ${baseImage} (docker login; DOCKER_CONFIG or ~/.docker/config.json auths), or pull it elsewhere and pass --base-image oci-archive:FILE`,
+      );
+    }
+    if (/certificate|TLS|SSL/i.test(e.message)) {
+      return e.withRemedy(
+        'pass --ca-cert FILE for a private CA, or --base-registry-insecure for a plain-http registry',
+      );
+    }
+  }
+  if (e.code === 'IMAGE_INVALID') {
+    return e.withRemedy(
+      'check --base-image: it must name a Linux image (OCI or Docker schema 2) for every --platform',
+    );
+  }
+  return e;
 }
 
 /** --image-archive-tag as `docker load` names it: a tag after the last "/", else `:latest`. */
