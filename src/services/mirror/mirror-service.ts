@@ -6,11 +6,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { removeStaleTemps } from '../../adapters/fs/atomic.js';
-import { loadCliConfig } from '../../adapters/fs/cli-config-file.js';
+import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
-import { cliConfigHosts } from '../../core/cliconfig/credentials.js';
 import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
 import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
@@ -162,9 +161,9 @@ export async function runMirror(
   try {
     let registry = deps.registry;
     if (registry === undefined) {
-      const { config, warnings } = await loadCliConfig(options.env);
+      const { hosts, warnings } = await loadRegistryHosts(options.env);
       for (const w of warnings) reporter.warn(w);
-      registry = createRegistryClient({ http, hosts: cliConfigHosts(config, options.env) });
+      registry = createRegistryClient({ http, hosts });
     }
     const concurrency = Math.max(1, options.concurrency);
     const ctx = new ProviderPackageMirror(mirrorRoot, http, registry, reporter, createLimiter(concurrency));

@@ -24,7 +24,7 @@ provider_installation {
 }
 
 credentials_helper "example" {
-  args = []
+  args = ["--profile", "ci"]
 }
 
 host "Registry.Example.COM" {
@@ -69,13 +69,18 @@ describe('parseCliConfig', () => {
             'providers.v1': 'https://127.0.0.1:4443/v1/providers/',
             'modules.v1': 'https://127.0.0.1:4443/v1/modules/',
           },
+          sourcePath: '/home/u/.tofurc',
         },
-        'café.fr': { services: { 'providers.v1': { url: 'https://xn--caf-dma.fr/p/', weight: 1 } } },
+        'café.fr': {
+          services: { 'providers.v1': { url: 'https://xn--caf-dma.fr/p/', weight: 1 } },
+          sourcePath: '/home/u/.tofurc',
+        },
       },
       credentials: {
         'my-registry.example.com': { token: 'tok-hyphen' },
         'café.fr': { token: 'tok-idn' },
       },
+      credentialsHelper: { name: 'example', args: ['--profile', 'ci'], sourcePath: '/home/u/.tofurc' },
     });
   });
 
