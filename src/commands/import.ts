@@ -49,7 +49,7 @@ ${EXIT_CODES_HELP}`;
     }),
     'push-providers': Flags.string({
       summary:
-        'Then push every provider in DIR/providers to REGISTRY/PREFIX/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
+        'Then push every provider in DIR/providers to REGISTRY/PREFIX/HOST/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
       helpValue: 'REGISTRY/PREFIX',
     }),
     push: Flags.string({
