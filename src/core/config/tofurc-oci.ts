@@ -17,7 +17,7 @@
 // a rule is an error and tofu drops that installation method.
 
 import { AirgapError } from '../errors.js';
-import { evaluate, parseHcl, type Block, type Body } from '../hcl/index.js';
+import { evaluate, parseHcl, type Block } from '../hcl/index.js';
 import { isValidRegistryHost, isValidRepositoryName } from '../oci/reference.js';
 import { normalizeProviderPattern, normalizeProviderPatterns } from './tofurc.js';
 
@@ -107,6 +107,8 @@ export function checkOciMirrorBlock(block: OciMirrorBlock): OciMirrorBlock {
       actual: 'none',
     });
   }
+  // tofu: "repository_template" argument is required.
+  if (template === '') throw fail('it is missing or empty, and tofu requires it');
   if (/[\u0000-\u001f\u007f"\\]/.test(template))
     throw fail('it contains a quote, a backslash or a control character');
   if (template.includes('%{')) throw fail('template directives (%{...}) are not allowed');
@@ -198,7 +200,7 @@ export function readOciMirrors(text: string, filename: string): ReadOciMirror[] 
     for (const method of installation.body.blocks.filter((b) => b.type === 'oci_mirror')) {
       const block = {
         repositoryTemplate: stringAttribute(method, 'repository_template', filename) ?? '',
-        include: listAttribute(method.body, 'include', method, filename),
+        include: listAttribute(method, 'include', filename),
       };
       try {
         out.push({ block: checkOciMirrorBlock(block) });
@@ -232,8 +234,8 @@ function stringAttribute(block: Block, name: string, filename: string): string |
   return value;
 }
 
-function listAttribute(body: Body, name: string, block: Block, filename: string): string[] {
-  const attr = body.attributes.find((a) => a.name === name);
+function listAttribute(block: Block, name: string, filename: string): string[] {
+  const attr = block.body.attributes.find((a) => a.name === name);
   if (attr === undefined) return [];
   const value = evaluate(attr.expr, []);
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {

@@ -19,7 +19,7 @@ import { formatProviderAddress, parseProviderAddress } from '../provider/address
 import { packageSubject, type LockNeed, type PackageIndex, type ZipDigestResult } from './verify-checks.js';
 import type { CheckRow } from './verify-report.js';
 
-/** One row for the file: ok, or a warning per block tofu would drop. */
+/** One row for the file: ok, or a warning per block tofu would drop (or for a file without any). */
 export function ociTofurcRows(file: string, mirrors: readonly ReadOciMirror[]): CheckRow[] {
   const dropped = mirrors.filter((m) => m.problem !== undefined);
   if (dropped.length > 0) {
@@ -30,13 +30,23 @@ export function ociTofurcRows(file: string, mirrors: readonly ReadOciMirror[]): 
       detail: `tofu drops this oci_mirror block (include ${m.block.include.join(', ') || 'none'}): ${m.problem!}; push the providers again (airgap import --push-providers) to rewrite ${file}`,
     }));
   }
+  if (mirrors.length === 0) {
+    return [
+      {
+        check: 'state',
+        subject: file,
+        status: 'warning',
+        detail: `${file} has no oci_mirror block: tofu installs nothing with it; push the providers again (airgap import --push-providers) to rewrite it`,
+      },
+    ];
+  }
   const hosts = [...new Set(mirrors.flatMap((m) => m.block.include.map((p) => p.split('/')[0]!)))];
   return [
     {
       check: 'state',
       subject: file,
       status: 'ok',
-      detail: `${mirrors.length} oci_mirror block(s), valid by tofu's rules, for ${hosts.sort(compareStrings).join(', ') || 'no provider'}`,
+      detail: `${mirrors.length} oci_mirror block(s), valid by tofu's rules, for ${hosts.sort(compareStrings).join(', ')}`,
     },
   ];
 }
