@@ -49,7 +49,7 @@ ${EXIT_CODES_HELP}`;
     }),
     'push-providers': Flags.string({
       summary:
-        'Then push every provider in DIR/providers to REGISTRY/PREFIX/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
+        'Then push every provider in DIR/providers to REGISTRY/PREFIX/HOST/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
       helpValue: 'REGISTRY/PREFIX',
     }),
     push: Flags.string({
@@ -142,6 +142,7 @@ ${EXIT_CODES_HELP}`;
         `Pushed ${pushed} provider version(s) to ${result.push.registry} (${result.push.versions.length - pushed} up to date). ` +
           `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
       );
+      for (const w of result.push.warnings) this.log(`Warning for tofu: ${w}`);
     }
     const image = result.image;
     if (image === undefined) return;

@@ -31,6 +31,8 @@ import type { TestPackage } from './registry/types.js';
 export const FIXTURE_HOST = 'registry.airgap.test';
 
 export interface FixtureProvider {
+  /** The provider's registry host; default FIXTURE_HOST. */
+  hostname?: string;
   namespace: string;
   type: string;
   version: string;
@@ -98,12 +100,14 @@ export async function writeFixtureBundle(dir: string, options: FixtureBundleOpti
   const providers: ManifestProvider[] = [];
   const mirrorIndexes: FileRef[] = [];
   const byProvider = new Map<string, TestPackage[]>();
-  for (const p of packages) {
-    const key = `${p.namespace}/${p.type}`;
+  // buildPackages returns each spec's packages in spec order, one per platform.
+  const hosts = options.providers.flatMap((p) => p.platforms.map(() => p.hostname ?? FIXTURE_HOST));
+  for (const [i, p] of packages.entries()) {
+    const key = `${hosts[i]!}/${p.namespace}/${p.type}`;
     byProvider.set(key, [...(byProvider.get(key) ?? []), p]);
   }
   for (const [key, pkgs] of byProvider) {
-    const provDir = `${BUNDLE.providersDir}/${FIXTURE_HOST}/${key}`;
+    const provDir = `${BUNDLE.providersDir}/${key}`;
     const versions = [...new Set(pkgs.map((p) => p.version))];
     for (const version of versions) {
       const mine = pkgs.filter((p) => p.version === version);
@@ -124,7 +128,7 @@ export async function writeFixtureBundle(dir: string, options: FixtureBundleOpti
       }
       await put(dir, `${provDir}/${version}.json`, renderVersionJson({}, archives));
       mirrorIndexes.push(await fileRef(dir, `${provDir}/${version}.json`));
-      providers.push({ address: `${FIXTURE_HOST}/${key}`, version, packages: refs });
+      providers.push({ address: key, version, packages: refs });
     }
     await put(dir, `${provDir}/index.json`, renderIndexJson([], versions));
     mirrorIndexes.push(await fileRef(dir, `${provDir}/index.json`));

@@ -1,18 +1,25 @@
 // `airgap verify DIR` on an import destination made by the real `airgap import`
 // (runImport reading through readVerifiedBundle): the mirror's zips against their
-// VERSION.json hashes, and airgap-state.json's imports against the mirror.
+// VERSION.json hashes, and airgap-state.json's imports against the mirror. After a real
+// --push-providers to docker-registry: DIR/tofurc.oci by tofu's rules, and lock files
+// holding h1: only for pushed providers, which tofu refuses for an OCI install
+// (opentofu internal/getproviders/package_location_oci_blob_archive.go: the layer's
+// zh: must be among the lock file's hashes).
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { createOciRegistryClient } from '../../src/adapters/oci/registry-client.js';
 import { BUNDLE } from '../../src/core/layout/names.js';
 import type { Reporter } from '../../src/core/ports.js';
 import type { CheckRow, VerifyReport } from '../../src/core/transfer/verify-report.js';
 import { runImport } from '../../src/services/import/import-service.js';
+import { pushProviders } from '../../src/services/import/push-providers.js';
 import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js';
 import { runVerify } from '../../src/services/verify/verify-service.js';
 import { runCli } from '../helpers/cli.js';
+import { startDockerRegistry } from '../helpers/docker-registry.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import {
@@ -210,3 +217,102 @@ describeWithTools(['tar'], 'airgap verify on an import destination', () => {
     });
   });
 });
+
+describeWithTools(
+  ['tar', 'docker-registry'],
+  'airgap verify on an import destination with pushed providers',
+  () => {
+    async function importAndPush(): Promise<{ dest: string; registryHost: string }> {
+      const dest = await importInto();
+      const registry = await startDockerRegistry();
+      const client = createOciRegistryClient({
+        registry: registry.host,
+        insecure: true,
+        userAgent: 'airgap-test',
+        env: {},
+      });
+      try {
+        await pushProviders({ dest, target: `${registry.host}/tofu`, client, reporter: quiet });
+      } finally {
+        await client.close();
+        await registry.stop();
+      }
+      return { dest, registryHost: registry.host };
+    }
+
+    it('warns of a lock file without the zh: of a pushed package, naming the fix; the zh: passes', async () => {
+      const { dest } = await importAndPush();
+      // h1: for both platforms (as `tofu providers lock -fs-mirror` writes), zh: for arm64 only.
+      const lock = path.join(await makeTempDir(), '.terraform.lock.hcl');
+      await fs.writeFile(
+        lock,
+        `provider "${NULL}" {\n  version = "3.2.1"\n  hashes = [\n` +
+          `    "${pkg('null', 'linux_amd64').h1}",\n    "${pkg('null', 'linux_arm64').h1}",\n` +
+          `    "zh:${pkg('null', 'linux_arm64').sha256}",\n  ]\n}\n`,
+      );
+      const report = await verify(dest, [lock]);
+      // Warnings only: the mirror itself is intact, and the filesystem mirror (DIR/tofurc) takes h1:.
+      expect(report.verdict).toBe('verified');
+      expect(
+        report.rows.filter((r) => r.subject === 'tofurc.oci' || r.subject.endsWith('(oci_mirror)')),
+      ).toEqual([
+        {
+          check: 'state',
+          subject: 'tofurc.oci',
+          status: 'ok',
+          detail: `1 oci_mirror block(s), valid by tofu's rules, for ${HOST}`,
+        },
+        {
+          check: 'lockfile',
+          subject: `${lock}: ${NULL} 3.2.1 linux_amd64 (oci_mirror)`,
+          status: 'warning',
+          detail: `${lock} does not record zh:${pkg('null', 'linux_amd64').sha256}, the layer tofurc.oci installs: tofu accepts a provider from an OCI mirror only when the lock file holds its zh: (an h1: does not count); run airgap mirror --update-lockfiles and use the lock file it completes`,
+        },
+        {
+          check: 'lockfile',
+          subject: `${lock}: ${NULL} 3.2.1 linux_arm64 (oci_mirror)`,
+          status: 'ok',
+          detail: `records zh:${pkg('null', 'linux_arm64').sha256}, the layer tofurc.oci installs`,
+        },
+      ]);
+      // The h1: still satisfies the ordinary lockfile rows (the filesystem mirror).
+      expect(
+        report.rows
+          .filter((r) => r.check === 'lockfile' && !r.subject.endsWith('(oci_mirror)'))
+          .map((r) => [r.subject, r.status, r.detail]),
+      ).toEqual([
+        [`${lock}: ${NULL} 3.2.1 linux_amd64`, 'ok', `matches ${pkg('null', 'linux_amd64').h1}`],
+        [`${lock}: ${NULL} 3.2.1 linux_arm64`, 'ok', `matches ${pkg('null', 'linux_arm64').h1}`],
+      ]);
+    }, 60_000);
+
+    it('warns of a tofurc.oci whose block tofu drops (one template without ${hostname} for two hosts)', async () => {
+      const { dest, registryHost } = await importAndPush();
+      // What airgap wrote before one block per host: tofu refuses it and drops the block.
+      await fs.writeFile(
+        path.join(dest, 'tofurc.oci'),
+        `provider_installation {\n  oci_mirror {\n    repository_template = "${registryHost}/tofu/\${namespace}/\${type}"\n` +
+          `    include             = ["${NULL}", "registry.terraform.io/hashicorp/null"]\n  }\n}\n`,
+      );
+      const lock = path.join(await makeTempDir(), '.terraform.lock.hcl');
+      await fs.writeFile(
+        lock,
+        `provider "${NULL}" {\n  version = "3.2.1"\n  hashes = [\n` +
+          `    "${pkg('null', 'linux_amd64').h1}",\n    "${pkg('null', 'linux_arm64').h1}",\n  ]\n}\n`,
+      );
+      const report = await verify(dest, [lock]);
+      expect(report.verdict).toBe('verified');
+      // A dropped block serves nothing: no (oci_mirror) lockfile rows.
+      expect(
+        report.rows.filter((r) => r.subject === 'tofurc.oci' || r.subject.endsWith('(oci_mirror)')),
+      ).toEqual([
+        {
+          check: 'state',
+          subject: 'tofurc.oci',
+          status: 'warning',
+          detail: `tofu drops this oci_mirror block (include ${NULL}, registry.terraform.io/hashicorp/null): invalid repository_template "${registryHost}/tofu/\${namespace}/\${type}": it must refer to \${hostname}, as tofu requires unless include selects exactly one registry hostname (include selects ${HOST}, registry.terraform.io); push the providers again (airgap import --push-providers) to rewrite tofurc.oci`,
+        },
+      ]);
+    }, 60_000);
+  },
+);

@@ -7,11 +7,13 @@
 //
 // The manifests are rendered here as exact bytes: their digests are what the index
 // and the tag name, so the same zips must always give the same bytes. Also owns the
-// names: the tag for a version and the repository for a provider under a prefix.
+// names: the tag for a version and the repository for a provider under a prefix
+// (PREFIX/HOST/NS/TYPE).
 
 import { createHash } from 'node:crypto';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
+import { checkHostname } from '../provider/address.js';
 import { parsePlatform } from '../provider/platform.js';
 import { isValidRepositoryName, isValidTag, joinRepository, parseOciRepositoryPrefix } from './reference.js';
 
@@ -203,7 +205,7 @@ export function providerVersionTag(version: string): string {
 export interface OciTarget {
   /** host[:port], lower case. */
   registry: string;
-  /** Repository path under which NS/TYPE go; "" for the registry's root. */
+  /** Repository path under which HOST/NS/TYPE go; "" for the registry's root. */
   prefix: string;
 }
 
@@ -212,23 +214,57 @@ export function parseOciTarget(text: string): OciTarget {
   return parseOciRepositoryPrefix(text);
 }
 
-/** The repository holding one provider's versions: PREFIX/NS/TYPE, NS and TYPE lower-cased as tofu does. */
-export function providerRepository(prefix: string, namespace: string, type: string): string {
-  const ns = namespace.toLowerCase();
-  const ty = type.toLowerCase();
-  const name = `${ns}/${ty}`;
-  if (!isValidRepositoryName(name)) {
-    throw new AirgapError(
-      'OCI_REFERENCE_INVALID',
-      `provider ${namespace}/${type}: ${JSON.stringify(name)} cannot be an OCI repository path (lower-case [a-z0-9] joined by ".", "_", "__" or "-")`,
-      { provider: `${namespace}/${type}`, expected: 'an OCI repository path', actual: name },
-    );
-  }
-  return joinRepository(prefix, name);
+/** A provider as its mirror directory names it: HOST (display form or ASCII), NAMESPACE, TYPE. */
+export interface ProviderName {
+  hostname: string;
+  namespace: string;
+  type: string;
 }
 
-/** The oci_mirror repository_template for a target: tofu fills in ${namespace} and ${type}. */
-export function repositoryTemplate(target: OciTarget): string {
-  const base = target.prefix === '' ? target.registry : `${target.registry}/${target.prefix}`;
-  return `${base}/\${namespace}/\${type}`;
+/**
+ * The path segment a provider's origin host takes in a repository name: the host's
+ * ASCII form (IDN labels in punycode), which is also what tofu's `${hostname}` gives
+ * (svchost Hostname.String(), used in internal/command/cliconfig/provider_installation.go
+ * evalOCIProviderMirrorRepositoryTemplate), with ":PORT" as "_PORT": a repository name
+ * holds no ":", and "_" is in no normalized hostname, so no two hosts share a segment.
+ */
+export function repositoryHostSegment(hostname: string): string {
+  const checked = checkHostname(hostname);
+  if (!checked.ok) {
+    throw new AirgapError(
+      'OCI_REFERENCE_INVALID',
+      `provider host ${JSON.stringify(hostname)} cannot name an OCI repository: ${checked.reason}`,
+      { expected: 'a provider registry hostname[:port]', actual: hostname },
+    );
+  }
+  return checked.value.replace(':', '_');
+}
+
+/**
+ * The repository holding one provider's versions: PREFIX/HOST/NS/TYPE, NS and TYPE
+ * lower-cased as tofu does. The host keeps registry.opentofu.org/hashicorp/null and
+ * registry.terraform.io/hashicorp/null (every bundle made from tofu and terraform lock
+ * files has both) apart.
+ */
+export function providerRepository(prefix: string, provider: ProviderName): string {
+  const address = `${provider.hostname}/${provider.namespace}/${provider.type}`;
+  const name = `${repositoryHostSegment(provider.hostname)}/${provider.namespace.toLowerCase()}/${provider.type.toLowerCase()}`;
+  const repository = prefix === '' ? name : `${prefix}/${name}`;
+  if (!isValidRepositoryName(repository)) {
+    throw new AirgapError(
+      'OCI_REFERENCE_INVALID',
+      `provider ${address}: ${JSON.stringify(repository)} cannot be an OCI repository path (at most 255 characters; lower-case [a-z0-9] joined by "/", ".", "_", "__" or "-")`,
+      { provider: address, expected: 'an OCI repository path', actual: repository },
+    );
+  }
+  return repository;
+}
+
+/**
+ * The oci_mirror repository_template for one provider host's block: the host is
+ * written out (the block's include names that host alone, so tofu does not require
+ * `${hostname}`), and tofu fills in ${namespace} and ${type}.
+ */
+export function repositoryTemplate(target: OciTarget, hostname: string): string {
+  return `${target.registry}/${joinRepository(target.prefix, repositoryHostSegment(hostname))}/\${namespace}/\${type}`;
 }

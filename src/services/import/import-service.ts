@@ -167,7 +167,15 @@ export async function runImport(
   const create = deps.createOciClient ?? createDefaultOciClient;
   if (push !== undefined && providersTarget !== undefined) {
     const pushed = await withClient(create, { ...push, registry: providersTarget.registry }, (client) =>
-      pushProviders({ dest: result.dest, target: push.target, client, reporter }),
+      pushProviders({
+        dest: result.dest,
+        target: push.target,
+        client,
+        reporter,
+        // tofu can follow neither: pushProviders says so in its warnings and in tofurc.oci.
+        insecure: push.insecure,
+        caCertFiles: push.caCertFiles,
+      }),
     ).catch((e: unknown) => {
       // Pushing is idempotent: the same command again resumes, uploading only what is missing.
       reporter.warn(

@@ -1,6 +1,7 @@
 // `airgap import --push-providers REGISTRY/PREFIX`: pushes every provider version in
-// DIR/providers to REGISTRY/PREFIX/NS/TYPE:VERSION as the OCI artifact OpenTofu's
-// oci_mirror installs (src/core/oci/provider-artifact.ts), then writes DIR/tofurc.oci.
+// DIR/providers to REGISTRY/PREFIX/HOST/NS/TYPE:VERSION as the OCI artifact OpenTofu's
+// oci_mirror installs (src/core/oci/provider-artifact.ts), then writes DIR/tofurc.oci
+// with one oci_mirror block per provider host (src/core/config/tofurc-oci.ts).
 //
 // Order per version: the zips and the empty config (each HEAD first: a re-push
 // uploads nothing the registry has), each platform manifest by digest, the index
@@ -14,7 +15,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { renderOciTofurc } from '../../core/config/tofurc-oci.js';
+import { renderOciTofurc, tofuRegistryAccessNotes } from '../../core/config/tofurc-oci.js';
 import { normalizeProviderPattern } from '../../core/config/tofurc.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError } from '../../core/errors.js';
@@ -27,6 +28,7 @@ import {
   providerRepository,
   providerVersionTag,
   repositoryTemplate,
+  type OciTarget,
   type ProviderZip,
 } from '../../core/oci/provider-artifact.js';
 import type { OciRegistryClient, Reporter } from '../../core/ports.js';
@@ -43,13 +45,17 @@ export interface PushProvidersOptions {
   reporter: Reporter;
   /** Provider addresses HOST/NAMESPACE/TYPE to push; default every provider in DIR/providers. */
   only?: readonly string[];
+  /** The push went over plain HTTP (--registry-insecure): tofu cannot follow (see `warnings`). */
+  insecure?: boolean;
+  /** --ca-cert files the push trusted: tofu has no such setting (see `warnings`). */
+  caCertFiles?: readonly string[];
 }
 
 export interface PushedVersion {
   /** HOST/NAMESPACE/TYPE, host in display form. */
   address: string;
   version: string;
-  /** Repository within the registry: PREFIX/NS/TYPE. */
+  /** Repository within the registry: PREFIX/HOST/NS/TYPE (HOST in ASCII, ":PORT" as "_PORT"). */
   repository: string;
   tag: string;
   /** The index's digest, which the tag names. */
@@ -61,17 +67,31 @@ export interface PushedVersion {
   blobs: { uploaded: number; existing: number; mounted: number };
 }
 
+/** One oci_mirror block of DIR/tofurc.oci: the providers of one host. */
+export interface PushedMirror {
+  /** The providers' registry host, display form, as in their addresses. */
+  hostname: string;
+  /** REGISTRY/PREFIX/HOST/${namespace}/${type} */
+  repositoryTemplate: string;
+  /** The pushed providers of that host, HOST/NAMESPACE/TYPE, sorted. */
+  include: string[];
+}
+
 export interface PushResult {
   registry: string;
   prefix: string;
-  repositoryTemplate: string;
+  /** Sorted by hostname. */
+  mirrors: PushedMirror[];
   versions: PushedVersion[];
   /** Absolute path of DIR/tofurc.oci. */
   tofurc: string;
+  /** What the hosts running tofu need that this push did not show (plain HTTP, a private CA); also in tofurc.oci. */
+  warnings: string[];
 }
 
 interface LocalVersion {
   address: string;
+  hostname: string;
   namespace: string;
   type: string;
   version: string;
@@ -82,7 +102,6 @@ export async function pushProviders(options: PushProvidersOptions): Promise<Push
   const { client, reporter } = options;
   const target = parseOciTarget(options.target);
   const dest = path.resolve(options.dest);
-  const template = repositoryTemplate(target);
   const local = await selectVersions(await readMirror(path.join(dest, IMPORT.providersDir)), options.only);
   if (local.length === 0) {
     throw new AirgapError(
@@ -96,11 +115,17 @@ export async function pushProviders(options: PushProvidersOptions): Promise<Push
     );
   }
   checkRepositoryCollisions(local, target.prefix);
+  const mirrors = mirrorBlocks(local, target);
+  const warnings = tofuRegistryAccessNotes({
+    registry: target.registry,
+    insecure: options.insecure ?? false,
+    caCert: (options.caCertFiles ?? []).length > 0,
+  });
 
   const versions: PushedVersion[] = [];
   const configPushed = new Set<string>();
   for (const v of local) {
-    const repository = providerRepository(target.prefix, v.namespace, v.type);
+    const repository = providerRepository(target.prefix, v);
     const tag = providerVersionTag(v.version);
     const artifact = buildProviderArtifact({ zips: v.zips });
     const ref = `${target.registry}/${repository}:${tag}`;
@@ -158,9 +183,27 @@ export async function pushProviders(options: PushProvidersOptions): Promise<Push
   }
 
   const tofurc = path.join(dest, IMPORT.ociTofurc);
-  const include = [...new Set(local.map((v) => v.address))];
-  await writeFileAtomic(tofurc, renderOciTofurc({ repositoryTemplate: template, include }));
-  return { registry: target.registry, prefix: target.prefix, repositoryTemplate: template, versions, tofurc };
+  await writeFileAtomic(tofurc, renderOciTofurc({ mirrors, notes: warnings }));
+  return { registry: target.registry, prefix: target.prefix, mirrors, versions, tofurc, warnings };
+}
+
+/**
+ * One oci_mirror block per provider host, its template naming the host: tofu refuses a
+ * template without ${hostname} whose include names several hosts, and a bundle made
+ * from tofu and terraform lock files has two (registry.opentofu.org, registry.terraform.io).
+ */
+function mirrorBlocks(local: readonly LocalVersion[], target: OciTarget): PushedMirror[] {
+  const byHost = new Map<string, Set<string>>();
+  for (const v of local) {
+    const include = byHost.get(v.hostname) ?? new Set<string>();
+    include.add(v.address);
+    byHost.set(v.hostname, include);
+  }
+  return [...byHost.keys()].sort(compareStrings).map((hostname) => ({
+    hostname,
+    repositoryTemplate: repositoryTemplate(target, hostname),
+    include: [...byHost.get(hostname)!].sort(compareStrings),
+  }));
 }
 
 async function putManifest(
@@ -214,7 +257,7 @@ async function readMirror(root: string): Promise<LocalVersion[]> {
             const a = archives[platform]!;
             zips.push(await localZip(dir, versionPath, address, version, platform, a.url, a.hashes));
           }
-          if (zips.length > 0) out.push({ address, namespace, type, version, zips });
+          if (zips.length > 0) out.push({ address, hostname: host, namespace, type, version, zips });
         }
       }
     }
@@ -304,21 +347,27 @@ function selectVersions(all: LocalVersion[], only: readonly string[] | undefined
   return all.filter((v) => wanted.has(normalizeProviderPattern(v.address)));
 }
 
-/** REGISTRY/PREFIX/NS/TYPE drops the hostname: two hosts' NS/TYPE would overwrite each other's tags. */
+/**
+ * Two providers in one repository would overwrite each other's tags. PREFIX/HOST/NS/TYPE
+ * keeps distinct providers apart; what is left is one host under two directory names
+ * (e.g. r.example and r.example:443, which tofu reads as the same host). Checked for
+ * every version before any request.
+ */
 function checkRepositoryCollisions(local: LocalVersion[], prefix: string): void {
   const byRepo = new Map<string, string>();
   for (const v of local) {
-    const repo = providerRepository(prefix, v.namespace, v.type);
+    const repo = providerRepository(prefix, v);
     const other = byRepo.get(repo);
     if (other !== undefined && other !== v.address) {
       throw new AirgapError(
         'USAGE',
-        `${other} and ${v.address} would both be pushed to repository ${repo}: push them to different prefixes (--push-providers with one provider host per prefix)`,
+        `providers/${other} and providers/${v.address} would both be pushed to repository ${repo}: they name the same provider; keep one of the two directories`,
         {
           provider: v.address,
           expected: `one provider per repository ${repo}`,
           actual: `${other}, ${v.address}`,
         },
+        'remove or merge the duplicate directory under DIR/providers, then push again',
       );
     }
     byRepo.set(repo, v.address);

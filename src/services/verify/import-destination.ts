@@ -8,7 +8,10 @@
 //   - files below providers/ that no JSON names are warnings, links are failures;
 //   - the runner image at DIR/image, when the state records one: every blob hashes to
 //     its name, index.json names the recorded index digest, every document, config and
-//     layer the index reaches is there with its size, and each recorded platform is in it.
+//     layer the index reaches is there with its size, and each recorded platform is in it;
+//   - DIR/tofurc.oci, when a push wrote one: each oci_mirror block by tofu's rules, and
+//     with --lockfile, that each lock file records the zh: of every package it serves
+//     (tofu installs from an OCI mirror nothing else: src/core/transfer/oci-mirror-checks.ts).
 // The release binaries under bin/ are unpacked executables whose zips are not kept,
 // so there is nothing signed to check them against; they are not rows here.
 
@@ -26,7 +29,9 @@ import {
   parseVersionJson,
   type MirrorArchives,
 } from '../../core/mirror/network-mirror-json.js';
+import { readOciMirrors } from '../../core/config/tofurc-oci.js';
 import { parseProviderAddress } from '../../core/provider/address.js';
+import { ociLockfileRows, ociTofurcRows } from '../../core/transfer/oci-mirror-checks.js';
 import { parseImportState, type ImportState } from '../../core/transfer/import-state.js';
 import {
   lockfileRows,
@@ -141,6 +146,7 @@ export async function verifyImportDestination(
   }
   rows.push(...(await imageRows(dir, state)));
   rows.push(...lockfileRows(needs, index, digests));
+  rows.push(...(await ociMirrorRows(dir, needs, index, digests)));
   return { rows, ...(state === undefined ? {} : { bundleDigest: state.current.bundleDigest }) };
 }
 
@@ -256,6 +262,42 @@ function importedRows(state: ImportState, index: PackageIndex): CheckRow[] {
     }
   }
   return rows;
+}
+
+/** DIR/tofurc.oci (written by --push-providers) and the lock files against it; nothing without one. */
+async function ociMirrorRows(
+  dir: string,
+  needs: readonly LockNeed[],
+  index: PackageIndex,
+  digests: ReadonlyMap<string, ZipDigestResult>,
+): Promise<CheckRow[]> {
+  const file = IMPORT.ociTofurc;
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, file), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AirgapError('FS_ERROR', `cannot read ${path.join(dir, file)}: ${(e as Error).message}`, {
+      path: path.join(dir, file),
+      cause: e,
+    });
+  }
+  let mirrors;
+  try {
+    mirrors = readOciMirrors(text, file);
+  } catch (e) {
+    if (!isAirgapError(e)) throw e;
+    return [
+      {
+        check: 'state',
+        subject: file,
+        status: 'warning',
+        code: e.code,
+        detail: `tofu cannot read ${file}: ${e.message}; push the providers again (airgap import --push-providers) to rewrite it`,
+      },
+    ];
+  }
+  return [...ociTofurcRows(file, mirrors), ...ociLockfileRows(file, mirrors, needs, index, digests)];
 }
 
 const BLOB_FILE = /^blobs\/sha256\/([0-9a-f]{64})$/;

@@ -1,21 +1,19 @@
 // The OpenTofu provider OCI artifact as exact bytes (real null 3.1.0 zip hashes from
 // HashiCorp's signed SHA256SUMS), every field against the OpenTofu spec
 // (opentofu.org/docs/cli/oci_registries/provider-mirror), the tag and repository
-// rules, and DIR/tofurc.oci pinned and read back by our HCL parser.
+// rules (DIR/tofurc.oci: test/unit/config/tofurc-oci.test.ts).
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseCliConfig } from '../../../src/core/cliconfig/parse.js';
-import { renderOciTofurc } from '../../../src/core/config/tofurc-oci.js';
 import { AirgapError } from '../../../src/core/errors.js';
-import { evaluate, parseHcl, type Body, type HclValue } from '../../../src/core/hcl/index.js';
 import {
   buildProviderArtifact,
   EMPTY_CONFIG,
   parseOciTarget,
   providerRepository,
   providerVersionTag,
+  repositoryHostSegment,
   repositoryTemplate,
   type ProviderZip,
 } from '../../../src/core/oci/provider-artifact.js';
@@ -197,128 +195,66 @@ describe('names', () => {
     expect(catchError(() => providerVersionTag(`1.${'0'.repeat(130)}`)).code).toBe('OCI_REFERENCE_INVALID');
   });
 
-  it('parses REGISTRY/PREFIX and makes PREFIX/NS/TYPE in lower case', () => {
+  it('parses REGISTRY/PREFIX and makes PREFIX/HOST/NS/TYPE in lower case', () => {
     expect(parseOciTarget('Registry.Corp.example:5000/tofu/providers')).toEqual({
       registry: 'registry.corp.example:5000',
       prefix: 'tofu/providers',
     });
     expect(parseOciTarget('localhost:5000')).toEqual({ registry: 'localhost:5000', prefix: '' });
-    expect(providerRepository('tofu/providers', 'HashiCorp', 'null')).toBe('tofu/providers/hashicorp/null');
-    expect(providerRepository('', 'acme', 'my-thing')).toBe('acme/my-thing');
-    expect(repositoryTemplate({ registry: '127.0.0.1:5000', prefix: 'p' })).toBe(
-      '127.0.0.1:5000/p/${namespace}/${type}',
+    const tofuNull = { hostname: 'registry.opentofu.org', namespace: 'HashiCorp', type: 'null' };
+    const tfNull = { hostname: 'registry.terraform.io', namespace: 'hashicorp', type: 'null' };
+    expect(providerRepository('tofu/providers', tofuNull)).toBe(
+      'tofu/providers/registry.opentofu.org/hashicorp/null',
     );
-    expect(repositoryTemplate({ registry: 'r.example', prefix: '' })).toBe('r.example/${namespace}/${type}');
+    // The same NS/TYPE from tofu's and terraform's registries: two repositories.
+    expect(providerRepository('tofu/providers', tfNull)).toBe(
+      'tofu/providers/registry.terraform.io/hashicorp/null',
+    );
+    expect(providerRepository('', { hostname: 'r.example', namespace: 'acme', type: 'my-thing' })).toBe(
+      'r.example/acme/my-thing',
+    );
+    expect(repositoryTemplate({ registry: '127.0.0.1:5000', prefix: 'p' }, 'registry.opentofu.org')).toBe(
+      '127.0.0.1:5000/p/registry.opentofu.org/${namespace}/${type}',
+    );
+    expect(repositoryTemplate({ registry: 'r.example', prefix: '' }, 'registry.terraform.io')).toBe(
+      'r.example/registry.terraform.io/${namespace}/${type}',
+    );
+  });
+
+  it("writes a host as tofu's ${hostname} gives it (punycode), a port as _PORT, the default port dropped", () => {
+    expect(repositoryHostSegment('Registry.OpenTofu.org')).toBe('registry.opentofu.org');
+    expect(repositoryHostSegment('bücher.example')).toBe('xn--bcher-kva.example');
+    expect(repositoryHostSegment('git.corp.example:8443')).toBe('git.corp.example_8443');
+    expect(repositoryHostSegment('git.corp.example:443')).toBe('git.corp.example');
+    expect(
+      providerRepository('p', { hostname: 'bücher.example:8443', namespace: 'acme', type: 'widget' }),
+    ).toBe('p/xn--bcher-kva.example_8443/acme/widget');
+    const bad = catchError(() => repositoryHostSegment('no_underscores.example'));
+    expect(bad.code).toBe('OCI_REFERENCE_INVALID');
+    expect(bad.message).toBe(
+      'provider host "no_underscores.example" cannot name an OCI repository: hostname label "no_underscores" contains characters not allowed in a hostname',
+    );
   });
 
   it('refuses a prefix with capitals, a tag, a scheme; a legacy "-" namespace; an over-long name', () => {
     expect(catchError(() => parseOciTarget('r.example/Tofu')).code).toBe('OCI_REFERENCE_INVALID');
     expect(catchError(() => parseOciTarget('r.example/tofu:1')).code).toBe('OCI_REFERENCE_INVALID');
     expect(catchError(() => parseOciTarget('https://r.example/tofu')).code).toBe('OCI_REFERENCE_INVALID');
-    const legacy = catchError(() => providerRepository('p', '-', 'null'));
+    const legacy = catchError(() =>
+      providerRepository('p', { hostname: 'registry.terraform.io', namespace: '-', type: 'null' }),
+    );
     expect(legacy.code).toBe('OCI_REFERENCE_INVALID');
-    expect(legacy.details).toMatchObject({ provider: '-/null', actual: '-/null' });
-    expect(catchError(() => providerRepository('p'.repeat(250), 'hashicorp', 'null')).code).toBe(
-      'OCI_REFERENCE_INVALID',
+    expect(legacy.message).toBe(
+      'provider registry.terraform.io/-/null: "p/registry.terraform.io/-/null" cannot be an OCI repository path (at most 255 characters; lower-case [a-z0-9] joined by "/", ".", "_", "__" or "-")',
     );
-  });
-});
-
-// The body as plain data: blocks as { type: [bodies] }, attributes evaluated.
-function toData(body: Body): Record<string, HclValue> {
-  const out: Record<string, HclValue> = {};
-  for (const a of body.attributes) {
-    const diags: Parameters<typeof evaluate>[1] = [];
-    const v = evaluate(a.expr, diags);
-    expect(diags).toEqual([]);
-    out[a.name] = v ?? null;
-  }
-  for (const b of body.blocks) {
-    const list = (out[b.type] ??= []) as HclValue[];
-    list.push(toData(b.body));
-  }
-  return out;
-}
-
-describe('renderOciTofurc', () => {
-  const TEMPLATE = 'registry.corp.example:5000/tofu-providers/${namespace}/${type}';
-
-  it('writes the oci_mirror block, include normalized, sorted and deduplicated', () => {
-    const out = renderOciTofurc({
-      repositoryTemplate: TEMPLATE,
-      include: [
-        'registry.terraform.io/hashicorp/null',
-        'Registry.OpenTofu.org/HashiCorp/random',
-        'registry.terraform.io/hashicorp/null',
-      ],
+    expect(legacy.details).toMatchObject({
+      provider: 'registry.terraform.io/-/null',
+      actual: 'p/registry.terraform.io/-/null',
     });
-    expect(out).toBe(`# Generated by airgap import --push-providers; do not edit (push again instead).
-# CLI configuration for OpenTofu >= 1.10 (Terraform has no oci_mirror): point
-# TF_CLI_CONFIG_FILE at this file, or install it as ~/.tofurc.
-#
-# The providers listed in include install from the OCI registry they were pushed
-# to, and every other provider from nowhere: with a provider_installation block,
-# tofu uses only the methods it lists.
-
-provider_installation {
-  oci_mirror {
-    repository_template = "registry.corp.example:5000/tofu-providers/\${namespace}/\${type}"
-    include             = [
-      "registry.opentofu.org/hashicorp/random",
-      "registry.terraform.io/hashicorp/null",
-    ]
-  }
-}
-`);
-    // Read as tofu's HCL 1 reader does: "${...}" stays literal for tofu to template.
-    expect(toData(parseHcl(out, 'tofurc.oci', { templates: 'literal' }))).toEqual({
-      provider_installation: [
-        {
-          oci_mirror: [
-            {
-              repository_template: TEMPLATE,
-              include: ['registry.opentofu.org/hashicorp/random', 'registry.terraform.io/hashicorp/null'],
-            },
-          ],
-        },
-      ],
-    });
-    expect(parseCliConfig(out, 'tofurc.oci')).toEqual({
-      hosts: {},
-      credentials: {},
-      sourcePath: 'tofurc.oci',
-    });
-  });
-
-  it('refuses an empty include, a template missing ${type}, an unknown variable, a quote, a directive', () => {
-    const empty = catchError(() => renderOciTofurc({ repositoryTemplate: TEMPLATE, include: [] }));
-    expect(empty.code).toBe('USAGE');
-    expect(empty.message).toBe('an oci_mirror block needs at least one provider in include');
-    const inc = ['registry.opentofu.org/hashicorp/null'];
-    expect(
-      catchError(() => renderOciTofurc({ repositoryTemplate: 'r.example/${namespace}', include: inc }))
-        .message,
-    ).toBe(
-      'invalid repository_template "r.example/${namespace}": it must interpolate ${namespace} and ${type}',
-    );
     expect(
       catchError(() =>
-        renderOciTofurc({ repositoryTemplate: 'r.example/${ns}/${namespace}/${type}', include: inc }),
-      ).message,
-    ).toBe(
-      'invalid repository_template "r.example/${ns}/${namespace}/${type}": ${ns} is not one of ${namespace}, ${type}, ${hostname}',
-    );
-    expect(
-      catchError(() =>
-        renderOciTofurc({ repositoryTemplate: 'r.example/"/${namespace}/${type}', include: inc }),
-      ).details.actual,
-    ).toBe('r.example/"/${namespace}/${type}');
-    expect(
-      catchError(() => renderOciTofurc({ repositoryTemplate: 'r/%{if}/${namespace}/${type}', include: inc }))
-        .code,
-    ).toBe('USAGE');
-    expect(
-      catchError(() => renderOciTofurc({ repositoryTemplate: TEMPLATE, include: ['hashicorp/null'] })).code,
-    ).toBe('USAGE');
+        providerRepository('p'.repeat(240), { hostname: 'r.example', namespace: 'hashicorp', type: 'null' }),
+      ).code,
+    ).toBe('OCI_REFERENCE_INVALID');
   });
 });
