@@ -542,10 +542,24 @@ describe('mirrorBinaries failures: exact code, the artifact and both values name
     expect(requests).toEqual([]);
   });
 
-  it('bad constraint syntax: USAGE before any request', async () => {
+  it('bad constraint syntax: USAGE before any request, naming the flag and the syntax', async () => {
     const out = await makeTempDir();
-    const { error, requests } = await failure(out, { tofu: ['>=1.8'] });
+    const { error, requests } = await failure(out, { tofu: ['>=  1.8'] });
     expect(error.code).toBe('USAGE');
+    expect(error.message).toBe(
+      '--tofu ">=  1.8": invalid specification ">=  1.8": only one space is expected after the operator ">="; ' +
+        'expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"',
+    );
     expect(requests).toEqual([]);
+  });
+
+  it('reads constraints without a space after the operator, as tofu does ("~>1.8.0", ">=1.9.7,<1.10")', async () => {
+    const out = await makeTempDir();
+    const { entries } = await run(out, {
+      platforms: ['linux_amd64'],
+      tofu: ['~>1.8.0'],
+      terraform: ['>=1.9.7,<1.10'],
+    });
+    expect(entries.map((e) => `${e.tool} ${e.version}`)).toEqual(['terraform 1.9.8', 'tofu 1.8.5']);
   });
 });

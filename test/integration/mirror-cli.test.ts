@@ -302,7 +302,7 @@ describe('airgap mirror against the test registry', () => {
     ]);
   });
 
-  it("refuses a package missing from a lock file's signed zh: list, and writes nothing for it", async () => {
+  it('refuses a package when the lock file records a zh: the signed SHA256SUMS does not list, and writes nothing for it', async () => {
     const p = pkg('widget', '1.0.0', 'linux_amd64');
     const wrong = ['h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', `zh:${'0'.repeat(64)}`];
     const ws = await workspace(
@@ -319,19 +319,121 @@ describe('airgap mirror against the test registry', () => {
     ]);
     expect(r.code).toBe(1);
     const err = JSON.parse(r.stdout).error;
+    const sumsUrl = `${registry.url}/files/acme/widget/1.0.0/terraform-provider-widget_1.0.0_SHA256SUMS`;
     expect(err.code).toBe('LOCK_HASH_MISMATCH');
     expect(err.message).toBe(
-      `${HOST}/acme/widget 1.0.0 (linux_amd64): the package matches none of the 2 hashes ${ws.lockfile} records for this version (package: ${p.h1}, ${zh(p)})`,
+      `${HOST}/acme/widget 1.0.0 (linux_amd64): ${ws.lockfile} records ${wrong[1]} for this version, which the signed ${sumsUrl} does not list, ` +
+        `and none of its 2 hashes matches the package (${p.h1}, ${zh(p)}): the registry serves a different release than the one the lock file was written for`,
     );
     expect(err.details).toEqual({
       provider: `${HOST}/acme/widget`,
       version: '1.0.0',
       platform: 'linux_amd64',
       path: ws.lockfile,
-      expected: `one of ${wrong.join(', ')}`,
-      actual: `${p.h1}, ${zh(p)}`,
+      address: sumsUrl,
+      expected: `every zh: of ${ws.lockfile} in ${sumsUrl}`,
+      actual: `not listed: ${wrong[1]}`,
     });
     expect(await listTree(path.join(ws.out, 'providers'))).toEqual([]);
+  });
+
+  it('accepts a lock file whose zh: list lacks a platform: a warning, from the cache too, and --update-lockfiles completes it', async () => {
+    const [a, b, d] = ['linux_amd64', 'linux_arm64', 'darwin_arm64'].map((pl) =>
+      pkg('null', '3.2.1', pl),
+    ) as [TestPackage, TestPackage, TestPackage];
+    // As terraform writes it on linux_amd64 (its h1:, every zh:), with linux_arm64's zh: line removed.
+    const pruned = [a.h1, zh(a), zh(d)];
+    const lock = lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes: pruned }]);
+    const ws = await workspace(lock);
+    const warning =
+      `${ws.lockfile} has no hash for ${HOST}/hashicorp/null 3.2.1 on linux_arm64. Every zh: it records is in the registry's signed SHA256SUMS, ` +
+      `so it just lacks this platform; its package was verified against that list alone. --update-lockfiles completes it.`;
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).warnings).toEqual([warning]);
+    expect(JSON.parse(r.stdout).lockfiles).toEqual([{ path: ws.lockfile, updated: false, hashesAdded: 0 }]);
+    expect(r.stderr).toBe(`Warning: ${warning}\n`);
+    expect(await fs.readFile(ws.lockfile, 'utf8')).toBe(lock);
+
+    // From the mirror's cache: the signed list is fetched again to judge the lock file, the package is not.
+    const zipsBefore = zipRequests();
+    const sumsBefore = registry.requests.filter((q) => q.path.endsWith('_SHA256SUMS')).length;
+    const cached = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(cached.code).toBe(0);
+    expect(JSON.parse(cached.stdout).packagesCached).toBe(2);
+    expect(JSON.parse(cached.stdout).warnings).toEqual([warning]);
+    expect(zipRequests()).toBe(zipsBefore);
+    expect(registry.requests.filter((q) => q.path.endsWith('_SHA256SUMS')).length).toBe(sumsBefore + 1);
+
+    // --update-lockfiles completes it, and says so instead of warning.
+    const u = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles']);
+    expect(u.code).toBe(0);
+    expect(u.stderr).not.toContain('Warning');
+    expect(u.stderr).toContain(
+      `${ws.lockfile}: recorded ${HOST}/hashicorp/null 3.2.1 on linux_arm64, which it lacked (verified against the registry's signed SHA256SUMS)\n`,
+    );
+    expect(await fs.readFile(ws.lockfile, 'utf8')).toBe(
+      lockText([
+        {
+          address: `${HOST}/hashicorp/null`,
+          version: '3.2.1',
+          hashes: [a.h1, b.h1, zh(a), zh(b), zh(d)].sort(),
+        },
+      ]),
+    );
+    const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(JSON.parse(again.stdout).warnings).toEqual([]);
+  });
+
+  it('names every platform a lock file lacks, in one warning per provider version', async () => {
+    const d = pkg('widget', '1.0.0', 'linux_amd64');
+    // null: only darwin_arm64's line, so both mirrored platforms are lacking; widget: linux_amd64's line only.
+    const ws = await workspace(
+      lockText([
+        {
+          address: `${HOST}/hashicorp/null`,
+          version: '3.2.1',
+          hashes: [zh(pkg('null', '3.2.1', 'darwin_arm64'))],
+        },
+        { address: `${HOST}/acme/widget`, version: '1.0.0', hashes: [zh(d)] },
+      ]),
+    );
+    const r = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).warnings).toEqual([
+      `${ws.lockfile} has no hash for ${HOST}/acme/widget 1.0.0 on linux_arm64. Every zh: it records is in the registry's signed SHA256SUMS, ` +
+        `so it just lacks this platform; its package was verified against that list alone. --update-lockfiles completes it.`,
+      `${ws.lockfile} has no hash for ${HOST}/hashicorp/null 3.2.1 on linux_amd64, linux_arm64. Every zh: it records is in the registry's signed SHA256SUMS, ` +
+        `so it just lacks these platforms; their packages were verified against that list alone. --update-lockfiles completes it.`,
+    ]);
+  });
+
+  it('refuses a cached package too when the lock file records a zh: the signed list does not have', async () => {
+    const a = pkg('null', '3.2.1', 'linux_amd64');
+    const ws = await workspace(
+      lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes: [a.h1] }]),
+    );
+    expect(
+      (await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--platform', 'linux_amd64'])).code,
+    ).toBe(0);
+    const foreign = `zh:${'1'.repeat(64)}`;
+    await fs.writeFile(
+      ws.lockfile,
+      lockText([{ address: `${HOST}/hashicorp/null`, version: '3.2.1', hashes: [foreign] }]),
+    );
+    const r = await mirror([
+      '--lockfile',
+      ws.lockfile,
+      '--out',
+      ws.out,
+      '--platform',
+      'linux_amd64',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.code).toBe('LOCK_HASH_MISMATCH');
+    expect(err.details.actual).toBe(`not listed: ${foreign}`);
   });
 
   it('warns when an h1:-only lock file can confirm no mirrored platform, and completes it', async () => {
@@ -712,6 +814,10 @@ describe('airgap mirror: the bundle manifest', () => {
 describe('airgap mirror: options checked before anything is written', () => {
   it.each([
     [['--tofu', '~> banana'], '--tofu "~> banana"'],
+    [
+      ['--terraform', '^1.9'],
+      '--terraform "^1.9": invalid specification "^1.9": invalid constraint operator "^"; expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"',
+    ],
     [['--allow-direct', 'not-a-pattern'], 'invalid provider pattern "not-a-pattern"'],
     [
       ['--network-mirror-url', 'http://mirror.example/'],

@@ -2,5 +2,5 @@
 
 export type { LockFile, LockTool, LockedProvider, SourceRange } from './model.js';
 export { defaultRegistryHost, detectLockTool, lockHeader } from './model.js';
-export { parseLockFile } from './parse.js';
+export { parseLockFile, type ParseLockFileOptions } from './parse.js';
 export { formatLockFile } from './format.js';

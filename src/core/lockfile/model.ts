@@ -14,6 +14,11 @@ export interface LockedProvider {
   version: string;
   /** Canonical form (e.g. ">= 4.0.0, ~> 5.0"); absent when the block had none. */
   constraints?: string;
+  /**
+   * The constraints as the file wrote them, when that was not the canonical form
+   * (only with parseLockFile's normaliseConstraints; tofu refuses such a file).
+   */
+  constraintsAsWritten?: { text: string; range: SourceRange };
   /** As written in the file; formatLockFile sorts and de-duplicates them. */
   hashes: string[];
   /** The provider block in the file it was parsed from. */

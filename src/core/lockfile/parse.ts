@@ -30,15 +30,25 @@ import {
   type LockedProvider,
 } from './model.js';
 
+export interface ParseLockFileOptions {
+  /**
+   * Accept `constraints` that parse but are not in the normalised form tofu and
+   * terraform require (a hand-written "~>1.8"), for a caller that rewrites the
+   * file (`mirror --update-lockfiles`). The provider's `constraints` holds the
+   * normalised form, `constraintsAsWritten` the text found.
+   */
+  normaliseConstraints?: boolean;
+}
+
 /**
  * Parses and validates a lock file. Throws AirgapErrors listing every
  * problem: syntax errors first (code HCL_SYNTAX), then lock-file errors
  * (code LOCKFILE_INVALID), each `FILE:LINE:COL: Summary; detail`.
  */
-export function parseLockFile(text: string, filename: string): LockFile {
+export function parseLockFile(text: string, filename: string, options: ParseLockFileOptions = {}): LockFile {
   const file = parseHclFile(text, filename);
   const tool = detectLockTool(text);
-  const decoded = decodeLocks(file.body, tool);
+  const decoded = decodeLocks(file.body, tool, options);
 
   const syntax = sortDiagnostics(file.diagnostics.filter((d) => d.severity === 'error'));
   const invalid = sortDiagnostics(decoded.diagnostics.filter((d) => d.severity === 'error'));
@@ -59,7 +69,7 @@ interface Decoded {
 const TOP_BLOCKS: Record<string, string> = { provider: 'source_addr', module: 'path' };
 const PROVIDER_ATTRS = ['version', 'constraints', 'hashes'];
 
-function decodeLocks(body: Body, tool: LockTool): Decoded {
+function decodeLocks(body: Body, tool: LockTool, options: ParseLockFileOptions): Decoded {
   const diags: Diagnostic[] = [];
   const providers: LockedProvider[] = [];
   const seen: { address: ProviderAddress; defRange: SourceRange }[] = [];
@@ -112,7 +122,7 @@ function decodeLocks(body: Body, tool: LockTool): Decoded {
     }
     seen.push({ address, defRange });
 
-    const lock = decodeProviderBody(block, address, diags);
+    const lock = decodeProviderBody(block, address, diags, options);
     if (lock !== undefined) providers.push(lock);
   }
 
@@ -202,6 +212,7 @@ function decodeProviderBody(
   block: Block,
   address: ProviderAddress,
   diags: Diagnostic[],
+  options: ParseLockFileOptions,
 ): LockedProvider | undefined {
   const body = block.body;
   const name = formatProviderAddress(address);
@@ -280,6 +291,7 @@ function decodeProviderBody(
   }
 
   let constraints: string | undefined;
+  let constraintsAsWritten: LockedProvider['constraintsAsWritten'];
   const constraintsAttr = body.attributes.find((a) => a.name === 'constraints');
   if (constraintsAttr !== undefined) {
     const value = evaluate(constraintsAttr.expr, diags);
@@ -304,7 +316,11 @@ function decodeProviderBody(
         );
       }
       constraints = formatVersionConstraints(parsed.value);
-      if (constraints !== raw) {
+      // tofu refuses the file here (internal/depsfile/locks_file.go,
+      // decodeProviderVersionConstraintsArgument), and so does terraform 1.11.
+      if (constraints !== raw && parsed.error === undefined && options.normaliseConstraints === true) {
+        constraintsAsWritten = { text: raw, range: constraintsAttr.expr.range };
+      } else if (constraints !== raw) {
         diags.push(
           errorDiag(
             'Invalid provider version constraints',
@@ -357,6 +373,7 @@ function decodeProviderBody(
   if (diags.length > before) return undefined;
   const lock: LockedProvider = { address, version, hashes, range: block.range };
   if (constraints !== undefined && constraints !== '') lock.constraints = constraints;
+  if (constraintsAsWritten !== undefined) lock.constraintsAsWritten = constraintsAsWritten;
   return lock;
 }
 

@@ -1,7 +1,9 @@
 // Provider version numbers and version constraints as Terraform/OpenTofu
-// read them (apparentlymart/go-versions: ParseVersion and the Ruby-style
-// constraint syntax), and the canonical string forms lock files require
-// (getproviders.VersionConstraintsString).
+// read them (apparentlymart/go-versions v1.0.3, the release opentofu's go.mod
+// names: ParseVersion and the Ruby-style constraint syntax of
+// versions/constraints/ruby_style.go), and the canonical string forms lock
+// files require (opentofu internal/getproviders/types.go,
+// VersionConstraintsString).
 
 import { AirgapError } from '../errors.js';
 
@@ -131,7 +133,10 @@ export function scanVersion(text: string): Parsed<Version> {
     case '~':
       return fail(`can't use constraint operator ${JSON.stringify(raw.op)}; an exact version is required`);
     case '':
-      if (raw.sep !== '') return fail('extraneous spaces at start of specification');
+      if (raw.sep !== '') {
+        if (raw.sep.includes('v')) return fail('a "v" prefix should not be used');
+        return fail('extraneous spaces at start of specification');
+      }
       break;
     default:
       return fail(`invalid sequence ${JSON.stringify(raw.op)} at start of specification`);
@@ -221,6 +226,11 @@ export function compareVersions(a: Version, b: Version): number {
 
 // --- constraints -------------------------------------------------------------
 
+// go-versions parseRubyStyle. Since go-versions c455a82 ("Tolerate missing space in
+// ruby-like constraint", v1.0.0) no space after the operator is fine: tofu reads
+// `version = "~>1.8"` and ">=1.6,<1.9" (internal/configs/config.go hands
+// required_providers to internal/getproviders/types.go ParseVersionConstraints,
+// which is constraints.ParseRubyStyleMulti). Two spaces are not.
 function parseOneConstraint(raw: RawConstraint): Parsed<VersionConstraint> {
   const value: VersionConstraint = { operator: '=', version: rawVersion(raw), parts: raw.numCt };
   const fail = (error: string): Parsed<VersionConstraint> => ({ value, error });
@@ -237,17 +247,18 @@ function parseOneConstraint(raw: RawConstraint): Parsed<VersionConstraint> {
     case '~>':
       value.operator = raw.op;
       break;
+    case '=<':
+      return fail(`invalid constraint operator ${JSON.stringify(raw.op)}; did you mean "<="?`);
+    case '=>':
+      return fail(`invalid constraint operator ${JSON.stringify(raw.op)}; did you mean ">="?`);
     default:
       return fail(`invalid constraint operator ${JSON.stringify(raw.op)}`);
   }
-  if (raw.sep === '') {
-    if (raw.op !== '')
-      return fail(`a space separator is required after the operator ${JSON.stringify(raw.op)}`);
-  } else if (raw.sep === ' ') {
+  if (raw.sep === ' ') {
     if (raw.op === '') return fail('extraneous spaces at start of specification');
-  } else if (raw.op === '') {
-    return fail('extraneous spaces at start of specification');
-  } else {
+  } else if (raw.sep !== '') {
+    if (raw.sep.includes('v')) return fail('a "v" prefix should not be used when specifying versions');
+    if (raw.op === '') return fail('extraneous spaces at start of specification');
     return fail(`only one space is expected after the operator ${JSON.stringify(raw.op)}`);
   }
   if (raw.numCt > 3) return fail('too many numbered portions; only three are allowed (major, minor, patch)');
@@ -274,6 +285,9 @@ export function scanVersionConstraints(text: string): Parsed<VersionConstraint[]
     }
     remain = rest.trim();
     if (remain !== '') {
+      if (remain.startsWith('v')) {
+        return { value: [], error: 'a "v" prefix should not be used when specifying versions' };
+      }
       if (!remain.startsWith(','))
         return { value: [], error: `missing comma after ${JSON.stringify(consumed)}` };
       remain = remain.slice(1).trim();

@@ -1,7 +1,8 @@
 // Which tofu/terraform versions `--tofu` / `--terraform` ask for. An exact version
 // ("1.8.5", "= 1.8.5", "1.9.0-rc1") is taken as given, with no release list; anything
-// else is a constraint in tofu's syntax ("~> 1.8", ">= 1.6, < 1.9, != 1.8.1") and
-// picks the NEWEST listed version that meets every part of it.
+// else is a constraint in tofu's syntax ("~> 1.8", ">= 1.6, < 1.9, != 1.8.1", or
+// without spaces: "~>1.8", ">=1.6,<1.9") and picks the NEWEST listed version that
+// meets every part of it.
 //
 // Semantics, kept close to tofu's version constraints:
 //   - omitted parts count as 0 ("= 1.8" is 1.8.0, "> 1.8" is > 1.8.0);
@@ -16,6 +17,7 @@ import {
   formatVersion,
   scanVersion,
   scanVersionConstraints,
+  type Parsed,
   type Version,
   type VersionConstraint,
 } from '../provider/version.js';
@@ -71,31 +73,49 @@ export function resolveToolVersions(
   return [...chosen.entries()].sort((a, b) => compareVersions(a[1], b[1])).map(([text]) => text);
 }
 
+/** What a --tofu/--terraform value may be, said in every syntax error. */
+const SYNTAX = 'a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"';
+const SYNTAX_REMEDY =
+  'operators: = != > >= < <= ~> (one space after the operator, or none); join constraints with ","';
+
 function classify(raw: string, tool: ReleaseTool | undefined): Request {
   const text = raw.trim();
   const flag = tool === undefined ? 'version' : `--${tool}`;
   if (text === '') {
-    throw new AirgapError('USAGE', `${flag}: empty version or constraint`, {
-      expected: 'a version (1.8.5) or a constraint (~> 1.8)',
-      actual: '""',
-    });
+    throw new AirgapError(
+      'USAGE',
+      `${flag}: empty version or constraint; expected ${SYNTAX}`,
+      { expected: SYNTAX, actual: '""' },
+      SYNTAX_REMEDY,
+    );
   }
   const exact = scanVersion(text);
   if (exact.error === undefined && formatVersion(exact.value) === text) return { exact: text };
+  // tofu's own parser for constraints (go-versions ParseRubyStyleMulti): "~>1.8" and
+  // ">=1.6,<1.9" are fine without spaces, as in a required_providers block.
   const parsed = scanVersionConstraints(text);
-  if (parsed.error !== undefined) {
-    throw new AirgapError('USAGE', `${flag} "${text}": ${parsed.error}`, {
-      expected: 'a version (1.8.5) or a constraint such as "~> 1.8" or ">= 1.6, < 1.9, != 1.8.1"',
-      actual: text,
-    });
-  }
+  const problem = constraintProblem(parsed);
   const [only, ...rest] = parsed.value;
-  if (only === undefined) {
-    throw new AirgapError('USAGE', `${flag} "${text}": no version or constraint`, { actual: text });
+  if (problem !== undefined || only === undefined) {
+    throw new AirgapError(
+      'USAGE',
+      `${flag} "${text}": ${problem ?? 'no version or constraint'}; expected ${SYNTAX}`,
+      { expected: SYNTAX, actual: text },
+      SYNTAX_REMEDY,
+    );
   }
   if (rest.length === 0 && only.operator === '=' && only.parts === 3)
     return { exact: formatVersion(only.version) };
   return { constraints: parsed.value };
+}
+
+function constraintProblem(parsed: Parsed<VersionConstraint[]>): string | undefined {
+  if (parsed.error !== undefined) return parsed.error;
+  if (parsed.value.length === 0) return 'no version or constraint';
+  // go-versions takes a bare operator ("~>") as a constraint; tofu's configuration
+  // parser (hashicorp/go-version, internal/configs) refuses it, and so do we.
+  if (parsed.value.some((c) => c.parts === 0)) return 'an operator without a version';
+  return undefined;
 }
 
 function satisfiesAll(v: Version, constraints: readonly VersionConstraint[]): boolean {

@@ -6,13 +6,21 @@ import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { findLockfiles } from '../../adapters/fs/find-lockfiles.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
 import { formatLockFile, parseLockFile } from '../../core/lockfile/index.js';
+import { formatProviderAddress } from '../../core/provider/address.js';
 import { completeLockFile } from '../../core/mirror/lock-completion.js';
 import { providerVersionKey, type LockfileInput } from '../../core/mirror/plan.js';
 import type { Reporter } from '../../core/ports.js';
-import type { JobOutcome } from './provider-packages.js';
+import { lockGaps, type JobOutcome } from './provider-packages.js';
+
+/**
+ * With `updateLockfiles`, constraints that parse but are not in tofu's normalised
+ * form (a hand-written "~>1.8") are accepted, since the file is rewritten; without
+ * it the file is refused as tofu and terraform refuse it.
+ */
 export async function readLockfiles(options: {
   lockfiles: string[];
   dirs: string[];
+  updateLockfiles?: boolean;
 }): Promise<LockfileInput[]> {
   const paths: { path: string; dir?: string }[] = options.lockfiles.map((p) => ({ path: p }));
   for (const d of options.dirs) paths.push(...(await findLockfiles(d)).map((p) => ({ path: p, dir: d })));
@@ -31,7 +39,8 @@ export async function readLockfiles(options: {
     seen.add(real);
     const text = await fs.readFile(real, 'utf8');
     try {
-      inputs.push({ path: p, lock: parseLockFile(text, p), text, ...(dir === undefined ? {} : { dir }) });
+      const lock = parseLockFile(text, p, { normaliseConstraints: options.updateLockfiles === true });
+      inputs.push({ path: p, lock, text, ...(dir === undefined ? {} : { dir }) });
     } catch (e) {
       if (e instanceof AirgapErrors) errors.push(...e.errors);
       else if (isAirgapError(e)) errors.push(e);
@@ -68,14 +77,29 @@ export async function updateLockfiles(
     const k = providerVersionKey(o.job.key, o.job.version);
     hashes.set(k, [...(hashes.get(k) ?? []), o.pkg.h1, o.pkg.zh]);
   }
+  const lacking = lockGaps(outcomes, (c) => c.lackingPlatformIn);
   const updates: LockfileUpdate[] = [];
   for (const input of inputs) {
     const { lock, changed, added } = completeLockFile(input.lock, hashes);
-    if (update && changed) {
+    const renormalised = input.lock.providers.filter((p) => p.constraintsAsWritten !== undefined);
+    if (update && (changed || renormalised.length > 0)) {
       const text = formatLockFile(lock);
       const st = await fs.stat(input.path);
       await writeFileAtomic(input.path, text, st.mode & 0o777);
-      reporter.info(`${input.path}: added ${added} hash(es)`);
+      if (added > 0) reporter.info(`${input.path}: added ${added} hash(es)`);
+      for (const gap of lacking.filter((g) => g.lockfile === input.path)) {
+        reporter.info(
+          `${input.path}: recorded ${gap.key} ${gap.version} on ${gap.platforms.join(', ')}, which it lacked ` +
+            `(verified against the registry's signed SHA256SUMS)`,
+        );
+      }
+      for (const p of renormalised) {
+        const written = p.constraintsAsWritten!;
+        reporter.info(
+          `${input.path}:${written.range.start.line}: constraints "${written.text}" for ${formatProviderAddress(p.address)} ` +
+            `rewritten as "${p.constraints ?? ''}", the normalised form tofu and terraform require`,
+        );
+      }
       updates.push({ report: { path: input.path, updated: true, hashesAdded: added }, text, complete: true });
     } else {
       updates.push({

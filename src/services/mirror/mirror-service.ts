@@ -229,7 +229,7 @@ export async function runMirror(
 
     await writeNetworkMirrorJson(mirrorRoot, outcomes);
     const warnings = [
-      ...unconfirmedLockWarnings(outcomes),
+      ...unconfirmedLockWarnings(outcomes, options.updateLockfiles),
       ...directoryEntryWarnings(outcomes, options.updateLockfiles),
     ];
     for (const w of warnings) reporter.warn(w);

@@ -30,9 +30,12 @@ import {
   checkChecksums,
   checkPackagesExtension,
   lockfilesAtRiskFromDirectoryEntries,
+  needsSignedChecksums,
+  signedChecksums,
   type LockCheck,
   type PackageDigest,
   type PackageIdentity,
+  type SignedChecksums,
 } from '../../core/mirror/package-check.js';
 import { providerVersionKey, type RecordedHashes } from '../../core/mirror/plan.js';
 import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
@@ -202,7 +205,12 @@ export class ProviderPackageMirror {
       const zip = await digestZip(tmp);
       const digest: PackageDigest = { sha256: dl.sha256, h1: zip.h1, zh: hashZh(dl.sha256) };
       checkPackagesExtension(id, digest, info.packages?.[platform]?.hashes);
-      const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+      const lockCheck = checkAgainstLockfiles(
+        id,
+        digest,
+        job.recorded,
+        signedChecksums(info.shasumsUrl, sums),
+      );
       await commitFile(tmp, target);
       this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'done', bytes: dl.size });
       return {
@@ -250,7 +258,10 @@ export class ProviderPackageMirror {
       return undefined;
     }
     const digest: PackageDigest = { sha256: actual.sha256, h1, zh };
-    const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+    const signed = needsSignedChecksums(digest, job.recorded)
+      ? await this.signedChecksumsFor(job, id, actual.sha256)
+      : undefined;
+    const lockCheck = checkAgainstLockfiles(id, digest, job.recorded, signed);
     return {
       job,
       lockCheck,
@@ -264,6 +275,22 @@ export class ProviderPackageMirror {
         status: 'cached',
       },
     };
+  }
+
+  /**
+   * A lock file lacks a package already in the mirror: whether it merely lacks the
+   * platform or the release changed, only the release's signed list can tell. It is
+   * fetched (not the package), and the package is checked against it again.
+   */
+  private async signedChecksumsFor(job: Job, id: PackageIdentity, sha256: string): Promise<SignedChecksums> {
+    const info = await this.registry.download(job.address, job.version, job.platform);
+    const sums = await this.verifiedSums(job, info);
+    checkChecksums(
+      id,
+      { sha256 },
+      { shasum: info.shasum, sumsLine: sums.get(id.filename), sumsUrl: info.shasumsUrl },
+    );
+    return signedChecksums(info.shasumsUrl, sums);
   }
 
   private readVersionJson(address: ProviderAddress, version: string): Promise<MirrorArchives> {
@@ -358,7 +385,8 @@ export class ProviderPackageMirror {
       const { sha256, size } = await sha256File(tmp);
       const zip = await digestZip(tmp);
       const digest: PackageDigest = { sha256, h1: zip.h1, zh: hashZh(sha256) };
-      const lockCheck = checkAgainstLockfiles(id, digest, job.recorded);
+      // An in-house package has no signed checksum list.
+      const lockCheck = checkAgainstLockfiles(id, digest, job.recorded, undefined);
       await commitFile(tmp, target);
       this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'done', bytes: size });
       return {
@@ -410,31 +438,58 @@ export async function writeNetworkMirrorJson(root: string, outcomes: JobOutcome[
   }
 }
 
-/** h1:-only lock files that no mirrored platform of a version could confirm (see checkAgainstLockfiles). */
-export function unconfirmedLockWarnings(outcomes: JobOutcome[]): string[] {
-  const confirmed = new Set<string>();
-  const unconfirmed = new Map<
-    string,
-    { lockfile: string; key: string; version: string; platforms: string[] }
-  >();
+/** Platforms of one provider version that one lock file did not confirm. */
+export interface LockGap {
+  lockfile: string;
+  key: string;
+  version: string;
+  /** Sorted. */
+  platforms: string[];
+}
+
+/** The lock-file check results of a run, gathered per lock file and provider version. */
+export function lockGaps(outcomes: JobOutcome[], pick: (c: LockCheck) => string[]): LockGap[] {
+  const gaps = new Map<string, LockGap>();
   for (const o of outcomes) {
     if (o.lockCheck === undefined || o.pkg === undefined) continue;
-    const v = providerVersionKey(o.job.key, o.job.version);
-    for (const l of o.lockCheck.confirmedBy) confirmed.add(`${l}\0${v}`);
-    for (const l of o.lockCheck.unconfirmedBy) {
-      const k = `${l}\0${v}`;
-      const u = unconfirmed.get(k) ?? { lockfile: l, key: o.job.key, version: o.job.version, platforms: [] };
-      u.platforms.push(o.pkg.platform);
-      unconfirmed.set(k, u);
+    for (const lockfile of pick(o.lockCheck)) {
+      const k = `${lockfile}\0${providerVersionKey(o.job.key, o.job.version)}`;
+      const g = gaps.get(k) ?? { lockfile, key: o.job.key, version: o.job.version, platforms: [] };
+      g.platforms.push(o.pkg.platform);
+      gaps.set(k, g);
     }
   }
+  return [...gaps.values()].map((g) => ({ ...g, platforms: g.platforms.sort() }));
+}
+
+/**
+ * What the lock-file checks (checkAgainstLockfiles) leave to say:
+ * - an h1:-only lock file that no mirrored platform of a version could confirm;
+ * - a lock file that lacks some platforms of a version (all its zh: signed):
+ *   a warning, unless --update-lockfiles completes it (updateLockfiles says so).
+ */
+export function unconfirmedLockWarnings(outcomes: JobOutcome[], updating: boolean): string[] {
+  const confirmed = new Set(
+    lockGaps(outcomes, (c) => c.confirmedBy).map(
+      (g) => `${g.lockfile}\0${providerVersionKey(g.key, g.version)}`,
+    ),
+  );
   const warnings: string[] = [];
-  for (const [k, u] of unconfirmed) {
-    if (confirmed.has(k)) continue;
+  for (const u of lockGaps(outcomes, (c) => c.unconfirmedBy)) {
+    if (confirmed.has(`${u.lockfile}\0${providerVersionKey(u.key, u.version)}`)) continue;
     warnings.push(
-      `${u.lockfile} records only h1: hashes for ${u.key} ${u.version}, and none matches the mirrored packages (${u.platforms.sort().join(', ')}): ` +
+      `${u.lockfile} records only h1: hashes for ${u.key} ${u.version}, and none matches the mirrored packages (${u.platforms.join(', ')}): ` +
         `it was probably written on another platform, so it cannot confirm them. They were verified against the registry's signed SHA256SUMS; ` +
         `--update-lockfiles records their hashes.`,
+    );
+  }
+  if (updating) return warnings;
+  for (const g of lockGaps(outcomes, (c) => c.lackingPlatformIn)) {
+    const these =
+      g.platforms.length === 1 ? 'this platform; its package was' : 'these platforms; their packages were';
+    warnings.push(
+      `${g.lockfile} has no hash for ${g.key} ${g.version} on ${g.platforms.join(', ')}. Every zh: it records is in the registry's signed SHA256SUMS, ` +
+        `so it just lacks ${these} verified against that list alone. --update-lockfiles completes it.`,
     );
   }
   return warnings;

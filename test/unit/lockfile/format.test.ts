@@ -210,7 +210,7 @@ provider "b.example/ns/z" {
     expect(() =>
       formatLockFile({ tool: 'tofu', providers: [{ address: addr, version: 'v1', hashes: [] }] }),
     ).toThrow(
-      'cannot write lock file: invalid version "v1" for registry.opentofu.org/hashicorp/null: extraneous spaces at start of specification',
+      'cannot write lock file: invalid version "v1" for registry.opentofu.org/hashicorp/null: a "v" prefix should not be used',
     );
     expect(() =>
       formatLockFile({ tool: 'tofu', providers: [{ address: addr, version: '1.0.0', hashes: ['nohash'] }] }),
@@ -227,6 +227,19 @@ provider "b.example/ns/z" {
       'provider "registry.opentofu.org/hashicorp/null" {',
       '  version     = "1.2.0"',
       '  constraints = ">= 1.0.0, < 2.0.0"',
+      '}',
+      '',
+    ]);
+  });
+
+  it('writes a hand-written "~>1.8" read with normaliseConstraints in the form tofu requires', () => {
+    const text =
+      'provider "registry.opentofu.org/hashicorp/null" {\n  version     = "1.9.0"\n  constraints = "~>1.8"\n}\n';
+    const lock = parseLockFile(text, 'lock.hcl', { normaliseConstraints: true });
+    expect(formatLockFile(lock).split('\n').slice(3)).toEqual([
+      'provider "registry.opentofu.org/hashicorp/null" {',
+      '  version     = "1.9.0"',
+      '  constraints = "~> 1.8"',
       '}',
       '',
     ]);

@@ -179,7 +179,7 @@ describe('parseLockFile on real files', () => {
     expect(messages(text, 'invalid-versions.hcl')).toEqual([
       'LOCKFILE_INVALID invalid-versions.hcl:2:13: Invalid provider version number; The selected version number for provider terraform.io/test/foo is invalid: empty specification.',
       'LOCKFILE_INVALID invalid-versions.hcl:2:13: Invalid provider version number; The selected version number for provider terraform.io/test/foo must be written in normalized form: "0.0.0".',
-      'LOCKFILE_INVALID invalid-versions.hcl:7:13: Invalid provider version number; The selected version number for provider terraform.io/test/bar is invalid: extraneous spaces at start of specification.',
+      'LOCKFILE_INVALID invalid-versions.hcl:7:13: Invalid provider version number; The selected version number for provider terraform.io/test/bar is invalid: a "v" prefix should not be used.',
       'LOCKFILE_INVALID invalid-versions.hcl:7:13: Invalid provider version number; The selected version number for provider terraform.io/test/bar must be written in normalized form: "0.0.0".',
       'LOCKFILE_INVALID invalid-versions.hcl:12:13: Invalid provider version number; The selected version number for provider terraform.io/test/baz must be written in normalized form: "1.0.0".',
       'LOCKFILE_INVALID invalid-versions.hcl:17:13: Invalid provider version number; The selected version number for provider terraform.io/test/boop must be written in normalized form: "1.0.0".',
@@ -322,14 +322,35 @@ describe('parseLockFile diagnostics', () => {
     ]);
   });
 
+  // terraform 1.11.4 refuses exactly these (checked with `terraform init`); tofu's
+  // internal/depsfile/locks_file.go gives the same diagnostics.
   it('reports non-canonical constraints and variables', () => {
-    const text = `${P} {\n  version     = "1.0.0"\n  constraints = ">=1.0"\n}\n${P.replace('null', 'random')} {\n  version     = v1\n  constraints = "~> 1.0, >= 1.0.0"\n}\n`;
+    const text = `${P} {\n  version     = "1.0.0"\n  constraints = "~>1.8"\n}\n${P.replace('null', 'random')} {\n  version     = v1\n  constraints = "~> 1.0, >= 1.0.0"\n}\n${P.replace('null', 'local')} {\n  version     = "1.0.0"\n  constraints = "=>1.0"\n}\n`;
     expect(messages(text)).toEqual([
-      'LOCKFILE_INVALID lock.hcl:3:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/null are invalid: invalid specification ">=1.0": a space separator is required after the operator ">=".',
-      'LOCKFILE_INVALID lock.hcl:3:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/null must be written in normalized form: "".',
+      'LOCKFILE_INVALID lock.hcl:3:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/null must be written in normalized form: "~> 1.8".',
       'LOCKFILE_INVALID lock.hcl:6:17: Variables not allowed; Variables may not be used here.',
       'LOCKFILE_INVALID lock.hcl:7:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/random must be written in normalized form: ">= 1.0.0, ~> 1.0".',
+      'LOCKFILE_INVALID lock.hcl:11:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/local are invalid: invalid specification "=>1.0": invalid constraint operator "=>"; did you mean ">="?.',
+      'LOCKFILE_INVALID lock.hcl:11:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/local must be written in normalized form: "".',
     ]);
+  });
+
+  it('with normaliseConstraints, reads constraints that parse but are not normalised, keeping what was written', () => {
+    const text = `${P} {\n  version     = "1.9.0"\n  constraints = ">=1.6,<1.9"\n}\n${P.replace('null', 'local')} {\n  version     = "1.0.0"\n  constraints = "=>1.0"\n}\n`;
+    expect(
+      caught(() => parseLockFile(text, 'lock.hcl', { normaliseConstraints: true })).errors.map(
+        (e) => `${e.code} ${e.message}`,
+      ),
+    ).toEqual([
+      'LOCKFILE_INVALID lock.hcl:7:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/local are invalid: invalid specification "=>1.0": invalid constraint operator "=>"; did you mean ">="?.',
+      'LOCKFILE_INVALID lock.hcl:7:17: Invalid provider version constraints; The recorded version constraints for provider registry.opentofu.org/hashicorp/local must be written in normalized form: "".',
+    ]);
+    const lock = parseLockFile(text.slice(0, text.indexOf('}\n') + 2), 'lock.hcl', {
+      normaliseConstraints: true,
+    });
+    expect(lock.providers[0]!.constraints).toBe('>= 1.6.0, < 1.9.0');
+    expect(lock.providers[0]!.constraintsAsWritten?.text).toBe('>=1.6,<1.9');
+    expect(lock.providers[0]!.constraintsAsWritten?.range.start).toMatchObject({ line: 3, column: 17 });
   });
 
   it('reports label count problems', () => {

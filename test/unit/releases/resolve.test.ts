@@ -47,6 +47,11 @@ describe('resolveToolVersions', () => {
     ['= 1.9.0-rc2, != 1.9.0', '1.9.0-rc2'], // named exactly by "=": allowed
     ['1.8', '1.8.0'], // omitted parts count as 0, as in tofu constraints
     ['  ~> 1.8.0  ', '1.8.8'],
+    // No space after the operator, as tofu accepts in required_providers.
+    ['~>1.8', '1.9.1'],
+    ['~>1.8.0', '1.8.8'],
+    ['>=1.6,<1.9', '1.8.8'],
+    ['>=1.6,<1.9,!=1.8.8', '1.8.5'],
   ])('%s -> %s', (constraint, expected) => {
     expect(resolveToolVersions([constraint], AVAILABLE, 'tofu')).toEqual([expected]);
   });
@@ -91,18 +96,36 @@ describe('resolveToolVersions', () => {
     expect(err.message).toBe('tofu "~> 1.8" is a constraint, and no release list was given to resolve it');
   });
 
+  const SYNTAX = 'expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"';
   it.each([
     [
-      '>=1.8',
-      '--tofu ">=1.8": invalid specification ">=1.8": a space separator is required after the operator ">="',
+      '>=  1.8',
+      `--tofu ">=  1.8": invalid specification ">=  1.8": only one space is expected after the operator ">="; ${SYNTAX}`,
     ],
-    ['~> 1.8 1.9', '--tofu "~> 1.8 1.9": missing comma after "~> 1.8"'],
-    ['', '--tofu: empty version or constraint'],
-    ['^1.8', '--tofu "^1.8": invalid specification "^1.8": invalid constraint operator "^"'],
-  ])('rejects the syntax of %j with USAGE', (text, message) => {
+    ['~> 1.8 1.9', `--tofu "~> 1.8 1.9": missing comma after "~> 1.8"; ${SYNTAX}`],
+    ['', `--tofu: empty version or constraint; ${SYNTAX}`],
+    ['^1.8', `--tofu "^1.8": invalid specification "^1.8": invalid constraint operator "^"; ${SYNTAX}`],
+    [
+      '=>1.8',
+      `--tofu "=>1.8": invalid specification "=>1.8": invalid constraint operator "=>"; did you mean ">="?; ${SYNTAX}`,
+    ],
+    [
+      'v1.8.5',
+      `--tofu "v1.8.5": invalid specification "v1.8.5": a "v" prefix should not be used when specifying versions; ${SYNTAX}`,
+    ],
+  ])('rejects the syntax of %j with USAGE, naming the flag and the syntax', (text, message) => {
     const err = failure(() => resolveToolVersions([text], AVAILABLE, 'tofu'));
     expect(err.code).toBe('USAGE');
     expect(err.message).toBe(message);
+    expect(err.remedy).toBe(
+      'operators: = != > >= < <= ~> (one space after the operator, or none); join constraints with ","',
+    );
+  });
+
+  it('names --terraform for a terraform constraint', () => {
+    expect(failure(() => needsReleaseList(['1.9.8', '~>'], 'terraform')).message).toBe(
+      `--terraform "~>": an operator without a version; ${SYNTAX}`,
+    );
   });
 });
 
@@ -110,6 +133,8 @@ describe('needsReleaseList', () => {
   it('is false only when every request is exact', () => {
     expect(needsReleaseList(['1.8.5', '= 1.9.0', '1.9.0-rc1'])).toBe(false);
     expect(needsReleaseList(['1.8.5', '~> 1.8'])).toBe(true);
+    expect(needsReleaseList(['=1.8.5'])).toBe(false);
+    expect(needsReleaseList(['~>1.8'])).toBe(true);
     expect(needsReleaseList(['1.8'])).toBe(true);
     expect(needsReleaseList([])).toBe(false);
   });
