@@ -65,6 +65,11 @@ function asAirgapError(err: Error & { oclif?: { exit?: number } }): AirgapError 
 export abstract class AirgapCommand extends Command {
   static override enableJsonFlag = true;
 
+  // A result can carry messages and URLs (warnings, skip reasons): no secret in them reaches stdout.
+  protected override toSuccessJson(result: unknown): unknown {
+    return result === undefined ? result : (JSON.parse(redactText(JSON.stringify(result))) as unknown);
+  }
+
   protected override async catch(
     raw: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {

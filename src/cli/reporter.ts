@@ -3,6 +3,7 @@
 // With --json, stdout carries only the JSON document.
 
 import type { ProgressEvent, Reporter } from '../core/ports.js';
+import { redactText } from '../core/redact.js';
 
 export interface ReporterOptions {
   stream: NodeJS.WriteStream;
@@ -41,7 +42,8 @@ export function createReporter({ stream, json }: ReporterOptions): Reporter & { 
 
   function line(text: string): void {
     clearLine();
-    stream.write(`${text}\n`);
+    // Warnings quote error messages, and those may quote URLs: no secret reaches the terminal.
+    stream.write(`${redactText(text)}\n`);
     draw(true);
   }
 

@@ -64,7 +64,7 @@ ${EXIT_CODES_HELP}`;
       dependsOn: ['push'],
     }),
     'registry-insecure': Flags.boolean({
-      summary: 'Reach the registry over plain HTTP, or HTTPS without certificate checks.',
+      summary: 'Reach the registry over plain HTTP, anonymously: credentials are never sent over plain HTTP.',
       relationships: [PUSHING],
     }),
     'registry-username': Flags.string({

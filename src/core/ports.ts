@@ -3,7 +3,11 @@
 // never patched globals.
 
 export interface HttpRequestOptions {
-  /** Extra request headers. Authorization is dropped on any redirect to another host. */
+  /**
+   * Extra request headers. Credential headers (Authorization, Cookie) are meant for
+   * the URL asked for: they go only over https to its exact origin, never over plain
+   * http, and are dropped for good on a redirect to another origin.
+   */
   headers?: Record<string, string>;
   /** Overrides the client's default retry count for this request. */
   retries?: number;
@@ -23,7 +27,8 @@ export interface DownloadResult {
 /**
  * GET-only HTTP client. Non-2xx answers (after retries for 408, 429, 5xx and
  * connection resets) throw AirgapError('HTTP_ERROR') with details.status and
- * details.address set to the URL.
+ * details.address set to the (redacted) URL. getJson and getBytes read metadata into
+ * memory and refuse a response over 8 MiB with HTTP_ERROR; download has no cap.
  */
 export interface HttpClient {
   getJson(url: string, options?: HttpRequestOptions): Promise<unknown>;

@@ -4,7 +4,7 @@
 // Azure URLs, OAuth-style tokens) are replaced; the rest of the URL stays, so the
 // message still says where.
 
-const REDACTED = 'REDACTED';
+export const REDACTED = 'REDACTED';
 
 /** Query parameter names (lower case) whose values are secrets. */
 const SECRET_PARAMS = new Set([
@@ -13,6 +13,7 @@ const SECRET_PARAMS = new Set([
   'x-amz-security-token',
   'x-goog-signature',
   'x-goog-credential',
+  'x-goog-security-token',
   'signature',
   'sig',
   'token',
@@ -26,11 +27,16 @@ const SECRET_PARAMS = new Set([
   'api_key',
   'apikey',
   'key',
+  'code',
 ]);
+
+// Names that end like a secret (private_token, X-Api-Key, session_token, sas_signature):
+// redacting a harmless parameter costs a little detail, missing a secret costs the secret.
+const SECRET_SUFFIX = /(?:token|secret|signature|password|passwd|credential|credentials|api[-_]?key)$/i;
 
 /** True for a query parameter whose value must not be shown. */
 export function isSecretParam(name: string): boolean {
-  return SECRET_PARAMS.has(name.toLowerCase());
+  return SECRET_PARAMS.has(name.toLowerCase()) || SECRET_SUFFIX.test(name);
 }
 
 /** A URL fit for messages: userinfo and secret query values replaced. */
@@ -57,14 +63,26 @@ export function redactUrl(url: string): string {
   return changed ? parsed.href : url;
 }
 
-/** Every URL inside free text (an error message, a log line) redacted. */
+/**
+ * Every URL inside free text (an error message, a log line) redacted, and secret
+ * query parameters outside a full URL too (a relative Location such as
+ * `/blob?sig=...`, or `host/path?token=...` written without a scheme).
+ */
 export function redactText(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi, (url) => {
+  const urls = text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi, (url) => {
     // Keep punctuation that ends a sentence outside the URL.
     const trail = /[.,;:)\]]+$/.exec(url)?.[0] ?? '';
     const bare = trail === '' ? url : url.slice(0, -trail.length);
     return redactUrl(bare) + trail;
   });
+  return urls.replace(
+    /([?&])([^=&?#\s"'<>`]+)=([^&#\s"'<>`]*)/g,
+    (pair, sep: string, name: string, value: string) => {
+      if (!isSecretParam(decodeName(name))) return pair;
+      const trail = /[.,;:)\]]+$/.exec(value)?.[0] ?? '';
+      return `${sep}${name}=${REDACTED}${trail}`;
+    },
+  );
 }
 
 // Works on the raw query text so that an unchanged parameter keeps its exact encoding.
@@ -74,15 +92,17 @@ function redactQuery(query: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const rawName = eq < 0 ? pair : pair.slice(0, eq);
-      let name = rawName;
-      try {
-        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-      } catch {
-        // keep the raw name
-      }
-      return eq >= 0 && isSecretParam(name) ? `${rawName}=${REDACTED}` : pair;
+      return eq >= 0 && isSecretParam(decodeName(rawName)) ? `${rawName}=${REDACTED}` : pair;
     })
     .join('&');
+}
+
+function decodeName(rawName: string): string {
+  try {
+    return decodeURIComponent(rawName.replace(/\+/g, ' '));
+  } catch {
+    return rawName;
+  }
 }
 
 // For strings the URL parser refuses: still hide userinfo and secret parameters.

@@ -405,9 +405,10 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
       expect(ours.every((r) => r.username === undefined && r.status === 200)).toBe(true);
       expect(ours[0]!.scopes).toEqual(['repository:public/runner:pull']);
 
-      // Basic auth with the login from $DOCKER_CONFIG/config.json, as `docker login` leaves it.
+      // Basic auth with the login from $DOCKER_CONFIG/config.json, as `docker login` leaves it,
+      // over TLS (a login never goes over plain http), its CA trusted through SSL_CERT_FILE.
       const user = { username: 'puller', password: 's3cret-pull' };
-      basic = await startDockerRegistry({ htpasswd: user });
+      basic = await startDockerRegistry({ htpasswd: user, tls: true });
       await pushFixtureToRegistry(fixture, `${basic.host}/private/runner:base`, {
         creds: `${user.username}:${user.password}`,
       });
@@ -418,14 +419,17 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
         path.join(dockerConfig, 'config.json'),
         JSON.stringify({ auths: { [basic.host]: { auth } } }),
       );
-      const base = ['--base-image', `${basic.host}/private/runner:base`, '--base-registry-insecure'];
+      const base = ['--base-image', `${basic.host}/private/runner:base`];
+      const trust = { SSL_CERT_FILE: basic.caCertPath as string };
       const withLogin = await mirror(path.join(work, 'bundle-basic'), base, ['linux_amd64'], {
         DOCKER_CONFIG: dockerConfig,
+        ...trust,
       });
       expect(withLogin.stderr).not.toMatch(/warning/i);
       expect(withLogin.code).toBe(0);
       const without = await mirror(path.join(work, 'bundle-basic-nologin'), base, ['linux_amd64'], {
         DOCKER_CONFIG: path.join(work, 'no-docker-config'),
+        ...trust,
       });
       expect(without.code).toBe(3);
       expect(without.stderr).toContain('401');

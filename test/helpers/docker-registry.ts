@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -188,7 +189,7 @@ export interface TokenRequest {
 }
 
 export interface TokenServer {
-  /** http://127.0.0.1:PORT/token */
+  /** http://127.0.0.1:PORT/token (https:// with tls: trust `certPath`, the same self-signed certificate). */
   realm: string;
   service: string;
   issuer: string;
@@ -203,6 +204,8 @@ export interface TokenServerOptions {
   user?: { username: string; password: string };
   /** Answer with `access_token` instead of `token` (both are in the spec). */
   accessTokenField?: boolean;
+  /** Serve https with the signing certificate (a client's login only goes to an https realm). */
+  tls?: boolean;
 }
 
 /**
@@ -221,7 +224,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const issuer = 'airgap-test-issuer';
   const requests: TokenRequest[] = [];
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const auth = req.headers.authorization;
     let username: string | undefined;
@@ -269,11 +272,14 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
         options.accessTokenField ? { access_token: token, expires_in: 300 } : { token, expires_in: 300 },
       ),
     );
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ key: cert.keyPem, cert: cert.certPem }, handler)
+    : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/token`,
     service,
     issuer,
     certPath: cert.certPath,

@@ -1,17 +1,20 @@
 // The OCI push client against the real CNCF distribution registry (Debian's
-// docker-registry), read back with the real skopeo: open, htpasswd Basic, token
-// (Bearer) auth with a local token server, and TLS with a private CA.
+// docker-registry), read back with the real skopeo: open, htpasswd Basic and token
+// (Bearer) auth with a local token server (both over TLS: a login never goes over
+// plain http), and TLS with a private CA. Then small local servers for what the
+// registry cannot show: which requests carried credentials, and redirects.
 
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createOciRegistryClient,
   parseChallenge,
   type ClosableOciRegistryClient,
+  type OciRegistryClientOptions,
 } from '../../src/adapters/oci/registry-client.js';
 import { AirgapError } from '../../src/core/errors.js';
 import { parseDockerConfig } from '../../src/core/oci/docker-auths.js';
@@ -23,8 +26,10 @@ import {
   type TokenServer,
 } from '../helpers/docker-registry.js';
 import { realdata } from '../helpers/realdata.js';
+import { createSelfSignedCert, type TestCert } from '../helpers/tls.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
+import { startHttpServer, startHttpsServer } from './http/servers.js';
 
 const run = promisify(execFile);
 const UA = 'airgap-test/0';
@@ -289,7 +294,10 @@ describeWithTools(
     describe('htpasswd Basic auth', () => {
       let registry: DockerRegistry;
       beforeAll(async () => {
-        registry = await startDockerRegistry({ htpasswd: { username: 'pusher', password: 's3cret-pw' } });
+        registry = await startDockerRegistry({
+          htpasswd: { username: 'pusher', password: 's3cret-pw' },
+          tls: true,
+        });
       });
       afterAll(async () => {
         await registry?.stop();
@@ -298,7 +306,7 @@ describeWithTools(
       it('pushes with --registry-username style credentials and with docker config auths', async () => {
         const client = createOciRegistryClient({
           registry: registry.host,
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string],
           userAgent: UA,
           credentials: { username: 'pusher', password: 's3cret-pw' },
         });
@@ -318,14 +326,14 @@ describeWithTools(
         const config = parseDockerConfig(
           JSON.stringify({
             auths: {
-              [`http://${registry.host}`]: { auth: Buffer.from('pusher:s3cret-pw').toString('base64') },
+              [`https://${registry.host}`]: { auth: Buffer.from('pusher:s3cret-pw').toString('base64') },
             },
           }),
           'config.json',
         );
         const fromConfig = createOciRegistryClient({
           registry: registry.host,
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string],
           userAgent: UA,
           dockerConfig: config,
         });
@@ -341,7 +349,7 @@ describeWithTools(
       it('fails with OCI_REGISTRY_ERROR 401 on a wrong password or none, never echoing the password', async () => {
         const wrong = createOciRegistryClient({
           registry: registry.host,
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string],
           userAgent: UA,
           credentials: { username: 'pusher', password: 'wrong-pw-123' },
         });
@@ -358,7 +366,11 @@ describeWithTools(
           await wrong.close();
         }
 
-        const anonymous = createOciRegistryClient({ registry: registry.host, insecure: true, userAgent: UA });
+        const anonymous = createOciRegistryClient({
+          registry: registry.host,
+          caCertFiles: [registry.caCertPath as string],
+          userAgent: UA,
+        });
         try {
           const error = await rejection(
             anonymous.pushManifest('basic/c', 'v1', {
@@ -381,8 +393,8 @@ describeWithTools(
       let tokens: TokenServer;
       let registry: DockerRegistry;
       beforeAll(async () => {
-        tokens = await startTokenServer({ user: { username: 'robot', password: 'tok-pw' } });
-        registry = await startDockerRegistry({ token: tokens });
+        tokens = await startTokenServer({ user: { username: 'robot', password: 'tok-pw' }, tls: true });
+        registry = await startDockerRegistry({ token: tokens, tls: true });
       });
       afterAll(async () => {
         await registry?.stop();
@@ -392,7 +404,7 @@ describeWithTools(
       it('gets a token per scope with Basic credentials and pushes, mounts and reads', async () => {
         const client = createOciRegistryClient({
           registry: registry.host,
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string, tokens.certPath],
           userAgent: UA,
           credentials: { username: 'robot', password: 'tok-pw' },
         });
@@ -444,7 +456,7 @@ describeWithTools(
       it('reports a token server refusal with the realm and status, without the password', async () => {
         const client = createOciRegistryClient({
           registry: registry.host,
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string, tokens.certPath],
           userAgent: UA,
           credentials: { username: 'robot', password: 'not-the-pw' },
         });
@@ -497,6 +509,170 @@ describeWithTools(
     });
   },
 );
+
+describe('credentials and redirects, against small local servers', () => {
+  const USER = { username: 'pusher', password: 'pw-9c41e7' };
+  const BASIC = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`;
+  const BLOB = `/v2/a/b/blobs/${EMPTY_CONFIG.digest}`;
+  let cert: TestCert;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    cert = await createSelfSignedCert(undefined, undefined, await makeTempDir('airgap-cert-'));
+  });
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((c) => c()));
+  });
+
+  async function tracked<T extends { close(): Promise<void> }>(made: Promise<T>): Promise<T> {
+    const value = await made;
+    cleanups.push(() => value.close());
+    return value;
+  }
+
+  function client(host: string, extra: Partial<OciRegistryClientOptions> = {}): ClosableOciRegistryClient {
+    const made = createOciRegistryClient({
+      registry: host,
+      userAgent: UA,
+      caCertFiles: [cert.certPath],
+      ...extra,
+    });
+    cleanups.push(() => made.close());
+    return made;
+  }
+
+  function hostOf(origin: string): string {
+    return new URL(origin).host;
+  }
+
+  it('never sends a login to a plain-http (insecure) registry, and says so on its 401', async () => {
+    const registry = await tracked(
+      startHttpServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()),
+    );
+    const host = hostOf(registry.origin);
+    const error = await rejection(
+      client(host, { insecure: true, credentials: USER }).hasBlob('a/b', EMPTY_CONFIG.digest),
+    );
+    expect(error.code).toBe('OCI_REGISTRY_ERROR');
+    expect(error.details.status).toBe(401);
+    expect(error.message).toBe(
+      `HEAD ${registry.origin}${BLOB} failed: 401 Unauthorized (the registry requires Basic auth, and credentials are never sent over plain http: reach ${host} over https, with --ca-cert for a private CA)`,
+    );
+    expect(registry.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([
+      ['HEAD', BLOB, undefined],
+    ]);
+  });
+
+  it('with an insecure registry, asks the token realm anonymously and sends only that anonymous token', async () => {
+    const realm = await tracked(
+      startHttpServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"anon-tok"}'),
+      ),
+    );
+    const registry = await tracked(
+      startHttpServer((req, res) => {
+        if (req.headers.authorization === 'Bearer anon-tok') return void res.writeHead(200).end();
+        res
+          .writeHead(401, { 'www-authenticate': `Bearer realm="${realm.origin}/token",service="svc"` })
+          .end();
+      }),
+    );
+    const c = client(hostOf(registry.origin), { insecure: true, credentials: USER });
+    expect(await c.hasBlob('a/b', EMPTY_CONFIG.digest)).toBe(true);
+    expect(realm.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/token?service=svc&scope=repository%3Aa%2Fb%3Apull%2Cpush', undefined],
+    ]);
+    expect(registry.requests.map((r) => r.headers.authorization)).toEqual([undefined, 'Bearer anon-tok']);
+  });
+
+  it('sends the login to an https token realm, and the token it buys to the https registry only', async () => {
+    const realm = await tracked(
+      startHttpsServer(cert, (req, res) => {
+        if (req.headers.authorization !== BASIC) return void res.writeHead(401).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"user-tok"}');
+      }),
+    );
+    const registry = await tracked(
+      startHttpsServer(cert, (req, res) => {
+        if (req.headers.authorization === 'Bearer user-tok') return void res.writeHead(404).end();
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm.origin}/token"` }).end();
+      }),
+    );
+    expect(
+      await client(hostOf(registry.origin), { credentials: USER }).hasBlob('a/b', EMPTY_CONFIG.digest),
+    ).toBe(false);
+    expect(realm.requests.map((r) => r.headers.authorization)).toEqual([BASIC]);
+    expect(registry.requests.map((r) => r.headers.authorization)).toEqual([undefined, 'Bearer user-tok']);
+  });
+
+  it('drops the login on a blob redirect to another origin, and does not restore it when led back', async () => {
+    const layer = Buffer.from('layer bytes');
+    let registryOrigin = '';
+    const cdn = await tracked(
+      startHttpsServer(cert, (_req, res) => res.writeHead(302, { location: `${registryOrigin}/back` }).end()),
+    );
+    const registry = await tracked(
+      startHttpsServer(cert, (req, res) => {
+        if (req.url === '/back')
+          return void res.writeHead(200, { 'content-length': String(layer.length) }).end(layer);
+        if (req.headers.authorization === undefined) {
+          return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+        }
+        res.writeHead(307, { location: `${cdn.origin}/cdn/blob?sig=abc` }).end();
+      }),
+    );
+    registryOrigin = registry.origin;
+    const opened = await client(hostOf(registry.origin), { credentials: USER }).openBlob(
+      'a/b',
+      EMPTY_CONFIG.digest,
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.body as AsyncIterable<Buffer>) chunks.push(chunk);
+    expect(Buffer.concat(chunks)).toEqual(layer);
+    expect(registry.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      [BLOB, undefined],
+      [BLOB, BASIC],
+      ['/back', undefined],
+    ]);
+    expect(cdn.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/cdn/blob?sig=abc', undefined],
+    ]);
+  });
+
+  it('refuses a blob redirect from https to http, naming it with its signature redacted', async () => {
+    const plain = await tracked(startHttpServer((_req, res) => res.writeHead(200).end('x')));
+    const registry = await tracked(
+      startHttpsServer(cert, (_req, res) =>
+        res.writeHead(302, { location: `${plain.origin}/blob?X-Amz-Signature=feedface` }).end(),
+      ),
+    );
+    const error = await rejection(client(hostOf(registry.origin)).openBlob('a/b', EMPTY_CONFIG.digest));
+    expect(error.code).toBe('OCI_REGISTRY_ERROR');
+    expect(error.message).toBe(
+      `GET ${registry.origin}${BLOB} failed: refusing redirect from https to http (${plain.origin}/blob?X-Amz-Signature=REDACTED)`,
+    );
+    expect(plain.requests).toEqual([]);
+  });
+
+  it('refuses a token answer over the metadata limit, naming the realm', async () => {
+    const realm = await tracked(
+      startHttpsServer(cert, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(600_000_000) });
+        res.write('{"token":"');
+      }),
+    );
+    const registry = await tracked(
+      startHttpsServer(cert, (_req, res) =>
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm.origin}/token"` }).end(),
+      ),
+    );
+    const error = await rejection(client(hostOf(registry.origin)).hasBlob('a/b', EMPTY_CONFIG.digest));
+    expect(error.code).toBe('OCI_REGISTRY_ERROR');
+    expect(error.message).toBe(
+      `GET ${realm.origin}/token?scope=repository%3Aa%2Fb%3Apull%2Cpush: response of 600000000 bytes (Content-Length) is over the 8388608-byte limit for a token answer`,
+    );
+  });
+});
 
 describe('parseChallenge', () => {
   it('reads Bearer params with quoted commas and Basic realms', () => {

@@ -391,15 +391,16 @@ describeWithTools(
       }, 30_000);
 
       it('token auth: the default client gets a Bearer token for the repository with the given login', async () => {
-        const token = await startTokenServer({ user: { username: 'ci', password: 's3cret' } });
-        const tokenRegistry = await startDockerRegistry({ token });
+        // Both over TLS: a login, and any token bought with it, never go over plain http.
+        const token = await startTokenServer({ user: { username: 'ci', password: 's3cret' }, tls: true });
+        const tokenRegistry = await startDockerRegistry({ token, tls: true });
         try {
           const result = await runImport(
             importOptions(b2.dir, {
               pushImage: {
                 target: `${tokenRegistry.host}/runner:2`,
-                insecure: true,
-                caCertFiles: [],
+                insecure: false,
+                caCertFiles: [tokenRegistry.caCertPath as string, token.certPath],
                 username: 'ci',
                 password: 's3cret',
               },
@@ -526,7 +527,10 @@ describeWithTools(
 
     describe('through the CLI', () => {
       it('htpasswd Basic with --registry-username and the password on stdin; verify; a tampered blob is refused by name', async () => {
-        const basic = await startDockerRegistry({ htpasswd: { username: 'ci', password: 'pw with spaces' } });
+        const basic = await startDockerRegistry({
+          htpasswd: { username: 'ci', password: 'pw with spaces' },
+          tls: true,
+        });
         const cliDest = path.join(work, 'cli-dest');
         try {
           const args = (tag: string): string[] => [
@@ -539,7 +543,8 @@ describeWithTools(
             'linux_amd64',
             '--push',
             `${basic.host}/runner:${tag}`,
-            '--registry-insecure',
+            '--ca-cert',
+            basic.caCertPath as string,
             '--registry-username',
             'ci',
             '--registry-password-stdin',
@@ -616,6 +621,37 @@ describeWithTools(
           await basic.stop();
         }
       }, 60_000);
+
+      it('--registry-insecure with a login: the login is not sent over plain http, and the 401 says so (exit 3)', async () => {
+        const plain = await startDockerRegistry({ htpasswd: { username: 'ci', password: 'pw-plain-9' } });
+        try {
+          const r = await runCli(
+            [
+              'import',
+              b1.dir,
+              '--dest',
+              path.join(work, 'plain-dest'),
+              '--insecure-skip-signature',
+              '--platform',
+              'linux_amd64',
+              '--push',
+              `${plain.host}/runner:plain`,
+              '--registry-insecure',
+              '--registry-username',
+              'ci',
+              '--registry-password-stdin',
+            ],
+            { stdin: 'pw-plain-9\n' },
+          );
+          expect(r.code).toBe(3);
+          expect(r.stderr).toContain(
+            `401 Unauthorized: UNAUTHORIZED: authentication required (the registry requires Basic auth, and credentials are never sent over plain http: reach ${plain.host} over https, with --ca-cert for a private CA)`,
+          );
+          expect(r.stderr).not.toContain('pw-plain-9');
+        } finally {
+          await plain.stop();
+        }
+      }, 30_000);
 
       it('--push on a destination without an image: exit 2, and why', async () => {
         const noImage = path.join(work, 'no-image');

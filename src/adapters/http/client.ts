@@ -1,17 +1,34 @@
-// The HttpClient port on undici: one keep-alive pool per origin, proxies from the
-// env map the caller passes, extra CAs, redirects followed here (so credentials
-// never cross origins), retries with backoff, and downloads streamed to disk.
+// The HttpClient port on the shared transport (transport.ts: pools, proxies, CAs,
+// redirects and the credential rule): retries with backoff and Retry-After
+// (retry.ts), metadata read into memory under MAX_METADATA_BYTES, and downloads
+// streamed to disk.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextLoop } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type { DownloadOptions, DownloadResult, HttpClient, HttpRequestOptions } from '../../core/ports.js';
-import { createDispatchers } from './dispatchers.js';
-import { classifyError, isRetryableStatus, ShortBodyFailure, StatusFailure } from './failures.js';
-import { redactUrl } from './proxy.js';
+import { redactUrl } from '../../core/redact.js';
+import {
+  classifyError,
+  isRetryableStatus,
+  OversizeFailure,
+  RedirectFailure,
+  ShortBodyFailure,
+  StatusFailure,
+  statusTextOf,
+} from './failures.js';
+import { parseRetryAfter, SYSTEM_CLOCK, withRetries, type Clock } from './retry.js';
+import {
+  bindCredentialHeaders,
+  createTransport,
+  header,
+  MAX_METADATA_BYTES,
+  readCapped,
+  type Opened,
+  type Trail,
+} from './transport.js';
 
 export interface HttpClientOptions {
   /** Sent on every request, e.g. "airgap/0.1.0". */
@@ -27,6 +44,8 @@ export interface HttpClientOptions {
   retries?: number;
   retryBaseDelayMs?: number;
   maxConnectionsPerOrigin?: number;
+  /** Waits between attempts and reads the time for Retry-After dates; the real clock by default. */
+  clock?: Clock;
 }
 
 export interface ClosableHttpClient extends HttpClient {
@@ -34,74 +53,48 @@ export interface ClosableHttpClient extends HttpClient {
   close(): Promise<void>;
 }
 
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const MAX_BACKOFF_MS = 8_000;
-const MAX_RETRY_AFTER_MS = 30_000;
-// Headers that carry credentials: they stay with the origin they were meant for.
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-
-interface Opened {
-  response: Dispatcher.ResponseData;
-  /** Where the body came from, after redirects. */
-  url: URL;
-}
-
 export function createHttpClient(options: HttpClientOptions): ClosableHttpClient {
-  const env = options.env ?? {};
   const connectMs = options.connectTimeoutMs ?? 30_000;
   const bodyMs = options.bodyTimeoutMs ?? 60_000;
   const defaultRetries = options.retries ?? 4;
   const baseDelayMs = options.retryBaseDelayMs ?? 250;
-  const connections = options.maxConnectionsPerOrigin ?? 16;
-  const dispatchers = createDispatchers({
-    env,
-    caCertFiles: options.caCertFiles ?? [],
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const transport = createTransport({
+    userAgent: options.userAgent,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.caCertFiles === undefined ? {} : { caCertFiles: options.caCertFiles }),
     connectTimeoutMs: connectMs,
     bodyTimeoutMs: bodyMs,
-    connections,
+    connections: options.maxConnectionsPerOrigin ?? 16,
   });
-
-  function baseHeaders(extra: Record<string, string> | undefined, accept?: string): Record<string, string> {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
-    headers['user-agent'] ??= options.userAgent;
-    if (accept !== undefined) headers['accept'] ??= accept;
-    return headers;
-  }
 
   async function open(
     start: URL,
-    initialHeaders: Record<string, string>,
-    trail: { url: URL; proxy?: string },
+    request: HttpRequestOptions | undefined,
+    accept: string | undefined,
+    trail: Trail,
   ): Promise<Opened> {
-    let url = start;
-    let headers = initialHeaders;
-    for (let hop = 0; ; hop++) {
-      const { dispatcher, proxy } = dispatchers.forUrl(url);
-      trail.url = url;
-      trail.proxy = proxy;
-      const response = await dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers,
-      });
-      const status = response.statusCode;
-      if (status >= 200 && status <= 299) return { response, url };
-      await response.body.dump().catch(() => undefined);
-      if (REDIRECT_STATUSES.has(status)) {
-        const next = redirectTarget(start, url, response, hop);
-        if (next.origin !== url.origin) headers = withoutCredentials(headers);
-        url = next;
-        continue;
-      }
-      throw new StatusFailure(status, statusText(response, status), url.href, retryAfterMs(response));
-    }
+    const { plain, credential } = bindCredentialHeaders(request?.headers ?? {}, start);
+    if (accept !== undefined) plain['accept'] ??= accept;
+    const opened = await transport.open(
+      { method: 'GET', url: start, headers: plain, ...(credential === undefined ? {} : { credential }) },
+      trail,
+    );
+    const { response, url } = opened;
+    const status = response.statusCode;
+    if (status >= 200 && status <= 299) return opened;
+    await response.body.dump().catch(() => undefined);
+    const withheld = opened.credentialWithheld ? ' (credentials are not sent over plain http)' : '';
+    throw new StatusFailure(
+      status,
+      `${statusTextOf(response)}${withheld}`,
+      url.href,
+      parseRetryAfter(header(response, 'retry-after'), clock.now()),
+    );
   }
 
   /** Runs `consume` on a fresh response until it succeeds or retrying cannot help. */
-  async function withRetries<T>(
+  async function attempts<T>(
     address: string,
     request: HttpRequestOptions | undefined,
     accept: string | undefined,
@@ -109,55 +102,56 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     onRetry?: () => void,
   ): Promise<T> {
     const start = parseUrl(address);
-    const headers = baseHeaders(request?.headers, accept);
     const limit = Math.max(0, request?.retries ?? defaultRetries) + 1;
-    for (let attempt = 1; ; attempt++) {
-      const trail: { url: URL; proxy?: string } = { url: start };
-      let delayMs: number;
-      try {
-        const result = await consume(await open(start, headers, trail));
+    let trail: Trail = { url: start };
+    return withRetries(
+      { attempts: limit, baseDelayMs, clock },
+      async () => {
+        trail = { url: start };
+        const result = await consume(await open(start, request, accept, trail));
         // undici hands a keep-alive socket back to the pool one event-loop turn after
         // the body ends; without waiting, a caller's next request opens a new one.
         await nextLoop();
         return result;
-      } catch (error) {
-        if (isAirgapError(error)) throw error;
-        if (error instanceof StatusFailure) {
-          if (!isRetryableStatus(error.status) || attempt >= limit) throw statusError(start, error, attempt);
-          delayMs = error.retryAfterMs ?? backoffMs(attempt, baseDelayMs);
-        } else {
-          const failure = classifyError(error, { connectMs, bodyMs });
-          const cap = Math.min(limit, failure.maxAttempts ?? limit);
-          if (!failure.retryable || attempt >= cap) {
-            throw connectionError(start, trail, failure, attempt, error);
+      },
+      {
+        retry(error, attempt) {
+          if (isAirgapError(error) || error instanceof RedirectFailure || error instanceof OversizeFailure) {
+            return undefined;
           }
-          delayMs = backoffMs(attempt, baseDelayMs);
-        }
-      }
-      onRetry?.();
-      await sleep(delayMs);
-    }
+          if (error instanceof StatusFailure) {
+            return isRetryableStatus(error.status) ? { retryAfterMs: error.retryAfterMs } : undefined;
+          }
+          const failure = classifyError(error, { connectMs, bodyMs });
+          if (!failure.retryable || attempt >= (failure.maxAttempts ?? limit)) return undefined;
+          return {};
+        },
+        giveUp(error, attempt) {
+          if (isAirgapError(error)) return error;
+          if (error instanceof StatusFailure) return statusError(start, error, attempt);
+          if (error instanceof RedirectFailure) return redirectError(start, error);
+          if (error instanceof OversizeFailure) return oversizeError(start, trail, error);
+          return connectionError(start, trail, classifyError(error, { connectMs, bodyMs }), attempt, error);
+        },
+      },
+      onRetry,
+    );
   }
 
   async function readAll(opened: Opened): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of opened.response.body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-    }
-    checkLength(opened, size);
-    return Buffer.concat(chunks, size);
+    const bytes = await readCapped(opened.response, MAX_METADATA_BYTES);
+    checkLength(opened, bytes.length);
+    return bytes;
   }
 
   return {
     async getBytes(url, request) {
-      const bytes = await withRetries(url, request, undefined, readAll);
+      const bytes = await attempts(url, request, undefined, readAll);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
     async getJson(url, request) {
-      const { bytes, from } = await withRetries(url, request, 'application/json', async (opened) => ({
+      const { bytes, from } = await attempts(url, request, 'application/json', async (opened) => ({
         bytes: await readAll(opened),
         from: opened.url,
       }));
@@ -167,7 +161,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     async download(url: string, destPath: string, request?: DownloadOptions): Promise<DownloadResult> {
       const onProgress = request?.onProgress;
       let reported = 0;
-      return withRetries(
+      return attempts(
         url,
         request,
         undefined,
@@ -207,7 +201,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     },
 
     async close() {
-      await dispatchers.close();
+      await transport.close();
     },
   };
 }
@@ -232,66 +226,30 @@ function parseUrl(address: string): URL {
   return url;
 }
 
-function redirectTarget(start: URL, from: URL, response: Dispatcher.ResponseData, hop: number): URL {
-  const status = response.statusCode;
-  const where = `GET ${redactUrl(start.href)}`;
-  if (hop + 1 > MAX_REDIRECTS) {
-    throw new AirgapError(
-      'HTTP_ERROR',
-      `${where} failed: more than ${MAX_REDIRECTS} redirects (last at ${redactUrl(from.href)})`,
-      {
-        address: redactUrl(start.href),
-        status,
-      },
-    );
-  }
-  const location = firstHeader(response.headers['location']);
-  if (location === undefined || location === '') {
-    throw new AirgapError(
-      'HTTP_ERROR',
-      `${where} failed: ${status} redirect from ${redactUrl(from.href)} has no Location header`,
-      {
-        address: redactUrl(start.href),
-        status,
-      },
-    );
-  }
-  let next: URL;
-  try {
-    next = new URL(location, from);
-  } catch (cause) {
-    throw new AirgapError(
-      'HTTP_ERROR',
-      `${where} failed: ${status} redirect to an invalid Location ${location}`,
-      {
-        address: redactUrl(start.href),
-        status,
-        actual: location,
-        cause,
-      },
-    );
-  }
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-    throw new AirgapError('HTTP_ERROR', `${where} failed: redirect to unsupported scheme ${next.protocol}`, {
-      address: redactUrl(start.href),
-      status,
-      actual: next.protocol,
-    });
-  }
-  // A downgrade would expose the request (and any later redirect) to the network.
-  if (from.protocol === 'https:' && next.protocol === 'http:') {
-    throw new AirgapError(
-      'HTTP_ERROR',
-      `${where} failed: refusing redirect from https to http (${redactUrl(next.href)})`,
-      { address: redactUrl(start.href), status, expected: 'https:', actual: 'http:' },
-    );
-  }
-  next.hash = '';
-  return next;
+function redirectError(start: URL, failure: RedirectFailure): AirgapError {
+  return new AirgapError('HTTP_ERROR', `GET ${redactUrl(start.href)} failed: ${failure.reason}`, {
+    address: redactUrl(start.href),
+    status: failure.status,
+    ...(failure.expected === undefined ? {} : { expected: failure.expected }),
+    ...(failure.actual === undefined ? {} : { actual: failure.actual }),
+    cause: failure,
+  });
 }
 
-function withoutCredentials(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name)));
+function oversizeError(start: URL, trail: Trail, failure: OversizeFailure): AirgapError {
+  const at = trail.url.href === start.href ? '' : ` (at ${redactUrl(trail.url.href)})`;
+  return new AirgapError(
+    'HTTP_ERROR',
+    `GET ${redactUrl(start.href)}${at}: ${failure.message} for metadata read into memory`,
+    {
+      address: redactUrl(start.href),
+      expected: `<= ${failure.limit} bytes`,
+      actual: failure.announced
+        ? `${failure.seen} bytes (Content-Length)`
+        : `more than ${failure.limit} bytes (${failure.seen} read)`,
+      cause: failure,
+    },
+  );
 }
 
 function statusError(start: URL, failure: StatusFailure, attempts: number): AirgapError {
@@ -349,52 +307,10 @@ function parseJson(requested: string, from: URL, bytes: Buffer): unknown {
 }
 
 function checkLength(opened: Opened, size: number): void {
-  const declared = firstHeader(opened.response.headers['content-length']);
+  const declared = header(opened.response, 'content-length');
   if (declared === undefined || !/^\d+$/.test(declared)) return;
   const expected = Number(declared);
   if (expected !== size) throw new ShortBodyFailure(expected, size);
-}
-
-function statusText(response: Dispatcher.ResponseData, status: number): string {
-  return response.statusText || STATUS_TEXT[status] || '';
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  410: 'Gone',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-function retryAfterMs(response: Dispatcher.ResponseData): number | undefined {
-  const value = firstHeader(response.headers['retry-after'])?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.min(Math.max(0, date - Date.now()), MAX_RETRY_AFTER_MS);
-}
-
-// Exponential with "equal jitter": never below half the step, so retries spread out
-// without collapsing to zero.
-function backoffMs(attempt: number, baseMs: number): number {
-  const step = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
-  return step / 2 + Math.random() * (step / 2);
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function isFsError(error: unknown): error is NodeJS.ErrnoException {

@@ -1,6 +1,7 @@
 // What went wrong with one attempt, in words a user can act on, and whether
-// another attempt can help. Kept apart from the client so the mapping from
+// another attempt can help. Kept apart from the clients so the mapping from
 // Node/undici error codes to messages is in one place.
+import type { Dispatcher } from 'undici';
 
 /** A non-2xx answer that ended an attempt (redirects are followed before this). */
 export class StatusFailure extends Error {
@@ -25,6 +26,37 @@ export class ShortBodyFailure extends Error {
   ) {
     super(`body ended after ${actual} of ${expected} bytes`);
     this.name = 'ShortBodyFailure';
+  }
+}
+
+/** A redirect the transport will not follow: too many, no or a bad Location, or a downgrade to http. */
+export class RedirectFailure extends Error {
+  constructor(
+    /** e.g. "more than 10 redirects (last at URL)"; URLs already redacted. */
+    readonly reason: string,
+    readonly status: number,
+    readonly expected?: string,
+    readonly actual?: string,
+  ) {
+    super(reason);
+    this.name = 'RedirectFailure';
+  }
+}
+
+/** A response body larger than the caller's cap (metadata read into memory). */
+export class OversizeFailure extends Error {
+  constructor(
+    readonly limit: number,
+    /** Bytes announced by Content-Length, or read before giving up when there was none. */
+    readonly seen: number,
+    readonly announced: boolean,
+  ) {
+    super(
+      announced
+        ? `response of ${seen} bytes (Content-Length) is over the ${limit}-byte limit`
+        : `response is over the ${limit}-byte limit (${seen} bytes read, no Content-Length)`,
+    );
+    this.name = 'OversizeFailure';
   }
 }
 
@@ -132,3 +164,26 @@ function errorCode(error: unknown, depth = 0): string | undefined {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The reason phrase the server sent, or the standard one (HTTP/2 and some servers send none). */
+export function statusTextOf(response: Dispatcher.ResponseData): string {
+  return response.statusText || STATUS_TEXT[response.statusCode] || '';
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  416: 'Range Not Satisfiable',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};

@@ -125,5 +125,3 @@ function normalizeProxyUrl(value: string, name: string): string {
   }
   return parsed.href;
 }
-
-export { redactUrl };

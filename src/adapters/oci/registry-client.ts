@@ -1,10 +1,13 @@
-// The OciRegistryClient port on undici: the push side of the OCI Distribution API
-// (HEAD, cross-repository mount, monolithic or chunked blob upload, manifest PUT)
-// and the manifest GET a push needs, with the registry's own auth handshake (a 401
-// carrying `WWW-Authenticate: Basic` or `Bearer realm=...`). Bodies stream from disk;
-// nothing is retried except once after authenticating, because an upload session
-// cannot be replayed blindly. Credentials go only to the registry's origin and the
-// token realm, and never into a message.
+// The OciRegistryClient port on the shared transport (adapters/http/transport.ts:
+// pools, proxies, CAs, redirects and the credential rule): the push side of the OCI
+// Distribution API (HEAD, cross-repository mount, monolithic or chunked blob upload,
+// manifest PUT) and the manifest and blob GETs, with the registry's own auth
+// handshake (a 401 carrying `WWW-Authenticate: Basic` or `Bearer realm=...`). Bodies
+// stream from disk; nothing is retried here except once after authenticating,
+// because an upload session cannot be replayed blindly (the base-image source retries
+// its GETs with adapters/http/retry.ts). The login goes only over https, to the
+// registry's origin and the token realm; with an insecure (plain http) registry the
+// client is anonymous. Credentials never reach a message.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -18,9 +21,24 @@ import {
   isValidTag,
 } from '../../core/oci/reference.js';
 import type { OciBlob, OciRegistryClient } from '../../core/ports.js';
-import { createDispatchers } from '../http/dispatchers.js';
-import { classifyError } from '../http/failures.js';
-import { redactUrl } from '../http/proxy.js';
+import { redactUrl } from '../../core/redact.js';
+import {
+  classifyError,
+  OversizeFailure,
+  RedirectFailure,
+  StatusFailure,
+  statusTextOf,
+} from '../http/failures.js';
+import { parseRetryAfter, SYSTEM_CLOCK, type Clock } from '../http/retry.js';
+import {
+  createTransport,
+  header,
+  MAX_METADATA_BYTES,
+  readCapped,
+  type Credential,
+  type Opened,
+  type Trail,
+} from '../http/transport.js';
 
 export interface OciRegistryClientOptions {
   /** host[:port] */
@@ -46,6 +64,8 @@ export interface OciRegistryClientOptions {
   connectTimeoutMs?: number;
   /** Idle time allowed while waiting for response headers or body bytes. */
   timeoutMs?: number;
+  /** Reads the time for Retry-After dates; the real clock by default. */
+  clock?: Clock;
 }
 
 export interface OpenedBlob {
@@ -58,7 +78,7 @@ export interface OpenedBlob {
 
 export interface ClosableOciRegistryClient extends OciRegistryClient {
   /**
-   * GET a blob (pull side, for base images). Redirects (at most 5) are followed;
+   * GET a blob (pull side, for base images). Redirects (at most MAX_REDIRECTS) are followed;
    * another origin, such as the CDN Docker Hub and ECR Public send blobs to, gets
    * no Authorization. With `offset` it asks for `Range: bytes=OFFSET-`; check
    * `offset` of the answer to see whether the server honoured it. Read or destroy
@@ -80,6 +100,12 @@ interface Call {
   body?: () => Uint8Array | Readable;
 }
 
+interface Token {
+  value: string;
+  /** Obtained without the user's login: may go to a plain-http registry (see mayCarry). */
+  anonymous: boolean;
+}
+
 interface Challenge {
   scheme: 'basic' | 'bearer';
   params: Record<string, string>;
@@ -95,7 +121,6 @@ const MANIFEST_ACCEPT = [
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 
 export function createOciRegistryClient(options: OciRegistryClientOptions): ClosableOciRegistryClient {
   if (!isValidRegistryHost(options.registry)) {
@@ -122,13 +147,14 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
       },
     );
   }
-  const env = options.env ?? {};
   const origin = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
   const registryOrigin = new URL(origin).origin;
   const connectMs = options.connectTimeoutMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const dispatchers = createDispatchers({
-    env,
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const transport = createTransport({
+    userAgent: options.userAgent,
+    ...(options.env === undefined ? {} : { env: options.env }),
     caCertFiles: options.caCertFiles ?? [],
     connectTimeoutMs: connectMs,
     bodyTimeoutMs: timeoutMs,
@@ -136,68 +162,84 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
   });
 
   const login = credentialsFor(options);
+  // A user's login (and any token it buys) never goes over plain http: with an insecure
+  // registry the client is anonymous, and a 401 says why.
+  const useLogin = login !== undefined && !options.insecure;
   // Once the registry has asked for Basic, every request carries it: no 401 round trip each time.
   let basic = false;
-  const tokens = new Map<string, string>();
+  const tokens = new Map<string, Token>();
 
-  function dispatcherFor(url: URL): Dispatcher {
-    return dispatchers.forUrl(url).dispatcher;
-  }
-
-  async function dispatch(
-    method: Method | 'GET',
-    url: URL,
-    headers: Record<string, string>,
-    body?: Uint8Array | Readable,
-  ): Promise<Dispatcher.ResponseData> {
+  async function open(call: Call, credential: Credential | undefined): Promise<Opened> {
+    const trail: Trail = { url: call.url };
     try {
-      return await dispatcherFor(url).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: { 'user-agent': options.userAgent, ...headers },
-        body: body ?? null,
-      });
+      return await transport.open(
+        {
+          method: call.method,
+          url: call.url,
+          headers: call.headers ?? {},
+          ...(credential === undefined ? {} : { credential }),
+          body: call.body?.() ?? null,
+        },
+        trail,
+      );
     } catch (error) {
       if (isAirgapError(error)) throw error;
+      if (error instanceof RedirectFailure) {
+        throw new AirgapError(
+          'OCI_REGISTRY_ERROR',
+          `${call.method} ${display(call.url)} failed: ${error.reason}`,
+          {
+            address: display(call.url),
+            status: error.status,
+            ...(error.expected === undefined ? {} : { expected: error.expected }),
+            ...(error.actual === undefined ? {} : { actual: error.actual }),
+            cause: error,
+          },
+        );
+      }
       const failure = classifyError(error, { connectMs, bodyMs: timeoutMs });
+      const at = trail.url.href === call.url.href ? '' : ` at ${display(trail.url)}`;
+      const via = trail.proxy === undefined ? '' : ` via proxy ${redactUrl(trail.proxy)}`;
       const code = failure.code === undefined ? '' : ` (${failure.code})`;
       const hint = failure.hint === undefined ? '' : `: ${failure.hint}`;
       throw new AirgapError(
         'OCI_REGISTRY_ERROR',
-        `${method} ${display(url)}: ${failure.what}${code}${hint}`,
+        `${call.method} ${display(call.url)}${at}${via}: ${failure.what}${code}${hint}`,
         {
-          address: display(url),
+          address: display(call.url),
           cause: error,
         },
       );
     }
   }
 
-  function authorizationFor(call: Call): string | undefined {
-    if (call.url.origin !== registryOrigin) return undefined;
-    if (basic && login !== undefined) return basicHeader(login);
+  /** What goes with a request to the registry; the transport sends it only where mayCarry() allows. */
+  function credentialFor(call: Call): Credential | undefined {
+    if (basic && useLogin && login !== undefined) {
+      return { origin: registryOrigin, headers: { authorization: basicHeader(login) } };
+    }
     const token = tokens.get(call.scopes.join(' '));
-    return token === undefined ? undefined : `Bearer ${token}`;
+    if (token === undefined) return undefined;
+    return {
+      origin: registryOrigin,
+      headers: { authorization: `Bearer ${token.value}` },
+      anonymous: token.anonymous,
+    };
   }
 
   /** One request, with one retry after answering the registry's auth challenge. */
-  async function send(call: Call): Promise<Dispatcher.ResponseData> {
+  async function send(call: Call): Promise<Opened> {
     for (let attempt = 1; ; attempt++) {
-      const headers: Record<string, string> = { ...call.headers };
-      const sent = authorizationFor(call);
-      if (sent !== undefined) headers['authorization'] = sent;
-      const response = await dispatch(call.method, call.url, headers, call.body?.());
-      if (response.statusCode !== 401) return response;
+      const opened = await open(call, credentialFor(call));
+      const { response } = opened;
+      if (response.statusCode !== 401) return opened;
       const text = await readErrorBody(response);
       const challenge = parseChallenge(header(response, 'www-authenticate'));
-      if (attempt > 1 || challenge === undefined || call.url.origin !== registryOrigin) {
-        throw statusError(call, response, text, unauthorizedNote(sent, challenge));
-      }
+      const refused = (): AirgapError =>
+        statusError(call, opened, text, unauthorizedNote(opened.credentialSent, challenge));
+      if (attempt > 1 || challenge === undefined || opened.url.origin !== registryOrigin) throw refused();
       if (challenge.scheme === 'basic') {
-        if (login === undefined || sent !== undefined) {
-          throw statusError(call, response, text, unauthorizedNote(sent, challenge));
-        }
+        if (!useLogin || opened.credentialSent) throw refused();
         basic = true;
         continue;
       }
@@ -205,7 +247,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     }
   }
 
-  async function fetchToken(call: Call, challenge: Challenge): Promise<string> {
+  async function fetchToken(call: Call, challenge: Challenge): Promise<Token> {
     const realm = challenge.params['realm'];
     let url: URL;
     try {
@@ -213,17 +255,17 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     } catch (cause) {
       throw new AirgapError(
         'OCI_REGISTRY_ERROR',
-        `${call.method} ${display(call.url)}: the registry's Bearer challenge has no usable realm URL (${JSON.stringify(realm ?? '')})`,
+        `${call.method} ${display(call.url)}: the registry's Bearer challenge has no usable realm URL (${JSON.stringify(redactUrl(realm ?? ''))})`,
         {
           address: display(call.url),
           status: 401,
           expected: 'realm="https://..."',
-          actual: realm ?? '',
+          actual: redactUrl(realm ?? ''),
           cause,
         },
       );
     }
-    // Credentials over plain http only where the user chose plain http for the registry itself.
+    // A plain-http realm only where the user chose plain http for the registry itself (and then anonymously).
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.insecure)) {
       throw new AirgapError(
         'OCI_REGISTRY_ERROR',
@@ -241,20 +283,26 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
       if (asked !== '' && !scopes.some((s) => s.startsWith(resource))) scopes.push(asked);
     }
     for (const scope of scopes) url.searchParams.append('scope', scope);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (login !== undefined) headers['authorization'] = basicHeader(login);
-    const response = await dispatch('GET', url, headers);
+    const tokenCall: Call = { method: 'GET', url, scopes: [], headers: { accept: 'application/json' } };
+    const credential: Credential | undefined =
+      useLogin && login !== undefined
+        ? { origin: url.origin, headers: { authorization: basicHeader(login) } }
+        : undefined;
+    const opened = await open(tokenCall, credential);
+    const { response } = opened;
     const what = `token request to ${display(url)} (for ${call.method} ${display(call.url)})`;
     if (response.statusCode < 200 || response.statusCode > 299) {
       const text = await readErrorBody(response);
-      const who = login === undefined ? 'anonymously' : `as ${login.username}`;
+      const who = opened.credentialSent && login !== undefined ? `as ${login.username}` : 'anonymously';
       throw new AirgapError(
         'OCI_REGISTRY_ERROR',
         `${what} failed ${who}: ${response.statusCode}${registryErrors(text)}`,
         { address: display(url), status: response.statusCode, actual: String(response.statusCode) },
       );
     }
-    const text = await readErrorBody(response);
+    const text = (await readDocument(tokenCall, response, MAX_METADATA_BYTES, 'token answer')).toString(
+      'utf8',
+    );
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -275,18 +323,44 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
         actual: Object.keys(record).join(','),
       });
     }
-    return token;
+    return { value: token, anonymous: !opened.credentialSent };
   }
 
-  function unauthorizedNote(sent: string | undefined, challenge: Challenge | undefined): string {
+  function unauthorizedNote(sent: boolean, challenge: Challenge | undefined): string {
     const scheme =
       challenge === undefined ? 'an unknown scheme' : challenge.scheme === 'basic' ? 'Basic' : 'Bearer';
-    if (sent !== undefined) return ` (the registry rejected the ${scheme} credentials sent${loginNote()})`;
+    if (options.insecure) {
+      return ` (the registry requires ${scheme} auth, and credentials are never sent over plain http: reach ${options.registry} over https, with --ca-cert for a private CA)`;
+    }
+    if (sent) return ` (the registry rejected the ${scheme} credentials sent${loginNote()})`;
     if (challenge === undefined) return ' (the registry sent no Basic or Bearer challenge)';
     const hint = dockerAuthFor(options.dockerConfig ?? { entries: [] }, options.registry)?.identityToken
       ? '; the docker config has only an identitytoken for it, which airgap does not exchange'
       : '';
     return ` (the registry requires ${scheme} auth and no credentials for ${options.registry} were given${hint})`;
+  }
+
+  function statusError(call: Call, opened: Opened, body: string, note: string): AirgapError {
+    const { response } = opened;
+    const status = response.statusCode;
+    const text = statusTextOf(response);
+    const at = opened.url.href === call.url.href ? '' : ` (at ${display(opened.url)})`;
+    return new AirgapError(
+      'OCI_REGISTRY_ERROR',
+      `${call.method} ${display(call.url)} failed: ${status}${text ? ` ${text}` : ''}${at}${registryErrors(body)}${note}`,
+      {
+        address: display(call.url),
+        status,
+        actual: String(status),
+        // Carries Retry-After for a caller that retries (the base-image source).
+        cause: new StatusFailure(
+          status,
+          text,
+          display(opened.url),
+          parseRetryAfter(header(response, 'retry-after'), clock.now()),
+        ),
+      },
+    );
   }
 
   function loginNote(): string {
@@ -298,9 +372,9 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
   }
 
   async function expect(call: Call, statuses: number[]): Promise<Dispatcher.ResponseData> {
-    const response = await send(call);
-    if (statuses.includes(response.statusCode)) return response;
-    throw statusError(call, response, await readErrorBody(response), '');
+    const opened = await send(call);
+    if (statuses.includes(opened.response.statusCode)) return opened.response;
+    throw statusError(call, opened, await readErrorBody(opened.response), '');
   }
 
   function pushScopes(repo: string): string[] {
@@ -311,13 +385,15 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     checkRepo(repo);
     checkDigest(digest);
     const call: Call = { method: 'HEAD', url: url(`/v2/${repo}/blobs/${digest}`), scopes: pushScopes(repo) };
-    const response = await send(call);
+    // HEAD is not redirected (see TransportRequest.followRedirects).
+    const opened = await send(call);
+    const { response } = opened;
     await response.body.dump().catch(() => undefined);
     if (response.statusCode >= 200 && response.statusCode <= 299) return true;
     // A registry on object storage may point at the blob instead of serving it: still there.
     if (REDIRECTS.has(response.statusCode)) return true;
     if (response.statusCode === 404) return false;
-    throw statusError(call, response, '', '');
+    throw statusError(call, opened, '', '');
   }
 
   async function startUpload(
@@ -422,50 +498,33 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
       });
     }
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    let call: Call = {
+    const call: Call = {
       method: 'GET',
       url: url(`/v2/${repo}/blobs/${digest}`),
       scopes: [`repository:${repo}:pull`],
       headers,
     };
-    for (let hops = 0; ; hops++) {
-      // send() adds credentials for the registry's origin only, so a CDN hop goes without.
-      const response = await send(call);
-      if (REDIRECTS.has(response.statusCode)) {
-        await response.body.dump().catch(() => undefined);
-        const next = location(call, response);
-        if (hops >= MAX_REDIRECTS) {
-          throw new AirgapError(
-            'OCI_REGISTRY_ERROR',
-            `GET ${display(call.url)}: more than ${MAX_REDIRECTS} redirects for blob ${digest}`,
-            {
-              address: display(call.url),
-              status: response.statusCode,
-              expected: `<= ${MAX_REDIRECTS} redirects`,
-            },
-          );
-        }
-        call = { ...call, url: next };
-        continue;
-      }
-      if (response.statusCode !== 200 && response.statusCode !== 206) {
-        throw statusError(call, response, await readErrorBody(response), '');
-      }
-      const length = header(response, 'content-length');
-      const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-      if (response.statusCode === 200) return { body: response.body, size, offset: 0 };
-      const range = header(response, 'content-range');
-      const start = /^bytes (\d+)-/.exec(range ?? '')?.[1];
-      if (start === undefined || Number(start) !== offset) {
-        response.body.destroy();
-        throw new AirgapError(
-          'OCI_REGISTRY_ERROR',
-          `GET ${display(call.url)}: 206 with Content-Range ${range ?? '(none)'}, expected bytes ${offset}-`,
-          { address: display(call.url), status: 206, expected: `bytes ${offset}-`, actual: range ?? '' },
-        );
-      }
-      return { body: response.body, size, offset };
+    // Redirects (to a CDN, say) are followed by the transport, which sends the
+    // registry's credentials to the registry's origin only.
+    const opened = await send(call);
+    const { response } = opened;
+    if (response.statusCode !== 200 && response.statusCode !== 206) {
+      throw statusError(call, opened, await readErrorBody(response), '');
     }
+    const length = header(response, 'content-length');
+    const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+    if (response.statusCode === 200) return { body: response.body, size, offset: 0 };
+    const range = header(response, 'content-range');
+    const start = /^bytes (\d+)-/.exec(range ?? '')?.[1];
+    if (start === undefined || Number(start) !== offset) {
+      response.body.destroy();
+      throw new AirgapError(
+        'OCI_REGISTRY_ERROR',
+        `GET ${display(opened.url)}: 206 with Content-Range ${range ?? '(none)'}, expected bytes ${offset}-`,
+        { address: display(call.url), status: 206, expected: `bytes ${offset}-`, actual: range ?? '' },
+      );
+    }
+    return { body: response.body, size, offset };
   }
 
   return {
@@ -521,7 +580,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
         await response.body.dump().catch(() => undefined);
         return undefined;
       }
-      const bytes = await readLimited(call, response, MAX_MANIFEST_BYTES);
+      const bytes = await readDocument(call, response, MAX_MANIFEST_BYTES, 'manifest');
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
       if (reference.includes(':') && reference.startsWith('sha256:') && reference !== digest) {
         throw new AirgapError(
@@ -536,7 +595,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     },
 
     async close() {
-      await dispatchers.close();
+      await transport.close();
     },
   };
 }
@@ -638,11 +697,6 @@ function checkReference(reference: string): void {
   );
 }
 
-function header(response: Dispatcher.ResponseData, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function location(call: Call, response: Dispatcher.ResponseData): URL {
   const value = header(response, 'location');
   if (value === undefined || value === '') {
@@ -658,10 +712,10 @@ function location(call: Call, response: Dispatcher.ResponseData): URL {
   } catch (cause) {
     throw new AirgapError(
       'OCI_REGISTRY_ERROR',
-      `${call.method} ${display(call.url)}: invalid upload Location ${value}`,
+      `${call.method} ${display(call.url)}: invalid upload Location ${redactUrl(value)}`,
       {
         address: display(call.url),
-        actual: value,
+        actual: redactUrl(value),
         cause,
       },
     );
@@ -687,13 +741,18 @@ function checkDigestHeader(call: Call, response: Dispatcher.ResponseData, expect
   );
 }
 
+/** The first MAX_ERROR_BODY bytes of an error answer, for the message; the rest is not read. */
 async function readErrorBody(response: Dispatcher.ResponseData): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      if (size < MAX_ERROR_BODY) chunks.push(chunk);
+      chunks.push(chunk);
       size += chunk.length;
+      if (size >= MAX_ERROR_BODY) {
+        response.body.destroy();
+        break;
+      }
     }
   } catch {
     // The status already says what failed; a broken error body adds nothing.
@@ -701,31 +760,29 @@ async function readErrorBody(response: Dispatcher.ResponseData): Promise<string>
   return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
 }
 
-async function readLimited(
+async function readDocument(
   call: Call,
   response: Dispatcher.ResponseData,
   limit: number,
-): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      response.body.destroy();
-      throw new AirgapError(
-        'OCI_REGISTRY_ERROR',
-        `GET ${display(call.url)}: manifest larger than ${limit} bytes`,
-        {
-          address: display(call.url),
-          expected: `<= ${limit} bytes`,
-          actual: `> ${limit} bytes`,
-        },
-      );
-    }
-    chunks.push(chunk);
+  what: string,
+): Promise<Buffer> {
+  try {
+    return await readCapped(response, limit);
+  } catch (error) {
+    if (!(error instanceof OversizeFailure)) throw error;
+    throw new AirgapError(
+      'OCI_REGISTRY_ERROR',
+      `${call.method} ${display(call.url)}: ${error.message} for a ${what}`,
+      {
+        address: display(call.url),
+        expected: `<= ${limit} bytes`,
+        actual: error.announced
+          ? `${error.seen} bytes (Content-Length)`
+          : `more than ${limit} bytes (${error.seen} read)`,
+        cause: error,
+      },
+    );
   }
-  const bytes = Buffer.concat(chunks, size);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function mediaTypeOf(bytes: Uint8Array): string {
@@ -735,16 +792,6 @@ function mediaTypeOf(bytes: Uint8Array): string {
   } catch {
     return '';
   }
-}
-
-function statusError(call: Call, response: Dispatcher.ResponseData, body: string, note: string): AirgapError {
-  const status = response.statusCode;
-  const text = response.statusText || STATUS_TEXT[status] || '';
-  return new AirgapError(
-    'OCI_REGISTRY_ERROR',
-    `${call.method} ${display(call.url)} failed: ${status}${text ? ` ${text}` : ''}${registryErrors(body)}${note}`,
-    { address: display(call.url), status, actual: String(status) },
-  );
 }
 
 /** ": CODE: message (detail); ..." from the distribution spec's error body, or "" when there is none. */
@@ -770,18 +817,3 @@ function registryErrors(body: string): string {
 function display(url: URL): string {
   return redactUrl(url.href).replace(/([?&]_state=)[^&]*/, '$1...');
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  416: 'Range Not Satisfiable',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-};

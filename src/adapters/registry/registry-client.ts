@@ -1,10 +1,14 @@
 // Provider Registry Protocol v1 client: service discovery (cached per host, with
 // CLI-config `host` blocks overriding it as tofu does), credentials, and the
-// versions and download endpoints.
+// versions and download endpoints. A host's token belongs to two origins: the host's
+// own (https://HOST, where discovery is) and that of its providers service (where
+// discovery or a host block points the API); it is handed out for a URL only when
+// the transport's credential rule (mayCarry: https, exact origin) allows it there.
 
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type { HttpClient, ProviderRegistry, RegistryHosts, RegistryProvider } from '../../core/ports.js';
 import type { Platform } from '../../core/provider/platform.js';
+import { redactUrl } from '../../core/redact.js';
 import {
   DISCOVERY_PATH,
   PROVIDERS_SERVICE,
@@ -17,6 +21,7 @@ import {
   resolveServiceUrl,
   versionsUrl,
 } from '../../core/registry/protocol.js';
+import { mayCarry } from '../http/transport.js';
 
 export interface RegistryClientOptions {
   http: HttpClient;
@@ -60,9 +65,9 @@ export function createRegistryClient(options: RegistryClientOptions): ProviderRe
     if (base === undefined) {
       throw new AirgapError(
         'REGISTRY_PROTOCOL',
-        `${hostname} does not host a provider registry: ${url} has no "${PROVIDERS_SERVICE}"`,
+        `${hostname} does not host a provider registry: ${redactUrl(url)} has no "${PROVIDERS_SERVICE}"`,
         {
-          address: url,
+          address: redactUrl(url),
           expected: PROVIDERS_SERVICE,
         },
       );
@@ -83,9 +88,14 @@ export function createRegistryClient(options: RegistryClientOptions): ProviderRe
 
   async function apiHeaders(provider: RegistryProvider, url: string): Promise<Record<string, string>> {
     const base = await serviceUrl(provider.hostname);
-    const sameOrigin =
-      new URL(url).origin === new URL(base).origin || new URL(url).host === provider.hostname;
-    return sameOrigin ? tokenHeaders(provider.hostname) : {};
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return {};
+    }
+    const origins = [new URL(`https://${provider.hostname}/`).origin, new URL(base).origin];
+    return origins.some((origin) => mayCarry(target, { origin })) ? tokenHeaders(provider.hostname) : {};
   }
 
   async function fetchVersions(provider: RegistryProvider): Promise<ProviderVersionInfo[]> {
@@ -97,10 +107,10 @@ export function createRegistryClient(options: RegistryClientOptions): ProviderRe
       if (isAirgapError(e) && e.code === 'HTTP_ERROR' && e.details.status === 404) {
         throw new AirgapError(
           'PROVIDER_NOT_FOUND',
-          `provider ${formatAddress(provider)} is not known to its registry (${url}: 404)`,
+          `provider ${formatAddress(provider)} is not known to its registry (${redactUrl(url)}: 404)`,
           {
             provider: formatAddress(provider),
-            address: url,
+            address: redactUrl(url),
             cause: e,
           },
         );
@@ -131,12 +141,12 @@ export function createRegistryClient(options: RegistryClientOptions): ProviderRe
           const p = `${platform.os}_${platform.arch}`;
           throw new AirgapError(
             'PLATFORM_MISSING',
-            `provider ${formatAddress(provider)} ${version} has no package for ${p} (${url}: 404)`,
+            `provider ${formatAddress(provider)} ${version} has no package for ${p} (${redactUrl(url)}: 404)`,
             {
               provider: formatAddress(provider),
               version,
               platform: p,
-              address: url,
+              address: redactUrl(url),
               cause: e,
             },
           );

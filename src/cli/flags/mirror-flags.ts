@@ -100,7 +100,7 @@ export const mirrorFlags = {
     default: false,
   }),
   'base-registry-insecure': Flags.boolean({
-    summary: "Reach --base-image's registry over plain http (a local test registry).",
+    summary: "Reach --base-image's registry over plain http (a local test registry), anonymously.",
     default: false,
   }),
   'ca-cert-into-image': Flags.string({

@@ -9,13 +9,16 @@ import {
   type ClosableHttpClient,
   type HttpClientOptions,
 } from '../../../src/adapters/http/client.js';
+import type { Clock } from '../../../src/adapters/http/retry.js';
 import { AirgapError } from '../../../src/core/errors.js';
 import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import {
   startConnectProxy,
+  startDualServer,
   startHttpServer,
   startHttpsServer,
+  type DualServer,
   type TestProxy,
   type TestServer,
 } from './servers.js';
@@ -36,6 +39,19 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 
+/** A clock that answers at once and remembers every wait asked of it. */
+function recordingClock(now = 1_700_000_000_000): Clock & { delays: number[] } {
+  const delays: number[] = [];
+  return {
+    delays,
+    now: () => now,
+    sleep: (ms) => {
+      delays.push(ms);
+      return Promise.resolve();
+    },
+  };
+}
+
 function client(extra: Partial<HttpClientOptions> = {}): ClosableHttpClient {
   const c = createHttpClient({ userAgent: UA, caCertFiles: [cert.certPath], retryBaseDelayMs: 1, ...extra });
   cleanups.push(() => c.close());
@@ -44,6 +60,12 @@ function client(extra: Partial<HttpClientOptions> = {}): ClosableHttpClient {
 
 async function server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer> {
   const s = await startHttpsServer(cert, handler);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function dualServer(handler: Parameters<typeof startDualServer>[1]): Promise<DualServer> {
+  const s = await startDualServer(cert, handler);
   cleanups.push(() => s.close());
   return s;
 }
@@ -104,17 +126,42 @@ describe('retries', () => {
     expect(s.requests[0]?.headers.authorization).toBe('Bearer s3cr3t-token');
   });
 
-  it('honours Retry-After: 0 on 429 instead of a long backoff', async () => {
+  it('honours Retry-After: 0 on 429 instead of the back-off', async () => {
     const s = await server((_req, res, i) => {
       if (i === 0) res.writeHead(429, { 'retry-after': '0' }).end();
       else res.writeHead(200).end('ok');
     });
-    const started = Date.now();
-    // A 20 s base delay would time the test out if Retry-After were ignored.
-    const bytes = await client({ retryBaseDelayMs: 20_000 }).getBytes(`${s.origin}/x`);
+    const clock = recordingClock();
+    const bytes = await client({ retryBaseDelayMs: 20_000, clock }).getBytes(`${s.origin}/x`);
     expect(Buffer.from(bytes).toString()).toBe('ok');
     expect(s.requests.length).toBe(2);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(clock.delays).toEqual([0]);
+  });
+
+  it('caps a long Retry-After at 30 s, and reads an HTTP-date against the clock', async () => {
+    const s = await server((_req, res, i) => {
+      if (i === 0) res.writeHead(503, { 'retry-after': '3600' }).end();
+      else if (i === 1) res.writeHead(503, { 'retry-after': 'Wed, 21 Oct 2015 07:28:05 GMT' }).end();
+      else res.writeHead(200).end('ok');
+    });
+    // Five seconds before the date the server names.
+    const clock = recordingClock(Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'));
+    await client({ clock }).getBytes(`${s.origin}/x`);
+    expect(clock.delays).toEqual([30_000, 5_000]);
+  });
+
+  it('backs off exponentially with jitter between half and all of each step, capped at 8 s', async () => {
+    const s = await server((_req, res) => res.writeHead(500).end());
+    const clock = recordingClock();
+    const e = await failure(client({ retryBaseDelayMs: 1_000, retries: 5, clock }).getBytes(`${s.origin}/x`));
+    expect(e.message).toBe(`GET ${s.origin}/x failed: 500 Internal Server Error after 6 attempts`);
+    // Steps 1, 2, 4, 8, 8 s (16 s capped): each delay in [step/2, step].
+    const steps = [1_000, 2_000, 4_000, 8_000, 8_000];
+    expect(clock.delays).toHaveLength(5);
+    clock.delays.forEach((d, i) => {
+      expect(d).toBeGreaterThanOrEqual(steps[i]! / 2);
+      expect(d).toBeLessThanOrEqual(steps[i]!);
+    });
   });
 
   it('retries 408 and honours a per-request retries override', async () => {
@@ -428,5 +475,112 @@ describe('keep-alive pool', () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => c.getBytes(`${s.origin}/p${i}`)));
     expect(s.requests.length).toBe(6);
     expect(s.connections()).toBe(2);
+  });
+});
+
+describe('credentials only over https to their own origin', () => {
+  it('sends no Authorization or Cookie to http://HOST:PORT, even where https://HOST:PORT gets them', async () => {
+    const s = await dualServer((req, res) => {
+      if (req.headers.authorization === undefined) return void res.writeHead(401).end();
+      res.writeHead(200).end('secret data');
+    });
+    const c = client();
+    const headers = { Authorization: 'Bearer tok-123', Cookie: 'session=1' };
+    expect(Buffer.from(await c.getBytes(`${s.origin}/f`, { headers })).toString()).toBe('secret data');
+    const url = `${s.plainOrigin}/f`;
+    const e = await failure(c.getBytes(url, { headers }));
+    expect(e.message).toBe(`GET ${url} failed: 401 Unauthorized (credentials are not sent over plain http)`);
+    expect(s.requests.map((r) => [r.scheme, r.url, r.headers.authorization, r.headers.cookie])).toEqual([
+      ['https', '/f', 'Bearer tok-123', 'session=1'],
+      ['http', '/f', undefined, undefined],
+    ]);
+  });
+
+  it('does not restore the credential when a redirect comes back to its origin', async () => {
+    const s = await server((req, res) => {
+      if (req.url === '/start') return void res.writeHead(302, { location: `${other.origin}/bounce` }).end();
+      res.writeHead(200).end('back');
+    });
+    const other = await server((_req, res) => res.writeHead(302, { location: `${s.origin}/final` }).end());
+    await client().getBytes(`${s.origin}/start`, { headers: { authorization: 'Bearer tok' } });
+    expect(s.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/start', 'Bearer tok'],
+      ['/final', undefined],
+    ]);
+    expect(other.requests[0]?.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('metadata size cap', () => {
+  const LIMIT = 8 * 1024 * 1024;
+
+  it('refuses a response whose Content-Length is over 8 MiB before reading it, without retrying', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(700 * 1024 * 1024) });
+      res.write(Buffer.alloc(64 * 1024));
+    });
+    const url = `${s.origin}/v1/providers/acme/huge/versions?X-Amz-Signature=abc123secret`;
+    const shown = `${s.origin}/v1/providers/acme/huge/versions?X-Amz-Signature=REDACTED`;
+    const e = await failure(client().getJson(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.category).toBe('network');
+    expect(e.message).toBe(
+      `GET ${shown}: response of 734003200 bytes (Content-Length) is over the ${LIMIT}-byte limit for metadata read into memory`,
+    );
+    expect(e.details).toMatchObject({
+      address: shown,
+      expected: `<= ${LIMIT} bytes`,
+      actual: '734003200 bytes (Content-Length)',
+    });
+    expect(s.requests.length).toBe(1);
+  });
+
+  it('stops reading a body without Content-Length as soon as it passes 8 MiB', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      for (let i = 0; i < 9; i++) res.write(chunk);
+      res.end();
+    });
+    const url = `${s.origin}/SHA256SUMS`;
+    const e = await failure(client().getBytes(url));
+    expect(e.code).toBe('HTTP_ERROR');
+    expect(e.message).toMatch(
+      new RegExp(
+        `^GET ${url}: response is over the ${LIMIT}-byte limit \\(\\d+ bytes read, no Content-Length\\) for metadata read into memory$`,
+      ),
+    );
+    const read = Number(/\((\d+) bytes read/.exec(e.message)?.[1]);
+    expect(read).toBeGreaterThan(LIMIT);
+    expect(read).toBeLessThanOrEqual(LIMIT + chunk.length);
+    expect(s.requests.length).toBe(1);
+  });
+
+  it('reads exactly 8 MiB, and streams a larger download to disk without a cap', async () => {
+    const exact = Buffer.alloc(LIMIT, 0x62);
+    const big = Buffer.alloc(LIMIT + 4096, 0x63);
+    const s = await server((req, res) => res.writeHead(200).end(req.url === '/exact' ? exact : big));
+    const c = client();
+    expect((await c.getBytes(`${s.origin}/exact`)).length).toBe(LIMIT);
+    const dest = path.join(await makeTempDir(), 'big.zip');
+    const result = await c.download(`${s.origin}/big.zip`, dest);
+    expect(result).toEqual({ sha256: createHash('sha256').update(big).digest('hex'), size: LIMIT + 4096 });
+  });
+});
+
+describe('secrets in URLs', () => {
+  it('names a presigned URL with its signature and credential redacted', async () => {
+    const s = await server((_req, res) => res.writeHead(403).end('<Error>SignatureDoesNotMatch</Error>'));
+    const query =
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=d1e2a3d4b5e6e7f8&X-Amz-Expires=300';
+    const e = await failure(
+      client().download(`${s.origin}/pkg.zip?${query}`, path.join(await makeTempDir(), 'p')),
+    );
+    const shown = `${s.origin}/pkg.zip?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Expires=300`;
+    expect(e.message).toBe(`GET ${shown} failed: 403 Forbidden`);
+    expect(e.details.address).toBe(shown);
+    expect(JSON.stringify({ m: e.message, d: { ...e.details, cause: undefined } })).not.toMatch(
+      /AKIAEXAMPLE|d1e2a3d4/,
+    );
   });
 });

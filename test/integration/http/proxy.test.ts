@@ -1,12 +1,8 @@
 // Proxy choice from the passed env: which variable wins, and NO_PROXY matching.
 import { describe, expect, it } from 'vitest';
-import {
-  bypassesProxy,
-  proxyForUrl,
-  proxySettingsFromEnv,
-  redactUrl,
-} from '../../../src/adapters/http/proxy.js';
+import { bypassesProxy, proxyForUrl, proxySettingsFromEnv } from '../../../src/adapters/http/proxy.js';
 import { AirgapError } from '../../../src/core/errors.js';
+import { redactUrl } from '../../../src/core/redact.js';
 
 function bypass(url: string, noProxy: string): boolean {
   return bypassesProxy(new URL(url), noProxy);

@@ -1,5 +1,6 @@
 // Real local servers for the HTTP adapter tests: an HTTPS origin that records what
-// it was asked, and a tiny CONNECT proxy that records the tunnels it opened.
+// it was asked, one that also speaks plain http on the same port (the same host:port
+// under two schemes), and a tiny CONNECT proxy that records the tunnels it opened.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -10,6 +11,8 @@ export interface SeenRequest {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
+  /** 'https' or 'http': how the request arrived. */
+  scheme: string;
 }
 
 export interface TestServer {
@@ -48,7 +51,8 @@ async function listen(
     socket.on('close', () => sockets.delete(socket));
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, scheme });
     handler(req, res, requests.length - 1);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,6 +68,60 @@ async function listen(
       raw.resetAndDestroy();
     },
     close: () => closeServer(server, sockets),
+  };
+}
+
+export interface DualServer extends TestServer {
+  /** http://127.0.0.1:PORT: the same host and port as `origin`, without TLS. */
+  plainOrigin: string;
+}
+
+/**
+ * https://127.0.0.1:PORT and http://127.0.0.1:PORT from one listening socket: the
+ * first byte of each connection says which (22 opens a TLS handshake). This is the
+ * "same host, other scheme" case a host-only comparison mistakes for the same origin.
+ */
+export async function startDualServer(cert: TestCert, handler: Handler): Promise<DualServer> {
+  const tls = https.createServer({ key: cert.keyPem, cert: cert.certPem });
+  const plain = http.createServer();
+  const requests: SeenRequest[] = [];
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  for (const server of [tls, plain]) {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const scheme = server === tls ? 'https' : 'http';
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, scheme });
+      handler(req, res, requests.length - 1);
+    });
+  }
+  const front = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      (first[0] === 22 ? tls : plain).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const port = (front.address() as AddressInfo).port;
+  return {
+    origin: `https://127.0.0.1:${port}`,
+    plainOrigin: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    connections: () => connections,
+    reset: () => {
+      throw new Error('reset is not supported on the dual server');
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      tls.closeAllConnections();
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    },
   };
 }
 

@@ -1,14 +1,19 @@
 // Base images from a registry: the real CNCF distribution registry (open, htpasswd
-// Basic, Bearer tokens from a local token server) holding the fixture pushed by
-// skopeo, and small node servers on 127.0.0.1 for what a real registry will not do
-// on demand: redirect blobs to another origin, reset a connection mid-body, ignore
-// Range, fail with 503, or serve bytes that do not match their digest.
+// Basic and Bearer tokens from a local token server, those two over TLS as a login
+// never goes over plain http) holding the fixture pushed by skopeo, and small node
+// servers on 127.0.0.1 for what a real registry will not do on demand: redirect
+// blobs to another origin, reset a connection mid-body, ignore Range, fail with 503
+// or ask to wait (Retry-After), or serve bytes that do not match their digest.
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../../src/adapters/http/retry.js';
 import { openImageSource } from '../../../src/adapters/oci/image-source/index.js';
+import { openRegistrySource } from '../../../src/adapters/oci/image-source/registry.js';
+import { parseBaseImageReference } from '../../../src/core/oci/base-reference.js';
 import { IMAGE_MEDIA_TYPES, type Descriptor } from '../../../src/core/image/oci-image.js';
 import { parseDockerConfig } from '../../../src/core/oci/docker-auths.js';
 import type { ImageSource } from '../../../src/core/ports.js';
@@ -24,6 +29,7 @@ import {
   type DockerRegistry,
   type TokenServer,
 } from '../../helpers/docker-registry.js';
+import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
 import { blobFile, exists, rejection, sha256, UA } from './helpers.js';
@@ -106,7 +112,7 @@ describeWithTools(
     describe('htpasswd Basic auth', () => {
       let registry: DockerRegistry;
       beforeAll(async () => {
-        registry = await startDockerRegistry({ htpasswd: USER });
+        registry = await startDockerRegistry({ htpasswd: USER, tls: true });
         await pushFixtureToRegistry(fixture, `${registry.host}/${REPO}:base`, {
           creds: `${USER.username}:${USER.password}`,
         });
@@ -120,14 +126,17 @@ describeWithTools(
           },
         });
         const source = openImageSource(`${registry.host}/${REPO}:base`, {
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string],
           userAgent: UA,
           dockerConfig: parseDockerConfig(config, 'test-config.json'),
         });
         await resolveAndCopy(source);
         await source.close();
 
-        const anonymous = openImageSource(`${registry.host}/${REPO}:base`, { insecure: true, userAgent: UA });
+        const anonymous = openImageSource(`${registry.host}/${REPO}:base`, {
+          caCertFiles: [registry.caCertPath as string],
+          userAgent: UA,
+        });
         const error = await rejection(anonymous.resolve([AMD64]));
         expect(error.code).toBe('OCI_REGISTRY_ERROR');
         expect(error.details.status).toBe(401);
@@ -140,8 +149,8 @@ describeWithTools(
       let tokens: TokenServer;
       let registry: DockerRegistry;
       beforeAll(async () => {
-        tokens = await startTokenServer({ user: USER });
-        registry = await startDockerRegistry({ token: tokens });
+        tokens = await startTokenServer({ user: USER, tls: true });
+        registry = await startDockerRegistry({ token: tokens, tls: true });
         await pushFixtureToRegistry(fixture, `${registry.host}/${REPO}:base`, {
           creds: `${USER.username}:${USER.password}`,
         });
@@ -154,7 +163,7 @@ describeWithTools(
       it('gets a pull token with the credentials and pulls', async () => {
         const before = tokens.requests.length;
         const source = openImageSource(`${registry.host}/${REPO}:base`, {
-          insecure: true,
+          caCertFiles: [registry.caCertPath as string, tokens.certPath],
           userAgent: UA,
           credentials: USER,
         });
@@ -192,14 +201,24 @@ afterAll(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
+let cert: TestCert;
+beforeAll(async () => {
+  cert = await createSelfSignedCert(undefined, undefined, await makeTempDir('airgap-cert-'));
+});
+
+/** A plain-http server, or with `tls` an https one whose certificate `source(..., { tls })` trusts. */
 async function serve(
   handler: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void,
+  options: { tls?: boolean } = {},
 ): Promise<TestServer> {
   const requests: Recorded[] = [];
-  const server = http.createServer((req, res) => {
+  const listener: http.RequestListener = (req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     handler(req, res, requests.length);
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ key: cert.keyPem, cert: cert.certPem }, listener)
+    : http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const s: TestServer = {
@@ -217,14 +236,28 @@ async function serve(
 
 function source(
   host: string,
-  extra: { credentials?: { username: string; password: string }; retries?: number } = {},
+  extra: { credentials?: { username: string; password: string }; retries?: number; tls?: boolean } = {},
 ): ImageSource {
+  const { tls, ...rest } = extra;
   return openImageSource(`${host}/${REPO}:base`, {
-    insecure: true,
+    ...(tls ? { caCertFiles: [cert.certPath] } : { insecure: true }),
     userAgent: UA,
     retryBackoffMs: 10,
-    ...extra,
+    ...rest,
   });
+}
+
+/** A clock that answers at once and remembers every wait asked of it. */
+function recordingClock(): Clock & { delays: number[] } {
+  const delays: number[] = [];
+  return {
+    delays,
+    now: () => 1_700_000_000_000,
+    sleep: (ms) => {
+      delays.push(ms);
+      return Promise.resolve();
+    },
+  };
 }
 
 function blobPath(): string {
@@ -233,21 +266,27 @@ function blobPath(): string {
 
 describe('registry blob downloads against small local servers', () => {
   it('follows a redirect to another origin without the Authorization header', async () => {
-    const cdn = await serve((_req, res) => {
-      res.writeHead(200, { 'content-length': String(layerBytes.length) });
-      res.end(layerBytes);
-    });
-    const registry = await serve((req, res) => {
-      if (req.headers.authorization === undefined) {
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+    const cdn = await serve(
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': String(layerBytes.length) });
+        res.end(layerBytes);
+      },
+      { tls: true },
+    );
+    const registry = await serve(
+      (req, res) => {
+        if (req.headers.authorization === undefined) {
+          res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+          res.end();
+          return;
+        }
+        res.writeHead(307, { location: `https://${cdn.host}/cdn/blob?sig=abc` });
         res.end();
-        return;
-      }
-      res.writeHead(307, { location: `http://${cdn.host}/cdn/blob?sig=abc` });
-      res.end();
-    });
+      },
+      { tls: true },
+    );
     const dest = path.join(dir, 'redirected');
-    await source(registry.host, { credentials: USER }).copyBlob(layer, dest);
+    await source(registry.host, { credentials: USER, tls: true }).copyBlob(layer, dest);
     expect(await fs.readFile(dest)).toEqual(layerBytes);
     const basic = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`;
     expect(registry.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
@@ -258,7 +297,7 @@ describe('registry blob downloads against small local servers', () => {
     expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
   });
 
-  it('gives up after 5 redirects', async () => {
+  it('gives up after 10 redirects, the one limit every client shares', async () => {
     const loop = await serve((req, res) => {
       res.writeHead(302, { location: `${req.url}x` });
       res.end();
@@ -267,10 +306,42 @@ describe('registry blob downloads against small local servers', () => {
     const error = await rejection(source(loop.host).copyBlob(layer, dest));
     expect(error.code).toBe('OCI_REGISTRY_ERROR');
     expect(error.message).toBe(
-      `GET http://${loop.host}${blobPath()}xxxxx: more than 5 redirects for blob ${layer.digest}`,
+      `GET http://${loop.host}${blobPath()} failed: more than 10 redirects (last at http://${loop.host}${blobPath()}${'x'.repeat(10)})`,
     );
-    expect(loop.requests).toHaveLength(6);
+    expect(loop.requests).toHaveLength(11);
+    // A redirect failure is not retried.
     expect(await exists(dest)).toBe(false);
+  });
+
+  it('waits as long as Retry-After says (capped at 30 s) between attempts, recorded by the clock', async () => {
+    const server = await serve((_req, res, n) => {
+      if (n === 1) return void res.writeHead(503, { 'retry-after': '2' }).end();
+      if (n === 2) return void res.writeHead(429, { 'retry-after': '86400' }).end();
+      if (n === 3) return void res.writeHead(503).end();
+      res.writeHead(200, { 'content-length': String(layerBytes.length) });
+      res.end(layerBytes);
+    });
+    const clock = recordingClock();
+    const reference = `${server.host}/${REPO}:base`;
+    const ref = parseBaseImageReference(reference);
+    if (ref.kind !== 'registry') throw new Error(`${reference} is not a registry reference`);
+    const registrySource = openRegistrySource(reference, ref, {
+      insecure: true,
+      userAgent: UA,
+      attempts: 4,
+      backoffMs: 1_000,
+      clock,
+    });
+    const dest = path.join(dir, 'waited');
+    await registrySource.copyBlob(layer, dest);
+    await registrySource.close();
+    expect(await fs.readFile(dest)).toEqual(layerBytes);
+    expect(server.requests).toHaveLength(4);
+    // 2 s as asked; a day cut to 30 s; no Retry-After: the third back-off step (4 s) with jitter.
+    expect(clock.delays.slice(0, 2)).toEqual([2_000, 30_000]);
+    expect(clock.delays).toHaveLength(3);
+    expect(clock.delays[2]).toBeGreaterThanOrEqual(2_000);
+    expect(clock.delays[2]).toBeLessThanOrEqual(4_000);
   });
 
   it('retries after a connection reset mid-body and resumes with Range from the bytes written', async () => {

@@ -1,16 +1,17 @@
 // `[docker://]NAME[:TAG][@DIGEST]`: a base image pulled from a registry with the OCI
 // client's auth handshake (anonymous, Basic, or Bearer tokens; Docker Hub for bare
 // names). Manifests by tag or digest, configs and layers as blobs. Transient failures
-// (connection errors, 408/429/5xx, a body that ends early) are retried with backoff;
+// (connection errors, 408/429/5xx, a body that ends early) are retried by the shared
+// retry loop (adapters/http/retry.ts: back-off with jitter, Retry-After honoured);
 // a layer download resumes with Range from the bytes already written when the
 // server answers 206, and starts over otherwise (then `onBytes` counts the replayed
 // bytes again: progress is a hint, the size check is what counts).
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AirgapError, isAirgapError } from '../../../core/errors.js';
 import type { Descriptor } from '../../../core/image/oci-image.js';
 import type { RegistryBaseImageReference } from '../../../core/oci/base-reference.js';
 import type { ImageSource } from '../../../core/ports.js';
-import { classifyError, isRetryableStatus, ShortBodyFailure } from '../../http/failures.js';
+import { classifyError, isRetryableStatus, ShortBodyFailure, StatusFailure } from '../../http/failures.js';
+import { SYSTEM_CLOCK, withRetries, type Clock, type Retry } from '../../http/retry.js';
 import { createOciRegistryClient } from '../registry-client.js';
 import { BlobFile } from './blob-file.js';
 import type { ImageSourceOptions } from './index.js';
@@ -20,8 +21,10 @@ import { checkDocument, checkDocumentSize, resolveFromStore, type TopDocument } 
 export interface RegistrySourceOptions extends Omit<ImageSourceOptions, 'retries' | 'retryBackoffMs'> {
   /** Attempts per request, the first included. */
   attempts: number;
-  /** Wait before the first retry; doubled for each further one. */
+  /** The first back-off step; doubled for each further one. */
   backoffMs: number;
+  /** Waits between attempts; the real clock by default. */
+  clock?: Clock;
 }
 
 const TIMEOUTS = { connectMs: 30_000, bodyMs: 300_000 };
@@ -39,18 +42,17 @@ export function openRegistrySource(
     ...(options.dockerConfig === undefined ? {} : { dockerConfig: options.dockerConfig }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
+  const policy = {
+    attempts: options.attempts,
+    baseDelayMs: options.backoffMs,
+    clock: options.clock ?? SYSTEM_CLOCK,
+  };
   const repo = ref.repository;
 
-  async function retrying<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (attempt >= options.attempts || !retryable(error)) throw error;
-        await sleep(options.backoffMs * 2 ** (attempt - 1));
-      }
-    }
+  function retrying<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetries(policy, fn, { retry: retryOf });
   }
 
   /** A manifest by tag or digest; a digest the bytes do not hash to is CHECKSUM_MISMATCH. */
@@ -120,13 +122,18 @@ export function openRegistrySource(
   };
 }
 
-function retryable(error: unknown): boolean {
+/** A Retry (with the registry's Retry-After, if any) for a failure another attempt may fix. */
+function retryOf(error: unknown): Retry | undefined {
   if (isAirgapError(error)) {
-    if (error.code !== 'OCI_REGISTRY_ERROR') return false;
-    if (error.details.status !== undefined) return isRetryableStatus(error.details.status);
-    return error.details.cause !== undefined && classifyError(error.details.cause, TIMEOUTS).retryable;
+    if (error.code !== 'OCI_REGISTRY_ERROR') return undefined;
+    const cause = error.details.cause;
+    if (error.details.status !== undefined) {
+      if (!isRetryableStatus(error.details.status)) return undefined;
+      return { retryAfterMs: cause instanceof StatusFailure ? cause.retryAfterMs : undefined };
+    }
+    return cause !== undefined && classifyError(cause, TIMEOUTS).retryable ? {} : undefined;
   }
-  return classifyError(error, TIMEOUTS).retryable;
+  return classifyError(error, TIMEOUTS).retryable ? {} : undefined;
 }
 
 function blobError(reference: string, descriptor: Descriptor, error: unknown): unknown {
