@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'OCI_REFERENCE_INVALID' // an image/repository reference, tag or digest that breaks the distribution spec's grammar
   | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
   | 'IMAGE_INVALID' // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
+  | 'SPEC_INVALID' // an airgap.yaml that is not valid YAML or breaks docs/SPEC-FORMAT.md
   | 'INTERNAL'; // a bug in airgap: an exception nobody expected (see BugError)
 
 /**
@@ -88,6 +89,7 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   OCI_REFERENCE_INVALID: 'usage',
   DOCKER_CONFIG_INVALID: 'usage',
   IMAGE_INVALID: 'usage',
+  SPEC_INVALID: 'usage',
   INTERNAL: 'internal',
 };
 
