@@ -170,6 +170,7 @@ export async function runImport(
         expected: 'lower-case [a-z0-9] components joined by "/", e.g. mirror/spacelift/runner-terraform',
         actual: pushImg.mountFrom,
       },
+      'pass --push-mount-from the repository path (no registry host, no tag) that holds the base image',
     );
   }
   let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
@@ -240,6 +241,7 @@ function checkPushRequest<T extends { registry: string }>(push: RegistryAccess, 
         expected: 'both or neither',
         actual: push.username === undefined ? 'a password only' : 'a username only',
       },
+      'pass both, or neither to use the docker config logins',
     );
   }
   return target;
@@ -271,6 +273,7 @@ export async function prepareImport(
       'USAGE',
       'no --trusted-key given: pass the public key the bundle was signed with (--trusted-key FILE), or --insecure-skip-signature',
       { expected: '--trusted-key FILE', actual: 'none' },
+      'pass --trusted-key FILE, the public key of whoever ran `airgap export --sign-key`',
     );
   }
   if (options.insecureSkipSignature) {

@@ -19,6 +19,7 @@ import { IMPORT_META } from '../../core/transfer/import-layout.js';
 import { mirrorJsonKind } from '../../core/transfer/import-merge.js';
 import { isReleaseZipFor } from '../../core/transfer/import-platform.js';
 import type { Destination } from './destination.js';
+import { REBUILD_BUNDLE } from './remedies.js';
 import { fsError, linkOrCopy, lstatIfExists } from './fs-ops.js';
 
 /** What the reader hands the sink (the contract of src/services/transfer/bundle-reader.ts). */
@@ -109,6 +110,7 @@ export class ImportStaging {
           expected: 'a relative path without "." or ".." components',
           actual: entry.path,
         },
+        REBUILD_BUNDLE,
       );
     }
     this.files += 1;
@@ -149,6 +151,7 @@ export class ImportStaging {
         'IMAGE_INVALID',
         `${entry.path}: an OCI layout blob must hash to its name, but SHA256SUMS lists sha256 ${entry.expectedSha256}`,
         { path: entry.path, expected: `sha256 ${blob[1]}`, actual: entry.expectedSha256 },
+        REBUILD_BUNDLE,
       );
     }
     const live =
@@ -222,6 +225,7 @@ async function readSmall(body: NodeJS.ReadableStream, label: string): Promise<st
           expected: `at most ${MAX_JSON_BYTES} bytes`,
           actual: `more than ${MAX_JSON_BYTES} bytes`,
         },
+        REBUILD_BUNDLE,
       );
     }
     chunks.push(b);
