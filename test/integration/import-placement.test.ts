@@ -450,6 +450,24 @@ describe('the import lock and the staging directory', () => {
     ]);
   });
 
+  it('an import that has just taken the lock, its staging still empty, is not taken for a crashed one', async () => {
+    // The instant two first imports race for: the winner holds DIR, its pid is known, and
+    // its staging has nothing in it yet. The loser must say so, and touch nothing of it.
+    const dest = path.join(await makeTempDir(), 'dest');
+    await fs.mkdir(path.join(dest, '.airgap-tmp-import'), { recursive: true });
+    await fs.symlink(
+      `airgap-import:${process.ppid}:0123456789abcdef`,
+      path.join(dest, '.airgap-tmp-import.lock'),
+    );
+    const before = await treeDigest(dest);
+    const e = await failure(imp(b1, dest));
+    expect([e.code, e.message]).toEqual([
+      'IMPORT_IN_PROGRESS',
+      `another airgap import (process ${process.ppid}) is running in ${dest}; wait for it to finish`,
+    ]);
+    expect(await treeDigest(dest)).toEqual(before);
+  });
+
   it("something airgap import did not make at the lock's name is refused, not removed", async () => {
     const dest = await makeTempDir();
     await imp(b1, dest);
