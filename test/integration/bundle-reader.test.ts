@@ -30,6 +30,8 @@ import {
   firstPayload,
   PACK_EPOCH,
   paxFlood,
+  signSums,
+  writeSums,
   generateBundleSigningKey,
   hostileTarball,
   packBundleForTest,
@@ -541,6 +543,35 @@ describe('readVerifiedBundle refuses hostile archives', () => {
     expect(damaged.code).toBe('ARCHIVE_INVALID');
     expect(damaged.message).toMatch(/the header at byte 0 has checksum \d+, but its bytes sum to \d+/);
     expect(damaged.remedy).toBe(DAMAGED);
+  });
+
+  it('a damaged airgap.json is said as damage (its sha256), one from another version as that', async () => {
+    const entries = await stagedEntries(staged);
+    const m = entries.findIndex((e) => e.name === BUNDLE.manifest);
+    entries[m] = { ...entries[m]!, body: Buffer.from('{"formatVersion": 1, "crea') };
+    const cut = path.join(await makeTempDir(), 'cut.tar');
+    await fs.writeFile(cut, buildTar(entries));
+    const damaged = (await readError(cut)).error;
+    expect([damaged.code, damaged.details.path, damaged.remedy]).toEqual([
+      'CHECKSUM_MISMATCH',
+      BUNDLE.manifest,
+      DAMAGED,
+    ]);
+
+    // Signed as it is, but in a format this airgap does not read.
+    const newer = await stageBundleForTest(bundle.dir, { signKey: key });
+    const manifestPath = path.join(newer.dir, BUNDLE.manifest);
+    const doc = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(manifestPath, `${JSON.stringify({ ...doc, formatVersion: 99 }, null, 2)}\n`);
+    await writeSums(newer);
+    await signSums(newer, key);
+    const file = path.join(await makeTempDir(), 'newer.tar');
+    await fs.writeFile(file, buildTar(await stagedEntries(newer)));
+    const e = (await readError(file)).error;
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.remedy).toBe(
+      "this airgap cannot read the bundle's airgap.json: use the airgap the bundle carries (npm install -g ./tool/airgap-*.tgz from the extracted tarball), or rebuild the bundle with this version",
+    );
   });
 
   it('a later split part given as the source says to pass FILE.000', async () => {

@@ -230,11 +230,13 @@ function readRemedy(code: ErrorCode, src: Pick<OpenedSource, 'kind' | 'parts'>):
     case 'ARCHIVE_ENTRY_UNSAFE':
     case 'BUNDLE_FILE_MISSING':
     case 'MANIFEST_MISMATCH':
-    case 'MANIFEST_INVALID':
     case 'CHECKSUMS_INVALID':
     case 'CHECKSUM_MISMATCH':
     case 'CHECKSUM_MISSING':
       return `the bundle is damaged or was altered after it was signed: do not use it; ${copyAgain}`;
+    case 'MANIFEST_INVALID':
+      // Read after its digest matched SHA256SUMS: most likely written by another airgap version.
+      return "this airgap cannot read the bundle's airgap.json: use the airgap the bundle carries (npm install -g ./tool/airgap-*.tgz from the extracted tarball), or rebuild the bundle with this version";
     case 'SIGNATURE_INVALID':
       return 'nothing a --trusted-key vouches for signed this bundle: do not use it; check that --trusted-key is the public key of whoever ran `airgap export --sign-key`';
     case 'SIGNATURE_MISSING':
@@ -424,6 +426,11 @@ class BundleScanner {
           ),
         );
       }
+    }
+    if (problems.length > 0) {
+      // Not the airgap.json SHA256SUMS lists: say so, rather than what parsing the damage finds.
+      if (this.options.collect === undefined) throw problems[0]!;
+      for (const p of problems.splice(0)) this.issue('manifest', p.details.path ?? BUNDLE.manifest, p);
     }
     const manifest = parseManifest(bytes.toString('utf8'), `${label}: ${BUNDLE.manifest}`);
     const { refs, issues } = payloadRefs(manifest, `${label}: ${BUNDLE.manifest}`);
