@@ -11,7 +11,7 @@ const PUSHING = { type: 'some' as const, flags: ['push', 'push-providers'] };
 export default class Import extends AirgapCommand {
   static override summary = 'Verify a transfer bundle and install it into a directory on the isolated host.';
 
-  static override description = `Checks the SHA256SUMS signature (--trusted-key), then every file's sha256 while streaming it once into a staging directory inside DIR, refusing unsafe or unlisted entries before anything is placed. Then merges the providers into DIR/providers (what earlier imports brought is kept), unpacks the host platform's tofu/terraform to DIR/bin, writes DIR/tofurc (use it as TF_CLI_CONFIG_FILE) and records the import in DIR/airgap-state.json, keeps the runner image (airgap mirror --image) at DIR/image, and makes it all live with one atomic switch: a failure or a crash leaves DIR as it was. Re-importing the live bundle changes nothing; a bundle older than one already imported is refused unless --allow-downgrade. Layout and state: docs/IMPORT-STATE.md.
+  static override description = `Checks the SHA256SUMS signature (--trusted-key), then every file's sha256 while streaming it once into a staging directory inside DIR, refusing unsafe or unlisted entries before anything is placed. Then merges the providers into DIR/providers (what earlier imports brought is kept), unpacks the host platform's tofu/terraform to DIR/bin, writes DIR/tofurc (use it as TF_CLI_CONFIG_FILE) and records the import in DIR/airgap-state.json, keeps the runner image (airgap mirror --image) at DIR/image, and makes it all live with one atomic switch: a failure or a crash leaves DIR as it was. Re-importing the live bundle changes nothing; a bundle older than one already imported is refused unless --allow-downgrade. DIR must be new, empty or made by airgap import (--force imports beside other files, never touching them); one import at a time: while another runs in DIR, this one exits 4. Layout and state: docs/IMPORT-STATE.md.
 
 ${EXIT_CODES_HELP}`;
 
@@ -42,6 +42,11 @@ ${EXIT_CODES_HELP}`;
     }),
     'allow-downgrade': Flags.boolean({
       summary: 'Accept a bundle created before the newest one already imported (a deliberate rollback).',
+      default: false,
+    }),
+    force: Flags.boolean({
+      summary:
+        'Import into a DIR that already holds other files; they are left exactly as they are, and the import is added beside them.',
       default: false,
     }),
     platform: Flags.string({
@@ -97,6 +102,7 @@ ${EXIT_CODES_HELP}`;
           trustedKeyFiles: flags['trusted-key'],
           insecureSkipSignature: flags['insecure-skip-signature'],
           allowDowngrade: flags['allow-downgrade'],
+          force: flags.force,
           ...(flags.platform === undefined ? {} : { platform: flags.platform }),
           ...(flags['push-providers'] === undefined || access === undefined
             ? {}

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'RELEASE_NOT_FOUND' // no tofu/terraform release matches a requested version constraint
   | 'DOWNGRADE_REFUSED' // an import bundle older than the newest one already imported (rollback protection)
   | 'IMPORT_DEST_INVALID' // an import destination holding entries or state airgap import did not make
+  | 'IMPORT_IN_PROGRESS' // another airgap import holds the destination's lock (a transient state of DIR, not a usage error)
   | 'BUNDLE_MISMATCH' // a bundle directory disagrees with its airgap.json (a listed file missing or changed, an unlisted file)
   | 'SIGN_KEY_INVALID' // --sign-key is not a usable OpenPGP private key, or its passphrase is missing or wrong
   | 'TOOL_PACKAGE_INVALID' // npm pack failed, or the tool archive is not airgap with every runtime dependency bundled
@@ -77,6 +78,7 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   RELEASE_NOT_FOUND: 'network',
   DOWNGRADE_REFUSED: 'verification',
   IMPORT_DEST_INVALID: 'usage',
+  IMPORT_IN_PROGRESS: 'filesystem',
   BUNDLE_MISMATCH: 'verification',
   SIGN_KEY_INVALID: 'usage',
   TOOL_PACKAGE_INVALID: 'usage',

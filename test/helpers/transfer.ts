@@ -341,7 +341,16 @@ export interface RawTarEntry {
   linkname?: string;
   /** pax records written in an 'x' header before the entry. */
   pax?: Record<string, string>;
+  /** Extended headers written as given before all others (and before the entry's own header). */
+  extended?: RawExtendedHeader[];
   mode?: number;
+}
+
+export interface RawExtendedHeader {
+  /** 'x' pax, 'L' GNU long name, 'K' GNU long link name. */
+  type: 'x' | 'L' | 'K';
+  name: string;
+  data: Uint8Array;
 }
 
 const TYPEFLAG: Record<RawEntryType, string> = {
@@ -400,6 +409,11 @@ function padded(data: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(data), Buffer.alloc(pad)]);
 }
 
+/** pax records ("LEN key=value\n"), in the order given; a key may repeat. */
+export function paxRecords(records: [string, string][]): Buffer {
+  return Buffer.concat(records.map(([k, v]) => paxBody({ [k]: v })));
+}
+
 function paxBody(records: Record<string, string>): Buffer {
   const parts = Object.entries(records).map(([k, v]) => {
     const rest = ` ${k}=${v}\n`;
@@ -417,6 +431,10 @@ export function buildTar(entries: RawTarEntry[]): Buffer {
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = e.body ?? new Uint8Array();
+    for (const x of e.extended ?? []) {
+      blocks.push(ustarHeader(x.name, x.type, x.data.length, 0o644));
+      blocks.push(padded(x.data));
+    }
     const pax = { ...(e.pax ?? {}) };
     if (pax.path === undefined && ustarSplit(e.name) === undefined) {
       pax.path = e.name;
@@ -477,7 +495,8 @@ export type HostileKind =
   | 'sums-line-removed'
   | 'foreign-signature'
   | 'edited-manifest'
-  | 'manifest-before-sums';
+  | 'manifest-before-sums'
+  | 'pax-flood';
 
 export interface HostileTarball {
   file: string;
@@ -594,6 +613,13 @@ export async function hostileTarball(
       entries[i] = { ...entries[i]!, body: Buffer.from(`${JSON.stringify(doc, null, 2)}\n`) };
       return { file: await writeRaw(entries), subject: BUNDLE.manifest };
     }
+    case 'pax-flood': {
+      // 9 MiB of pax headers before the very first entry, each 4 KiB of records a pax reader
+      // accepts (path and mtime, again and again): all of it before any signature can be checked.
+      const sig = entries.findIndex((e) => e.name === BUNDLE.checksumsSignature);
+      entries[sig] = { ...entries[sig]!, extended: paxFlood(BUNDLE.checksumsSignature, 2048) };
+      return { file: await writeRaw(entries), subject: BUNDLE.checksumsSignature };
+    }
     case 'manifest-before-sums': {
       const m = entries.findIndex((e) => e.name === BUNDLE.manifest);
       const [manifest] = entries.splice(m, 1);
@@ -602,4 +628,22 @@ export async function hostileTarball(
       return { file: await writeRaw(entries), subject: BUNDLE.manifest };
     }
   }
+}
+
+/**
+ * `count` pax headers named PaxHeaders/NAME, each exactly 4096 bytes of records that set
+ * only `path` (to NAME) and `mtime`: accepted by any pax reader, and useless.
+ */
+export function paxFlood(name: string, count: number): RawExtendedHeader[] {
+  const first = paxRecords([['path', name]]);
+  const mtime = paxRecords([['mtime', '1577836800']]);
+  // Whole mtime records up to at most 4096 - 40 bytes, then one last mtime record (its
+  // value padded with zeros) that makes it exactly 4096.
+  const count0 = Math.floor((4096 - 40 - first.length) / mtime.length);
+  let data = Buffer.concat([first, ...Array.from({ length: count0 }, () => mtime)]);
+  let value = '1';
+  while (data.length + paxRecords([['mtime', value]]).length < 4096) value += '0';
+  data = Buffer.concat([data, paxRecords([['mtime', value]])]);
+  if (data.length !== 4096) throw new Error(`paxFlood: ${data.length} bytes`);
+  return Array.from({ length: count }, () => ({ type: 'x' as const, name: `PaxHeaders/${name}`, data }));
 }

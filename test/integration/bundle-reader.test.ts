@@ -23,9 +23,15 @@ import { readVerifiedBundle, type BundleReadOptions } from '../../src/services/t
 import type { TestKey } from '../helpers/pgp.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
+import { gzipSync } from 'node:zlib';
+import { signDetached } from '../helpers/pgp.js';
 import {
   buildTar,
   firstPayload,
+  PACK_EPOCH,
+  paxFlood,
+  signSums,
+  writeSums,
   generateBundleSigningKey,
   hostileTarball,
   packBundleForTest,
@@ -393,7 +399,28 @@ const HOSTILE: HostileCase[] = [
     message: 'expected SHA256SUMS after SHA256SUMS.sig, found "SUBJECT"',
     beforePayload: true,
   },
+  {
+    kind: 'pax-flood',
+    code: 'ARCHIVE_INVALID',
+    message:
+      'entry "SUBJECT" (at byte 0) has more than 2 extended headers: "PaxHeaders/SUBJECT" at byte 9216 is one more',
+    beforePayload: true,
+  },
 ];
+
+/** The hint the reader gives with each code, for a single (unsplit) tarball. */
+const DAMAGED =
+  'the bundle is damaged or was altered after it was signed: do not use it; copy it again from the export side';
+const REMEDY: Partial<Record<ErrorCode, string>> = {
+  ARCHIVE_INVALID: DAMAGED,
+  ARCHIVE_ENTRY_UNSAFE: DAMAGED,
+  BUNDLE_FILE_MISSING: DAMAGED,
+  CHECKSUM_MISSING: DAMAGED,
+  CHECKSUM_MISMATCH: DAMAGED,
+  MANIFEST_MISMATCH: DAMAGED,
+  SIGNATURE_INVALID:
+    'nothing a --trusted-key vouches for signed this bundle: do not use it; check that --trusted-key is the public key of whoever ran `airgap export --sign-key`',
+};
 
 describe('readVerifiedBundle refuses hostile archives', () => {
   for (const c of HOSTILE) {
@@ -407,6 +434,8 @@ describe('readVerifiedBundle refuses hostile archives', () => {
       expect(EXIT_CODE[ERROR_CATEGORY[error.code]]).toBe(1);
       expect(error.message).toContain(hostile.file);
       expect(error.message).toContain(c.message.replaceAll('SUBJECT', hostile.subject));
+      // The hint is about a transfer bundle (import, verify), not a registry download (mirror).
+      expect(error.remedy).toBe(REMEDY[c.code]);
       if (c.beforePayload) expect(calls).toEqual([]);
       else expect(calls.length).toBeGreaterThan(0);
     });
@@ -444,13 +473,122 @@ describe('readVerifiedBundle refuses hostile archives', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refuses an empty file and something that is not a tar', async () => {
+  it('a 9 MB flood of pax headers is refused at the third header, before the signature is checked', async () => {
+    // Signed by the impostor: a reader that got as far as the signature would say SIGNATURE_INVALID.
+    const entries = await stagedEntries(staged);
+    const sums = entries.find((e) => e.name === BUNDLE.checksums)!.body!;
+    const sig = entries.findIndex((e) => e.name === BUNDLE.checksumsSignature);
+    entries[sig] = {
+      ...entries[sig]!,
+      body: await signDetached(sums, other, { date: new Date(PACK_EPOCH * 1000) }),
+      extended: paxFlood(BUNDLE.checksumsSignature, 2048),
+    };
+    const file = path.join(await makeTempDir(), 'flood.tar');
+    await fs.writeFile(file, buildTar(entries));
+    expect((await fs.stat(file)).size).toBeGreaterThan(9 << 20);
+    const { error, calls } = await readError(file);
+    expect(error.code).toBe('ARCHIVE_INVALID');
+    expect(error.message).toBe(
+      `${file}: entry "SHA256SUMS.sig" (at byte 0) has more than 2 extended headers: "PaxHeaders/SHA256SUMS.sig" at byte 9216 is one more`,
+    );
+    expect(error.details).toEqual({
+      path: 'SHA256SUMS.sig',
+      address: file,
+      expected: 'at most 2 extended headers per entry',
+      actual: '3 or more',
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('an empty file is a damaged transfer (exit 1); a file that is not a tar at all is the wrong file (exit 2)', async () => {
     const dir = await makeTempDir();
     await fs.writeFile(path.join(dir, 'empty.tar'), '');
-    expect((await readError(path.join(dir, 'empty.tar'))).error.code).toBe('ARCHIVE_INVALID');
-    await fs.writeFile(path.join(dir, 'text.tar'), 'hello\n'.repeat(200));
-    const { error } = await readError(path.join(dir, 'text.tar'));
-    expect(error.code).toBe('ARCHIVE_INVALID');
-    expect(error.message).toContain('is not a tar header');
+    const e0 = (await readError(path.join(dir, 'empty.tar'))).error;
+    expect([e0.code, e0.message, e0.remedy]).toEqual([
+      'ARCHIVE_INVALID',
+      `${path.join(dir, 'empty.tar')} is empty`,
+      DAMAGED,
+    ]);
+
+    const usage = async (name: string, bytes: Uint8Array): Promise<AirgapError> => {
+      await fs.writeFile(path.join(dir, name), bytes);
+      const { error } = await readError(path.join(dir, name));
+      expect(error.code).toBe('USAGE');
+      expect(EXIT_CODE[ERROR_CATEGORY[error.code]]).toBe(2);
+      expect(error.remedy).toBe(
+        'pass the tarball `airgap export --tarball` wrote (FILE, or FILE.000 when split), or a bundle directory',
+      );
+      return error;
+    };
+    const text = path.join(dir, 'text.tar');
+    expect((await usage('text.tar', Buffer.from('hello\n'.repeat(200)))).message).toBe(
+      `${text} is not a transfer archive: it is neither tar nor gzip, it starts with text ("hello\\nhello\\nhello\\nhello\\nhello\\nhello\\nhell"…)`,
+    );
+    const zipBytes = await fs.readFile(path.join(staged.dir, firstPayload(staged)));
+    expect((await usage('bundle.zip', zipBytes)).message).toBe(
+      `${path.join(dir, 'bundle.zip')} is not a transfer archive: it is neither tar nor gzip, it starts with a zip archive`,
+    );
+    expect((await usage('notes.tar.gz', gzipSync(Buffer.from('hello\n')))).message).toBe(
+      `${path.join(dir, 'notes.tar.gz')} is gzip data, but what it holds is not a tar archive: it starts with text ("hello\\n"…)`,
+    );
+    expect((await usage('random.bin', Buffer.from([0, 1, 2, 3, 0xfe, 0xff, 0x80, 0x7f]))).message).toBe(
+      `${path.join(dir, 'random.bin')} is not a transfer archive: it is neither tar nor gzip, it starts with bytes 00 01 02 03 fe ff 80 7f`,
+    );
+
+    // A tar whose first header is damaged is a damaged transfer, not the wrong file.
+    const tar = buildTar(await stagedEntries(staged));
+    tar[10] = tar[10]! ^ 0x20;
+    await fs.writeFile(path.join(dir, 'damaged.tar'), tar);
+    const damaged = (await readError(path.join(dir, 'damaged.tar'))).error;
+    expect(damaged.code).toBe('ARCHIVE_INVALID');
+    expect(damaged.message).toMatch(/the header at byte 0 has checksum \d+, but its bytes sum to \d+/);
+    expect(damaged.remedy).toBe(DAMAGED);
+  });
+
+  it('a damaged airgap.json is said as damage (its sha256), one from another version as that', async () => {
+    const entries = await stagedEntries(staged);
+    const m = entries.findIndex((e) => e.name === BUNDLE.manifest);
+    entries[m] = { ...entries[m]!, body: Buffer.from('{"formatVersion": 1, "crea') };
+    const cut = path.join(await makeTempDir(), 'cut.tar');
+    await fs.writeFile(cut, buildTar(entries));
+    const damaged = (await readError(cut)).error;
+    expect([damaged.code, damaged.details.path, damaged.remedy]).toEqual([
+      'CHECKSUM_MISMATCH',
+      BUNDLE.manifest,
+      DAMAGED,
+    ]);
+
+    // Signed as it is, but in a format this airgap does not read.
+    const newer = await stageBundleForTest(bundle.dir, { signKey: key });
+    const manifestPath = path.join(newer.dir, BUNDLE.manifest);
+    const doc = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(manifestPath, `${JSON.stringify({ ...doc, formatVersion: 99 }, null, 2)}\n`);
+    await writeSums(newer);
+    await signSums(newer, key);
+    const file = path.join(await makeTempDir(), 'newer.tar');
+    await fs.writeFile(file, buildTar(await stagedEntries(newer)));
+    const e = (await readError(file)).error;
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.remedy).toBe(
+      "this airgap cannot read the bundle's airgap.json: use the airgap the bundle carries (npm install -g ./tool/airgap-*.tgz from the extracted tarball), or rebuild the bundle with this version",
+    );
+  });
+
+  it('a later split part given as the source says to pass FILE.000', async () => {
+    const packed = await packBundleForTest(bundle.dir, { staged, splitSize: 8 << 10 });
+    expect(packed.parts.length).toBeGreaterThan(2);
+    const { error } = await readError(packed.parts[1]!);
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toBe(
+      `${packed.parts[1]} is part 2 of a split transfer archive; pass its first part, ${packed.parts[0]}, which finds the others by name`,
+    );
+    expect(error.remedy).toBe(`pass ${packed.parts[0]} instead`);
+    // Every part but the first: a missing FILE.000 is said as that.
+    await fs.rm(packed.parts[0]!);
+    const gone = (await readError(packed.parts[0]!)).error;
+    expect([gone.code, gone.message]).toEqual([
+      'INPUT_NOT_FOUND',
+      `${packed.parts[0]}: no such file (the first part of a split archive)`,
+    ]);
   });
 });

@@ -23,6 +23,7 @@ import {
   type ImportResult,
 } from '../../src/services/import/import-service.js';
 import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js';
+import { runCli } from '../helpers/cli.js';
 import { treeDigest, visibleDigest } from '../helpers/import-fixtures.js';
 import type { TestKey } from '../helpers/pgp.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -184,7 +185,14 @@ const CORPUS: Hostile[] = [
   { kind: 'foreign-signature', code: 'SIGNATURE_INVALID', names: 'SHA256SUMS: signature was made by key' },
   { kind: 'edited-manifest', code: 'CHECKSUM_MISMATCH' },
   { kind: 'manifest-before-sums', code: 'ARCHIVE_INVALID' },
+  { kind: 'pax-flood', code: 'ARCHIVE_INVALID' },
 ];
+
+// The hints an import gives: about the transfer, never a registry's words (mirror's).
+const DAMAGED =
+  'the bundle is damaged or was altered after it was signed: do not use it; copy it again from the export side';
+const SIGNATURE_HINT =
+  'nothing a --trusted-key vouches for signed this bundle: do not use it; check that --trusted-key is the public key of whoever ran `airgap export --sign-key`';
 
 describeWithTools(['tar'], 'the hostile and damaged bundle corpus', () => {
   let sandbox: string;
@@ -208,6 +216,7 @@ describeWithTools(['tar'], 'the hostile and damaged bundle corpus', () => {
       );
       expect(e.code).toBe(c.code);
       expect(EXIT_CODE[ERROR_CATEGORY[e.code]]).toBe(1);
+      expect(e.remedy).toBe(c.code === 'SIGNATURE_INVALID' ? SIGNATURE_HINT : DAMAGED);
       expect(e.message).toContain(c.names ?? hostile.subject);
       expect(e.message).toContain(hostile.file);
       expect(await treeDigest(dest)).toEqual(before);
@@ -223,6 +232,50 @@ describeWithTools(['tar'], 'the hostile and damaged bundle corpus', () => {
       await failure(imp(hostile.file, fresh));
       expect(await fs.readdir(sandbox)).toEqual(['dest']);
     }
+  });
+});
+
+describeWithTools(['tar'], 'through the executable: messages, hints and exit codes that fit import', () => {
+  it('a damaged transfer exits 1 with a hint about the transfer; a bad signature names the trusted key', async () => {
+    const dest = path.join(await makeTempDir(), 'dest');
+    const flipped = await hostileTarball(staged, 'flipped-byte');
+    const r = await runCli(['import', flipped.file, '--dest', dest, '--trusted-key', keyFile]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Error: ${flipped.file}: ${flipped.subject} has sha256 `);
+    expect(r.stderr).toContain(`  Hint: ${DAMAGED}\n`);
+    expect(r.stderr).not.toMatch(/re-run to fetch|the registry vouches/);
+
+    const forged = await hostileTarball(staged, 'foreign-signature', { otherKey: other });
+    const s = await runCli(['import', forged.file, '--dest', dest, '--trusted-key', keyFile]);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain(`  Hint: ${SIGNATURE_HINT}\n`);
+    expect(s.stderr).not.toMatch(/registry vouches/);
+    await expect(fs.stat(dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('the wrong file exits 2 saying what it is; FILE.001 says to pass FILE.000', async () => {
+    const dir = await makeTempDir();
+    const dest = path.join(dir, 'dest');
+    const notes = path.join(dir, 'notes.txt');
+    await fs.writeFile(notes, 'not a bundle\n');
+    const r = await runCli(['import', notes, '--dest', dest, '--trusted-key', keyFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `Error: ${notes} is not a transfer archive: it is neither tar nor gzip, it starts with text ("not a bundle\\n"…)\n` +
+        '  Hint: pass the tarball `airgap export --tarball` wrote (FILE, or FILE.000 when split), or a bundle directory\n',
+    );
+
+    const split = await packBundleForTest(bundle.dir, { staged, splitSize: 8 << 10 });
+    const v = await runCli(['verify', split.parts[1]!, '--trusted-key', keyFile]);
+    const i = await runCli(['import', split.parts[1]!, '--dest', dest, '--trusted-key', keyFile]);
+    for (const x of [v, i]) {
+      expect(x.code).toBe(2);
+      expect(x.stderr).toBe(
+        `Error: ${split.parts[1]} is part 2 of a split transfer archive; pass its first part, ${split.parts[0]}, which finds the others by name\n` +
+          `  Hint: pass ${split.parts[0]} instead\n`,
+      );
+    }
+    await expect(fs.stat(dest)).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -418,23 +418,27 @@ describe('refusals leave DIR exactly as it was', () => {
   });
 });
 
-describe('the staging directory', () => {
-  it('one a live import holds is refused; one a dead import left is removed', async () => {
+describe('the import lock and the staging directory', () => {
+  it('a lock a live process holds is refused; a dead one is taken over and its staging removed', async () => {
     const dest = await makeTempDir();
     await imp(b1, dest);
-    const staging = path.join(dest, '.airgap-tmp-import');
-    await fs.mkdir(staging);
-    await fs.writeFile(path.join(staging, 'owner.pid'), `${process.ppid}\n`);
+    const lock = path.join(dest, '.airgap-tmp-import.lock');
+    // The parent of this test process: alive, and not this process.
+    await fs.symlink(`airgap-import:${process.ppid}:0123456789abcdef`, lock);
     const before = await treeDigest(dest);
     const e = await failure(imp(b2, dest));
-    expect(e.code).toBe('IMPORT_DEST_INVALID');
+    expect(e.code).toBe('IMPORT_IN_PROGRESS');
     expect(e.message).toBe(
       `another airgap import (process ${process.ppid}) is running in ${dest}; wait for it to finish`,
     );
+    expect(e.remedy).toBe('wait for the other import to finish, then run this one again');
     expect(await treeDigest(dest)).toEqual(before);
 
-    // A pid no process has (beyond pid_max): what a crash leaves behind.
-    await fs.writeFile(path.join(staging, 'owner.pid'), '4194305\n');
+    // A pid no process has (beyond pid_max), and a half-written staging: what a crash leaves behind.
+    await fs.rm(lock);
+    await fs.symlink('airgap-import:4194305:0123456789abcdef', lock);
+    const staging = path.join(dest, '.airgap-tmp-import');
+    await fs.mkdir(staging);
     await fs.writeFile(path.join(staging, 'half-written.zip'), 'x');
     expect((await imp(b2, dest)).action).toBe('imported');
     expect((await fs.readdir(dest)).sort()).toEqual([
@@ -444,6 +448,38 @@ describe('the staging directory', () => {
       'providers',
       'tofurc',
     ]);
+  });
+
+  it('an import that has just taken the lock, its staging still empty, is not taken for a crashed one', async () => {
+    // The instant two first imports race for: the winner holds DIR, its pid is known, and
+    // its staging has nothing in it yet. The loser must say so, and touch nothing of it.
+    const dest = path.join(await makeTempDir(), 'dest');
+    await fs.mkdir(path.join(dest, '.airgap-tmp-import'), { recursive: true });
+    await fs.symlink(
+      `airgap-import:${process.ppid}:0123456789abcdef`,
+      path.join(dest, '.airgap-tmp-import.lock'),
+    );
+    const before = await treeDigest(dest);
+    const e = await failure(imp(b1, dest));
+    expect([e.code, e.message]).toEqual([
+      'IMPORT_IN_PROGRESS',
+      `another airgap import (process ${process.ppid}) is running in ${dest}; wait for it to finish`,
+    ]);
+    expect(await treeDigest(dest)).toEqual(before);
+  });
+
+  it("something airgap import did not make at the lock's name is refused, not removed", async () => {
+    const dest = await makeTempDir();
+    await imp(b1, dest);
+    const lock = path.join(dest, '.airgap-tmp-import.lock');
+    await fs.writeFile(lock, '12345\n');
+    const before = await treeDigest(dest);
+    const e = await failure(imp(b2, dest));
+    expect(e.code).toBe('IMPORT_DEST_INVALID');
+    expect(e.message).toBe(
+      `${lock} is not a symbolic link, not an import lock; airgap import does not follow or remove what it did not make`,
+    );
+    expect(await treeDigest(dest)).toEqual(before);
   });
 });
 

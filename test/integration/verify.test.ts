@@ -418,6 +418,7 @@ const HOSTILE: HostileExpectation[] = [
   { kind: 'foreign-signature', check: 'signature', code: 'SIGNATURE_INVALID' },
   { kind: 'edited-manifest', check: 'manifest', code: 'CHECKSUM_MISMATCH' },
   { kind: 'manifest-before-sums', check: 'archive', code: 'ARCHIVE_INVALID', subject: 'TARGET' },
+  { kind: 'pax-flood', check: 'archive', code: 'ARCHIVE_INVALID' },
 ];
 
 describe('airgap verify on hostile archives', () => {

@@ -45,16 +45,24 @@ export async function resolveParts(source: string): Promise<ArchiveParts> {
   if (!source.endsWith(FIRST_SUFFIX)) {
     const size = await sizeOf(source);
     if (size === undefined) {
-      throw new AirgapError('INPUT_NOT_FOUND', `${source}: no such file`, { path: source });
+      throw new AirgapError(
+        'INPUT_NOT_FOUND',
+        `${source}: no such file`,
+        { path: source },
+        'check the path: SOURCE is the transfer tarball (FILE, or FILE.000 when split) or a bundle directory',
+      );
     }
     return { parts: [source], size, split: false };
   }
   const base = source.slice(0, -FIRST_SUFFIX.length);
   const partSize = await sizeOf(source);
   if (partSize === undefined) {
-    throw new AirgapError('INPUT_NOT_FOUND', `${source}: no such file (the first part of a split archive)`, {
-      path: source,
-    });
+    throw new AirgapError(
+      'INPUT_NOT_FOUND',
+      `${source}: no such file (the first part of a split archive)`,
+      { path: source },
+      'check the path, and copy every FILE.NNN part from the export side into one directory',
+    );
   }
   // Every FILE.NNN beside the first, to tell a gap (a later part exists) from the end.
   const dir = path.dirname(base);
@@ -86,6 +94,7 @@ export async function resolveParts(source: string): Promise<ArchiveParts> {
           expected: `${path.basename(part)} beside ${path.basename(source)}`,
           actual: 'no such file',
         },
+        `copy ${path.basename(part)} from the export side beside ${path.basename(source)}`,
       );
     }
     parts.push(part);
@@ -105,6 +114,7 @@ export async function resolveParts(source: string): Promise<ArchiveParts> {
           expected,
           actual: `${size} bytes`,
         },
+        `copy ${path.basename(parts[i]!)} again from the export side`,
       );
     }
   }

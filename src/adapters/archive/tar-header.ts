@@ -95,7 +95,8 @@ export function numeric(field: Buffer, what: string, archive: string, offset: nu
 
 /** pax records: "LEN key=value\n", LEN counting the whole record. */
 export function parsePax(data: Buffer, archive: string, offset: number): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a record's key is data, never "__proto__" of an object.
+  const out = Object.create(null) as Record<string, string>;
   let at = 0;
   while (at < data.length) {
     if (data[at] === 0) break; // some writers pad the record block with NULs

@@ -7,7 +7,10 @@
 // the pax `path` record side by side. This reader yields every entry as stored,
 // with its body as a stream that pulls from the input on demand (memory stays flat),
 // and throws ARCHIVE_INVALID on a bad header checksum, a malformed number or pax
-// record, data past the end marker, and any truncation.
+// record, data past the end marker, and any truncation. Extended headers are bounded
+// per entry in number and bytes (and, for a transfer archive, in pax keys), and merged
+// in place, so the work before an entry's header stays linear and small whatever the
+// archive holds.
 //
 // Gzip is recognized by its magic bytes and undone with zlib in the same pass.
 
@@ -16,11 +19,29 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import { AirgapError, isAirgapError } from '../../core/errors.js';
-import { entryKindOf, type EntryHeader } from '../../core/transfer/entry-policy.js';
+import {
+  entryKindOf,
+  type EntryHeader,
+  type ExtendedHeaderLimits,
+} from '../../core/transfer/entry-policy.js';
 import { BLOCK, cString, invalid, isZero, parseHeader, parsePax } from './tar-header.js';
 
-/** Extended headers are metadata: refuse absurd ones instead of buffering them. */
-const MAX_EXTENDED_HEADER = 1 << 20;
+/**
+ * Extended headers are metadata, buffered before the header that says what they describe:
+ * bounded per entry. A layer of an image may carry xattrs in them (SCHILY.xattr.*), hence
+ * no key list by default; a transfer archive passes TRANSFER_EXTENDED_HEADERS.
+ */
+export const DEFAULT_EXTENDED_HEADERS: ExtendedHeaderLimits = { maxHeaders: 8, maxBytes: 1 << 20 };
+
+export interface TarReadOptions {
+  /** Default DEFAULT_EXTENDED_HEADERS. */
+  extendedHeaders?: ExtendedHeaderLimits;
+  /**
+   * Called with the archive's first bytes (one block, or fewer when the archive is
+   * shorter) before they are parsed: may throw to say the input is not a tar at all.
+   */
+  checkFirstBlock?: (bytes: Buffer) => void;
+}
 
 export interface TarEntry extends EntryHeader {
   typeflag: string;
@@ -153,17 +174,21 @@ class ByteReader {
 export async function* readTarEntries(
   input: AsyncIterable<unknown>,
   archive: string,
+  options: TarReadOptions = {},
 ): AsyncGenerator<TarEntry> {
+  const limits = options.extendedHeaders ?? DEFAULT_EXTENDED_HEADERS;
   const reader = new ByteReader(input[Symbol.asyncIterator](), archive);
-  let pax: Record<string, string> = {};
+  let pax = emptyRecords();
   let longName: string | undefined;
   let longLink: string | undefined;
   let metaNames: string[] = [];
+  let metaBytes = 0;
   let entryOffset: number | undefined;
 
   for (;;) {
     const offset = reader.position;
     const block = await reader.read(BLOCK);
+    if (offset === 0) options.checkFirstBlock?.(block);
     if (block.length < BLOCK) {
       throw truncated(
         archive,
@@ -197,20 +222,45 @@ export async function* readTarEntries(
     entryOffset ??= offset;
 
     if (h.typeflag === 'x' || h.typeflag === 'L' || h.typeflag === 'K') {
-      if (h.size > MAX_EXTENDED_HEADER) {
-        throw invalid(
-          archive,
-          `extended header ${JSON.stringify(h.name)} at byte ${offset} is ${h.size} bytes`,
-          offset,
+      // Checked before the header's data is read: the work per entry stays bounded.
+      const refuse = (what: string, expected: string, actual: string, name = pax.path ?? longName) =>
+        extendedRefused(archive, entryOffset!, name, what, expected, actual);
+      const header = `${JSON.stringify(h.name)} at byte ${offset}`;
+      if (metaNames.length >= limits.maxHeaders) {
+        throw refuse(
+          `has more than ${limits.maxHeaders} extended headers: ${header} is one more`,
+          `at most ${limits.maxHeaders} extended headers per entry`,
+          `${limits.maxHeaders + 1} or more`,
         );
       }
+      if (metaBytes + h.size > limits.maxBytes) {
+        throw refuse(
+          `has more than ${limits.maxBytes} bytes of extended headers: ${header} brings them to ${metaBytes + h.size}`,
+          `at most ${limits.maxBytes} bytes of extended headers per entry`,
+          `${metaBytes + h.size} bytes`,
+        );
+      }
+      metaBytes += h.size;
       const data = await reader.read(h.size);
       if (data.length < h.size)
         throw truncated(archive, `it ends inside the extended header at byte ${offset}`, offset);
       await skipPadding(reader, h.size, archive, `the extended header at byte ${offset}`);
       metaNames.push(h.name);
-      if (h.typeflag === 'x') pax = { ...pax, ...parsePax(data, archive, offset) };
-      else if (h.typeflag === 'L') longName = cString(data);
+      if (h.typeflag === 'x') {
+        const records = parsePax(data, archive, offset);
+        const allowed = limits.paxKeys;
+        const stray =
+          allowed === undefined ? undefined : Object.keys(records).find((k) => !allowed.includes(k));
+        if (stray !== undefined) {
+          throw refuse(
+            `has pax record ${JSON.stringify(stray.slice(0, 100))} (in ${header}), which sets nothing a transfer archive uses`,
+            `only the pax records ${allowed!.join(', ')}`,
+            `pax record ${stray.slice(0, 100)}`,
+            records.path ?? pax.path ?? longName,
+          );
+        }
+        Object.assign(pax, records);
+      } else if (h.typeflag === 'L') longName = cString(data);
       else longLink = cString(data);
       continue;
     }
@@ -230,10 +280,11 @@ export async function* readTarEntries(
       offset: entryOffset,
       body: new Readable({ read() {} }),
     };
-    pax = {};
+    pax = emptyRecords();
     longName = undefined;
     longLink = undefined;
     metaNames = [];
+    metaBytes = 0;
     entryOffset = undefined;
 
     // Links and devices carry no data in the archive, whatever their size field says.
@@ -329,6 +380,31 @@ function paxSize(text: string, archive: string, offset: number): number {
     );
   }
   return Number(text);
+}
+
+/** pax records by key, with no prototype a key could name. */
+function emptyRecords(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+function extendedRefused(
+  archive: string,
+  entryOffset: number,
+  name: string | undefined,
+  what: string,
+  expected: string,
+  actual: string,
+): AirgapError {
+  const entry =
+    name === undefined
+      ? `the entry at byte ${entryOffset}`
+      : `entry ${JSON.stringify(name)} (at byte ${entryOffset})`;
+  return new AirgapError('ARCHIVE_INVALID', `${archive}: ${entry} ${what}`, {
+    path: name ?? archive,
+    address: archive,
+    expected,
+    actual,
+  });
 }
 
 function truncated(archive: string, what: string, offset: number | undefined, entry?: string): AirgapError {

@@ -51,6 +51,8 @@ export const IMPORT = {
   state: 'airgap-state.json',
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,
+  /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */
+  lock: `${TEMP_PREFIX}import.lock`,
 } as const;
 
 /** Generated configuration, bundle-relative. */

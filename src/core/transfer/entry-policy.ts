@@ -51,6 +51,33 @@ export function entryKindOf(typeflag: string): EntryKind {
   }
 }
 
+/**
+ * Bounds on the extended headers ('x' pax, 'L'/'K' GNU long names) a tar reader accepts
+ * before one entry: they are metadata, and are read into memory before the entry's
+ * header says what they describe.
+ */
+export interface ExtendedHeaderLimits {
+  /** Extended headers before one entry. */
+  maxHeaders: number;
+  /** Their data, summed, in bytes. */
+  maxBytes: number;
+  /** When set, the only pax record keys accepted; any other is refused. */
+  paxKeys?: readonly string[];
+}
+
+/**
+ * What a transfer archive may carry before an entry (docs/TRANSFER-FORMAT.md): airgap
+ * export writes at most one pax header, with `path`, and `size`/`mtime` only for values
+ * ustar cannot hold; GNU tar's own format uses an 'L' (and 'K' for a link). A record that
+ * sets nothing this reader uses is refused: it can only be there to cost work before the
+ * signature is checked.
+ */
+export const TRANSFER_EXTENDED_HEADERS: ExtendedHeaderLimits = {
+  maxHeaders: 2,
+  maxBytes: 64 << 10,
+  paxKeys: ['path', 'linkpath', 'size', 'mtime'],
+};
+
 /** One entry as the archive describes it, before any policy. */
 export interface EntryHeader {
   /** ustar prefix + name, as stored (for a directory source: the relative path). */

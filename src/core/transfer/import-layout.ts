@@ -24,8 +24,6 @@ export const IMPORT_META = {
   stagedGeneration: 'generation',
   /** Inside the staging directory: host-platform release zips, unpacked into bin/ and then dropped. */
   stagedReleases: 'releases',
-  /** Inside the staging directory: the process id of the import that owns it. */
-  owner: 'owner.pid',
 } as const;
 
 /** The entries of DIR that users and tofu read; each is a symlink into the current generation. */

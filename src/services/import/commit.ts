@@ -59,7 +59,9 @@ export function planCommit(dest: Destination, staging: ImportStaging, generation
       name: 'meta-dirs',
       run: async () => {
         for (const d of [dest.metaDir, dest.generationsDir]) {
-          if ((await lstatIfExists(d)) !== undefined) continue;
+          const st = await lstatIfExists(d);
+          // inspectDestination refused anything else; this keeps a bug from writing through a link.
+          if (st?.isDirectory() === true) continue;
           await fs.mkdir(d).catch((e: unknown) => {
             throw fsError('create', d, e);
           });
@@ -132,8 +134,8 @@ export async function sweepLeftovers(dest: Destination, keep: ReadonlySet<string
   for (const dir of [dest.metaDir, dest.dir]) {
     for (const name of await readdirIfExists(dir)) {
       if (!name.startsWith(TEMP_PREFIX)) continue;
-      // DIR's staging belongs to the running import: its owner removes it.
-      if (dir === dest.dir && name === IMPORT.staging) continue;
+      // DIR's staging and lock belong to the running import: it removes them itself.
+      if (dir === dest.dir && (name === IMPORT.staging || name === IMPORT.lock)) continue;
       await fs.rm(path.join(dir, name), { recursive: true, force: true });
     }
   }

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import { openZipMember } from '../../adapters/archive/zip-entry.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { REBUILD_BUNDLE } from './remedies.js';
 
 export interface ExtractedBinary {
   size: number;
@@ -43,7 +44,8 @@ export async function extractExecutable(
       await fh.close();
     }
   } catch (e) {
-    if (isAirgapError(e)) throw e;
+    if (isAirgapError(e))
+      throw e.code === 'ZIP_INVALID' && e.remedy === undefined ? e.withRemedy(REBUILD_BUNDLE) : e;
     throw new AirgapError(
       'ZIP_INVALID',
       `${label}: entry "${entryName}" cannot be unpacked (${errorText(e)})`,
@@ -51,6 +53,7 @@ export async function extractExecutable(
         path: label,
         cause: e,
       },
+      REBUILD_BUNDLE,
     );
   } finally {
     member.close();

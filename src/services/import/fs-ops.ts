@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AirgapError } from '../../core/errors.js';
 import { tempPathBeside } from '../../adapters/fs/atomic.js';
+import { DEST_CHANGED } from './remedies.js';
 
 export function fsError(what: string, p: string, e: unknown): AirgapError {
   if (e instanceof AirgapError) return e;
@@ -95,6 +96,7 @@ export async function walkFiles(root: string): Promise<string[]> {
             expected: 'a regular file or directory',
             actual: 'another file type',
           },
+          DEST_CHANGED,
         );
       }
     }

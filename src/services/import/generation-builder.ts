@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
-import { AirgapError } from '../../core/errors.js';
+import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
@@ -27,6 +27,7 @@ import type { Destination } from './destination.js';
 import { extractExecutable } from './extract-binary.js';
 import { fsError, fsyncPath, linkOrCopy, walkDirs, walkFiles, writeFileSynced } from './fs-ops.js';
 import { readImageLayout } from './push-image.js';
+import { REBUILD_BUNDLE } from './remedies.js';
 import type { ImportStaging } from './staging.js';
 
 export interface BuildGenerationInput {
@@ -98,6 +99,7 @@ export async function buildGeneration(
         'MANIFEST_INVALID',
         `airgap.json lists ${b.zipPath} for ${b.tool} ${b.version}, but the bundle did not deliver it`,
         { path: b.zipPath, expected: 'the release zip in the bundle', actual: 'missing' },
+        REBUILD_BUNDLE,
       );
     }
     await extractExecutable(staged, b.entry, path.join(newBin, b.entry), b.zipPath);
@@ -155,6 +157,7 @@ async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
       'MANIFEST_INVALID',
       `the bundle carries ${BUNDLE.imageDir}/${staging.imageFiles[0]}, but airgap.json describes no image`,
       { path: `${BUNDLE.imageDir}/${staging.imageFiles[0]}`, expected: 'an image section', actual: 'none' },
+      REBUILD_BUNDLE,
     );
   }
   if (image.layout !== BUNDLE.imageDir) {
@@ -162,6 +165,7 @@ async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
       'MANIFEST_INVALID',
       `airgap.json puts the image layout at ${JSON.stringify(image.layout)}; this airgap reads it at "${BUNDLE.imageDir}"`,
       { path: BUNDLE.manifest, expected: BUNDLE.imageDir, actual: image.layout },
+      "this airgap cannot read the bundle's image: import it with the airgap version that made it (tool/ in the bundle)",
     );
   }
   const staged = new Set(staging.imageFiles.map((f) => `${BUNDLE.imageDir}/${f}`));
@@ -171,14 +175,20 @@ async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
       'MANIFEST_INVALID',
       `airgap.json lists ${missing.path} in the image, but the bundle did not deliver it`,
       { path: missing.path, expected: 'the file in the bundle', actual: 'missing' },
+      REBUILD_BUNDLE,
     );
   }
-  await readImageLayout(
-    path.join(staging.generationRoot, IMPORT.imageDir),
-    BUNDLE.imageDir,
-    { ref: image.ref, digest: image.digest, platforms: image.platforms },
-    { hashBlobs: false },
-  );
+  try {
+    await readImageLayout(
+      path.join(staging.generationRoot, IMPORT.imageDir),
+      BUNDLE.imageDir,
+      { ref: image.ref, digest: image.digest, platforms: image.platforms },
+      { hashBlobs: false },
+    );
+  } catch (e) {
+    // The layout reader serves `import --push` too; here the layout is the bundle's, as signed.
+    throw isAirgapError(e) && e.remedy === undefined ? e.withRemedy(REBUILD_BUNDLE) : e;
+  }
 }
 
 async function writeJson(p: string, text: string): Promise<void> {

@@ -28,6 +28,7 @@ import {
 import { planCommit, sweepLeftovers, type CommitPlan } from './commit.js';
 import { inspectDestination, type Destination } from './destination.js';
 import { buildGeneration, type InstalledBinary } from './generation-builder.js';
+import { acquireImportLock, type ImportLock } from './lock.js';
 import { ImportStaging, type PayloadSink } from './staging.js';
 import { pushProviders, type PushResult } from './push-providers.js';
 import { locateImage, parseImageTarget, pushImage, type PushImageResult } from './push-image.js';
@@ -44,6 +45,12 @@ export interface ImportOptions {
   trustedKeyFiles: string[];
   insecureSkipSignature: boolean;
   allowDowngrade: boolean;
+  /**
+   * --force: import into a DIR that holds files airgap import did not make. They are left
+   * exactly as they are (never changed, moved or removed); the names import needs must still
+   * be absent or its own.
+   */
+  force?: boolean;
   /** OS_ARCH whose tofu/terraform is unpacked into bin/; default: this host's. */
   platform?: string;
   /** After the import (or finding it done already), push DIR/providers to an OCI registry. */
@@ -137,8 +144,10 @@ export interface ImportResult {
 export interface PreparedImport {
   result: ImportResult;
   plan?: CommitPlan;
-  /** Removes everything the import wrote and restores DIR; only before the plan's `switch`. */
+  /** Removes everything the import wrote, releases DIR's lock and restores DIR; only before the plan's `switch`. */
   abort(): Promise<void>;
+  /** Releases DIR's import lock once the plan has run. */
+  release(): Promise<void>;
 }
 
 export async function runImport(
@@ -161,6 +170,7 @@ export async function runImport(
         expected: 'lower-case [a-z0-9] components joined by "/", e.g. mirror/spacelift/runner-terraform',
         actual: pushImg.mountFrom,
       },
+      'pass --push-mount-from the repository path (no registry host, no tag) that holds the base image',
     );
   }
   let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
@@ -239,6 +249,7 @@ function checkPushRequest<T extends { registry: string }>(push: RegistryAccess, 
         expected: 'both or neither',
         actual: push.username === undefined ? 'a password only' : 'a username only',
       },
+      'pass both, or neither to use the docker config logins',
     );
   }
   return target;
@@ -270,6 +281,7 @@ export async function prepareImport(
       'USAGE',
       'no --trusted-key given: pass the public key the bundle was signed with (--trusted-key FILE), or --insecure-skip-signature',
       { expected: '--trusted-key FILE', actual: 'none' },
+      'pass --trusted-key FILE, the public key of whoever ran `airgap export --sign-key`',
     );
   }
   if (options.insecureSkipSignature) {
@@ -284,17 +296,33 @@ export async function prepareImport(
 
   // tofurc names DIR/providers: refuse a DIR it cannot name before reading anything.
   renderTofurc({ mirrorPath: path.join(path.resolve(options.dest), IMPORT.providersDir) });
-  const dest = await inspectDestination(options.dest);
-  const { staging, createdDir } = await ImportStaging.create(dest, hostPlatform);
+  const inspect = { force: options.force === true };
+  // Refuse a DIR we may not use before writing anything to it, then look again under the lock.
+  const first = await inspectDestination(options.dest, inspect);
+  let lock: ImportLock;
+  try {
+    lock = await acquireImportLock(first.dir);
+  } catch (e) {
+    await removeCreatedDirs(first);
+    throw e;
+  }
+  let dest: Destination = first;
+  let staging: ImportStaging | undefined;
   let plan: CommitPlan | undefined;
+  const release = async (): Promise<void> => {
+    await lock.release();
+    await restoreTimes(dest).catch(() => undefined);
+  };
   const abort = async (): Promise<void> => {
     await plan?.rollback().catch(() => undefined);
-    await staging.remove().catch(() => undefined);
-    if (createdDir !== undefined)
-      await fs.rm(createdDir, { recursive: true, force: true }).catch(() => undefined);
+    await staging?.remove().catch(() => undefined);
+    await lock.release().catch(() => undefined);
+    if (first.before === undefined) await removeCreatedDirs(first);
     else await restoreTimes(dest).catch(() => undefined);
   };
   try {
+    dest = { ...(await inspectDestination(first.dir, inspect)), beforeTimes: first.beforeTimes };
+    staging = await ImportStaging.create(dest, hostPlatform);
     const verified = await deps.readBundle(
       {
         source: options.source,
@@ -314,11 +342,12 @@ export async function prepareImport(
       // Recovery only: in a DIR no crash has touched, there is nothing to sweep.
       await sweepLeftovers(dest, liveGenerations(dest));
       await staging.remove();
-      await restoreTimes(dest);
+      await release();
       reporter.info(
         `${dest.dir} already holds bundle ${bundleDigest.slice(0, 16)} (import #${decision.record.sequence}): nothing to do`,
       );
-      return { result: unchangedResult(dest, dest.state!), abort: async () => undefined };
+      const done = async (): Promise<void> => undefined;
+      return { result: unchangedResult(dest, dest.state!), abort: done, release: done };
     }
     if (decision.downgrade && decision.newest !== undefined) {
       reporter.warn(
@@ -364,10 +393,25 @@ export async function prepareImport(
       },
       tofurc: path.join(dest.dir, IMPORT.tofurc),
     };
-    return { result, plan, abort };
+    return { result, plan, abort, release: () => lock.release() };
   } catch (e) {
     await abort();
     throw e;
+  }
+}
+
+/** What a failed first import made of DIR's path: removed again, from DIR up, as long as each is empty. */
+async function removeCreatedDirs(dest: Destination): Promise<void> {
+  const top = dest.createdRoot;
+  if (top === undefined) return;
+  for (let p = dest.dir; ; p = path.dirname(p)) {
+    try {
+      // rmdir, never rm -r: another import may be using DIR by now.
+      await fs.rmdir(p);
+    } catch {
+      return;
+    }
+    if (p === top) return;
   }
 }
 
@@ -388,6 +432,7 @@ export async function commitImport(prepared: PreparedImport, reporter: Reporter)
       break;
     }
   }
+  await prepared.release();
   reporter.info(
     `imported bundle ${result.bundleDigest.slice(0, 16)} into ${result.dest} (generation ${result.generation})`,
   );

@@ -6,7 +6,7 @@
 // layout (image/) goes to the generation's image/, each blob the live generation
 // already holds intact hard-linked from there instead of written again; everything
 // else is read (the reader hashes it) and dropped. A crash leaves the directory
-// behind; the next import removes it once its owner process is gone.
+// behind; the next import, holding DIR's lock, removes it.
 
 import fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -19,7 +19,8 @@ import { IMPORT_META } from '../../core/transfer/import-layout.js';
 import { mirrorJsonKind } from '../../core/transfer/import-merge.js';
 import { isReleaseZipFor } from '../../core/transfer/import-platform.js';
 import type { Destination } from './destination.js';
-import { fsError, linkOrCopy, lstatIfExists, processAlive, writeFileSynced } from './fs-ops.js';
+import { REBUILD_BUNDLE } from './remedies.js';
+import { fsError, linkOrCopy, lstatIfExists } from './fs-ops.js';
 
 /** What the reader hands the sink (the contract of src/services/transfer/bundle-reader.ts). */
 export interface SinkEntry {
@@ -63,38 +64,24 @@ export class ImportStaging {
   }
 
   /**
-   * Creates DIR (when missing) and the staging directory in it. Returns the first
-   * directory created for DIR, if any, so that a failed import can remove it again.
+   * Creates the staging directory in DIR, removing one a crashed import left. The caller
+   * holds DIR's import lock (lock.ts), so no live import owns a staging directory there, and
+   * inspectDestination checked that one found is a real directory, not a symlink.
    */
-  static async create(
-    dest: Destination,
-    hostPlatform: string,
-  ): Promise<{ staging: ImportStaging; createdDir: string | undefined }> {
-    let createdDir: string | undefined;
-    if (dest.before === undefined) {
-      try {
-        createdDir = await fs.mkdir(dest.dir, { recursive: true });
-      } catch (e) {
-        throw fsError('create', dest.dir, e);
-      }
-    }
+  static async create(dest: Destination, hostPlatform: string): Promise<ImportStaging> {
     const root = path.join(dest.dir, IMPORT.staging);
     const staging = new ImportStaging(root, hostPlatform, dest.liveDir);
     try {
-      await claim(root);
-      try {
-        await fs.mkdir(path.join(staging.generationRoot, IMPORT.providersDir), { recursive: true });
-        await fs.mkdir(path.join(staging.generationRoot, IMPORT.binDir));
-        await fs.mkdir(staging.releasesRoot);
-      } catch (e) {
-        await staging.remove();
-        throw fsError('create', staging.root, e);
-      }
+      await fs.rm(root, { recursive: true, force: true });
+      await fs.mkdir(root);
+      await fs.mkdir(path.join(staging.generationRoot, IMPORT.providersDir), { recursive: true });
+      await fs.mkdir(path.join(staging.generationRoot, IMPORT.binDir));
+      await fs.mkdir(staging.releasesRoot);
     } catch (e) {
-      if (createdDir !== undefined) await fs.rm(createdDir, { recursive: true, force: true });
-      throw e;
+      await staging.remove().catch(() => undefined);
+      throw fsError('create', staging.root, e);
     }
-    return { staging, createdDir };
+    return staging;
   }
 
   /** The sink for readVerifiedBundle: called once per payload file, in stream order. */
@@ -123,6 +110,7 @@ export class ImportStaging {
           expected: 'a relative path without "." or ".." components',
           actual: entry.path,
         },
+        REBUILD_BUNDLE,
       );
     }
     this.files += 1;
@@ -163,6 +151,7 @@ export class ImportStaging {
         'IMAGE_INVALID',
         `${entry.path}: an OCI layout blob must hash to its name, but SHA256SUMS lists sha256 ${entry.expectedSha256}`,
         { path: entry.path, expected: `sha256 ${blob[1]}`, actual: entry.expectedSha256 },
+        REBUILD_BUNDLE,
       );
     }
     const live =
@@ -221,30 +210,6 @@ async function sameBlob(live: string, entry: SinkEntry): Promise<boolean> {
   return sha256 === entry.expectedSha256;
 }
 
-/** Makes the staging directory ours: removes one a crashed import left, refuses one a live import holds. */
-async function claim(root: string): Promise<void> {
-  const owner = path.join(root, IMPORT_META.owner);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.mkdir(root);
-      await writeFileSynced(owner, `${process.pid}\n`);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError('create', root, e);
-    }
-    const pid = Number.parseInt((await fs.readFile(owner, 'utf8').catch(() => '')).trim(), 10);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new AirgapError(
-        'IMPORT_DEST_INVALID',
-        `another airgap import (process ${pid}) is running in ${path.dirname(root)}; wait for it to finish`,
-        { path: root, expected: 'no import in progress', actual: `process ${pid}` },
-      );
-    }
-    await fs.rm(root, { recursive: true, force: true });
-  }
-  throw new AirgapError('FS_ERROR', `cannot claim the staging directory ${root}`, { path: root });
-}
-
 async function readSmall(body: NodeJS.ReadableStream, label: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -260,6 +225,7 @@ async function readSmall(body: NodeJS.ReadableStream, label: string): Promise<st
           expected: `at most ${MAX_JSON_BYTES} bytes`,
           actual: `more than ${MAX_JSON_BYTES} bytes`,
         },
+        REBUILD_BUNDLE,
       );
     }
     chunks.push(b);

@@ -24,11 +24,12 @@ import { createHash } from 'node:crypto';
 
 import { concatParts, peekBytes, resolveParts } from '../../adapters/archive/parts.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
+import { BLOCK, isZero, parseHeader } from '../../adapters/archive/tar-header.js';
 import { parseManifest, type BundleManifest, type FileRef } from '../../core/bundle/manifest.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { compareStrings } from '../../core/compare.js';
-import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
-import { BUNDLE } from '../../core/layout/names.js';
+import { AirgapError, AirgapErrors, isAirgapError, type ErrorCode } from '../../core/errors.js';
+import { BUNDLE, TRANSFER } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
   mergePublicKeySets,
@@ -40,6 +41,7 @@ import {
 import {
   checkEntry,
   createPathTracker,
+  TRANSFER_EXTENDED_HEADERS,
   type EntryHeader,
   type EntryKind,
 } from '../../core/transfer/entry-policy.js';
@@ -155,9 +157,13 @@ export interface BundleScan {
   files: ScannedFile[];
 }
 
-/** SHA256SUMS.sig, SHA256SUMS and airgap.json are read into memory: bound them. */
+/**
+ * SHA256SUMS.sig, SHA256SUMS and airgap.json are read into memory: bound them. A detached
+ * signature is a few hundred bytes per signer; every byte of it is work before the
+ * signature's verdict.
+ */
 const METADATA_LIMIT: Record<'signature' | 'sums' | 'manifest', number> = {
-  signature: 1 << 20,
+  signature: 64 << 10,
   sums: 64 << 20,
   manifest: 64 << 20,
 };
@@ -187,6 +193,7 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
         'USAGE',
         `no --trusted-key given to check ${src.label}: pass the public key that signed the bundle (--trusted-key FILE), or --insecure-skip-signature`,
         { path: src.label, expected: '--trusted-key FILE', actual: 'none' },
+        'pass --trusted-key FILE, the public key of whoever ran `airgap export --sign-key`',
       );
     }
     return await new BundleScanner(src, options, keys, reporter).run();
@@ -200,10 +207,54 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
     ) {
       e.message += ` (split into ${parts.length} parts up to ${path.basename(parts[parts.length - 1]!)}: is a later part missing?)`;
     }
-    throw e;
+    throw withReadRemedy(e, src);
   } finally {
     src.close();
   }
+}
+
+/**
+ * What to do about a bundle that failed a check, for the commands that read one (import,
+ * verify): errors raised below this reader (the tar reader, the entry policy, the
+ * signature check) cannot know they are about a transfer, so the remedy is added here.
+ */
+function readRemedy(code: ErrorCode, src: Pick<OpenedSource, 'kind' | 'parts'>): string | undefined {
+  const copyAgain =
+    src.kind === 'directory'
+      ? 'extract or copy the bundle directory again from the transfer tarball'
+      : src.parts.length > 1
+        ? 'copy it again from the export side, every FILE.NNN part'
+        : 'copy it again from the export side';
+  switch (code) {
+    case 'ARCHIVE_INVALID':
+    case 'ARCHIVE_ENTRY_UNSAFE':
+    case 'BUNDLE_FILE_MISSING':
+    case 'MANIFEST_MISMATCH':
+    case 'CHECKSUMS_INVALID':
+    case 'CHECKSUM_MISMATCH':
+    case 'CHECKSUM_MISSING':
+      return `the bundle is damaged or was altered after it was signed: do not use it; ${copyAgain}`;
+    case 'MANIFEST_INVALID':
+      // Read after its digest matched SHA256SUMS: most likely written by another airgap version.
+      return "this airgap cannot read the bundle's airgap.json: use the airgap the bundle carries (npm install -g ./tool/airgap-*.tgz from the extracted tarball), or rebuild the bundle with this version";
+    case 'SIGNATURE_INVALID':
+      return 'nothing a --trusted-key vouches for signed this bundle: do not use it; check that --trusted-key is the public key of whoever ran `airgap export --sign-key`';
+    case 'SIGNATURE_MISSING':
+      return 'sign the bundle (`airgap export --sign-key`), or pass --insecure-skip-signature to accept it unsigned';
+    default:
+      return undefined;
+  }
+}
+
+function withReadRemedy(e: unknown, src: Pick<OpenedSource, 'kind' | 'parts'>): unknown {
+  if (!isAirgapError(e)) return e;
+  if (e instanceof AirgapErrors) {
+    const errors = e.errors.map((x) => withReadRemedy(x, src) as AirgapError);
+    return errors.every((x, i) => x === e.errors[i]) ? e : new AirgapErrors(errors);
+  }
+  if (e.remedy !== undefined) return e;
+  const remedy = readRemedy(e.code, src);
+  return remedy === undefined ? e : e.withRemedy(remedy);
 }
 
 class BundleScanner {
@@ -375,6 +426,11 @@ class BundleScanner {
           ),
         );
       }
+    }
+    if (problems.length > 0) {
+      // Not the airgap.json SHA256SUMS lists: say so, rather than what parsing the damage finds.
+      if (this.options.collect === undefined) throw problems[0]!;
+      for (const p of problems.splice(0)) this.issue('manifest', p.details.path ?? BUNDLE.manifest, p);
     }
     const manifest = parseManifest(bytes.toString('utf8'), `${label}: ${BUNDLE.manifest}`);
     const { refs, issues } = payloadRefs(manifest, `${label}: ${BUNDLE.manifest}`);
@@ -554,6 +610,9 @@ async function readAll(
   return Buffer.concat(chunks);
 }
 
+const TRUSTED_KEY_REMEDY =
+  'pass --trusted-key the public key of whoever signed the bundle, e.g. from `gpg --export --armor KEYID > signer.asc`';
+
 async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
   if (files.length === 0) return undefined;
   const sets: PublicKeySet[] = [];
@@ -567,9 +626,14 @@ async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet |
         missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
         `--trusted-key ${file}: ${missing ? 'no such file' : (e as Error).message}`,
         { path: file, cause: e },
+        TRUSTED_KEY_REMEDY,
       );
     }
-    sets.push(await readPublicKeys(material, `--trusted-key ${file}`));
+    try {
+      sets.push(await readPublicKeys(material, `--trusted-key ${file}`));
+    } catch (e) {
+      throw isAirgapError(e) && e.remedy === undefined ? e.withRemedy(TRUSTED_KEY_REMEDY) : e;
+    }
   }
   return mergePublicKeySets(...sets);
 }
@@ -592,20 +656,26 @@ async function openSource(source: string, allowUnpacked: boolean): Promise<Opene
 }
 
 async function openTarball(source: string): Promise<OpenedSource> {
+  await refuseLaterPart(source);
   const { parts } = await resolveParts(source);
-  const magic = await peekBytes(parts[0]!, 2);
+  const magic = await peekBytes(parts[0]!, 8);
   if (magic.length === 0) {
-    throw new AirgapError('ARCHIVE_INVALID', `${source} is empty`, {
-      path: source,
-      expected: 'a tar archive',
-      actual: '0 bytes',
-    });
+    throw new AirgapError(
+      'ARCHIVE_INVALID',
+      `${source} is empty`,
+      { path: source, expected: 'a tar archive', actual: '0 bytes' },
+      readRemedy('ARCHIVE_INVALID', { kind: 'tarball', parts }),
+    );
   }
   const gzip = isGzip(magic);
   const raw = concatParts(parts);
   const stream = tarStream(raw, gzip);
   async function* entries(): AsyncGenerator<SourceEntry> {
-    for await (const e of readTarEntries(stream, source)) yield { header: e, body: () => e.body };
+    const read = readTarEntries(stream, source, {
+      extendedHeaders: TRANSFER_EXTENDED_HEADERS,
+      checkFirstBlock: (first) => refuseNonTar(source, first, gzip),
+    });
+    for await (const e of read) yield { header: e, body: () => e.body };
   }
   return {
     kind: 'tarball',
@@ -619,6 +689,76 @@ async function openTarball(source: string): Promise<OpenedSource> {
       raw.destroy();
     },
   };
+}
+
+const LATER_PART = /^(.*)\.(\d{3,})$/;
+
+/**
+ * FILE.001 (or any part but the first) named as the source: the archive is read from
+ * FILE.000, which finds the others by name. Said as a usage error when FILE.000 is there.
+ */
+async function refuseLaterPart(source: string): Promise<void> {
+  const m = LATER_PART.exec(source);
+  if (m === null || Number(m[2]) === 0) return;
+  const first = `${m[1]!}${TRANSFER.partSuffix(0)}`;
+  const st = await fs.stat(first).catch(() => undefined);
+  if (st?.isFile() !== true) return;
+  throw new AirgapError(
+    'USAGE',
+    `${source} is part ${Number(m[2]) + 1} of a split transfer archive; pass its first part, ${first}, which finds the others by name`,
+    { path: source, expected: first, actual: source },
+    `pass ${first} instead`,
+  );
+}
+
+/** Known formats by their first bytes, to say what a file is when it is not a tar. */
+const MAGIC: [Buffer, string][] = [
+  [Buffer.from('PK\x03\x04', 'latin1'), 'a zip archive'],
+  [Buffer.from('BZh', 'latin1'), 'bzip2 data'],
+  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'xz data'],
+  [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd data'],
+  [Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), 'a 7-Zip archive'],
+  [Buffer.from('-----BEGIN PGP', 'latin1'), 'an armored OpenPGP block'],
+];
+
+/**
+ * Whether the archive's first block can begin a tar: a header with the ustar magic (a
+ * damaged one is a damaged transfer, said by the tar reader), any header whose checksum
+ * holds (old v7 tar), or the zero blocks of an empty archive. Anything else was never a
+ * tar: a usage error (the wrong file given), not a damaged transfer.
+ */
+function refuseNonTar(source: string, first: Buffer, gzip: boolean): void {
+  if (first.length >= 263 && first.subarray(257, 262).toString('latin1') === 'ustar') return;
+  if (first.length === BLOCK) {
+    if (isZero(first)) return;
+    try {
+      parseHeader(first, source, 0);
+      return;
+    } catch {
+      // not a header: say what it is instead
+    }
+  }
+  const what =
+    MAGIC.find(([magic]) => first.subarray(0, magic.length).equals(magic))?.[1] ??
+    (isText(first)
+      ? `text (${JSON.stringify(first.subarray(0, 40).toString('utf8'))}…)`
+      : `bytes ${first
+          .subarray(0, 8)
+          .toString('hex')
+          .replace(/(..)(?!$)/g, '$1 ')}`);
+  throw new AirgapError(
+    'USAGE',
+    gzip
+      ? `${source} is gzip data, but what it holds is not a tar archive: it starts with ${what}`
+      : `${source} is not a transfer archive: it is neither tar nor gzip, it starts with ${what}`,
+    { path: source, expected: 'a tar archive (plain or gzip), as airgap export writes it', actual: what },
+    'pass the tarball `airgap export --tarball` wrote (FILE, or FILE.000 when split), or a bundle directory',
+  );
+}
+
+function isText(b: Buffer): boolean {
+  const text = b.toString('utf8');
+  return !text.includes('\uFFFD') && /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(text);
 }
 
 interface Found {
@@ -655,6 +795,7 @@ async function openDirectory(root: string, allowUnpacked: boolean): Promise<Open
       'BUNDLE_FILE_MISSING',
       `${root} has no ${BUNDLE.checksums}: it is not a packed bundle (an \`airgap mirror\` output is packed by \`airgap export\`)`,
       { path: path.join(root, BUNDLE.checksums), expected: BUNDLE.checksums, actual: 'no such file' },
+      'pack it on the export side (`airgap export DIR --tarball FILE --sign-key KEY`) and pass that tarball',
     );
   }
   if (byName.get(BUNDLE.manifest)?.kind !== 'file') {
@@ -666,6 +807,7 @@ async function openDirectory(root: string, allowUnpacked: boolean): Promise<Open
         expected: BUNDLE.manifest,
         actual: 'no such file',
       },
+      'pass a transfer tarball (FILE, or FILE.000 when split), or the directory it was extracted into',
     );
   }
   const metaNames: string[] = packed

@@ -145,6 +145,7 @@ async function loadReleaseKeys(options: VerifyOptions): Promise<ReleaseKeys> {
         missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
         `--${tool}-key ${file}: ${missing ? 'no such file' : (e as Error).message}`,
         { path: file, cause: e },
+        `pass --${tool}-key a readable public key file (armored or binary), or leave it out to use the pinned key`,
       );
     }
     return { keys: await readPublicKeys(material, `--${tool}-key ${file}`), name: `--${tool}-key ${file}` };
@@ -167,6 +168,7 @@ async function readLockNeeds(files: readonly string[]): Promise<LockNeed[]> {
         missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
         `--lockfile ${file}: ${missing ? 'no such file' : (e as Error).message}`,
         { path: file, cause: e },
+        'pass --lockfile the path of a readable .terraform.lock.hcl',
       );
     }
     for (const p of parseLockFile(text, file).providers) {

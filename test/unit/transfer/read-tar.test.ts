@@ -11,10 +11,25 @@ import { gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 
 import { concatParts, resolveParts } from '../../../src/adapters/archive/parts.js';
-import { readTarEntries, tarStream } from '../../../src/adapters/archive/tar-read.js';
+import {
+  DEFAULT_EXTENDED_HEADERS,
+  readTarEntries,
+  tarStream,
+} from '../../../src/adapters/archive/tar-read.js';
 import { isAirgapError, type AirgapError } from '../../../src/core/errors.js';
+import {
+  TRANSFER_EXTENDED_HEADERS,
+  type ExtendedHeaderLimits,
+} from '../../../src/core/transfer/entry-policy.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import { buildTar, writeMaybeSplit, type RawTarEntry } from '../../helpers/transfer.js';
+import {
+  buildTar,
+  paxFlood,
+  paxRecords,
+  writeMaybeSplit,
+  type RawExtendedHeader,
+  type RawTarEntry,
+} from '../../helpers/transfer.js';
 
 const exec = promisify(execFile);
 
@@ -160,6 +175,142 @@ describe('readTarEntries', () => {
     expect((await refused(bytes)).message).toBe(
       'x.tar: the pax header at byte 0 has a record that overruns its length at 0',
     );
+  });
+});
+
+describe('extended headers are bounded per entry, before anything is buffered', () => {
+  /** The input in 4 KiB chunks, counting the bytes the reader pulled (no stream buffering ahead). */
+  function counted(bytes: Buffer): { stream: AsyncIterable<Buffer>; pulled: () => number } {
+    let pulled = 0;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < bytes.length; at += 4096) {
+        const c = bytes.subarray(at, at + 4096);
+        pulled += c.length;
+        yield c;
+      }
+    }
+    return { stream: chunks(), pulled: () => pulled };
+  }
+
+  async function refusedWith(
+    bytes: Buffer,
+    limits: ExtendedHeaderLimits,
+  ): Promise<{ error: AirgapError; pulled: number }> {
+    const input = counted(bytes);
+    try {
+      for await (const e of readTarEntries(input.stream, 'x.tar', { extendedHeaders: limits }))
+        e.body.resume();
+    } catch (e) {
+      if (isAirgapError(e)) return { error: e, pulled: input.pulled() };
+      throw e;
+    }
+    throw new Error('accepted');
+  }
+
+  const entry = (extended: RawExtendedHeader[]): Buffer =>
+    buildTar([{ name: 'SHA256SUMS.sig', extended, body: Buffer.from('sig') }]);
+
+  it('a 9 MB flood of pax headers: refused at the third, after reading the first two', async () => {
+    const bytes = entry(paxFlood('SHA256SUMS.sig', 2048));
+    expect(bytes.length).toBeGreaterThan(9 << 20);
+    const { error, pulled } = await refusedWith(bytes, TRANSFER_EXTENDED_HEADERS);
+    expect(error.code).toBe('ARCHIVE_INVALID');
+    expect(error.message).toBe(
+      'x.tar: entry "SHA256SUMS.sig" (at byte 0) has more than 2 extended headers: "PaxHeaders/SHA256SUMS.sig" at byte 9216 is one more',
+    );
+    // Two headers of 512 + 4096 bytes, the third's header block, and the rest of its 4 KiB chunk.
+    expect(pulled).toBe(12288);
+  });
+
+  it('9 MB of distinct keys (what made the merge quadratic): refused at the first record that sets nothing a transfer uses', async () => {
+    const records: [string, string][] = Array.from({ length: 2000 }, (_, i) => [
+      `SCHILY.xattr.user.k${i}`,
+      'v',
+    ]);
+    const data = paxRecords(records);
+    const bytes = entry(
+      Array.from({ length: 170 }, () => ({ type: 'x' as const, name: 'PaxHeaders/SHA256SUMS.sig', data })),
+    );
+    expect(bytes.length).toBeGreaterThan(9 << 20);
+    const { error, pulled } = await refusedWith(bytes, TRANSFER_EXTENDED_HEADERS);
+    expect(error.message).toBe(
+      'x.tar: the entry at byte 0 has pax record "SCHILY.xattr.user.k0" (in "PaxHeaders/SHA256SUMS.sig" at byte 0), which sets nothing a transfer archive uses',
+    );
+    expect(error.details).toEqual({
+      path: 'x.tar',
+      address: 'x.tar',
+      expected: 'only the pax records path, linkpath, size, mtime',
+      actual: 'pax record SCHILY.xattr.user.k0',
+    });
+    expect(pulled).toBeLessThanOrEqual(512 + data.length + 4096);
+  });
+
+  it('more bytes than the entry may have: refused before the header that brings them past the bound is read', async () => {
+    const big = paxRecords([
+      ['path', 'providers/x.zip'],
+      ['mtime', '1'.repeat(40_000)],
+    ]);
+    const bytes = entry([
+      { type: 'x', name: 'PaxHeaders/x.zip', data: big },
+      { type: 'L', name: '././@LongLink', data: Buffer.alloc(30_000, 0x61) },
+    ]);
+    const { error, pulled } = await refusedWith(bytes, TRANSFER_EXTENDED_HEADERS);
+    const second = 512 + Math.ceil(big.length / 512) * 512;
+    expect(error.message).toBe(
+      `x.tar: entry "providers/x.zip" (at byte 0) has more than 65536 bytes of extended headers: "././@LongLink" at byte ${second} brings them to ${big.length + 30_000}`,
+    );
+    expect(error.details.path).toBe('providers/x.zip');
+    expect(pulled).toBeLessThanOrEqual(second + 512 + 4096);
+  });
+
+  it('the default bounds (image layers) allow any pax key, and still bound count and bytes', async () => {
+    const xattr = paxRecords([
+      ['path', 'usr/bin/ping'],
+      ['SCHILY.xattr.security.capability', 'cap'],
+    ]);
+    const ok = buildTar([
+      {
+        name: 'ping',
+        extended: [{ type: 'x', name: 'PaxHeaders/ping', data: xattr }],
+        body: Buffer.from('x'),
+      },
+    ]);
+    const got = [];
+    for await (const e of readTarEntries(Readable.from([ok]), 'layer.tar')) {
+      got.push([e.paxPath, e.pax?.['SCHILY.xattr.security.capability']]);
+      e.body.resume();
+    }
+    expect(got).toEqual([['usr/bin/ping', 'cap']]);
+    const many = buildTar([
+      {
+        name: 'f',
+        extended: Array.from({ length: 9 }, () => ({
+          type: 'x' as const,
+          name: 'PaxHeaders/f',
+          data: xattr,
+        })),
+      },
+    ]);
+    const { error } = await refusedWith(many, DEFAULT_EXTENDED_HEADERS);
+    expect(error.message).toBe(
+      'x.tar: entry "usr/bin/ping" (at byte 0) has more than 8 extended headers: "PaxHeaders/f" at byte 8192 is one more',
+    );
+  });
+
+  it('a pax key is data: "__proto__" is a record like any other', async () => {
+    const bytes = buildTar([
+      {
+        name: 'a',
+        extended: [{ type: 'x', name: 'PaxHeaders/a', data: paxRecords([['__proto__', 'x']]) }],
+        body: Buffer.from('x'),
+      },
+    ]);
+    const seen = [];
+    for await (const e of readTarEntries(Readable.from([bytes]), 'layer.tar')) {
+      seen.push(Object.keys(e.pax ?? {}));
+      e.body.resume();
+    }
+    expect(seen).toEqual([['__proto__']]);
   });
 });
 
