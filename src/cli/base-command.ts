@@ -3,7 +3,6 @@
 import { Command } from '@oclif/core';
 import { AirgapError, AirgapErrors, BugError, exitCodeOf, isAirgapError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { legacyRemedy } from './exit-codes.js';
 
 /** The one shape of every `--json` error document (docs/JSON-OUTPUT.md). */
 export interface JsonErrorDocument {
@@ -36,8 +35,6 @@ function toJsonError(e: AirgapError): JsonError {
 
 function remedyOf(e: AirgapError): string | undefined {
   if (e.remedy !== undefined) return e.remedy;
-  const legacy = legacyRemedy(e);
-  if (legacy !== undefined) return legacy;
   if (e.code === 'USAGE') return 'see --help';
   if (e.code === 'INTERNAL') return REPORT_BUG;
   return undefined;

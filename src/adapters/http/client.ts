@@ -264,6 +264,9 @@ function statusError(start: URL, failure: StatusFailure, attempts: number): Airg
       actual: String(failure.status),
       cause: failure,
     },
+    failure.status === 401 || failure.status === 403
+      ? `check the credentials for ${start.host}: TF_TOKEN_<host>, a credentials block, or credentials_helper in the CLI configuration`
+      : undefined,
   );
 }
 
@@ -286,6 +289,10 @@ function connectionError(
       address: redactUrl(start.href),
       cause,
     },
+    // The TLS case already says what to do (--ca-cert) in its message.
+    failure.hint === undefined
+      ? 'check the network, the proxy (HTTPS_PROXY/NO_PROXY) and the address'
+      : undefined,
   );
 }
 

@@ -149,6 +149,7 @@ export function createRegistryClient(options: RegistryClientOptions): ProviderRe
               address: redactUrl(url),
               cause: e,
             },
+            `drop --platform ${p}, or pass --skip-missing-platforms to mirror what exists`,
           );
         }
         throw e;

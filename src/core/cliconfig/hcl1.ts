@@ -78,9 +78,12 @@ export function parseHcl1(text: string, filename: string): Hcl1File {
   } catch (e) {
     if (!(e instanceof SyntaxFailure)) throw e;
     const range = locator.range(e.at, e.at);
-    throw new AirgapError('HCL_SYNTAX', `${formatPos(range)}: ${e.summary}; ${e.detail}`, {
-      path: formatPos(range),
-    });
+    throw new AirgapError(
+      'HCL_SYNTAX',
+      `${formatPos(range)}: ${e.summary}; ${e.detail}`,
+      { path: formatPos(range) },
+      'fix the CLI configuration at the position shown (HCL 1 or JSON syntax, as tofu reads it)',
+    );
   }
 }
 

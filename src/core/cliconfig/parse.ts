@@ -96,7 +96,15 @@ class Decoder {
   throwIfErrors(): void {
     const errors = sortDiagnostics(this.diags);
     if (errors.length > 0) {
-      throw new AirgapErrors(errors.map((diag) => diagnosticToError(diag, 'CLICONFIG_INVALID')));
+      throw new AirgapErrors(
+        errors.map((diag) =>
+          diagnosticToError(
+            diag,
+            'CLICONFIG_INVALID',
+            'fix the CLI configuration at the position shown (the files tofu reads are listed in the README)',
+          ),
+        ),
+      );
     }
   }
 

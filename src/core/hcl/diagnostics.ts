@@ -23,8 +23,8 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${formatPos(d.subject)}: ${d.summary}; ${d.detail}`;
 }
 
-export function diagnosticToError(d: Diagnostic, code: ErrorCode): AirgapError {
-  return new AirgapError(code, formatDiagnostic(d), { path: formatPos(d.subject) });
+export function diagnosticToError(d: Diagnostic, code: ErrorCode, remedy?: string): AirgapError {
+  return new AirgapError(code, formatDiagnostic(d), { path: formatPos(d.subject) }, remedy);
 }
 
 /** Orders diagnostics by position; stable for diagnostics at the same place. */

@@ -45,6 +45,9 @@ export interface ParseLockFileOptions {
  * problem: syntax errors first (code HCL_SYNTAX), then lock-file errors
  * (code LOCKFILE_INVALID), each `FILE:LINE:COL: Summary; detail`.
  */
+const LOCKFILE_REMEDY =
+  'fix the lock file at the position shown, or regenerate it with `tofu providers lock` (or `terraform providers lock`)';
+
 export function parseLockFile(text: string, filename: string, options: ParseLockFileOptions = {}): LockFile {
   const file = parseHclFile(text, filename);
   const tool = detectLockTool(text);
@@ -54,8 +57,8 @@ export function parseLockFile(text: string, filename: string, options: ParseLock
   const invalid = sortDiagnostics(decoded.diagnostics.filter((d) => d.severity === 'error'));
   if (syntax.length + invalid.length > 0) {
     throw new AirgapErrors([
-      ...syntax.map((d) => diagnosticToError(d, 'HCL_SYNTAX')),
-      ...invalid.map((d) => diagnosticToError(d, 'LOCKFILE_INVALID')),
+      ...syntax.map((d) => diagnosticToError(d, 'HCL_SYNTAX', LOCKFILE_REMEDY)),
+      ...invalid.map((d) => diagnosticToError(d, 'LOCKFILE_INVALID', LOCKFILE_REMEDY)),
     ]);
   }
   return { providers: decoded.providers, tool };

@@ -33,6 +33,9 @@ function details(id: PackageIdentity): { provider: string; version: string; plat
   return { provider: id.provider, version: id.version, platform: id.platform };
 }
 
+const REFETCH =
+  'the package differs from what the registry signed: run mirror again to fetch it again; if it persists, do not trust this registry';
+
 /** The zip's sha256 against the download response and the (already signature-checked) SHA256SUMS. */
 export function checkChecksums(
   id: PackageIdentity,
@@ -44,6 +47,7 @@ export function checkChecksums(
       'CHECKSUM_MISMATCH',
       `${label(id)}: ${id.filename} has sha256 ${digest.sha256}, but the registry's download response says ${promised.shasum}`,
       { ...details(id), expected: promised.shasum, actual: digest.sha256 },
+      REFETCH,
     );
   }
   if (promised.sumsLine === undefined) {
@@ -56,6 +60,7 @@ export function checkChecksums(
         expected: `a line for ${id.filename}`,
         actual: 'none',
       },
+      'do not use this package: the signed checksum list does not vouch for it',
     );
   }
   if (digest.sha256 !== promised.sumsLine) {
@@ -63,6 +68,7 @@ export function checkChecksums(
       'CHECKSUM_MISMATCH',
       `${label(id)}: ${id.filename} has sha256 ${digest.sha256}, but the signed ${promised.sumsUrl} says ${promised.sumsLine}`,
       { ...details(id), address: promised.sumsUrl, expected: promised.sumsLine, actual: digest.sha256 },
+      REFETCH,
     );
   }
 }
@@ -82,6 +88,7 @@ export function checkPackagesExtension(
           'CHECKSUM_MISMATCH',
           `${label(id)}: the registry's "packages" hashes list ${h}, but the package hashes to ${ours}`,
           { ...details(id), expected: h, actual: ours },
+          REFETCH,
         );
       }
     }

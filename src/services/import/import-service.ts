@@ -191,7 +191,7 @@ export async function runImport(
       reporter.warn(
         `${result.dest} is imported, but pushing its providers to ${push.target} failed; run the same command again to resume`,
       );
-      throw e;
+      throw withPushRemedy(e);
     });
     result = { ...result, push: pushed };
   }
@@ -213,11 +213,28 @@ export async function runImport(
           `${result.dest} is imported, but pushing its image to ${pushImg.target} failed; run the same command again to resume`,
         );
       }
-      throw e;
+      throw withPushRemedy(e);
     });
     result = { ...result, image: pushed };
   }
   return result;
+}
+
+// The OCI client serves mirror's base-image pulls too; the advice that names import's
+// registry flags belongs here.
+function withPushRemedy(e: unknown): unknown {
+  if (!isAirgapError(e) || e.remedy !== undefined || e.code !== 'OCI_REGISTRY_ERROR') return e;
+  if (e.details.status === 401 || e.details.status === 403) {
+    return e.withRemedy(
+      'pass --registry-username with --registry-password-stdin, or log in with `docker login` (config.json auths)',
+    );
+  }
+  if (/certificate|TLS|SSL/i.test(e.message)) {
+    return e.withRemedy(
+      'pass --ca-cert FILE for a private CA, or --registry-insecure for a plain-http registry',
+    );
+  }
+  return e;
 }
 
 const LOCAL_IMAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

@@ -98,6 +98,9 @@ export function jobLabel(job: Job): string {
 }
 
 /** Per-run caches and the work of mirroring one package. */
+const UNSIGNED_REMEDY =
+  'do not use this package: its checksum list is not signed by a key the registry vouches for';
+
 export class ProviderPackageMirror {
   private readonly versionJson = new Map<string, Promise<MirrorArchives>>();
   private readonly sums = new Map<string, Promise<Map<string, string>>>();
@@ -154,13 +157,18 @@ export class ProviderPackageMirror {
         this.reporter.warn(`skipping: ${reason}`);
         return { job, skipped: { address: job.key, version: job.version, platform, reason } };
       }
-      throw new AirgapError('PLATFORM_MISSING', reason, {
-        provider: job.key,
-        version: job.version,
-        platform,
-        expected: platform,
-        actual: v.platforms.join(', '),
-      });
+      throw new AirgapError(
+        'PLATFORM_MISSING',
+        reason,
+        {
+          provider: job.key,
+          version: job.version,
+          platform,
+          expected: platform,
+          actual: v.platforms.join(', '),
+        },
+        `drop --platform ${platform}, or pass --skip-missing-platforms to mirror what exists`,
+      );
     }
 
     let info: DownloadInfo;
@@ -334,17 +342,17 @@ export class ProviderPackageMirror {
           expected: 'signing_keys.gpg_public_keys',
           actual: 'none',
         },
+        UNSIGNED_REMEDY,
       );
     }
     const keys = await readPublicKeys(info.signingKeys.map((k) => k.asciiArmor).join('\n'));
     try {
       await verifyDetachedSignature({ data: sumsBytes, signature: sigBytes, keys, subject });
     } catch (e) {
-      if (isAirgapError(e)) {
-        e.details.provider ??= job.key;
-        e.details.version ??= job.version;
-      }
-      throw e;
+      if (!isAirgapError(e)) throw e;
+      e.details.provider ??= job.key;
+      e.details.version ??= job.version;
+      throw e.remedy === undefined ? e.withRemedy(UNSIGNED_REMEDY) : e;
     }
     return parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), info.shasumsUrl);
   }

@@ -367,7 +367,7 @@ export const INVALID: InvalidCase[] = [
     name: 'a bad version constraint',
     text: `${V1}providers:\n  hashicorp/aws: ["=> 5.0", "5.0 || 6.0"]\n`,
     messages: [
-      'airgap.yaml:3:19: providers["hashicorp/aws"][0]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "=> 5.0"; invalid constraint operator "=>"',
+      'airgap.yaml:3:19: providers["hashicorp/aws"][0]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "=> 5.0"; invalid constraint operator "=>"; did you mean ">="?',
       'airgap.yaml:3:29: providers["hashicorp/aws"][1]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "5.0 || 6.0"; missing comma after "5.0"',
     ],
     schema: { parserOnly: 'version constraint syntax' },
@@ -746,7 +746,7 @@ export const INVALID: InvalidCase[] = [
     text: `${V1}platforms: [linux_amd64, windows]\nproviders:\n  hashicorp/aws: ["=> 5"]\noutput: {dir: bundle, splitSize: 4G}\nimag: {}\nregistries: {caCertificates: corp.pem}\n`,
     messages: [
       'airgap.yaml:2:26: platforms[1]: expected an OS_ARCH platform such as linux_amd64, found "windows"',
-      'airgap.yaml:4:19: providers["hashicorp/aws"][0]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "=> 5"; invalid constraint operator "=>"',
+      'airgap.yaml:4:19: providers["hashicorp/aws"][0]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "=> 5"; invalid constraint operator "=>"; did you mean ">="?',
       'airgap.yaml:5:23: output.splitSize: expected output.tarball beside it, found splitSize alone; splitSize applies only to the tarball airgap packs',
       'airgap.yaml:6:1: imag: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "imag"; did you mean "image"?',
       'airgap.yaml:7:30: registries.caCertificates: expected a list of PEM certificate files, found the string "corp.pem"',
