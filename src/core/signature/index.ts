@@ -11,6 +11,7 @@ export {
   type TrustedKey,
 } from './keys.js';
 export {
+  MAX_SIGNATURE_PACKETS,
   SIGNATURE_POLICY_VERSION,
   verifyDetachedSignature,
   type SignatureCheck,

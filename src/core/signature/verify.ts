@@ -53,6 +53,9 @@ const DOCUMENT_SIGNATURE_TYPES: readonly number[] = [
   openpgp.enums.signature.text,
 ];
 
+/** More signature packets than this in one detached signature are refused unchecked. */
+export const MAX_SIGNATURE_PACKETS = 8;
+
 /**
  * Accepts the signature iff at least one of its packets satisfies the policy against
  * a key in `keys`; otherwise throws SIGNATURE_INVALID naming `subject` and, per packet,
@@ -72,6 +75,18 @@ export async function verifyDetachedSignature(input: VerifyDetachedSignatureInpu
   }
   const dataSha256 = createHash('sha256').update(data).digest('hex');
 
+  // Each packet that names a trusted key costs a hash of the whole data; forged packets
+  // are cheap to make, so a signature with more than a real signer ever writes is refused
+  // before any is checked (release signatures carry one; re-signed files a few).
+  if (signature.packets.length > MAX_SIGNATURE_PACKETS) {
+    throw signatureInvalid(subject, [
+      {
+        reason: `the signature holds ${signature.packets.length} signature packets; at most ${MAX_SIGNATURE_PACKETS} are checked`,
+        expected: `at most ${MAX_SIGNATURE_PACKETS} signature packets`,
+        actual: `${signature.packets.length}`,
+      },
+    ]);
+  }
   const rejections: Rejection[] = [];
   for (const packet of signature.packets) {
     const outcome = await checkPacket(packet, { literal, keys, now, data, dataSha256 });

@@ -12,6 +12,7 @@ import {
   readMember,
 } from '../../../src/adapters/oci/image-source/tar-index.js';
 import { makeTempDir } from '../../helpers/tmp.js';
+import { buildTar, paxFlood } from '../../helpers/transfer.js';
 import { rejection, tarOf } from './helpers.js';
 
 const run = promisify(execFile);
@@ -88,5 +89,27 @@ describe('indexTar', () => {
     const notTar = await rejection(indexTar(junk, 'ref'));
     expect(notTar.code).toBe('IMAGE_INVALID');
     expect(notTar.message).toBe(`ref: ${junk} is not a tar archive (bad header at byte 0)`);
+  });
+
+  it('bounds the extended headers before one member, as the streaming reader does', async () => {
+    const file = path.join(dir, 'flood.tar');
+    // Eight 4 KiB pax headers are accepted (the last one's path wins); a ninth is refused.
+    await fs.writeFile(
+      file,
+      buildTar([{ name: 'manifest.json', extended: paxFlood('manifest.json', 8), body: Buffer.from('{}') }]),
+    );
+    expect((await indexTar(file, 'ref')).members.get('manifest.json')).toMatchObject({
+      type: 'file',
+      size: 2,
+    });
+    await fs.writeFile(
+      file,
+      buildTar([{ name: 'manifest.json', extended: paxFlood('manifest.json', 9), body: Buffer.from('{}') }]),
+    );
+    const e = await rejection(indexTar(file, 'ref'));
+    expect(e.code).toBe('IMAGE_INVALID');
+    expect(e.message).toBe(
+      `ref: ${file}: more than 8 extended headers or 1048576 bytes of them before one member (at byte 36864)`,
+    );
   });
 });

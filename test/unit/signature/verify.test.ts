@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { AirgapError } from '../../../src/core/errors.js';
 import {
+  MAX_SIGNATURE_PACKETS,
   mergePublicKeySets,
   readPublicKeys,
   verifyDetachedSignature,
@@ -747,5 +748,43 @@ describe('refusals with throwaway keys', () => {
         '(HashiCorp Security (hashicorp.com/security) <security@hashicorp.com>))',
     );
     expect(err.details.actual).toBe(`${a.fingerprint} | ${b.fingerprint}`);
+  });
+});
+
+describe('bounded work before a verdict', () => {
+  it(`checks a signature of ${MAX_SIGNATURE_PACKETS} packets, refuses one of more without checking any`, async () => {
+    const signer = await generateSigningKey({ date: new Date('2026-01-01T00:00:00Z') });
+    const keys = await readPublicKeys(signer.publicKeyArmored, 'test signer');
+    const data = new TextEncoder().encode('abc  file\n');
+    const one = await signDetached(data, signer, { date: new Date('2026-02-01T00:00:00Z') });
+    const repeat = (n: number): Uint8Array =>
+      Buffer.concat(Array.from({ length: n }, () => Buffer.from(one)));
+
+    const ok = await verifyDetachedSignature({
+      data,
+      signature: repeat(MAX_SIGNATURE_PACKETS),
+      keys,
+      subject: 'SUMS',
+      now: NOW,
+    });
+    expect(ok.primaryKeyFingerprint).toBe(signer.fingerprint);
+
+    const e = await rejection(
+      verifyDetachedSignature({
+        data,
+        signature: repeat(MAX_SIGNATURE_PACKETS + 1),
+        keys,
+        subject: 'SUMS',
+        now: NOW,
+      }),
+    );
+    expect(e.code).toBe('SIGNATURE_INVALID');
+    expect(e.message).toBe(
+      `signature of SUMS: the signature holds ${MAX_SIGNATURE_PACKETS + 1} signature packets; at most ${MAX_SIGNATURE_PACKETS} are checked`,
+    );
+    expect([e.details.expected, e.details.actual]).toEqual([
+      `at most ${MAX_SIGNATURE_PACKETS} signature packets`,
+      '9',
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { AirgapError, isAirgapError } from '../../../core/errors.js';
 import { BLOCK, cString, isZero, parseHeader, parsePax, type RawHeader } from '../../archive/tar-header.js';
+import { DEFAULT_EXTENDED_HEADERS } from '../../archive/tar-read.js';
 
 const MAX_EXTENDED_HEADER = 1 << 20;
 const MAX_LINK_HOPS = 16;
@@ -42,6 +43,9 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
     let pax: Record<string, string> = {};
     let longName: string | undefined;
     let longLink: string | undefined;
+    // Bounded per member, as the streaming reader bounds them: a base image is input too.
+    let extended = 0;
+    let extendedBytes = 0;
     for (;;) {
       if (position + BLOCK > fileSize) throw truncated(where, archive, position);
       await readExactly(handle, header, position, where, archive);
@@ -55,9 +59,21 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
         if (headerSize > MAX_EXTENDED_HEADER || dataOffset + headerSize > fileSize) {
           throw malformed(where, archive, `extended header at byte ${position} of ${headerSize} bytes`);
         }
+        extended += 1;
+        extendedBytes += headerSize;
+        if (
+          extended > DEFAULT_EXTENDED_HEADERS.maxHeaders ||
+          extendedBytes > DEFAULT_EXTENDED_HEADERS.maxBytes
+        ) {
+          throw malformed(
+            where,
+            archive,
+            `more than ${DEFAULT_EXTENDED_HEADERS.maxHeaders} extended headers or ${DEFAULT_EXTENDED_HEADERS.maxBytes} bytes of them before one member (at byte ${position})`,
+          );
+        }
         const data = Buffer.alloc(headerSize);
         await readExactly(handle, data, dataOffset, where, archive);
-        if (typeflag === 'x') pax = { ...pax, ...paxAt(data, where, archive, position) };
+        if (typeflag === 'x') Object.assign(pax, paxAt(data, where, archive, position));
         else if (typeflag === 'L') longName = cString(data);
         else if (typeflag === 'K') longLink = cString(data);
         // 'g' (pax global) sets defaults no archive writer we read relies on: skipped.
@@ -78,6 +94,8 @@ export async function indexTar(archive: string, where: string): Promise<TarIndex
         linkname: pax['linkpath'] ?? longLink ?? h.linkName,
       });
       pax = {};
+      extended = 0;
+      extendedBytes = 0;
       longName = undefined;
       longLink = undefined;
       position = dataOffset + Math.ceil(dataSize / BLOCK) * BLOCK;
