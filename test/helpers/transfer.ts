@@ -97,27 +97,36 @@ export async function makeTestBundle(options: TestBundleOptions = {}): Promise<T
   try {
     const mirror = await runMirror(
       {
-        lockfiles: [lockfile],
-        dirs: [],
-        platforms,
-        outDir: dir,
+        request: {
+          platforms,
+          lockfiles: [lockfile],
+          dirs: [],
+          lockfilePatterns: [],
+          providers: [],
+          localProviders: [],
+          outDir: dir,
+          caCertFiles: [registry.caCertPath, releases.caCertPath],
+          binaries: {
+            tofu: {
+              versions: tofu,
+              apiUrl: releases.tofuApiUrl,
+              baseUrl: releases.tofuBaseUrl,
+              keyFile: releases.publicKeyPath,
+            },
+            terraform: { versions: [], apiUrl: releases.terraformApiUrl, baseUrl: releases.terraformBaseUrl },
+          },
+          configs: {
+            mirrorPath: '/providers',
+            allowDirect: [],
+            workflowTool: 'tofu',
+            baseImage: 'debian:12-slim',
+          },
+        },
         concurrency: 4,
         updateLockfiles: false,
         skipMissingPlatforms: options.skipMissingPlatforms ?? false,
-        localProviders: [],
-        caCertFiles: [registry.caCertPath, releases.caCertPath],
         env: { TF_CLI_CONFIG_FILE: cfg, SOURCE_DATE_EPOCH: String(TEST_BUNDLE_EPOCH) },
         cwd: work,
-        binaries: {
-          tofu,
-          tofuApiUrl: releases.tofuApiUrl,
-          tofuBaseUrl: releases.tofuBaseUrl,
-          tofuKeyFile: releases.publicKeyPath,
-          terraform: [],
-          terraformApiUrl: releases.terraformApiUrl,
-          terraformBaseUrl: releases.terraformBaseUrl,
-        },
-        config: { allowDirect: [], workflowTool: 'tofu', baseImage: 'debian:12-slim' },
       },
       silent,
     );

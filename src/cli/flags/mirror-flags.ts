@@ -3,6 +3,8 @@
 
 import { Flags } from '@oclif/core';
 import { packFlags } from './pack-flags.js';
+import { DEFAULT_IMAGE_ARCHIVE_TAG } from '../../core/mirror/request.js';
+import { SPEC_FILE_NAME } from '../../core/spec/types.js';
 import { DEFAULT_BASE_IMAGE, DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import { DEFAULT_PLATFORMS } from '../../core/provider/platform.js';
 import {
@@ -13,6 +15,10 @@ import {
 } from '../../core/releases/index.js';
 
 export const mirrorFlags = {
+  file: Flags.string({
+    char: 'f',
+    summary: `The spec: airgap.yaml describing the bundle (default: ./${SPEC_FILE_NAME} when it exists). Flags win over it.`,
+  }),
   ...packFlags(false),
   lockfile: Flags.string({
     summary: 'A .terraform.lock.hcl file to mirror (repeatable).',
@@ -23,11 +29,10 @@ export const mirrorFlags = {
     multiple: true,
   }),
   platform: Flags.string({
-    summary: 'OS_ARCH to mirror (repeatable).',
+    summary: `OS_ARCH to mirror (repeatable; default ${DEFAULT_PLATFORMS.join(', ')}).`,
     multiple: true,
-    default: [...DEFAULT_PLATFORMS],
   }),
-  out: Flags.string({ summary: 'Output (bundle) directory.', required: true }),
+  out: Flags.string({ summary: 'Output (bundle) directory (or output.dir in the spec).' }),
   concurrency: Flags.integer({ summary: 'Packages downloaded at once.', default: 8, min: 1, max: 64 }),
   'update-lockfiles': Flags.boolean({
     summary: 'Add h1: and zh: for every mirrored platform to each input lock file.',
@@ -50,12 +55,10 @@ export const mirrorFlags = {
     multiple: true,
   }),
   'tofu-api-url': Flags.string({
-    summary: 'OpenTofu release list, for constraints.',
-    default: DEFAULT_TOFU_API_URL,
+    summary: `OpenTofu release list, for constraints (default ${DEFAULT_TOFU_API_URL}).`,
   }),
   'tofu-base-url': Flags.string({
-    summary: 'OpenTofu release files, at BASE/vVERSION/NAME.',
-    default: DEFAULT_TOFU_BASE_URL,
+    summary: `OpenTofu release files, at BASE/vVERSION/NAME (default ${DEFAULT_TOFU_BASE_URL}).`,
   }),
   'tofu-key': Flags.string({
     summary: 'Public key that replaces the pinned OpenTofu release key (internal re-signing).',
@@ -65,17 +68,14 @@ export const mirrorFlags = {
     multiple: true,
   }),
   'terraform-api-url': Flags.string({
-    summary: 'Terraform release index, for constraints.',
-    default: DEFAULT_TERRAFORM_API_URL,
+    summary: `Terraform release index, for constraints (default ${DEFAULT_TERRAFORM_API_URL}).`,
   }),
   'terraform-base-url': Flags.string({
-    summary: 'Terraform release files, at BASE/VERSION/NAME.',
-    default: DEFAULT_TERRAFORM_BASE_URL,
+    summary: `Terraform release files, at BASE/VERSION/NAME (default ${DEFAULT_TERRAFORM_BASE_URL}).`,
   }),
   'terraform-key': Flags.string({ summary: 'Public key that replaces the pinned HashiCorp release key.' }),
   'mirror-path': Flags.string({
-    summary: 'Where the mirror lives on the isolated side, for config/tofurc and the Dockerfile.',
-    default: DEFAULT_MIRROR_PATH,
+    summary: `Where the mirror lives on the isolated side, for config/tofurc and the Dockerfile (default ${DEFAULT_MIRROR_PATH}).`,
   }),
   'network-mirror-url': Flags.string({
     summary: "Point config/tofurc at a network mirror serving the bundle's providers/ instead.",
@@ -85,23 +85,18 @@ export const mirrorFlags = {
     multiple: true,
   }),
   'workflow-tool': Flags.string({
-    summary: 'Binary named in workflow.yml and installed by the Dockerfile.',
+    summary: 'Binary named in workflow.yml and installed by the Dockerfile (default tofu).',
     options: ['tofu', 'terraform'],
-    default: 'tofu',
   }),
   'base-image': Flags.string({
-    summary:
-      'Base of the Dockerfile and of --image: REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE.',
-    default: DEFAULT_BASE_IMAGE,
+    summary: `Base of the Dockerfile and of --image: REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE (default ${DEFAULT_BASE_IMAGE}).`,
   }),
   image: Flags.boolean({
     summary:
       'Build the runner image (OCI image layout, one manifest per --platform) into OUT/image, without Docker.',
-    default: false,
   }),
   'base-registry-insecure': Flags.boolean({
     summary: "Reach --base-image's registry over plain http (a local test registry), anonymously.",
-    default: false,
   }),
   'ca-cert-into-image': Flags.string({
     summary:
@@ -115,7 +110,6 @@ export const mirrorFlags = {
     summary: 'OS_ARCH of the --image-archive; default linux_amd64, or the only --platform.',
   }),
   'image-archive-tag': Flags.string({
-    summary: 'NAME[:TAG] the --image-archive loads as.',
-    default: 'airgap-runner:latest',
+    summary: `NAME[:TAG] the --image-archive loads as (default ${DEFAULT_IMAGE_ARCHIVE_TAG}).`,
   }),
 };

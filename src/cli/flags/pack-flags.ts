@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core';
 import type { Compression, ExportOptions } from '../../services/export/export-service.js';
 import { parseSplitSize } from '../../core/transfer/pack-size.js';
 
-/** --tarball is required by export and optional for mirror. */
+/** --tarball is required by export and optional for mirror (where the spec may set it and --compress). */
 export function packFlags(tarballRequired: boolean) {
   return {
     tarball: Flags.string({
@@ -14,7 +14,7 @@ export function packFlags(tarballRequired: boolean) {
     compress: Flags.string({
       summary: 'Compression of the whole tarball (the packages inside are zips already).',
       options: ['none', 'gzip'],
-      default: 'none',
+      ...(tarballRequired ? { default: 'none' } : {}),
     }),
     'split-size': Flags.string({
       summary: 'Cut the output into parts of this size: 700M, 4G (powers of 1024).',
@@ -30,7 +30,7 @@ export function packFlags(tarballRequired: boolean) {
 
 interface PackFlagValues {
   tarball?: string;
-  compress: string;
+  compress?: string;
   'split-size'?: string;
   'sign-key'?: string;
   'tool-package'?: string;
@@ -44,7 +44,7 @@ export function packOptions(
   const passphrase = env.AIRGAP_SIGN_PASSPHRASE;
   return {
     tarball: flags.tarball,
-    compress: flags.compress as Compression,
+    compress: (flags.compress ?? 'none') as Compression,
     ...(flags['split-size'] === undefined ? {} : { splitSize: parseSplitSize(flags['split-size']) }),
     ...(flags['sign-key'] === undefined ? {} : { signKeyFile: flags['sign-key'] }),
     ...(passphrase === undefined ? {} : { passphrase }),

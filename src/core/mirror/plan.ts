@@ -105,3 +105,66 @@ export function parseLocalProviderSpec(text: string): LocalProviderSpec {
   }
   return { address, key: formatProviderAddress(address), version, platform: parsePlatform(m[3]), path: m[4] };
 }
+
+/** One package to put in the mirror: a provider version on one platform. */
+export interface PackageJob {
+  address: ProviderAddress;
+  /** "host/ns/type" */
+  key: string;
+  version: string;
+  platform: Platform;
+  /** What each input lock file records for this version. */
+  recorded: RecordedHashes[];
+  /** An in-house package (--local-provider): taken from this file, not a registry. */
+  localPath?: string;
+}
+
+/**
+ * Every package of the run: each requested provider version on each platform, then the
+ * in-house packages, which replace a registry package of the same version and platform.
+ * A local package records what the lock files say of its version, so they are checked.
+ */
+export function planPackageJobs(
+  versions: readonly ProviderVersionRequest[],
+  locals: readonly LocalProviderSpec[],
+  platforms: readonly Platform[],
+  inputs: readonly LockfileInput[],
+): PackageJob[] {
+  const jobs: PackageJob[] = [];
+  for (const req of versions) {
+    for (const platform of platforms) {
+      jobs.push({
+        address: req.address,
+        key: req.key,
+        version: req.version,
+        platform,
+        recorded: req.recorded,
+      });
+    }
+  }
+  for (const l of locals) {
+    const recorded = inputs.flatMap((i) =>
+      i.lock.providers
+        .filter((p) => formatProviderAddress(p.address) === l.key && p.version === l.version)
+        .map((p) => ({ lockfile: i.path, hashes: p.hashes })),
+    );
+    const job: PackageJob = {
+      address: l.address,
+      key: l.key,
+      version: l.version,
+      platform: l.platform,
+      recorded,
+      localPath: l.path,
+    };
+    const dup = jobs.findIndex(
+      (j) => j.key === l.key && j.version === l.version && samePlatform(j.platform, l.platform),
+    );
+    if (dup >= 0) jobs[dup] = job;
+    else jobs.push(job);
+  }
+  return jobs;
+}
+
+function samePlatform(a: Platform, b: Platform): boolean {
+  return a.os === b.os && a.arch === b.arch;
+}

@@ -6,24 +6,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import type { ManifestBinary, ManifestConfig } from '../../core/bundle/manifest.js';
-import {
-  renderDockerfile,
-  renderTofurc,
-  renderWorkflow,
-  type WorkflowTool,
-} from '../../core/config/index.js';
+import { renderDockerfile, renderTofurc, renderWorkflow } from '../../core/config/index.js';
 import { BUNDLE, CONFIG_FILES } from '../../core/layout/names.js';
+import type { ConfigRequest } from '../../core/mirror/request.js';
 import { compareVersions, parseVersion } from '../../core/provider/version.js';
 import type { Reporter } from '../../core/ports.js';
 
-export interface ConfigOptions {
-  /** In-image (or isolated-host) path of the mirror; default /providers. */
-  mirrorPath?: string;
-  networkMirrorUrl?: string;
-  allowDirect: string[];
-  workflowTool: WorkflowTool;
-  baseImage: string;
-}
+/** What the run asks of config/ (src/core/mirror/request.ts). */
+export type ConfigOptions = ConfigRequest;
 
 function tofurcText(options: ConfigOptions): string {
   return renderTofurc({

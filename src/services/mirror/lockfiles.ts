@@ -4,6 +4,8 @@
 import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { findLockfiles } from '../../adapters/fs/find-lockfiles.js';
+import { expandLockfilePatterns } from './lockfile-patterns.js';
+import type { LockfilePattern } from '../../core/mirror/request.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
 import { formatLockFile, parseLockFile } from '../../core/lockfile/index.js';
 import { formatProviderAddress } from '../../core/provider/address.js';
@@ -20,10 +22,15 @@ import { lockGaps, type JobOutcome } from './provider-packages.js';
 export async function readLockfiles(options: {
   lockfiles: string[];
   dirs: string[];
+  /** The spec's lockfiles entries: paths, directories (every lock file below) and globs. */
+  patterns?: LockfilePattern[];
   updateLockfiles?: boolean;
 }): Promise<LockfileInput[]> {
   const paths: { path: string; dir?: string }[] = options.lockfiles.map((p) => ({ path: p }));
   for (const d of options.dirs) paths.push(...(await findLockfiles(d)).map((p) => ({ path: p, dir: d })));
+  if (options.patterns !== undefined && options.patterns.length > 0) {
+    paths.push(...(await expandLockfilePatterns(options.patterns)));
+  }
   const seen = new Set<string>();
   const inputs: LockfileInput[] = [];
   const errors: AirgapError[] = [];

@@ -1,86 +1,50 @@
-// `airgap mirror`: lock files in, a bundle directory out: the verified
-// multi-platform provider mirror (provider-packages.ts), release binaries
-// (binaries.ts), completed lock files (lockfiles.ts), config/ (config-writer.ts)
-// and airgap.json (bundle-writer.ts). Takes options, never flags.
+// `airgap mirror`: a request (airgap.yaml and flags, src/core/mirror/request.ts) in, a
+// bundle directory out. The run is a list of stages (./stages/), each with narrow
+// inputs: check, read the lock files, plan the packages, mirror providers and binaries,
+// then configs, lock files, image, manifest, and pack. Takes options, never flags.
 
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { removeStaleTemps } from '../../adapters/fs/atomic.js';
-import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
-import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
+import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
-import { lockfileCopyNames } from '../../core/bundle/lockfile-names.js';
-import { creationTime, type ManifestBinary } from '../../core/bundle/manifest.js';
 import { compareStrings } from '../../core/compare.js';
-import { AirgapError, AirgapErrors, fromUnknown, isAirgapError } from '../../core/errors.js';
+import { AirgapErrors } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
-import { BUNDLE, releaseDir, providerDir } from '../../core/layout/names.js';
-import { parseLocalProviderSpec, planProviderVersions, providerVersionKey } from '../../core/mirror/plan.js';
+import {
+  parseLocalProviderSpec,
+  planPackageJobs,
+  planProviderVersions,
+  providerVersionKey,
+} from '../../core/mirror/plan.js';
+import type { MirrorRequest } from '../../core/mirror/request.js';
 import type { HttpClient, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
-import { formatPlatform, parsePlatform, type Platform } from '../../core/provider/platform.js';
-import { needsReleaseList, type ReleaseManifestEntry } from '../../core/releases/index.js';
-import { createLimiter, mapLimit } from '../concurrency.js';
-import { exportBundle, type ExportOptions, type ExportResult } from '../export/export-service.js';
-import { mirrorBinaries, type BinaryMirrorOptions } from './binaries.js';
-import { checkConfigOptions, writeConfigs, type ConfigOptions } from './config-writer.js';
-import {
-  readPreviousManifest,
-  scanProviders,
-  writeLockfileCopies,
-  writeManifest,
-  type KnownPackage,
-} from './bundle-writer.js';
+import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
+import { exportBundle, type ExportResult } from '../export/export-service.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
-import { readLockfiles, updateLockfiles, type LockfileReport } from './lockfiles.js';
-import {
-  buildBundleImage,
-  checkImageOptions,
-  removeStaleImage,
-  type RunnerImageOptions,
-  type RunnerImageSummary,
-} from './runner-image.js';
-import {
-  ProviderPackageMirror,
-  directoryEntryWarnings,
-  formatAddr,
-  jobId,
-  jobLabel,
-  unconfirmedLockWarnings,
-  writeNetworkMirrorJson,
-  type Job,
-  type JobOutcome,
-  type MirroredVersion,
-  type SkippedPackage,
-} from './provider-packages.js';
+import { writeConfigs } from './config-writer.js';
+import type { LockfileReport } from './lockfiles.js';
+import type { JobOutcome, MirroredVersion, SkippedPackage } from './provider-packages.js';
+import { buildBundleImage, removeStaleImage, type RunnerImageSummary } from './runner-image.js';
+import { binaryManifestEntries, mirrorReleaseBinaries } from './stages/binaries.js';
+import { checkRequest } from './stages/check.js';
+import { readInputs } from './stages/inputs.js';
+import { writeLockfiles } from './stages/lockfiles.js';
+import { listProviders, writeBundleManifest } from './stages/manifest.js';
+import { mirrorProviders } from './stages/providers.js';
 
 export type { LockfileReport } from './lockfiles.js';
 export type { MirroredPackage, MirroredVersion, PackageStatus, SkippedPackage } from './provider-packages.js';
 
 export interface MirrorOptions {
-  lockfiles: string[];
-  dirs: string[];
-  platforms: string[];
-  outDir: string;
+  request: MirrorRequest;
+  /** How the run behaves, not what the bundle holds (flags only). */
   concurrency: number;
   updateLockfiles: boolean;
   skipMissingPlatforms: boolean;
-  localProviders: string[];
-  caCertFiles: string[];
+  /** Proxies, CAs, tokens, SOURCE_DATE_EPOCH, AIRGAP_SIGN_PASSPHRASE are read from here. */
   env: Record<string, string | undefined>;
-  /** Relative lock-file paths are named under lockfiles/ relative to this; default process.cwd(). */
-  cwd?: string;
-  /** tofu/terraform release binaries (empty lists: none). */
-  binaries: Omit<BinaryMirrorOptions, 'outDir' | 'platforms'>;
-  config: ConfigOptions;
-  /** --tarball: pack the finished bundle (airgap export). */
-  pack?: Omit<ExportOptions, 'bundleDir'>;
-  /** --image: build the runner image into BUNDLE/image. */
-  image?: RunnerImageOptions;
+  /** Relative lock-file paths are named under lockfiles/ relative to this. */
+  cwd: string;
 }
-
-/** How many jobs may be in their metadata phase per download slot. */
-const METADATA_FANOUT = 4;
 
 /** The `--json` summary. Schema documented in docs/JSON-OUTPUT.md; version bumps on incompatible change. */
 export interface MirrorResult {
@@ -115,198 +79,106 @@ export async function runMirror(
   reporter: Reporter,
   deps: MirrorDeps = {},
 ): Promise<MirrorResult> {
-  const platforms = [...new Set(options.platforms)].map(parsePlatform);
-  const locals = options.localProviders.map(parseLocalProviderSpec);
-  const inputs = await readLockfiles(options);
-  const wantsBinaries = options.binaries.tofu.length > 0 || options.binaries.terraform.length > 0;
-  if (inputs.length === 0 && locals.length === 0 && !wantsBinaries) {
-    throw new AirgapError(
-      'USAGE',
-      'nothing to mirror: pass --lockfile FILE, --dir DIR, --local-provider, --tofu or --terraform',
-      {
-        expected: 'at least one lock file or local provider',
-        actual: 'none',
-      },
-    );
-  }
-
-  // Every option that can be checked without the network is checked before anything
-  // is written: a typo must not leave a half-made bundle behind.
-  needsReleaseList(options.binaries.tofu, 'tofu');
-  needsReleaseList(options.binaries.terraform, 'terraform');
-  checkConfigOptions(options.config);
-  const tool = options.config.workflowTool;
-  const imageOptions =
-    options.image === undefined
-      ? undefined
-      : await checkImageOptions(options.image, {
-          outDir: options.outDir,
-          platforms: platforms.map(formatPlatform),
-          tool,
-          toolRequested: options.binaries[tool].length > 0,
-        });
-
-  const outDir = path.resolve(options.outDir);
-  await checkOutDir(outDir);
-  const mirrorRoot = path.join(outDir, BUNDLE.providersDir);
-  await fs.mkdir(mirrorRoot, { recursive: true });
-  const stale = await removeStaleTemps(mirrorRoot);
-  if (stale > 0) reporter.info(`removed ${stale} partial file(s) left by an earlier run`);
+  const { request } = options;
+  const platforms = [...new Set(request.platforms)].map(parsePlatform);
+  const platformNames = platforms.map(formatPlatform);
+  const locals = request.localProviders.map(parseLocalProviderSpec);
+  const inputs = await readInputs(request, options.updateLockfiles);
+  const checked = await checkRequest(request, inputs.length > 0);
+  const { outDir } = checked;
 
   const ownHttp =
     deps.http === undefined
-      ? createHttpClient({ userAgent: USER_AGENT, env: options.env, caCertFiles: options.caCertFiles })
+      ? createHttpClient({ userAgent: USER_AGENT, env: options.env, caCertFiles: request.caCertFiles })
       : undefined;
   const http = deps.http ?? ownHttp!;
   try {
-    let registry = deps.registry;
-    if (registry === undefined) {
-      const { hosts, warnings } = await loadRegistryHosts(options.env);
-      for (const w of warnings) reporter.warn(w);
-      registry = createRegistryClient({ http, hosts });
-    }
-    const concurrency = Math.max(1, options.concurrency);
-    const ctx = new ProviderPackageMirror(mirrorRoot, http, registry, reporter, createLimiter(concurrency));
+    const registry = deps.registry ?? (await openRegistry(http, options.env, reporter));
+    const jobs = planPackageJobs(planProviderVersions(inputs), locals, platforms, inputs);
 
-    const jobs: Job[] = [];
-    for (const req of planProviderVersions(inputs)) {
-      for (const platform of platforms) {
-        jobs.push({
-          address: req.address,
-          key: req.key,
-          version: req.version,
-          platform,
-          recorded: req.recorded,
-        });
-      }
-    }
-    for (const l of locals) {
-      const recorded = inputs.flatMap((i) =>
-        i.lock.providers
-          .filter((p) => formatAddr(p.address) === l.key && p.version === l.version)
-          .map((p) => ({ lockfile: i.path, hashes: p.hashes })),
-      );
-      const dup = jobs.findIndex(
-        (j) =>
-          j.key === l.key &&
-          j.version === l.version &&
-          formatPlatform(j.platform) === formatPlatform(l.platform),
-      );
-      const job = {
-        address: l.address,
-        key: l.key,
-        version: l.version,
-        platform: l.platform,
-        recorded,
-        localPath: l.path,
-      };
-      if (dup >= 0) jobs[dup] = job;
-      else jobs.push(job);
-    }
+    // Release binaries download alongside the providers; failures are reported together.
+    const [providers, released] = await Promise.all([
+      mirrorProviders(
+        {
+          outDir,
+          jobs,
+          concurrency: options.concurrency,
+          skipMissingPlatforms: options.skipMissingPlatforms,
+          updateLockfiles: options.updateLockfiles,
+        },
+        { http, registry, reporter },
+      ),
+      mirrorReleaseBinaries(
+        { outDir, platforms: platformNames, binaries: request.binaries, concurrency: options.concurrency },
+        { http, reporter },
+      ),
+    ]);
+    const failures = [...providers.failures, ...released.failures];
+    if (failures.length > 0) throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
+    const { outcomes } = providers;
+    const warnings = [...providers.warnings];
 
-    // Release binaries download alongside the providers; their failures are reported with the rest.
-    const binariesRun = mirrorBinaries(
-      { ...options.binaries, outDir, platforms: platforms.map(formatPlatform) },
-      { http, reporter, concurrency },
-    ).then(
-      (entries) => ({ entries, error: undefined as unknown }),
-      (error: unknown) => ({ entries: [] as ReleaseManifestEntry[], error }),
-    );
-
-    const failures: AirgapError[] = [];
-    // Metadata (versions, download JSON, signed SUMS) is latency-bound: run it wider, so
-    // that the --concurrency download slots never wait on round trips.
-    const outcomes = await mapLimit(jobs, concurrency * METADATA_FANOUT, async (job) => {
-      try {
-        return await ctx.mirrorOne(job, options.skipMissingPlatforms);
-      } catch (e) {
-        const err = fromUnknown(e, `${job.key} ${job.version} (${formatPlatform(job.platform)})`);
-        if (!failures.some((f) => f.message === err.message)) failures.push(err);
-        reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'failed' });
-        return { job } satisfies JobOutcome;
-      }
-    });
-
-    await writeNetworkMirrorJson(mirrorRoot, outcomes);
-    const warnings = [
-      ...unconfirmedLockWarnings(outcomes, options.updateLockfiles),
-      ...directoryEntryWarnings(outcomes, options.updateLockfiles),
-    ];
-    for (const w of warnings) reporter.warn(w);
-
-    const released = await binariesRun;
-    if (released.error !== undefined) {
-      const e = released.error;
-      if (e instanceof AirgapErrors) failures.push(...e.errors);
-      else if (isAirgapError(e)) failures.push(e);
-      else throw e;
-    }
-    if (failures.length > 0) {
-      throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
-    }
     const binaries = await binaryManifestEntries(outDir, released.entries);
-    const configs = await writeConfigs(outDir, options.config, binaries, reporter);
+    const configs = await writeConfigs(outDir, request.configs, binaries, reporter);
+    const lockfiles = await writeLockfiles(
+      { outDir, inputs, outcomes, updateLockfiles: options.updateLockfiles, cwd: options.cwd },
+      reporter,
+    );
+    const providerEntries = await listProviders(outDir, outcomes);
 
-    const updates = await updateLockfiles(inputs, outcomes, reporter, options.updateLockfiles);
-    const names = lockfileCopyNames(
-      inputs.map((i) => ({ path: i.path, ...(i.dir === undefined ? {} : { dir: i.dir }) })),
-      options.cwd ?? process.cwd(),
-      BUNDLE.lockfilesDir,
-    );
-    const lockfileEntries = await writeLockfileCopies(
-      outDir,
-      updates.map((u, i) => ({ source: u.report.path, name: names[i]!, text: u.text, complete: u.complete })),
-    );
-    const previous = await readPreviousManifest(outDir);
-    const known = new Map<string, KnownPackage>();
-    for (const o of outcomes) {
-      if (o.pkg === undefined) continue;
-      const rel = `${BUNDLE.providersDir}/${providerDir(o.job.address)}/${o.pkg.filename}`;
-      known.set(rel, { path: rel, sha256: o.pkg.sha256, size: o.pkg.size, local: o.pkg.status === 'local' });
-    }
-    const providerEntries = await scanProviders(outDir, known, previous);
     let image: Awaited<ReturnType<typeof buildBundleImage>> | undefined;
-    if (imageOptions === undefined) await removeStaleImage(outDir, reporter);
+    if (checked.image === undefined) await removeStaleImage(outDir, reporter);
     else {
       image = await buildBundleImage(
         {
           outDir,
-          platforms: platforms.map(formatPlatform),
+          platforms: platformNames,
           providers: providerEntries.providers,
           binaries,
-          tool,
-          mirrorPath: options.config.mirrorPath ?? DEFAULT_MIRROR_PATH,
-          caCertFiles: options.caCertFiles,
+          tool: request.configs.workflowTool,
+          mirrorPath: request.configs.mirrorPath ?? DEFAULT_MIRROR_PATH,
+          caCertFiles: request.caCertFiles,
           env: options.env,
-          image: imageOptions,
+          image: checked.image,
           ...(deps.imageSource === undefined ? {} : { source: deps.imageSource }),
         },
         reporter,
       );
       warnings.push(...image.warnings);
     }
-    await writeManifest(outDir, {
-      toolVersion: TOOL_VERSION,
-      createdAt: creationTime(options.env),
-      platforms: platforms.map(formatPlatform),
-      lockfiles: lockfileEntries,
-      ...providerEntries,
-      binaries,
-      configs,
-      ...(image === undefined ? {} : { image: image.image }),
-    });
+
+    await writeBundleManifest(
+      outDir,
+      {
+        platforms: platformNames,
+        lockfiles: lockfiles.entries,
+        ...providerEntries,
+        binaries,
+        configs,
+        ...(image === undefined ? {} : { image: image.image }),
+      },
+      options.env,
+    );
+
+    const exported =
+      request.pack === undefined
+        ? undefined
+        : await exportBundle(
+            {
+              ...request.pack,
+              bundleDir: outDir,
+              env: options.env,
+              ...(options.env.AIRGAP_SIGN_PASSPHRASE === undefined
+                ? {}
+                : { passphrase: options.env.AIRGAP_SIGN_PASSPHRASE }),
+            },
+            reporter,
+          );
+
     return {
-      ...summarize(
-        outDir,
-        platforms,
-        outcomes,
-        updates.map((u) => u.report),
-        warnings,
-      ),
+      ...summarize(outDir, platformNames, outcomes, lockfiles.reports, warnings),
       ...(image === undefined ? {} : { image: image.summary }),
-      ...(options.pack === undefined
-        ? {}
-        : { export: await exportBundle({ ...options.pack, bundleDir: outDir }, reporter) }),
+      ...(exported === undefined ? {} : { export: exported }),
       binaries: binaries.map((b) => ({
         tool: b.tool,
         version: b.version,
@@ -319,22 +191,19 @@ export async function runMirror(
   }
 }
 
-/** --out must be a directory or absent: a file there is a usage error, not a crash. */
-async function checkOutDir(outDir: string): Promise<void> {
-  const st = await fs.stat(outDir).catch(() => undefined);
-  if (st !== undefined && !st.isDirectory()) {
-    throw new AirgapError(
-      'USAGE',
-      `--out ${outDir} is a file; the bundle is a directory`,
-      { path: outDir, expected: 'a directory (or a path that does not exist yet)', actual: 'a file' },
-      'pass a directory path to --out, or remove the file',
-    );
-  }
+async function openRegistry(
+  http: HttpClient,
+  env: Record<string, string | undefined>,
+  reporter: Reporter,
+): Promise<ProviderRegistry> {
+  const { hosts, warnings } = await loadRegistryHosts(env);
+  for (const w of warnings) reporter.warn(w);
+  return createRegistryClient({ http, hosts });
 }
 
 function summarize(
   outDir: string,
-  platforms: Platform[],
+  platforms: string[],
   outcomes: JobOutcome[],
   lockfiles: LockfileReport[],
   warnings: string[],
@@ -352,9 +221,9 @@ function summarize(
     v.packages.push(o.pkg);
     versions.set(k, v);
     if (o.pkg.status === 'cached') packagesCached += 1;
-    else {
-      packagesDownloaded += o.pkg.status === 'downloaded' ? 1 : 0;
-      bytesDownloaded += o.pkg.status === 'downloaded' ? o.pkg.size : 0;
+    else if (o.pkg.status === 'downloaded') {
+      packagesDownloaded += 1;
+      bytesDownloaded += o.pkg.size;
     }
   }
   const providers = [...versions.values()].sort(
@@ -365,7 +234,7 @@ function summarize(
     schemaVersion: 1,
     tool: `airgap/${TOOL_VERSION}`,
     outDir,
-    platforms: platforms.map(formatPlatform),
+    platforms,
     providers,
     bytesDownloaded,
     packagesDownloaded,
@@ -374,32 +243,4 @@ function summarize(
     lockfiles,
     warnings,
   };
-}
-
-async function binaryManifestEntries(
-  outDir: string,
-  entries: ReleaseManifestEntry[],
-): Promise<ManifestBinary[]> {
-  const out: ManifestBinary[] = [];
-  for (const e of entries) {
-    const dir = releaseDir(e.tool, e.version);
-    const ref = async (name: string): Promise<{ path: string; size: number; sha256: string }> => {
-      const { size, sha256 } = await sha256File(path.join(outDir, dir, name));
-      return { path: `${dir}/${name}`, size, sha256 };
-    };
-    out.push({
-      tool: e.tool,
-      version: e.version,
-      platforms: e.platforms.map((p) => ({
-        platform: p.platform,
-        path: `${dir}/${p.filename}`,
-        size: p.size,
-        sha256: p.sha256,
-      })),
-      sums: await ref(e.sums),
-      signature: await ref(e.signature),
-      verifiedBy: e.verifiedBy,
-    });
-  }
-  return out;
 }

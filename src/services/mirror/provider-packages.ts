@@ -37,10 +37,10 @@ import {
   type PackageIdentity,
   type SignedChecksums,
 } from '../../core/mirror/package-check.js';
-import { providerVersionKey, type RecordedHashes } from '../../core/mirror/plan.js';
+import { providerVersionKey, type PackageJob } from '../../core/mirror/plan.js';
 import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
 import type { ProviderAddress } from '../../core/provider/address.js';
-import { formatPlatform, type Platform } from '../../core/provider/platform.js';
+import { formatPlatform } from '../../core/provider/platform.js';
 import type { DownloadInfo } from '../../core/registry/protocol.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
@@ -68,14 +68,7 @@ export interface SkippedPackage {
   reason: string;
 }
 
-export interface Job {
-  address: ProviderAddress;
-  key: string;
-  version: string;
-  platform: Platform;
-  recorded: RecordedHashes[];
-  localPath?: string;
-}
+export type Job = PackageJob;
 
 export interface JobOutcome {
   job: Job;

@@ -17,24 +17,18 @@ import {
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import { parseBaseImageReference } from '../../core/oci/base-reference.js';
+import type { ImageRequest } from '../../core/mirror/request.js';
 import type { ImageSource, Reporter } from '../../core/ports.js';
 import { parsePlatform } from '../../core/provider/platform.js';
 import { PACK_DEFAULT_MTIME } from '../../core/transfer/pack-plan.js';
 import { buildRunnerImage } from '../image/build-image.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 
-export interface RunnerImageOptions {
-  /** --base-image */
-  baseImage: string;
-  /** --base-registry-insecure: plain http to the base's registry. */
-  baseRegistryInsecure: boolean;
-  /** --ca-cert-into-image FILE */
-  caCertIntoImage?: string;
-  /** --image-archive FILE, for --image-archive-platform, tagged --image-archive-tag. */
-  archive?: { file: string; platform: string; tag: string };
-}
+/** What the run asks of the image (src/core/mirror/request.ts). */
+export type RunnerImageOptions = ImageRequest;
 
-export interface CheckedImageOptions extends RunnerImageOptions {
+export interface CheckedImageOptions extends Omit<RunnerImageOptions, 'caCerts'> {
+  /** The CA files' text, appended to the image's bundle (`file` names them for messages). */
   caCerts?: { file: string; text: string };
 }
 
@@ -60,23 +54,28 @@ export async function checkImageOptions(
       { expected: `--${context.tool} VERSION`, actual: 'none' },
     );
   }
-  const checked: CheckedImageOptions = { ...options };
-  if (options.caCertIntoImage !== undefined) {
-    const file = options.caCertIntoImage;
+  const { caCerts: _named, ...rest } = options;
+  const checked: CheckedImageOptions = { ...rest };
+  const texts: string[] = [];
+  for (const { file, from } of options.caCerts) {
     const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new AirgapError('INPUT_NOT_FOUND', `--ca-cert-into-image ${file}: ${e.code ?? e.message}`, {
+      throw new AirgapError('INPUT_NOT_FOUND', `${from} ${file}: ${e.code ?? e.message}`, {
         path: file,
         cause: e,
       });
     });
     if (!PEM_CERT.test(text)) {
-      throw new AirgapError('USAGE', `--ca-cert-into-image ${file} holds no PEM certificate`, {
+      throw new AirgapError('USAGE', `${from} ${file} holds no PEM certificate`, {
         path: file,
         expected: '-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----',
         actual: text.slice(0, 40),
       });
     }
-    checked.caCerts = { file: path.basename(file), text };
+    texts.push(text.endsWith('\n') ? text : `${text}\n`);
+  }
+  if (texts.length > 0) {
+    const names = options.caCerts.map((c) => path.basename(c.file));
+    checked.caCerts = { file: names.join(', '), text: texts.join('') };
   }
   const archive = options.archive;
   if (archive !== undefined) {
