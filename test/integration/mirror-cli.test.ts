@@ -759,6 +759,7 @@ describe('airgap mirror: the bundle manifest', () => {
     expect(await fs.readFile(path.join(ws.out, copyPath), 'utf8')).toBe(completed);
     const { createHash } = await import('node:crypto');
     const text = await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8');
+    const resolved = await fs.readFile(path.join(ws.out, 'airgap.lock.json'), 'utf8');
     const [a, b] = ['linux_amd64', 'linux_arm64'].map((pl) => pkg('widget', '1.0.0', pl));
     expect(JSON.parse(text)).toEqual({
       formatVersion: 1,
@@ -800,6 +801,21 @@ describe('airgap mirror: the bundle manifest', () => {
         sha256: createHash('sha256').update(body!).digest('hex'),
       })),
       mirrorIndexes: expect.any(Array),
+      resolved: {
+        path: 'airgap.lock.json',
+        size: Buffer.byteLength(resolved),
+        sha256: createHash('sha256').update(resolved).digest('hex'),
+      },
+    });
+    // What was asked (the lock file, as its completed copy in the bundle) and what it resolved to.
+    expect(JSON.parse(resolved)).toEqual({
+      formatVersion: 1,
+      platforms: ['linux_amd64', 'linux_arm64'],
+      inputs: [{ path: copyPath, sha256: createHash('sha256').update(completed).digest('hex') }],
+      providers: [
+        { address: `${HOST}/acme/widget`, requestedBy: [copyPath], constraints: [], versions: ['1.0.0'] },
+      ],
+      binaries: [],
     });
     expect(await fs.readFile(path.join(ws.out, 'config/tofurc'), 'utf8')).toBe(
       renderTofurc({ mirrorPath: '/providers' }),
@@ -808,6 +824,7 @@ describe('airgap mirror: the bundle manifest', () => {
     const again = await mirror(['--lockfile', ws.lockfile, '--out', ws.out, '--update-lockfiles'], env);
     expect(again.code).toBe(0);
     expect(await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8')).toBe(text);
+    expect(await fs.readFile(path.join(ws.out, 'airgap.lock.json'), 'utf8')).toBe(resolved);
   });
 });
 

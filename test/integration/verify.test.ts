@@ -187,7 +187,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
       summary: { ok: rows.length, failed: 0, warning: 0, skipped: 0 },
       rows,
     });
-    expect(rows.length).toBe(23);
+    expect(rows.length).toBe(24);
   });
 
   it('prints an aligned table and a one-line verdict', async () => {
@@ -212,10 +212,10 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(row.slice(head.indexOf('DETAIL'))).toBe(
       `${pkg('null', 'linux_arm64').h1} zh:${pkg('null', 'linux_arm64').sha256}`,
     );
-    expect(lines.filter((l) => /^ok +file /.test(l))).toHaveLength(16);
+    expect(lines.filter((l) => /^ok +file /.test(l))).toHaveLength(17);
     expect(lines[lines.length - 2]).toBe('');
     expect(lines[lines.length - 1]).toBe(
-      `VERIFIED: ${packed.file} (23 ok, 0 failed, 0 warning(s), 0 skipped; bundle digest ${await bundleDigest()})`,
+      `VERIFIED: ${packed.file} (24 ok, 0 failed, 0 warning(s), 0 skipped; bundle digest ${await bundleDigest()})`,
     );
   });
 
@@ -244,7 +244,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
       },
       ...(await soundRows(bundle.dir, { toolPackage: false })),
     ]);
-    expect(report.summary).toEqual({ ok: 21, failed: 0, warning: 1, skipped: 0 });
+    expect(report.summary).toEqual({ ok: 22, failed: 0, warning: 1, skipped: 0 });
   });
 
   it('checks tofu releases with the pinned OpenTofu key by default: a re-signed release fails (exit 1)', async () => {
@@ -261,7 +261,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(rows[0]!.detail).toContain(
       `signature was made by key ${bundle.releases.signingKey.fingerprint}, which is not a trusted key or subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80`,
     );
-    expect(report.summary).toEqual({ ok: 20, failed: 1, warning: 0, skipped: 2 });
+    expect(report.summary).toEqual({ ok: 21, failed: 1, warning: 0, skipped: 2 });
   });
 
   it('--lockfile: every provider, version and platform present with a matching hash', async () => {

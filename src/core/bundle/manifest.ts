@@ -94,6 +94,8 @@ export interface BundleManifest {
   mirrorIndexes: FileRef[];
   /** With `mirror --image`; absent otherwise. */
   image?: ManifestImage;
+  /** airgap.lock.json: the request and what it resolved to (absent in bundles of airgap before 0.2). */
+  resolved?: FileRef;
 }
 
 export interface ManifestInput {
@@ -106,6 +108,7 @@ export interface ManifestInput {
   configs: ManifestConfig[];
   mirrorIndexes: FileRef[];
   image?: ManifestImage;
+  resolved?: FileRef;
 }
 
 /** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
@@ -143,7 +146,13 @@ export function buildManifest(input: ManifestInput): BundleManifest {
             files: [...input.image.files].sort(byPath),
           },
         }),
+    ...(input.resolved === undefined ? {} : { resolved: input.resolved }),
   };
+}
+
+/** The same bundle content: equal but for when it was made (a re-run that changed nothing). */
+export function sameContent(a: BundleManifest, b: BundleManifest): boolean {
+  return renderManifest({ ...a, createdAt: '' }) === renderManifest({ ...b, createdAt: '' });
 }
 
 export function renderManifest(m: BundleManifest): string {
@@ -159,6 +168,7 @@ export function manifestFiles(m: BundleManifest): FileRef[] {
     ...m.configs,
     ...m.mirrorIndexes,
     ...(m.image?.files ?? []),
+    ...(m.resolved === undefined ? [] : [m.resolved]),
   ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -288,5 +298,6 @@ export function parseManifest(text: string, file: string): BundleManifest {
     if (!Array.isArray(image.files)) throw fail(file, 'image.files', 'a list', image.files);
     image.files.forEach((f, i) => checkFileRef(f, file, `image.files[${i}]`));
   }
+  if (doc.resolved !== undefined) checkFileRef(doc.resolved, file, 'resolved');
   return doc as unknown as BundleManifest;
 }

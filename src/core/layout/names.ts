@@ -21,6 +21,8 @@ export const BUNDLE = {
   /** The runner image, an OCI image layout (mirror --image; docs/IMAGE-FORMAT.md). */
   imageDir: 'image',
   manifest: 'airgap.json',
+  /** What the spec asked for and what it resolved to (docs/BUNDLE-FORMAT.md, "airgap.lock.json"). */
+  resolved: 'airgap.lock.json',
   checksums: 'SHA256SUMS',
   checksumsSignature: 'SHA256SUMS.sig',
 } as const;

@@ -3,6 +3,7 @@
 // inputs: check, read the lock files, plan the packages, mirror providers and binaries,
 // then configs, lock files, image, manifest, and pack. Takes options, never flags.
 
+import path from 'node:path';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
@@ -28,7 +29,8 @@ import { binaryManifestEntries, mirrorReleaseBinaries } from './stages/binaries.
 import { checkRequest } from './stages/check.js';
 import { readInputs } from './stages/inputs.js';
 import { writeLockfiles } from './stages/lockfiles.js';
-import { listProviders, writeBundleManifest } from './stages/manifest.js';
+import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
+import { pruneBundle } from './stages/prune.js';
 import { mirrorProviders } from './stages/providers.js';
 
 export type { LockfileReport } from './lockfiles.js';
@@ -66,6 +68,8 @@ export interface MirrorResult {
   export?: ExportResult;
   /** With --image: the runner image built into BUNDLE/image. */
   image?: RunnerImageSummary;
+  /** What this run removed because the request no longer names it, one line each. */
+  removed: string[];
 }
 
 export interface MirrorDeps {
@@ -124,6 +128,7 @@ export async function runMirror(
       { outDir, inputs, outcomes, updateLockfiles: options.updateLockfiles, cwd: options.cwd },
       reporter,
     );
+    const removed = await pruneBundle(outDir, { outcomes, binaries, configs }, reporter);
     const providerEntries = await listProviders(outDir, outcomes);
 
     let image: Awaited<ReturnType<typeof buildBundleImage>> | undefined;
@@ -147,6 +152,19 @@ export async function runMirror(
       warnings.push(...image.warnings);
     }
 
+    const resolved = await writeResolved(outDir, {
+      request,
+      base:
+        request.specFile === undefined
+          ? options.cwd
+          : path.dirname(path.resolve(options.cwd, request.specFile)),
+      inputs,
+      inputCopies: lockfiles.entries,
+      locals,
+      outcomes,
+      binaries,
+      ...(image === undefined ? {} : { image: image.image.base }),
+    });
     await writeBundleManifest(
       outDir,
       {
@@ -156,6 +174,7 @@ export async function runMirror(
         binaries,
         configs,
         ...(image === undefined ? {} : { image: image.image }),
+        resolved,
       },
       options.env,
     );
@@ -177,6 +196,7 @@ export async function runMirror(
 
     return {
       ...summarize(outDir, platformNames, outcomes, lockfiles.reports, warnings),
+      removed,
       ...(image === undefined ? {} : { image: image.summary }),
       ...(exported === undefined ? {} : { export: exported }),
       binaries: binaries.map((b) => ({
@@ -207,7 +227,7 @@ function summarize(
   outcomes: JobOutcome[],
   lockfiles: LockfileReport[],
   warnings: string[],
-): Omit<MirrorResult, 'binaries' | 'configs'> {
+): Omit<MirrorResult, 'binaries' | 'configs' | 'removed'> {
   const versions = new Map<string, MirroredVersion>();
   const skipped: SkippedPackage[] = [];
   let bytesDownloaded = 0;

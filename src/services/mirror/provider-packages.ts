@@ -19,7 +19,6 @@ import {
   providerZipName,
 } from '../../core/layout/names.js';
 import {
-  parseIndexJson,
   parseVersionJson,
   renderIndexJson,
   renderVersionJson,
@@ -410,6 +409,11 @@ export class ProviderPackageMirror {
   }
 }
 
+/**
+ * The network-mirror index.json and VERSION.json of every provider version the run
+ * holds, exactly those (a version or platform no longer requested is left out; the
+ * prune stage deletes its files). Unchanged files are not rewritten.
+ */
 export async function writeNetworkMirrorJson(root: string, outcomes: JobOutcome[]): Promise<void> {
   const byProvider = new Map<string, { address: ProviderAddress; versions: Map<string, MirrorArchives> }>();
   for (const o of outcomes) {
@@ -425,17 +429,14 @@ export async function writeNetworkMirrorJson(root: string, outcomes: JobOutcome[
     entry.versions.set(o.job.version, archives);
   }
   for (const { address, versions } of byProvider.values()) {
-    const indexFile = path.join(root, providerIndexPath(address));
-    const existingIndex = await readFileIfExists(indexFile);
-    const existingVersions = existingIndex === undefined ? [] : parseIndexJson(existingIndex, indexFile);
-    for (const [version, added] of versions) {
+    for (const [version, archives] of versions) {
       const file = path.join(root, providerVersionJsonPath(address, version));
-      const existing = await readFileIfExists(file);
-      const text = renderVersionJson(existing === undefined ? {} : parseVersionJson(existing, file), added);
-      if (text !== existing) await writeFileAtomic(file, text);
+      const text = renderVersionJson({}, archives);
+      if (text !== (await readFileIfExists(file))) await writeFileAtomic(file, text);
     }
-    const indexText = renderIndexJson(existingVersions, [...versions.keys()]);
-    if (indexText !== existingIndex) await writeFileAtomic(indexFile, indexText);
+    const indexFile = path.join(root, providerIndexPath(address));
+    const indexText = renderIndexJson([], [...versions.keys()]);
+    if (indexText !== (await readFileIfExists(indexFile))) await writeFileAtomic(indexFile, indexText);
   }
 }
 
