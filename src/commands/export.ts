@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Args } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
@@ -28,7 +29,13 @@ ${EXIT_CODES_HELP}`;
     const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
     // --tarball is required by this command's flags; oclif types it as optional because the flag table is shared.
     const result = await exportBundle(
-      { bundleDir: args.dir, ...packOptions({ ...flags, tarball: flags.tarball! }, process.env) },
+      {
+        bundleDir: args.dir,
+        ...packOptions({ ...flags, tarball: flags.tarball! }, process.env, {
+          cwd: process.cwd(),
+          tempDir: os.tmpdir(),
+        }),
+      },
       reporter,
     );
     reporter.finish();

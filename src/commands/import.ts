@@ -116,6 +116,13 @@ ${EXIT_CODES_HELP}`;
                   ...(flags['push-mount-from'] === undefined ? {} : { mountFrom: flags['push-mount-from'] }),
                 },
               }),
+          host: {
+            cwd: process.cwd(),
+            env: process.env,
+            platform: process.platform,
+            arch: process.arch,
+            pid: process.pid,
+          },
         },
         reporter,
         { readBundle: readVerifiedBundle },

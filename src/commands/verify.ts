@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -61,6 +62,8 @@ EXIT CODES
         ...(flags['tofu-key'] ? { tofuKeyFile: flags['tofu-key'] } : {}),
         ...(flags['terraform-key'] ? { terraformKeyFile: flags['terraform-key'] } : {}),
         lockfiles: flags.lockfile,
+        tempDir: os.tmpdir(),
+        cwd: process.cwd(),
       },
       reporter,
     );

@@ -13,6 +13,7 @@ import { expect, it } from 'vitest';
 import { buildManifest, renderManifest } from '../../src/core/bundle/manifest.js';
 import { exportBundle } from '../../src/services/export/export-service.js';
 import { REPO_ROOT } from '../helpers/realdata.js';
+import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 
@@ -44,7 +45,7 @@ describeWithTools(['npm', 'tar', 'sha256sum'], 'the tool inside the bundle', () 
 
       const tarball = path.join(work, 'bundle.tar');
       const r = await exportBundle(
-        { bundleDir, tarball, compress: 'none', env: {} },
+        { bundleDir, tarball, compress: 'none', env: {}, ...workingDirs() },
         {
           info: () => undefined,
           warn: () => undefined,

@@ -24,6 +24,7 @@ import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js
 import { runCli } from '../helpers/cli.js';
 import { generateSigningKey, type TestKey } from '../helpers/pgp.js';
 import { realdata } from '../helpers/realdata.js';
+import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import { buildTar, makeTestBundle } from '../helpers/transfer.js';
@@ -204,6 +205,7 @@ async function exportTo(
       compress: 'none',
       toolPackage,
       env: { SOURCE_DATE_EPOCH: SDE },
+      ...workingDirs(),
       ...options,
     },
     silent,
@@ -304,6 +306,27 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
     expect((await fs.readFile(e.file)).equals(bytesA)).toBe(false);
   });
 
+  it("relative paths are under the cwd the command hands in, not the test process's", async () => {
+    const cwd = await makeTempDir('airgap-export-cwd-');
+    const r = await exportBundle(
+      {
+        bundleDir: path.relative(cwd, bundleDir),
+        tarball: 'rel.tar',
+        compress: 'none',
+        toolPackage: path.relative(cwd, toolPackage),
+        env: { SOURCE_DATE_EPOCH: SDE },
+        cwd,
+        tempDir: cwd,
+      },
+      silent,
+    );
+    const file = path.join(cwd, 'rel.tar');
+    expect([r.bundleDir, r.tarball, r.parts]).toEqual([bundleDir, file, [{ path: file, size: r.bytes }]]);
+    expect(sha256(await fs.readFile(file))).toBe(
+      '6972f2af690bc6b8d0d19ed65d0d03902d84e36e26fa642a99fffe85fdffb001',
+    );
+  });
+
   it('tar -tvf shows the spec order, modes 0644/0755, owner 0/0 and the fixed date', async () => {
     const { file } = await exportTo('list.tar', { env: {} });
     const { stdout } = await run('tar', ['--quoting-style=literal', '-tvf', file], {
@@ -395,7 +418,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
 
     const out = await makeTempDir('airgap-export-out-');
     const target = path.join(out, 'nope.tar');
-    const base = { bundleDir, tarball: target, compress: 'none' as const, toolPackage, env: {} };
+    const base = {
+      bundleDir,
+      tarball: target,
+      compress: 'none' as const,
+      toolPackage,
+      env: {},
+      ...workingDirs(),
+    };
     const missing = await rejected(exportBundle({ ...base, signKeyFile: locked }, silent));
     expect(missing.code).toBe('SIGN_KEY_INVALID');
     expect(missing.message).toContain('is protected by a passphrase: set AIRGAP_SIGN_PASSPHRASE');
@@ -443,6 +473,7 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
         toolPackage,
         splitSize: size,
         env: { SOURCE_DATE_EPOCH: SDE },
+        ...workingDirs(),
       },
       silent,
     );
@@ -470,6 +501,7 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
           toolPackage,
           splitSize: 1024,
           env: {},
+          ...workingDirs(),
         },
         silent,
       ),
@@ -489,6 +521,7 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
           toolPackage,
           splitSize: 1000,
           env: {},
+          ...workingDirs(),
         },
         silent,
       ),
@@ -527,7 +560,10 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
       const target = path.join(out, 'b.tar');
       await fs.writeFile(target, 'the previous export\n');
       const e = await rejected(
-        exportBundle({ bundleDir: dir, tarball: target, compress: 'none', toolPackage, env: {} }, silent),
+        exportBundle(
+          { bundleDir: dir, tarball: target, compress: 'none', toolPackage, env: {}, ...workingDirs() },
+          silent,
+        ),
       );
       expect(e.code).toBe('BUNDLE_MISMATCH');
       expect(e.message).toBe(
@@ -546,7 +582,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
       let err: unknown;
       try {
         await exportBundle(
-          { bundleDir: dir, tarball: path.join(out, 'b.tar'), compress: 'none', toolPackage, env: {} },
+          {
+            bundleDir: dir,
+            tarball: path.join(out, 'b.tar'),
+            compress: 'none',
+            toolPackage,
+            env: {},
+            ...workingDirs(),
+          },
           silent,
         );
       } catch (e) {
@@ -564,7 +607,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
     it('refuses a tarball inside the bundle, a directory without airgap.json and a tool archive without its dependencies', async () => {
       const inside = await rejected(
         exportBundle(
-          { bundleDir, tarball: path.join(bundleDir, 'b.tar'), compress: 'none', toolPackage, env: {} },
+          {
+            bundleDir,
+            tarball: path.join(bundleDir, 'b.tar'),
+            compress: 'none',
+            toolPackage,
+            env: {},
+            ...workingDirs(),
+          },
           silent,
         ),
       );
@@ -575,7 +625,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
       const empty = await makeTempDir('airgap-export-empty-');
       const noManifest = await rejected(
         exportBundle(
-          { bundleDir: empty, tarball: path.join(work, 'x.tar'), compress: 'none', toolPackage, env: {} },
+          {
+            bundleDir: empty,
+            tarball: path.join(work, 'x.tar'),
+            compress: 'none',
+            toolPackage,
+            env: {},
+            ...workingDirs(),
+          },
           silent,
         ),
       );
@@ -588,7 +645,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
       const out = await makeTempDir('airgap-export-out-');
       const tool = await rejected(
         exportBundle(
-          { bundleDir, tarball: path.join(out, 'b.tar'), compress: 'none', toolPackage: lacking, env: {} },
+          {
+            bundleDir,
+            tarball: path.join(out, 'b.tar'),
+            compress: 'none',
+            toolPackage: lacking,
+            env: {},
+            ...workingDirs(),
+          },
           silent,
         ),
       );
@@ -600,7 +664,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
       await fs.writeFile(garbage, 'not an archive\n');
       const notTar = await rejected(
         exportBundle(
-          { bundleDir, tarball: path.join(out, 'b.tar'), compress: 'none', toolPackage: garbage, env: {} },
+          {
+            bundleDir,
+            tarball: path.join(out, 'b.tar'),
+            compress: 'none',
+            toolPackage: garbage,
+            env: {},
+            ...workingDirs(),
+          },
           silent,
         ),
       );
@@ -617,7 +688,14 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
     try {
       const out = await makeTempDir('airgap-export-out-');
       const r = await exportBundle(
-        { bundleDir: bundle.dir, tarball: path.join(out, 'm.tar'), compress: 'none', toolPackage, env: {} },
+        {
+          bundleDir: bundle.dir,
+          tarball: path.join(out, 'm.tar'),
+          compress: 'none',
+          toolPackage,
+          env: {},
+          ...workingDirs(),
+        },
         silent,
       );
       const dir = await extract(path.join(out, 'm.tar'));
@@ -639,6 +717,7 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
           splitSize: 64 * 1024,
           signKeyFile: keyFile,
           env: {},
+          ...workingDirs(),
         },
         silent,
       );

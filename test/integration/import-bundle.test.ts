@@ -26,6 +26,7 @@ import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js
 import { runCli } from '../helpers/cli.js';
 import { treeDigest, visibleDigest } from '../helpers/import-fixtures.js';
 import type { TestKey } from '../helpers/pgp.js';
+import { thisProcess } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools, toolAvailable } from '../helpers/tools.js';
 import {
@@ -78,6 +79,7 @@ function options(source: string, dest: string, extra: Partial<ImportOptions> = {
     trustedKeyFiles: [keyFile],
     insecureSkipSignature: false,
     allowDowngrade: false,
+    host: thisProcess(),
     platform: 'linux_amd64',
     ...extra,
   };

@@ -17,6 +17,7 @@ import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js
 import { AIRGAP_BIN } from '../helpers/cli.js';
 import { treeDigest, visibleDigest, type TreeDigest } from '../helpers/import-fixtures.js';
 import type { TestKey } from '../helpers/pgp.js';
+import { thisProcess } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import {
@@ -145,6 +146,7 @@ describeWithTools(['tar'], 'airgap import killed with SIGKILL at a random point'
         trustedKeyFiles: [keyFile],
         insecureSkipSignature: false,
         allowDowngrade: false,
+        host: thisProcess(),
       },
       quiet,
       { readBundle: readVerifiedBundle },
@@ -234,6 +236,7 @@ describeWithTools(['tar'], 'airgap import killed with SIGKILL at a random point'
           trustedKeyFiles: [keyFile],
           insecureSkipSignature: false,
           allowDowngrade: false,
+          host: thisProcess(),
         },
         quiet,
         { readBundle: readVerifiedBundle },

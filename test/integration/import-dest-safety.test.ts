@@ -20,6 +20,7 @@ import {
   type FixtureBundle,
   type TreeDigest,
 } from '../helpers/import-fixtures.js';
+import { thisProcess } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const PLATFORMS = ['linux_amd64'];
@@ -79,6 +80,7 @@ async function importedDir(): Promise<string> {
       trustedKeyFiles: [],
       insecureSkipSignature: true,
       allowDowngrade: false,
+      host: thisProcess(),
       platform: 'linux_amd64',
     },
     quiet,

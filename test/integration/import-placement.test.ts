@@ -27,6 +27,7 @@ import {
   writeFixtureBundle,
   type FixtureBundle,
 } from '../helpers/import-fixtures.js';
+import { thisProcess } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const PLATFORMS = ['linux_amd64', 'linux_arm64'];
@@ -53,6 +54,7 @@ function options(source: string, dest: string, extra: Partial<ImportOptions> = {
     trustedKeyFiles: [],
     insecureSkipSignature: true,
     allowDowngrade: false,
+    host: thisProcess(),
     platform: 'linux_amd64',
     ...extra,
   };

@@ -36,6 +36,7 @@ import {
   writeFixtureBundle,
   type FixtureBundle,
 } from '../helpers/import-fixtures.js';
+import { thisProcess, workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 
@@ -66,6 +67,7 @@ function importOptions(source: string, extra: Partial<ImportOptions> = {}): Impo
     trustedKeyFiles: [],
     insecureSkipSignature: true,
     allowDowngrade: false,
+    host: thisProcess(),
     platform: 'linux_amd64',
     ...extra,
   };
@@ -447,7 +449,13 @@ describeWithTools(
         expect(await fs.readlink(path.join(dest, 'image'))).toBe('.airgap/current/image');
         await expect(fs.stat(path.join(dest, 'image'))).rejects.toThrow(/ENOENT/);
         const report = await runVerify(
-          { target: dest, trustedKeyFiles: [], insecureSkipSignature: false, lockfiles: [] },
+          {
+            target: dest,
+            trustedKeyFiles: [],
+            insecureSkipSignature: false,
+            lockfiles: [],
+            ...workingDirs(),
+          },
           quiet,
         );
         expect(report.verdict).toBe('verified');
@@ -577,7 +585,13 @@ describeWithTools(
 
           const verify = (): Promise<VerifyReport> =>
             runVerify(
-              { target: cliDest, trustedKeyFiles: [], insecureSkipSignature: false, lockfiles: [] },
+              {
+                target: cliDest,
+                trustedKeyFiles: [],
+                insecureSkipSignature: false,
+                lockfiles: [],
+                ...workingDirs(),
+              },
               quiet,
             );
           const good = await verify();

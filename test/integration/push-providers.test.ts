@@ -30,6 +30,7 @@ import {
   type FixtureBundle,
 } from '../helpers/import-fixtures.js';
 import { runCli } from '../helpers/cli.js';
+import { thisProcess } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 
@@ -63,6 +64,7 @@ function importOptions(extra: Partial<ImportOptions> = {}): ImportOptions {
     trustedKeyFiles: [],
     insecureSkipSignature: true,
     allowDowngrade: false,
+    host: thisProcess(),
     platform: 'linux_amd64',
     pushProviders: { target: `${registry.host}/tofu`, insecure: true, caCertFiles: [] },
     ...extra,

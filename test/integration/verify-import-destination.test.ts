@@ -20,6 +20,7 @@ import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js
 import { runVerify } from '../../src/services/verify/verify-service.js';
 import { runCli } from '../helpers/cli.js';
 import { startDockerRegistry } from '../helpers/docker-registry.js';
+import { thisProcess, workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import {
@@ -85,6 +86,7 @@ async function importInto(): Promise<string> {
       trustedKeyFiles: [keyFile],
       insecureSkipSignature: false,
       allowDowngrade: false,
+      host: thisProcess(),
       platform: 'linux_amd64',
     },
     quiet,
@@ -94,7 +96,10 @@ async function importInto(): Promise<string> {
 }
 
 function verify(dest: string, lockfiles: string[] = []): Promise<VerifyReport> {
-  return runVerify({ target: dest, trustedKeyFiles: [], insecureSkipSignature: false, lockfiles }, quiet);
+  return runVerify(
+    { target: dest, trustedKeyFiles: [], insecureSkipSignature: false, lockfiles, ...workingDirs() },
+    quiet,
+  );
 }
 
 function pkg(type: string, platform: string) {

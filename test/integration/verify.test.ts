@@ -16,6 +16,7 @@ import type { CheckRow, VerifyReport } from '../../src/core/transfer/verify-repo
 import { runVerify, type VerifyOptions } from '../../src/services/verify/verify-service.js';
 import { runCli } from '../helpers/cli.js';
 import type { TestKey } from '../helpers/pgp.js';
+import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import {
@@ -87,6 +88,7 @@ function verify(target: string, extra: Partial<VerifyOptions> = {}): Promise<Ver
       insecureSkipSignature: false,
       tofuKeyFile: bundle.releases.publicKeyPath,
       lockfiles: [],
+      ...workingDirs(),
       ...extra,
     },
     quiet,

@@ -1,5 +1,6 @@
 // Packing flags shared by `airgap export` and `airgap mirror --tarball`.
 
+import os from 'node:os';
 import { Flags } from '@oclif/core';
 import type { Compression, ExportOptions } from '../../services/export/export-service.js';
 import { parseSplitSize } from '../../core/transfer/pack-size.js';
@@ -36,10 +37,15 @@ interface PackFlagValues {
   'tool-package'?: string;
 }
 
-/** The export options these flags give (passphrase from AIRGAP_SIGN_PASSPHRASE). */
+/**
+ * The export options these flags give (passphrase from AIRGAP_SIGN_PASSPHRASE); `where`
+ * is the command's working directory and the OS temp dir.
+ */
 export function packOptions(
   flags: PackFlagValues & { tarball: string },
   env: Record<string, string | undefined>,
+  // TODO(lead): commands/mirror.ts still takes the default; once it hands these in, drop it.
+  where: { cwd: string; tempDir: string } = { cwd: process.cwd(), tempDir: os.tmpdir() },
 ): Omit<ExportOptions, 'bundleDir'> {
   const passphrase = env.AIRGAP_SIGN_PASSPHRASE;
   return {
@@ -50,5 +56,7 @@ export function packOptions(
     ...(passphrase === undefined ? {} : { passphrase }),
     ...(flags['tool-package'] === undefined ? {} : { toolPackage: flags['tool-package'] }),
     env,
+    cwd: where.cwd,
+    tempDir: where.tempDir,
   };
 }

@@ -5,7 +5,6 @@
 // after every file has been streamed and checked: a failed export leaves no FILE.
 
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -34,9 +33,9 @@ import { streamTarball, type StreamEntry } from './stream-tarball.js';
 export type Compression = 'none' | 'gzip';
 
 export interface ExportOptions {
-  /** A bundle directory written by `airgap mirror --out`. */
+  /** A bundle directory written by `airgap mirror --out`; relative to `cwd`. */
   bundleDir: string;
-  /** FILE; with splitSize, FILE.000, FILE.001, ... */
+  /** FILE; with splitSize, FILE.000, FILE.001, ...; relative to `cwd`. */
   tarball: string;
   compress: Compression;
   /** Bytes per part. */
@@ -49,6 +48,10 @@ export interface ExportOptions {
   toolPackage?: string;
   /** SOURCE_DATE_EPOCH is read from here. */
   env: Record<string, string | undefined>;
+  /** The working directory (the command's process.cwd()). */
+  cwd: string;
+  /** Where `npm pack` runs when no toolPackage is given (the command hands in the OS temp dir). */
+  tempDir: string;
 }
 
 /** The `--json` summary of `airgap export`. */
@@ -259,8 +262,8 @@ async function writeTarball(
 }
 
 export async function exportBundle(options: ExportOptions, reporter: Reporter): Promise<ExportResult> {
-  const bundleDir = path.resolve(options.bundleDir);
-  const tarball = path.resolve(options.tarball);
+  const bundleDir = path.resolve(options.cwd, options.bundleDir);
+  const tarball = path.resolve(options.cwd, options.tarball);
   await checkInputs(options, bundleDir, tarball);
   const mtime = packMtime(options.env);
   const manifestFile = path.join(bundleDir, BUNDLE.manifest);
@@ -273,11 +276,11 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
   try {
     let toolFile = options.toolPackage;
     if (toolFile === undefined) {
-      packDir = await fs.mkdtemp(path.join(os.tmpdir(), `${TEMP_PREFIX}npm-pack-`));
+      packDir = await fs.mkdtemp(path.join(options.tempDir, `${TEMP_PREFIX}npm-pack-`));
       reporter.info('packing the airgap tool with npm pack (runtime dependencies bundled)');
       toolFile = await npmPackTool(findPackageRoot(), packDir);
     }
-    const tool = await inspectToolPackage(path.resolve(toolFile));
+    const tool = await inspectToolPackage(path.resolve(options.cwd, toolFile));
     const toolRef = { path: toolPackagePath(tool.version), size: tool.size, sha256: tool.sha256 };
 
     const plan = planPack({ manifest, manifestFile, found, tool: toolRef });

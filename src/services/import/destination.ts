@@ -67,8 +67,8 @@ export function generationDir(dest: Pick<Destination, 'generationsDir'>, name: s
 
 const NOT_OURS_REMEDY = 'import into a new or empty DIR, or move what airgap import did not make out of DIR';
 
-export async function inspectDestination(dirArg: string, options: InspectOptions): Promise<Destination> {
-  const dir = path.resolve(dirArg);
+/** What DIR (absolute) holds, and whether an import may use it. */
+export async function inspectDestination(dir: string, options: InspectOptions): Promise<Destination> {
   const before = await lstatIfExists(dir);
   if (before !== undefined && !before.isDirectory()) {
     const actual = before.isSymbolicLink() ? 'a symbolic link' : 'a file';

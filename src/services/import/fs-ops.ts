@@ -127,12 +127,3 @@ export async function lstatIfExists(p: string): Promise<import('node:fs').Stats 
     throw fsError('inspect', p, e);
   }
 }
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

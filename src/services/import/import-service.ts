@@ -41,6 +41,7 @@ import { USER_AGENT } from '../tool-version.js';
 export interface ImportOptions {
   /** A transfer tarball, its first split part (FILE.000), or a bundle directory. */
   source: string;
+  /** DIR; relative to `host.cwd`. */
   dest: string;
   trustedKeyFiles: string[];
   insecureSkipSignature: boolean;
@@ -57,6 +58,23 @@ export interface ImportOptions {
   pushProviders?: PushProvidersRequest;
   /** After the import (and the providers' push), push the runner image DIR/image to REGISTRY/REPO:TAG. */
   pushImage?: PushImageRequest;
+  host: ImportHost;
+}
+
+/**
+ * What the import knows of the process it runs in. The command reads it from `process`
+ * (src/commands/import.ts); services never do (eslint.config.js).
+ */
+export interface ImportHost {
+  /** The working directory: a relative --dest is relative to it. */
+  cwd: string;
+  /** For the registry pushes: docker config logins (DOCKER_CONFIG, HOME), proxies, SSL_CERT_FILE. */
+  env: Record<string, string | undefined>;
+  /** Node's platform and arch (process.platform, process.arch): the default --platform. */
+  platform: string;
+  arch: string;
+  /** This process's id: the holder DIR's import lock names. */
+  pid: number;
 }
 
 /** The registry access flags, shared by --push-providers and --push. */
@@ -174,7 +192,9 @@ export async function runImport(
     );
   }
   let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
-  const create = deps.createOciClient ?? createDefaultOciClient;
+  const env = options.host.env;
+  const create =
+    deps.createOciClient ?? ((request: OciClientRequest) => createDefaultOciClient(request, env));
   if (push !== undefined && providersTarget !== undefined) {
     const pushed = await withClient(create, { ...push, registry: providersTarget.registry }, (client) =>
       pushProviders({
@@ -274,16 +294,17 @@ function checkPushRequest<T extends { registry: string }>(push: RegistryAccess, 
 
 async function createDefaultOciClient(
   request: OciClientRequest,
+  env: Record<string, string | undefined>,
 ): Promise<OciRegistryClient & { close(): Promise<void> }> {
   return createOciRegistryClient({
     registry: request.registry,
     insecure: request.insecure,
     caCertFiles: request.caCertFiles,
     ...(request.username === undefined || request.password === undefined
-      ? { dockerConfig: await readDockerConfig(process.env) }
+      ? { dockerConfig: await readDockerConfig(env) }
       : { credentials: { username: request.username, password: request.password } }),
     userAgent: USER_AGENT,
-    env: process.env,
+    env,
   });
 }
 
@@ -306,19 +327,21 @@ export async function prepareImport(
       '--insecure-skip-signature: the bundle signature is NOT checked; anyone who could alter the bundle could alter what is installed',
     );
   }
+  const { host } = options;
   const hostPlatform =
     options.platform === undefined
-      ? hostPlatformName(process.platform, process.arch)
+      ? hostPlatformName(host.platform, host.arch)
       : formatPlatform(parsePlatform(options.platform));
 
+  const destDir = path.resolve(host.cwd, options.dest);
   // tofurc names DIR/providers: refuse a DIR it cannot name before reading anything.
-  renderTofurc({ mirrorPath: path.join(path.resolve(options.dest), IMPORT.providersDir) });
+  renderTofurc({ mirrorPath: path.join(destDir, IMPORT.providersDir) });
   const inspect = { force: options.force === true };
   // Refuse a DIR we may not use before writing anything to it, then look again under the lock.
-  const first = await inspectDestination(options.dest, inspect);
+  const first = await inspectDestination(destDir, inspect);
   let lock: ImportLock;
   try {
-    lock = await acquireImportLock(first.dir);
+    lock = await acquireImportLock(first.dir, host.pid);
   } catch (e) {
     await removeCreatedDirs(first);
     throw e;

@@ -18,7 +18,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AirgapError } from '../../core/errors.js';
 import { IMPORT } from '../../core/layout/names.js';
-import { fsError, processAlive } from './fs-ops.js';
+import { processAlive } from '../../adapters/process/liveness.js';
+import { fsError } from './fs-ops.js';
 
 export interface ImportLock {
   /** DIR/.airgap-tmp-import.lock */
@@ -37,13 +38,14 @@ export function lockHolder(target: string): number | undefined {
 }
 
 /**
- * Takes DIR's import lock, creating DIR (and its parents) when missing. Throws
- * IMPORT_IN_PROGRESS when a live process holds it, IMPORT_DEST_INVALID when something
- * airgap import did not make has its name.
+ * Takes DIR's import lock for the process `pid` (this one's: the command hands it in),
+ * creating DIR (and its parents) when missing. Throws IMPORT_IN_PROGRESS when another
+ * live process holds it, IMPORT_DEST_INVALID when something airgap import did not make
+ * has its name.
  */
-export async function acquireImportLock(dir: string): Promise<ImportLock> {
+export async function acquireImportLock(dir: string, pid: number): Promise<ImportLock> {
   const lockPath = path.join(dir, IMPORT.lock);
-  const mine = `airgap-import:${process.pid}:${randomBytes(8).toString('hex')}`;
+  const mine = `airgap-import:${pid}:${randomBytes(8).toString('hex')}`;
   const held: ImportLock = {
     path: lockPath,
     async release() {
@@ -68,17 +70,17 @@ export async function acquireImportLock(dir: string): Promise<ImportLock> {
     }
     const target = await readLock(lockPath);
     if (target === undefined) continue; // released meanwhile
-    const pid = lockHolder(target)!;
+    const holder = lockHolder(target)!;
     // Our own pid: an import of this process that never finished (the in-process crash tests).
-    if (pid !== process.pid && processAlive(pid)) {
+    if (holder !== pid && processAlive(holder)) {
       throw new AirgapError(
         'IMPORT_IN_PROGRESS',
-        `another airgap import (process ${pid}) is running in ${dir}; wait for it to finish`,
-        { path: lockPath, expected: 'no import in progress', actual: `process ${pid}` },
+        `another airgap import (process ${holder}) is running in ${dir}; wait for it to finish`,
+        { path: lockPath, expected: 'no import in progress', actual: `process ${holder}` },
         'wait for the other import to finish, then run this one again',
       );
     }
-    await takeOverStale(lockPath, target);
+    await takeOverStale(lockPath, target, pid);
   }
   throw new AirgapError(
     'IMPORT_IN_PROGRESS',
@@ -114,8 +116,8 @@ function notALock(lockPath: string, actual: string): AirgapError {
 }
 
 /** Removes the stale lock `target` from `lockPath`, unless someone else took the lock meanwhile. */
-async function takeOverStale(lockPath: string, target: string): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+async function takeOverStale(lockPath: string, target: string, pid: number): Promise<void> {
+  const aside = `${lockPath}.stale-${pid}-${randomBytes(4).toString('hex')}`;
   try {
     await fs.rename(lockPath, aside);
   } catch (e) {

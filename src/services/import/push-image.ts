@@ -33,7 +33,7 @@ import { IMPORT_META } from '../../core/transfer/import-layout.js';
 import { parseImportState, type ImportedImage } from '../../core/transfer/import-state.js';
 
 export interface PushImageOptions {
-  /** The import destination DIR. */
+  /** The import destination DIR, absolute. */
   dest: string;
   /** REGISTRY/REPO:TAG. */
   target: string;
@@ -90,11 +90,10 @@ export function parseImageTarget(text: string): { registry: string; repository: 
 }
 
 /**
- * The runner image the live generation of DIR holds. INPUT_NOT_FOUND (exit 2) when
- * it has none: the bundle was made without `airgap mirror --image`.
+ * The runner image the live generation of DIR (absolute) holds. INPUT_NOT_FOUND (exit 2)
+ * when it has none: the bundle was made without `airgap mirror --image`.
  */
-export async function locateImage(destArg: string): Promise<LocatedImage> {
-  const dest = path.resolve(destArg);
+export async function locateImage(dest: string): Promise<LocatedImage> {
   const current = path.join(dest, IMPORT_META.dir, IMPORT_META.current);
   let generation: string;
   try {

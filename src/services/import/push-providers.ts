@@ -36,7 +36,7 @@ import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 
 export interface PushProvidersOptions {
-  /** The import destination DIR. */
+  /** The import destination DIR, absolute. */
   dest: string;
   /** REGISTRY/PREFIX, e.g. registry.corp.example:5000/tofu-providers. */
   target: string;
@@ -99,9 +99,8 @@ interface LocalVersion {
 }
 
 export async function pushProviders(options: PushProvidersOptions): Promise<PushResult> {
-  const { client, reporter } = options;
+  const { client, reporter, dest } = options;
   const target = parseOciTarget(options.target);
-  const dest = path.resolve(options.dest);
   const local = await selectVersions(await readMirror(path.join(dest, IMPORT.providersDir)), options.only);
   if (local.length === 0) {
     throw new AirgapError(

@@ -10,7 +10,6 @@
 // reading and become one failed 'archive' row.
 
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -51,6 +50,7 @@ import { TOOL_VERSION } from '../tool-version.js';
 import { verifyImportDestination } from './import-destination.js';
 
 export interface VerifyOptions {
+  /** Relative to `cwd`. */
   target: string;
   /** --trusted-key FILE: the keys that may sign a bundle's SHA256SUMS. */
   trustedKeyFiles: string[];
@@ -60,8 +60,10 @@ export interface VerifyOptions {
   terraformKeyFile?: string;
   /** --lockfile: every provider, version and platform they need must be in the bundle. */
   lockfiles: string[];
-  /** Where provider zips are spooled for their h1; default the OS temp dir. */
-  tempDir?: string;
+  /** Where provider zips are spooled for their h1 (the command hands in the OS temp dir). */
+  tempDir: string;
+  /** The working directory (the command's process.cwd()). */
+  cwd: string;
 }
 
 /** Codes that mean "the bundle failed a check": a report row, exit 1. Anything else is thrown (usage, I/O). */
@@ -82,7 +84,7 @@ const VERIFICATION_CODES: readonly ErrorCode[] = [
 const MAX_RELEASE_METADATA = 1 << 20;
 
 export async function runVerify(options: VerifyOptions, reporter: Reporter): Promise<VerifyReport> {
-  const target = path.resolve(options.target);
+  const target = path.resolve(options.cwd, options.target);
   const kind = await targetKind(target);
   // Inputs that are the user's, not the bundle's, fail before any reading.
   const needs = await readLockNeeds(options.lockfiles);
@@ -97,7 +99,7 @@ export async function runVerify(options: VerifyOptions, reporter: Reporter): Pro
     });
   }
   const releaseKeys = await loadReleaseKeys(options);
-  const spool = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}verify-`));
+  const spool = await fs.mkdtemp(path.join(options.tempDir, `${TEMP_PREFIX}verify-`));
   try {
     return await verifyBundle(target, kind, options, needs, releaseKeys, spool, reporter);
   } finally {
