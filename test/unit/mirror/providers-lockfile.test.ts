@@ -40,6 +40,8 @@ describe('renderProvidersLockFile', () => {
   it('writes the newest version of each provider, its items as canonical constraints, h1: and every zh:', () => {
     const text = renderProvidersLockFile(
       [
+        // Neither the first, the last, nor the greatest as text ("5.9.0" > "5.82.1").
+        aws('5.9.0', ['~> 5.0']),
         aws('5.82.1', ['~>5.0', '>= 5.1, < 6']),
         {
           address: NULL,
@@ -48,7 +50,7 @@ describe('renderProvidersLockFile', () => {
           packages: [{ platform: 'linux_amd64', h1: 'h1:null-amd64=' }],
           sha256sums: new Map([['terraform-provider-null_3.2.4_linux_amd64.zip', hex('e')]]),
         },
-        aws('5.9.0', ['~> 5.0']),
+        aws('5.10.0', ['~> 5.0']),
       ],
       'tofu',
     );
@@ -95,7 +97,7 @@ provider "registry.opentofu.org/hashicorp/null" {
       sha256sums: new Map([[`terraform-provider-widget_${v}_linux_amd64.zip`, hex('d')]]),
     });
     // go-versions ranks "alpha.1" above "beta" (the shorter identifier list is the lower).
-    const text = renderProvidersLockFile([version('1.0.0-alpha.1'), version('1.0.0-beta')], 'terraform');
+    const text = renderProvidersLockFile([version('1.0.0-beta'), version('1.0.0-alpha.1')], 'terraform');
     expect(text).toBe(`# This file is maintained automatically by "terraform init".
 # Manual edits may be lost in future updates.
 
