@@ -24,11 +24,24 @@ export interface DownloadResult {
   size: number;
 }
 
+/** What a HEAD request learnt. */
+export interface HeadResult {
+  /**
+   * The size a GET would fetch, from Content-Length. Undefined when the answer has none,
+   * or when the server does not answer HEAD: 405, 501, or 403 from a host a redirect led
+   * to (a URL presigned for GET only).
+   */
+  size?: number;
+  /** The status of the answer, after redirects. */
+  status: number;
+}
+
 /**
- * GET-only HTTP client. Non-2xx answers (after retries for 408, 429, 5xx and
- * connection resets) throw AirgapError('HTTP_ERROR') with details.status and
- * details.address set to the (redacted) URL. getJson and getBytes read metadata into
- * memory and refuse a response over 8 MiB with HTTP_ERROR; download has no cap.
+ * HTTP client for GET, and HEAD to learn sizes. Non-2xx answers (after retries for
+ * 408, 429, 5xx and connection resets) throw AirgapError('HTTP_ERROR') with
+ * details.status and details.address set to the (redacted) URL. getJson and getBytes
+ * read metadata into memory and refuse a response over 8 MiB with HTTP_ERROR; download
+ * has no cap.
  */
 export interface HttpClient {
   getJson(url: string, options?: HttpRequestOptions): Promise<unknown>;
@@ -38,6 +51,12 @@ export interface HttpClient {
    * never holds the body in memory. A retry restarts the file from zero.
    */
   download(url: string, destPath: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /**
+   * HEAD under GET's credential, redirect and retry rules, for the size a download
+   * would have without downloading it. A 404 or any other failure throws as GET does;
+   * see HeadResult for the answers that leave the size unknown instead.
+   */
+  head(url: string, options?: HttpRequestOptions): Promise<HeadResult>;
 }
 
 /** One line of progress or warning output; the CLI decides how to render it. */

@@ -1,14 +1,20 @@
 // The HttpClient port on the shared transport (transport.ts: pools, proxies, CAs,
 // redirects and the credential rule): retries with backoff and Retry-After
-// (retry.ts), metadata read into memory under MAX_METADATA_BYTES, and downloads
-// streamed to disk.
+// (retry.ts), metadata read into memory under MAX_METADATA_BYTES, downloads
+// streamed to disk, and HEAD size probes under GET's rules.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextLoop } from 'node:timers/promises';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
-import type { DownloadOptions, DownloadResult, HttpClient, HttpRequestOptions } from '../../core/ports.js';
+import type {
+  DownloadOptions,
+  DownloadResult,
+  HeadResult,
+  HttpClient,
+  HttpRequestOptions,
+} from '../../core/ports.js';
 import { redactUrl } from '../../core/redact.js';
 import {
   classifyError,
@@ -29,6 +35,27 @@ import {
   type Opened,
   type Trail,
 } from './transport.js';
+
+/** How one kind of request is made, and which non-2xx answers are its result rather than a failure. */
+interface Ask {
+  method: 'GET' | 'HEAD';
+  accept?: string;
+  /** A non-2xx answer to hand to the consumer instead of failing. */
+  keep?: (opened: Opened, start: URL) => boolean;
+}
+
+const GET: Ask = { method: 'GET' };
+const GET_JSON: Ask = { method: 'GET', accept: 'application/json' };
+// A server that does not do HEAD says so with 405 or 501; a URL presigned for GET (S3
+// signs the method) answers HEAD 403 once a redirect has led off the origin asked.
+// Neither says the file is missing: the size is unknown, and the GET will tell.
+const HEAD: Ask = {
+  method: 'HEAD',
+  keep: ({ response, url }, start) => {
+    const status = response.statusCode;
+    return status === 405 || status === 501 || (status === 403 && url.origin !== start.origin);
+  },
+};
 
 export interface HttpClientOptions {
   /** Sent on every request, e.g. "airgap/0.1.0". */
@@ -71,18 +98,25 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   async function open(
     start: URL,
     request: HttpRequestOptions | undefined,
-    accept: string | undefined,
+    ask: Ask,
     trail: Trail,
   ): Promise<Opened> {
     const { plain, credential } = bindCredentialHeaders(request?.headers ?? {}, start);
-    if (accept !== undefined) plain['accept'] ??= accept;
+    if (ask.accept !== undefined) plain['accept'] ??= ask.accept;
     const opened = await transport.open(
-      { method: 'GET', url: start, headers: plain, ...(credential === undefined ? {} : { credential }) },
+      {
+        method: ask.method,
+        url: start,
+        headers: plain,
+        // HEAD follows redirects here as GET does: it probes what a GET would fetch.
+        followRedirects: true,
+        ...(credential === undefined ? {} : { credential }),
+      },
       trail,
     );
     const { response, url } = opened;
     const status = response.statusCode;
-    if (status >= 200 && status <= 299) return opened;
+    if ((status >= 200 && status <= 299) || ask.keep?.(opened, start) === true) return opened;
     await response.body.dump().catch(() => undefined);
     const withheld = opened.credentialWithheld ? ' (credentials are not sent over plain http)' : '';
     throw new StatusFailure(
@@ -97,7 +131,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   async function attempts<T>(
     address: string,
     request: HttpRequestOptions | undefined,
-    accept: string | undefined,
+    ask: Ask,
     consume: (opened: Opened) => Promise<T>,
     onRetry?: () => void,
   ): Promise<T> {
@@ -108,7 +142,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       { attempts: limit, baseDelayMs, clock },
       async () => {
         trail = { url: start };
-        const result = await consume(await open(start, request, accept, trail));
+        const result = await consume(await open(start, request, ask, trail));
         // undici hands a keep-alive socket back to the pool one event-loop turn after
         // the body ends; without waiting, a caller's next request opens a new one.
         await nextLoop();
@@ -127,11 +161,13 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
           return {};
         },
         giveUp(error, attempt) {
+          const m = ask.method;
           if (isAirgapError(error)) return error;
-          if (error instanceof StatusFailure) return statusError(start, error, attempt);
-          if (error instanceof RedirectFailure) return redirectError(start, error);
-          if (error instanceof OversizeFailure) return oversizeError(start, trail, error);
-          return connectionError(start, trail, classifyError(error, { connectMs, bodyMs }), attempt, error);
+          if (error instanceof StatusFailure) return statusError(m, start, error, attempt);
+          if (error instanceof RedirectFailure) return redirectError(m, start, error);
+          if (error instanceof OversizeFailure) return oversizeError(m, start, trail, error);
+          const failure = classifyError(error, { connectMs, bodyMs });
+          return connectionError(m, start, trail, failure, attempt, error);
         },
       },
       onRetry,
@@ -146,12 +182,12 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
 
   return {
     async getBytes(url, request) {
-      const bytes = await attempts(url, request, undefined, readAll);
+      const bytes = await attempts(url, request, GET, readAll);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
     async getJson(url, request) {
-      const { bytes, from } = await attempts(url, request, 'application/json', async (opened) => ({
+      const { bytes, from } = await attempts(url, request, GET_JSON, async (opened) => ({
         bytes: await readAll(opened),
         from: opened.url,
       }));
@@ -164,7 +200,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       return attempts(
         url,
         request,
-        undefined,
+        GET,
         async (opened) => {
           const hash = createHash('sha256');
           let size = 0;
@@ -200,6 +236,15 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       );
     },
 
+    async head(url: string, request?: HttpRequestOptions): Promise<HeadResult> {
+      return attempts(url, request, HEAD, async ({ response }) => {
+        await response.body.dump().catch(() => undefined);
+        const status = response.statusCode;
+        const size = status >= 200 && status <= 299 ? declaredLength(response) : undefined;
+        return size === undefined ? { status } : { size, status };
+      });
+    },
+
     async close() {
       await transport.close();
     },
@@ -226,8 +271,8 @@ function parseUrl(address: string): URL {
   return url;
 }
 
-function redirectError(start: URL, failure: RedirectFailure): AirgapError {
-  return new AirgapError('HTTP_ERROR', `GET ${redactUrl(start.href)} failed: ${failure.reason}`, {
+function redirectError(method: string, start: URL, failure: RedirectFailure): AirgapError {
+  return new AirgapError('HTTP_ERROR', `${method} ${redactUrl(start.href)} failed: ${failure.reason}`, {
     address: redactUrl(start.href),
     status: failure.status,
     ...(failure.expected === undefined ? {} : { expected: failure.expected }),
@@ -236,11 +281,11 @@ function redirectError(start: URL, failure: RedirectFailure): AirgapError {
   });
 }
 
-function oversizeError(start: URL, trail: Trail, failure: OversizeFailure): AirgapError {
+function oversizeError(method: string, start: URL, trail: Trail, failure: OversizeFailure): AirgapError {
   const at = trail.url.href === start.href ? '' : ` (at ${redactUrl(trail.url.href)})`;
   return new AirgapError(
     'HTTP_ERROR',
-    `GET ${redactUrl(start.href)}${at}: ${failure.message} for metadata read into memory`,
+    `${method} ${redactUrl(start.href)}${at}: ${failure.message} for metadata read into memory`,
     {
       address: redactUrl(start.href),
       expected: `<= ${failure.limit} bytes`,
@@ -252,12 +297,12 @@ function oversizeError(start: URL, trail: Trail, failure: OversizeFailure): Airg
   );
 }
 
-function statusError(start: URL, failure: StatusFailure, attempts: number): AirgapError {
+function statusError(method: string, start: URL, failure: StatusFailure, attempts: number): AirgapError {
   const via = failure.url === start.href ? '' : ` (at ${redactUrl(failure.url)})`;
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   return new AirgapError(
     'HTTP_ERROR',
-    `GET ${redactUrl(start.href)} failed: ${failure.message}${via}${tries}`,
+    `${method} ${redactUrl(start.href)} failed: ${failure.message}${via}${tries}`,
     {
       address: redactUrl(start.href),
       status: failure.status,
@@ -271,6 +316,7 @@ function statusError(start: URL, failure: StatusFailure, attempts: number): Airg
 }
 
 function connectionError(
+  method: string,
   start: URL,
   trail: { url: URL; proxy?: string },
   failure: ReturnType<typeof classifyError>,
@@ -284,7 +330,7 @@ function connectionError(
   const hint = failure.hint === undefined ? '' : `: ${failure.hint}`;
   return new AirgapError(
     'HTTP_ERROR',
-    `GET ${redactUrl(start.href)}${at}${via}: ${failure.what}${tries}${code}${hint}`,
+    `${method} ${redactUrl(start.href)}${at}${via}: ${failure.what}${tries}${code}${hint}`,
     {
       address: redactUrl(start.href),
       cause,
@@ -311,6 +357,14 @@ function parseJson(requested: string, from: URL, bytes: Buffer): unknown {
       { address: redactUrl(requested), expected: 'JSON', actual: snippet, cause },
     );
   }
+}
+
+/** Content-Length as a whole number of bytes, or undefined when absent or not one. */
+function declaredLength(response: Opened['response']): number | undefined {
+  const declared = header(response, 'content-length');
+  if (declared === undefined || !/^\d+$/.test(declared)) return undefined;
+  const size = Number(declared);
+  return Number.isSafeInteger(size) ? size : undefined;
 }
 
 function checkLength(opened: Opened, size: number): void {

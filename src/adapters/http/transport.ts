@@ -90,6 +90,8 @@ export interface TransportRequest {
   /**
    * Follow redirects (default: for GET only). Uploads keep their 3xx for the caller,
    * and so does HEAD: a presigned URL is signed for GET, so a CDN may refuse HEAD.
+   * HttpClient.head asks to follow (it probes what a GET would fetch) and reads such a
+   * refusal as "size unknown".
    */
   followRedirects?: boolean;
 }

@@ -105,3 +105,9 @@ export function releaseToolDir(tool: 'tofu' | 'terraform'): string {
 export function releaseDir(tool: 'tofu' | 'terraform', version: string): string {
   return `${releaseToolDir(tool)}/${version}`;
 }
+
+/**
+ * The lock file airgap writes for airgap.yaml's `providers:` (docs/SPEC-FORMAT.md,
+ * "providers"), bundle-relative: one block per provider, at the newest version mirrored.
+ */
+export const PROVIDERS_LOCKFILE = `${BUNDLE.lockfilesDir}/airgap-providers.terraform.lock.hcl`;

@@ -20,6 +20,7 @@ export interface SigningKey {
 
 export interface PackageHashes {
   hashes: string[];
+  /** `package_size`: the zip's size in bytes, when the registry gives a positive whole number. */
   packageSize?: number;
 }
 
@@ -118,12 +119,29 @@ export function parseDownload(doc: unknown, url: string): DownloadInfo {
       if (!isRecord(p) || !Array.isArray(p.hashes)) continue;
       packages[platform] = {
         hashes: p.hashes.filter((h): h is string => typeof h === 'string'),
-        ...(typeof p.package_size === 'number' ? { packageSize: p.package_size } : {}),
+        ...(isByteCount(p.package_size) ? { packageSize: p.package_size } : {}),
       };
     }
     info.packages = packages;
   }
   return info;
+}
+
+// tofu refuses a package_size that is not positive (internal/getproviders/
+// package_authentication.go); such a value states no size.
+function isByteCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+/**
+ * The size in bytes of `platform`'s package as the download answer states it: OpenTofu's
+ * `packages` extension gives `package_size` for every platform of the version
+ * (opentofu website/docs/internals/provider-registry-protocol.mdx). Undefined when the
+ * registry sends no such size (registry.terraform.io does not): then only a HEAD of the
+ * download URL can tell.
+ */
+export function statedPackageSize(info: DownloadInfo, platform: string): number | undefined {
+  return info.packages?.[platform]?.packageSize;
 }
 
 export function versionsUrl(base: string, namespace: string, type: string): string {
