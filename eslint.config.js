@@ -144,14 +144,4 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // TODO(lead): removed by the mirror-stages restructure (mirror-service.ts reads
-    // process.cwd() and resolves paths against it).
-    files: ['src/services/mirror/**'],
-    rules: {
-      'no-restricted-globals': 'off',
-      'no-restricted-properties': 'off',
-      'no-restricted-syntax': 'off',
-    },
-  },
 );

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { loadSpec } from '../adapters/fs/spec-file.js';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
@@ -58,6 +59,7 @@ ${EXIT_CODES_HELP}`;
           skipMissingPlatforms: flags['skip-missing-platforms'],
           env: process.env,
           cwd: process.cwd(),
+          tempDir: os.tmpdir(),
         },
         reporter,
       );

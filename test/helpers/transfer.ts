@@ -127,6 +127,7 @@ export async function makeTestBundle(options: TestBundleOptions = {}): Promise<T
         skipMissingPlatforms: options.skipMissingPlatforms ?? false,
         env: { TF_CLI_CONFIG_FILE: cfg, SOURCE_DATE_EPOCH: String(TEST_BUNDLE_EPOCH) },
         cwd: work,
+        tempDir: work,
       },
       silent,
     );

@@ -172,18 +172,6 @@ describe('src/services', () => {
       ]),
     ).toEqual([]);
   });
-
-  // TODO(lead): goes with eslint.config.js's override for src/services/mirror.
-  it('src/services/mirror, for now, may read process, but not reach up to oclif', async () => {
-    expect(
-      await lint('src/services/mirror/probe.ts', [
-        "import path from 'node:path';",
-        "import { Flags } from '@oclif/core';",
-        "export const dirs = [process.cwd(), path.resolve('out')];",
-        'export const all = [Flags];',
-      ]),
-    ).toEqual([[2, 'no-restricted-imports', bannedByPattern('@oclif/core', NO_OCLIF)]]);
-  });
 });
 
 describe('src/adapters', () => {

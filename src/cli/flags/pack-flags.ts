@@ -1,6 +1,5 @@
 // Packing flags shared by `airgap export` and `airgap mirror --tarball`.
 
-import os from 'node:os';
 import { Flags } from '@oclif/core';
 import type { Compression, ExportOptions } from '../../services/export/export-service.js';
 import { parseSplitSize } from '../../core/transfer/pack-size.js';
@@ -44,8 +43,7 @@ interface PackFlagValues {
 export function packOptions(
   flags: PackFlagValues & { tarball: string },
   env: Record<string, string | undefined>,
-  // TODO(lead): commands/mirror.ts still takes the default; once it hands these in, drop it.
-  where: { cwd: string; tempDir: string } = { cwd: process.cwd(), tempDir: os.tmpdir() },
+  where: { cwd: string; tempDir: string },
 ): Omit<ExportOptions, 'bundleDir'> {
   const passphrase = env.AIRGAP_SIGN_PASSPHRASE;
   return {

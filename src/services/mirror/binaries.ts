@@ -141,7 +141,8 @@ export async function mirrorBinaries(
   // Bad constraint syntax fails before any network or disk work.
   for (const r of requests) needsReleaseList(r.requested, r.tool);
 
-  const outDir = path.resolve(options.outDir);
+  // Absolute: the mirror service resolved it against the command's working directory.
+  const outDir = options.outDir;
   const { http, reporter } = deps;
   const concurrency = Math.max(1, Math.floor(deps.concurrency));
   const slot = createLimiter(concurrency);

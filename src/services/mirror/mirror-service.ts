@@ -44,8 +44,10 @@ export interface MirrorOptions {
   skipMissingPlatforms: boolean;
   /** Proxies, CAs, tokens, SOURCE_DATE_EPOCH, AIRGAP_SIGN_PASSPHRASE are read from here. */
   env: Record<string, string | undefined>;
-  /** Relative lock-file paths are named under lockfiles/ relative to this. */
+  /** Relative paths (and lock-file copy names) are resolved against this. */
   cwd: string;
+  /** Scratch space for packing (npm pack of the tool). */
+  tempDir: string;
 }
 
 /** The `--json` summary. Schema documented in docs/JSON-OUTPUT.md; version bumps on incompatible change. */
@@ -88,7 +90,7 @@ export async function runMirror(
   const platformNames = platforms.map(formatPlatform);
   const locals = request.localProviders.map(parseLocalProviderSpec);
   const inputs = await readInputs(request, options.updateLockfiles);
-  const checked = await checkRequest(request, inputs.length > 0);
+  const checked = await checkRequest(request, inputs.length > 0, options.cwd);
   const { outDir } = checked;
 
   const ownHttp =
@@ -187,6 +189,8 @@ export async function runMirror(
               ...request.pack,
               bundleDir: outDir,
               env: options.env,
+              cwd: options.cwd,
+              tempDir: options.tempDir,
               ...(options.env.AIRGAP_SIGN_PASSPHRASE === undefined
                 ? {}
                 : { passphrase: options.env.AIRGAP_SIGN_PASSPHRASE }),

@@ -44,7 +44,15 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 /** Everything --image needs that can be checked offline, before the mirror writes anything. */
 export async function checkImageOptions(
   options: RunnerImageOptions,
-  context: { outDir: string; platforms: string[]; tool: 'tofu' | 'terraform'; toolRequested: boolean },
+  context: {
+    /** Absolute. */
+    outDir: string;
+    /** Relative paths in the options are relative to this. */
+    cwd: string;
+    platforms: string[];
+    tool: 'tofu' | 'terraform';
+    toolRequested: boolean;
+  },
 ): Promise<CheckedImageOptions> {
   parseBaseImageReference(options.baseImage);
   if (!context.toolRequested) {
@@ -93,7 +101,7 @@ export async function checkImageOptions(
       if (!isAirgapError(e)) throw e;
       throw new AirgapError(e.code, `--image-archive-tag: ${e.message}`, e.details);
     }
-    const rel = path.relative(path.resolve(context.outDir), path.resolve(archive.file));
+    const rel = path.relative(context.outDir, path.resolve(context.cwd, archive.file));
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
       throw new AirgapError(
         'USAGE',

@@ -15,7 +15,11 @@ export interface CheckedRequest {
   image?: CheckedImageOptions;
 }
 
-export async function checkRequest(request: MirrorRequest, hasInputs: boolean): Promise<CheckedRequest> {
+export async function checkRequest(
+  request: MirrorRequest,
+  hasInputs: boolean,
+  cwd: string,
+): Promise<CheckedRequest> {
   const wantsBinaries =
     request.binaries.tofu.versions.length > 0 || request.binaries.terraform.versions.length > 0;
   if (!hasInputs && request.localProviders.length === 0 && request.providers.length === 0 && !wantsBinaries) {
@@ -32,16 +36,17 @@ export async function checkRequest(request: MirrorRequest, hasInputs: boolean): 
   needsReleaseList(request.binaries.terraform.versions, 'terraform');
   checkConfigOptions(request.configs);
   const tool = request.configs.workflowTool;
+  const outDir = path.resolve(cwd, request.outDir);
   const image =
     request.image === undefined
       ? undefined
       : await checkImageOptions(request.image, {
-          outDir: request.outDir,
+          outDir,
+          cwd,
           platforms: request.platforms,
           tool,
           toolRequested: request.binaries[tool].versions.length > 0,
         });
-  const outDir = path.resolve(request.outDir);
   await checkOutDir(outDir);
   return { outDir, ...(image === undefined ? {} : { image }) };
 }
