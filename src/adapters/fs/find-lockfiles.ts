@@ -29,9 +29,22 @@ export async function findLockfiles(dir: string): Promise<string[]> {
 
 /** The search itself, for a `dir` already known to be a directory. */
 export async function lockfilesBelow(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const e of walkTree(dir, { symlinks: 'follow-inside', descend: searchDescends })) {
-    if (e.kind === 'file' && e.name === LOCKFILE_NAME) found.push(e.path);
+  return (await filesNamedBelow(dir, [LOCKFILE_NAME])).map((f) => f.path);
+}
+
+/**
+ * Files with one of `names` below `dir`, found as lock files are (one walk for several
+ * names); `skip` leaves out more directories.
+ */
+export async function filesNamedBelow(
+  dir: string,
+  names: readonly string[],
+  skip: (dir: WalkEntry) => Promise<boolean> = () => Promise.resolve(false),
+): Promise<{ path: string; name: string }[]> {
+  const found: { path: string; name: string }[] = [];
+  const descend = async (d: WalkEntry): Promise<boolean> => searchDescends(d) && !(await skip(d));
+  for await (const e of walkTree(dir, { symlinks: 'follow-inside', descend })) {
+    if (e.kind === 'file' && names.includes(e.name)) found.push({ path: e.path, name: e.name });
   }
   return found;
 }

@@ -51,7 +51,7 @@ export interface WalkOptions {
    * Whether to walk into a directory entry (it is reported either way). Absent: every
    * directory. The skip list of a search lives here.
    */
-  descend?: (dir: WalkEntry) => boolean;
+  descend?: (dir: WalkEntry) => boolean | Promise<boolean>;
   /** Fill `stats` on every entry (one lstat each). */
   stats?: boolean;
   /** How the root is shown in `path` and in errors; default the root as given. */
@@ -102,7 +102,7 @@ export async function* walkTree(root: string | Buffer, options: WalkOptions): As
       if (options.stats === true && entry.stats === undefined) entry.stats = await lstatOf(entry);
       if (entry.kind === 'unknown') entry.kind = statsKind(entry.stats ?? (await lstatOf(entry)));
       yield entry;
-      if (entry.kind === 'directory' && (options.descend?.(entry) ?? true))
+      if (entry.kind === 'directory' && (await (options.descend?.(entry) ?? true)))
         yield* walkDir(entry.abs, relBytes);
     }
   }

@@ -124,6 +124,21 @@ describe('walkTree', () => {
     ]);
   });
 
+  it('waits for a descend predicate that answers later', async () => {
+    const root = await makeTempDir();
+    await put(root, 'keep/f');
+    await put(root, 'skip/f');
+    const descend = async (d: { name: string }): Promise<boolean> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return d.name !== 'skip';
+    };
+    expect(await listing(root, { symlinks: 'report', descend })).toEqual([
+      'keep directory',
+      'keep/f file',
+      'skip directory',
+    ]);
+  });
+
   it('fills stats on request, and shows paths under a label', async () => {
     const root = await makeTempDir();
     await put(root, 'f', 'five!');
