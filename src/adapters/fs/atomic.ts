@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AirgapError } from '../../core/errors.js';
 import { TEMP_PREFIX } from '../../core/layout/names.js';
+import { walkTree, type WalkEntry } from './walk.js';
 
 export function tempPathBeside(target: string): string {
   return path.join(
@@ -58,27 +59,26 @@ export async function writeFileAtomic(
   await commitFile(tmp, target);
 }
 
-/** Deletes temp files a crashed run left anywhere below `root`. Returns how many. */
+/**
+ * Deletes temp files a crashed run left anywhere below `root` (none when `root` does not
+ * exist yet). Returns how many. Symlinks are not followed (walk.ts, policy 'report').
+ */
 export async function removeStaleTemps(root: string): Promise<number> {
+  const exists = await fs.stat(root).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw new AirgapError('FS_ERROR', `cannot read ${root}: ${e.message}`, { path: root, cause: e });
+    },
+  );
+  if (!exists) return 0;
   let removed = 0;
-  async function walk(dir: string): Promise<void> {
-    let entries;
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.name.startsWith(TEMP_PREFIX)) {
-        await fs.rm(p, { recursive: true, force: true });
-        removed += 1;
-      } else if (e.isDirectory()) {
-        await walk(p);
-      }
-    }
+  const isTemp = (e: WalkEntry): boolean => e.name.startsWith(TEMP_PREFIX);
+  for await (const e of walkTree(root, { symlinks: 'report', descend: (d) => !isTemp(d) })) {
+    if (!isTemp(e)) continue;
+    await fs.rm(e.abs, { recursive: true, force: true });
+    removed += 1;
   }
-  await walk(root);
   return removed;
 }
 

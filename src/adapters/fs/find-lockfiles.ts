@@ -1,22 +1,22 @@
-// Finds every .terraform.lock.hcl below a directory. Skips .terraform/,
-// node_modules/ and .git/; follows a symlink only while it stays inside the
-// directory given (and visits each real directory once, so loops end).
+// Finds every .terraform.lock.hcl below a directory (what --dir does, and what a
+// directory in airgap.yaml's `lockfiles` does). Skips .terraform/, node_modules/ and
+// .git/; follows a symlink only while it stays inside the directory given, and walks
+// each real directory once, so loops end (walk.ts, policy 'follow-inside').
 
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { AirgapError } from '../../core/errors.js';
 import { LOCKFILE_NAME, LOCKFILE_SEARCH_SKIP } from '../../core/layout/names.js';
+import { walkTree, type WalkEntry } from './walk.js';
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+/** Whether a lock file search walks into this directory: not into .terraform/, node_modules/, .git/. */
+export function searchDescends(dir: WalkEntry): boolean {
+  return !LOCKFILE_SEARCH_SKIP.includes(dir.name);
 }
 
+/** Lock files below `dir`, shown as `dir` joined with their path below it, in walk order. */
 export async function findLockfiles(dir: string): Promise<string[]> {
-  let root: string;
   try {
-    root = await fs.realpath(dir);
-    if (!(await fs.stat(root)).isDirectory()) throw new Error('not a directory');
+    if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     throw new AirgapError(
       'INPUT_NOT_FOUND',
@@ -24,41 +24,27 @@ export async function findLockfiles(dir: string): Promise<string[]> {
       { path: dir, cause: e },
     );
   }
-  const found: string[] = [];
-  const seen = new Set<string>();
+  return lockfilesBelow(dir);
+}
 
-  async function walk(shown: string, real: string): Promise<void> {
-    if (seen.has(real)) return;
-    seen.add(real);
-    const entries = await fs.readdir(real, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const shownPath = path.join(shown, e.name);
-      const realPath = path.join(real, e.name);
-      if (e.isDirectory()) {
-        if (!LOCKFILE_SEARCH_SKIP.includes(e.name)) await walk(shownPath, realPath);
-        continue;
-      }
-      if (e.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = await fs.realpath(realPath);
-        } catch {
-          continue; // dangling
-        }
-        if (!isInside(target, root)) continue;
-        const st = await fs.stat(target);
-        if (st.isDirectory()) {
-          if (!LOCKFILE_SEARCH_SKIP.includes(e.name)) await walk(shownPath, target);
-        } else if (st.isFile() && e.name === LOCKFILE_NAME) {
-          found.push(shownPath);
-        }
-        continue;
-      }
-      if (e.isFile() && e.name === LOCKFILE_NAME) found.push(shownPath);
-    }
+/** The search itself, for a `dir` already known to be a directory. */
+export async function lockfilesBelow(dir: string): Promise<string[]> {
+  return (await filesNamedBelow(dir, [LOCKFILE_NAME])).map((f) => f.path);
+}
+
+/**
+ * Files with one of `names` below `dir`, found as lock files are (one walk for several
+ * names); `skip` leaves out more directories.
+ */
+export async function filesNamedBelow(
+  dir: string,
+  names: readonly string[],
+  skip: (dir: WalkEntry) => Promise<boolean> = () => Promise.resolve(false),
+): Promise<{ path: string; name: string }[]> {
+  const found: { path: string; name: string }[] = [];
+  const descend = async (d: WalkEntry): Promise<boolean> => searchDescends(d) && !(await skip(d));
+  for await (const e of walkTree(dir, { symlinks: 'follow-inside', descend })) {
+    if (e.kind === 'file' && names.includes(e.name)) found.push({ path: e.path, name: e.name });
   }
-
-  await walk(dir, root);
   return found;
 }

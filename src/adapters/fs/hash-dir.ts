@@ -11,14 +11,13 @@
 //     we fail instead, since a provider package never holds them.
 // Empty directories contribute nothing. Names are raw bytes ('/'-joined), as Go keeps them.
 
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
 import type { FileDigest } from '../../core/hash/package-hash.js';
 import { sha256File } from './sha256-file.js';
-
-const SLASH = Buffer.from('/');
+import { walkTree } from './walk.js';
 
 export async function hashDirectoryH1(dir: string): Promise<string> {
   let root: Buffer;
@@ -37,45 +36,29 @@ export async function hashDirectoryH1(dir: string): Promise<string> {
     throw new AirgapError('HASH_INPUT_INVALID', `${dir} is not a directory`, { path: dir });
   }
   const files: FileDigest[] = [];
-  await walk(dir, root, Buffer.alloc(0), files);
-  return hashH1(files);
-}
-
-async function walk(dir: string, root: Buffer, rel: Buffer, out: FileDigest[]): Promise<void> {
-  const abs = rel.length === 0 ? root : Buffer.concat([root, SLASH, rel]);
-  const names = await readdir(abs, { encoding: 'buffer' }).catch((e: unknown) => {
-    throw fsError(shown(dir, rel), e);
-  });
-  // Sorted only so errors are reported in a stable order; hashH1 sorts again.
-  names.sort(Buffer.compare);
-  for (const name of names) {
-    const childRel = rel.length === 0 ? name : Buffer.concat([rel, SLASH, name]);
-    const childAbs = Buffer.concat([root, SLASH, childRel]);
-    const where = shown(dir, childRel);
-    const info = await lstat(childAbs).catch((e: unknown) => {
-      throw fsError(where, e);
-    });
-    if (info.isDirectory()) {
-      await walk(dir, root, childRel, out);
-      continue;
-    }
-    const target = info.isSymbolicLink() ? await followLink(where, childAbs) : info;
-    if (target.isDirectory()) {
+  // Policy 'report': like filepath.Walk, never into a symlinked directory; links are judged below.
+  for await (const e of walkTree(root, { symlinks: 'report', label: dir })) {
+    if (e.kind === 'directory') continue;
+    const target = e.kind === 'symlink' ? await followLink(e.path, e.abs) : undefined;
+    if (target?.isDirectory() === true) {
       throw new AirgapError(
         'HASH_INPUT_INVALID',
-        `${where} is a symbolic link to a directory; tofu cannot hash it either`,
+        `${e.path} is a symbolic link to a directory; tofu cannot hash it either`,
+        { path: e.path },
+      );
+    }
+    if (target === undefined ? e.kind !== 'file' : !target.isFile()) {
+      throw new AirgapError(
+        'HASH_INPUT_INVALID',
+        `${e.path} is not a regular file (socket, FIFO or device)`,
         {
-          path: where,
+          path: e.path,
         },
       );
     }
-    if (!target.isFile()) {
-      throw new AirgapError('HASH_INPUT_INVALID', `${where} is not a regular file (socket, FIFO or device)`, {
-        path: where,
-      });
-    }
-    out.push({ name: childRel, sha256: await fileSha256(where, childAbs) });
+    files.push({ name: e.relBytes, sha256: await fileSha256(e.path, e.abs) });
   }
+  return hashH1(files);
 }
 
 async function followLink(where: string, abs: Buffer): Promise<Stats> {
@@ -95,10 +78,6 @@ async function fileSha256(where: string, abs: Buffer): Promise<string> {
   } catch (e) {
     throw fsError(where, e);
   }
-}
-
-function shown(dir: string, rel: Buffer): string {
-  return rel.length === 0 ? dir : `${dir}/${rel.toString('utf8')}`;
 }
 
 function fsError(where: string, e: unknown): AirgapError {

@@ -93,6 +93,12 @@ export function providerVersionJsonPath(p: ProviderCoords, version: string): str
 
 export const LOCKFILE_NAME = '.terraform.lock.hcl';
 
+/**
+ * Version files of the version managers (tofuenv, tfenv, tenv): one version or
+ * constraint each. `airgap init` proposes what they name under `binaries`.
+ */
+export const VERSION_FILE_NAMES = { tofu: '.opentofu-version', terraform: '.terraform-version' } as const;
+
 /** Directories never searched for lock files. */
 export const LOCKFILE_SEARCH_SKIP: readonly string[] = ['.terraform', 'node_modules', '.git'];
 

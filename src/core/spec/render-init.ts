@@ -15,6 +15,8 @@ import { SPEC_API_VERSION } from './types.js';
 export interface InitialSpecInput {
   /** Lock files found, relative to the directory airgap.yaml goes in, "/"-separated. */
   lockfiles: readonly string[];
+  /** Where they were looked for, relative to that directory, when it is another one. */
+  searchedDir?: string;
   /** OS_ARCH; default linux_amd64, linux_arm64. */
   platforms?: readonly string[];
   /** Fully qualified addresses the lock files name, listed in a comment. */
@@ -111,13 +113,16 @@ export function renderInitialSpec(input: InitialSpecInput): string {
     ['platforms:', ...platforms.map((p) => `  - ${p}`)],
   );
 
+  // A comment ends at a line break: control characters in a directory name become "?".
+  const searched = input.searchedDir?.replace(/[\u0000-\u001f\u007f]/g, '?');
+  const below = searched === undefined ? '' : ` below ${searched}`;
   const found =
     lockfiles.length === 0
-      ? ['None were found below this directory.']
+      ? [`None were found below ${searched ?? 'this directory'}.`]
       : providers.length === 0
-        ? [`Found ${lockfiles.length}.`]
+        ? [`Found ${lockfiles.length}${below}.`]
         : [
-            `Found ${lockfiles.length}, naming ${providers.length} provider(s):`,
+            `Found ${lockfiles.length}${below}, naming ${providers.length} provider(s):`,
             ...providers.map((p) => `- ${p}`),
           ];
   section(

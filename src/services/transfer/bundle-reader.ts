@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 
 import { concatParts, peekBytes, resolveParts } from '../../adapters/archive/parts.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
+import { walkTree } from '../../adapters/fs/walk.js';
 import { BLOCK, isZero, parseHeader } from '../../adapters/archive/tar-header.js';
 import { parseManifest, type BundleManifest, type FileRef } from '../../core/bundle/manifest.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
@@ -769,25 +770,10 @@ interface Found {
 
 async function openDirectory(root: string, allowUnpacked: boolean): Promise<OpenedSource> {
   const found: Found[] = [];
-  async function walk(dir: string, prefix: string): Promise<void> {
-    let dirents;
-    try {
-      dirents = await fs.readdir(dir, { withFileTypes: true });
-    } catch (e) {
-      throw new AirgapError('FS_ERROR', `cannot list ${dir}: ${(e as Error).message}`, {
-        path: dir,
-        cause: e,
-      });
-    }
-    for (const d of dirents) {
-      const rel = prefix === '' ? d.name : `${prefix}/${d.name}`;
-      const kind = direntKind(d);
-      const size = kind === 'file' ? (await fs.lstat(path.join(dir, d.name))).size : 0;
-      found.push({ rel, kind, size });
-      if (kind === 'directory') await walk(path.join(dir, d.name), rel);
-    }
+  // Policy 'report': a symlink is listed as one (and refused by the entry policy), never followed.
+  for await (const e of walkTree(root, { symlinks: 'report', stats: true })) {
+    found.push({ rel: e.rel, kind: e.kind, size: e.kind === 'file' ? e.stats!.size : 0 });
   }
-  await walk(root, '');
   const byName = new Map(found.map((f) => [f.rel, f]));
   const packed = byName.get(BUNDLE.checksums)?.kind === 'file';
   if (!packed && !allowUnpacked) {
@@ -835,17 +821,6 @@ async function openDirectory(root: string, allowUnpacked: boolean): Promise<Open
     entries: entries(),
     close() {},
   };
-}
-
-function direntKind(d: import('node:fs').Dirent): EntryKind {
-  if (d.isFile()) return 'file';
-  if (d.isDirectory()) return 'directory';
-  if (d.isSymbolicLink()) return 'symlink';
-  if (d.isFIFO()) return 'fifo';
-  if (d.isCharacterDevice()) return 'character-device';
-  if (d.isBlockDevice()) return 'block-device';
-  if (d.isSocket()) return 'socket';
-  return 'unknown';
 }
 
 function openNoFollow(root: string, rel: string): Readable {

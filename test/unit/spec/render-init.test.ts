@@ -183,6 +183,18 @@ output:
     expect(spec.output?.value.dir?.value).toBe('../out dir');
   });
 
+  it("names the directory searched when it is not the file's own, with no line break in the comment", () => {
+    const found = renderInitialSpec({
+      lockfiles: ['../stacks/a/.terraform.lock.hcl'],
+      providers: ['registry.opentofu.org/hashicorp/null'],
+      searchedDir: '../stacks',
+    });
+    expect(found).toContain('# Found 1 below ../stacks, naming 1 provider(s):\n');
+    const none = renderInitialSpec({ lockfiles: [], searchedDir: '../odd\nname: x' });
+    expect(none).toContain('# None were found below ../odd?name: x.\nlockfiles: []\n');
+    expect(() => parseSpec(none, 'airgap.yaml')).not.toThrow();
+  });
+
   it('refuses a platform that is not OS_ARCH', () => {
     expect(() => renderInitialSpec({ lockfiles: [], platforms: ['linux-amd64'] })).toThrow(AirgapError);
   });
