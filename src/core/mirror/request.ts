@@ -55,12 +55,11 @@ export interface MirrorFlagValues {
   'tool-package'?: string;
 }
 
-/** A lock-file path or glob from the spec, resolved against the spec's directory. */
+/** A lock-file path, directory or glob from the spec, as written (relative to the spec's directory). */
 export interface LockfilePattern {
-  /** The pattern with the spec's directory prepended (a trailing "/" kept). */
-  pattern: string;
-  /** "airgap.yaml:LINE:COL", for messages. */
-  at: string;
+  text: string;
+  line: number;
+  col: number;
 }
 
 export interface ReleaseRequest {
@@ -130,10 +129,6 @@ export interface RequestContext {
   specFile?: string;
 }
 
-function at(spec: Spec, located: Located<unknown>): string {
-  return `${spec.file}:${located.at.line}:${located.at.col}`;
-}
-
 function list<T>(located: { value: Located<T>[] } | undefined): T[] | undefined {
   return located?.value.map((v) => v.value);
 }
@@ -165,7 +160,7 @@ export function buildMirrorRequest(spec: Spec | undefined, flags: MirrorFlagValu
   const lockfilePatterns: LockfilePattern[] =
     flagInputs || s?.lockfiles === undefined
       ? []
-      : s.lockfiles.value.map((l) => ({ pattern: rel(l.value), at: at(s, l) }));
+      : s.lockfiles.value.map((l) => ({ text: l.value, line: l.at.line, col: l.at.col }));
 
   const binary = (tool: 'tofu' | 'terraform'): ReleaseRequest => {
     const b = s?.binaries?.value[tool];

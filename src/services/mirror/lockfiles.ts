@@ -4,7 +4,9 @@
 import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { findLockfiles } from '../../adapters/fs/find-lockfiles.js';
-import { expandLockfilePatterns } from './lockfile-patterns.js';
+import path from 'node:path';
+import { expandLockfilePatterns } from '../../adapters/fs/lockfile-patterns.js';
+import { SPEC_FILE_NAME } from '../../core/spec/types.js';
 import type { LockfilePattern } from '../../core/mirror/request.js';
 import { AirgapError, AirgapErrors, isAirgapError } from '../../core/errors.js';
 import { formatLockFile, parseLockFile } from '../../core/lockfile/index.js';
@@ -24,12 +26,23 @@ export async function readLockfiles(options: {
   dirs: string[];
   /** The spec's lockfiles entries: paths, directories (every lock file below) and globs. */
   patterns?: LockfilePattern[];
+  /** The spec file they were written in; relative entries are relative to its directory. */
+  specFile?: string;
+  cwd: string;
   updateLockfiles?: boolean;
 }): Promise<LockfileInput[]> {
   const paths: { path: string; dir?: string }[] = options.lockfiles.map((p) => ({ path: p }));
   for (const d of options.dirs) paths.push(...(await findLockfiles(d)).map((p) => ({ path: p, dir: d })));
   if (options.patterns !== undefined && options.patterns.length > 0) {
-    paths.push(...(await expandLockfilePatterns(options.patterns)));
+    const specFile = options.specFile ?? SPEC_FILE_NAME;
+    const found = await expandLockfilePatterns(
+      options.patterns,
+      path.dirname(path.resolve(options.cwd, specFile)),
+      {
+        file: specFile,
+      },
+    );
+    paths.push(...found.map((f) => ({ path: f.path, ...(f.dir === undefined ? {} : { dir: f.dir }) })));
   }
   const seen = new Set<string>();
   const inputs: LockfileInput[] = [];

@@ -89,7 +89,7 @@ export async function runMirror(
   const platforms = [...new Set(request.platforms)].map(parsePlatform);
   const platformNames = platforms.map(formatPlatform);
   const locals = request.localProviders.map(parseLocalProviderSpec);
-  const inputs = await readInputs(request, options.updateLockfiles);
+  const inputs = await readInputs(request, options.updateLockfiles, options.cwd);
   const checked = await checkRequest(request, inputs.length > 0, options.cwd);
   const { outDir } = checked;
 

@@ -5,11 +5,17 @@ import type { LockfileInput } from '../../../core/mirror/plan.js';
 import type { MirrorRequest } from '../../../core/mirror/request.js';
 import { readLockfiles } from '../lockfiles.js';
 
-export async function readInputs(request: MirrorRequest, updateLockfiles: boolean): Promise<LockfileInput[]> {
+export async function readInputs(
+  request: MirrorRequest,
+  updateLockfiles: boolean,
+  cwd: string,
+): Promise<LockfileInput[]> {
   return readLockfiles({
     lockfiles: request.lockfiles,
     dirs: request.dirs,
     patterns: request.lockfilePatterns,
+    ...(request.specFile === undefined ? {} : { specFile: request.specFile }),
+    cwd,
     updateLockfiles,
   });
 }
