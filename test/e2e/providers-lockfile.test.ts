@@ -1,8 +1,7 @@
-// The lock file generated for airgap.yaml's `providers:`, judged by the real terraform
-// 1.11.4: airgap.yaml -> resolveProviders against the test registry's version lists ->
-// `airgap mirror` of the chosen versions -> renderProvidersLockFile from what the mirror
-// verified -> `terraform init` offline from the mirror, which must succeed and leave the
-// file byte for byte as written. terraform rewrites a lock file whose versions or hashes
+// The lock file `airgap mirror` writes for airgap.yaml's `providers:` (no lock file in
+// sight), judged by the real terraform 1.11.4: `terraform init` offline from the bundle's
+// mirror must succeed and leave the file byte for byte as written, and `terraform
+// providers lock` from the mirror for both platforms must find nothing to add. terraform rewrites a lock file whose versions or hashes
 // differ from what it would record (a hash missing, say): the last test shows it doing
 // so, so the byte-for-byte check has teeth.
 
@@ -20,6 +19,7 @@ import {
 import { resolveProviders, type ResolvedProvider } from '../../src/core/mirror/resolve-providers.js';
 import { parseVersions } from '../../src/core/registry/protocol.js';
 import { parseSpec } from '../../src/core/spec/parse.js';
+import { PROVIDERS_LOCKFILE } from '../../src/core/layout/names.js';
 import { runCli } from '../helpers/cli.js';
 import {
   FILES_PATH,
@@ -85,7 +85,7 @@ describeWithTools(['terraform'], 'the providers lock file, judged by the real te
     http = createHttpClient({ userAgent: 'airgap/test', caCertFiles: [registry.caCertPath] });
     work = await makeTempDir();
 
-    // airgap.yaml against the registry's version lists.
+    // The resolution on its own, against the registry's version lists.
     const spec = parseSpec(SPEC, 'airgap.yaml');
     const available = new Map<string, ReturnType<typeof parseVersions>>();
     for (const p of spec.providers?.value ?? []) {
@@ -99,36 +99,22 @@ describeWithTools(['terraform'], 'the providers lock file, judged by the real te
       platforms: PLATFORMS,
     });
 
-    // The chosen versions into a mirror, by `airgap mirror` from lock files naming them
-    // (a lock file names a provider once, so one file per version).
-    const lockPaths: string[] = [];
-    for (const r of resolved) {
-      for (const v of r.versions) {
-        const file = path.join(work, 'inputs', `${r.address.type}-${v.version}.lock.hcl`);
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.writeFile(file, `provider "${r.key}" {\n  version = "${v.version}"\n}\n`);
-        lockPaths.push(file);
-      }
-    }
+    // The whole journey: `airgap mirror` in the directory holding airgap.yaml, no lock file.
     const cliConfig = path.join(work, 'registry.tfrc');
     await fs.writeFile(cliConfig, registry.cliConfigText());
-    const out = path.join(work, 'bundle');
-    const m = await runCli(
-      [
-        'mirror',
-        ...lockPaths.flatMap((l) => ['--lockfile', l]),
-        '--out',
-        out,
-        ...PLATFORMS.flatMap((p) => ['--platform', p]),
-      ],
-      { env: { TF_CLI_CONFIG_FILE: cliConfig, SSL_CERT_FILE: registry.caCertPath } },
-    );
+    await fs.writeFile(path.join(work, 'airgap.yaml'), `${SPEC}output:\n  dir: bundle\n`);
+    const m = await runCli(['mirror'], {
+      cwd: work,
+      env: { TF_CLI_CONFIG_FILE: cliConfig, SSL_CERT_FILE: registry.caCertPath },
+    });
     expect(m.stderr).not.toContain('Error');
     expect(m.code).toBe(0);
+    const out = path.join(work, 'bundle');
     mirrorDir = path.join(out, 'providers');
+    rendered = await fs.readFile(path.join(out, PROVIDERS_LOCKFILE), 'utf8');
 
-    // What the mirror verified: each platform's h1: from its network-mirror JSON, and
-    // the version's signed SHA256SUMS as the registry serves it.
+    // What the mirror verified, for the renderer on its own: each platform's h1: from its
+    // network-mirror JSON, and the version's signed SHA256SUMS as the registry serves it.
     mirrored = [];
     for (const r of resolved) {
       for (const v of r.versions) {
@@ -150,7 +136,6 @@ describeWithTools(['terraform'], 'the providers lock file, judged by the real te
         });
       }
     }
-    rendered = renderProvidersLockFile(mirrored, 'tofu');
   }, 120_000);
 
   afterAll(async () => {
@@ -189,6 +174,10 @@ describeWithTools(['terraform'], 'the providers lock file, judged by the real te
     return { stdout: tf.stdout, lock: await fs.readFile(path.join(dir, '.terraform.lock.hcl'), 'utf8'), dir };
   }
 
+  it('mirror writes the lock file the renderer gives for what it verified', () => {
+    expect(rendered).toBe(renderProvidersLockFile(mirrored, 'tofu'));
+  });
+
   it('chooses the versions tofu would and writes the lock file tofu would', () => {
     expect(resolved.map((r) => [r.key, r.versions.map((v) => v.version)])).toEqual([
       [`${HOST}/hashicorp/null`, ['3.2.4']],
@@ -226,6 +215,40 @@ describeWithTools(['terraform'], 'the providers lock file, judged by the real te
     expect(await fs.readdir(path.join(dir, '.terraform/providers', HOST, 'acme/widget/1.1.0'))).toEqual([
       'linux_amd64',
     ]);
+  }, 120_000);
+
+  it('is complete for linux_arm64 too: terraform providers lock from the mirror adds nothing', async () => {
+    const dir = path.join(work, 'arm64');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'main.tf'), MAIN_TF);
+    await fs.writeFile(path.join(dir, '.terraform.lock.hcl'), rendered);
+    const before = registry.requests.length;
+    await run(
+      'terraform',
+      [
+        'providers',
+        'lock',
+        '-no-color',
+        `-fs-mirror=${mirrorDir}`,
+        '-platform=linux_arm64',
+        '-platform=linux_amd64',
+      ],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH,
+          HOME: work,
+          HTTPS_PROXY: 'http://127.0.0.1:9',
+          HTTP_PROXY: 'http://127.0.0.1:9',
+          CHECKPOINT_DISABLE: '1',
+        },
+      },
+    );
+    expect(registry.requests.length).toBe(before);
+    // `providers lock` always writes the file back under its own header; nothing else changes.
+    expect(await fs.readFile(path.join(dir, '.terraform.lock.hcl'), 'utf8')).toBe(
+      rendered.replace('"tofu init"', '"terraform init"'),
+    );
   }, 120_000);
 
   it('terraform does rewrite a lock file it would complete: one without the h1: of linux_amd64', async () => {

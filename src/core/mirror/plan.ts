@@ -55,6 +55,24 @@ export function planProviderVersions(inputs: LockfileInput[]): ProviderVersionRe
   );
 }
 
+/**
+ * The lock files' versions and the spec's, each version once: a version both name keeps
+ * what the lock files record of it (so their hashes are still checked).
+ */
+export function mergeVersionRequests(
+  fromLockfiles: readonly ProviderVersionRequest[],
+  fromSpec: readonly ProviderVersionRequest[],
+): ProviderVersionRequest[] {
+  const byKey = new Map(fromLockfiles.map((r) => [providerVersionKey(r.key, r.version), r]));
+  for (const r of fromSpec) {
+    const k = providerVersionKey(r.key, r.version);
+    if (!byKey.has(k)) byKey.set(k, r);
+  }
+  return [...byKey.values()].sort(
+    (a, b) => compareStrings(a.key, b.key) || compareStrings(a.version, b.version),
+  );
+}
+
 export interface LocalProviderSpec {
   address: ProviderAddress;
   key: string;
@@ -117,6 +135,11 @@ export interface PackageJob {
   recorded: RecordedHashes[];
   /** An in-house package (--local-provider): taken from this file, not a registry. */
   localPath?: string;
+  /**
+   * Keep the version's signed SHA256SUMS in the outcome, even for a package already in
+   * the mirror (the lock file airgap writes for the spec's providers lists every line).
+   */
+  wantsSignedSums?: boolean;
 }
 
 /**

@@ -11,6 +11,7 @@ import { compareStrings } from '../../core/compare.js';
 import { AirgapErrors } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import {
+  mergeVersionRequests,
   parseLocalProviderSpec,
   planPackageJobs,
   planProviderVersions,
@@ -31,6 +32,7 @@ import { readInputs } from './stages/inputs.js';
 import { writeLockfiles } from './stages/lockfiles.js';
 import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
 import { pruneBundle } from './stages/prune.js';
+import { resolveSpecProviders } from './stages/resolve.js';
 import { mirrorProviders } from './stages/providers.js';
 
 export type { LockfileReport } from './lockfiles.js';
@@ -100,7 +102,24 @@ export async function runMirror(
   const http = deps.http ?? ownHttp!;
   try {
     const registry = deps.registry ?? (await openRegistry(http, options.env, reporter));
-    const jobs = planPackageJobs(planProviderVersions(inputs), locals, platforms, inputs);
+    const fromSpec = await resolveSpecProviders(
+      {
+        file: request.specFile ?? 'airgap.yaml',
+        providers: request.providers,
+        platforms: platformNames,
+        skipMissingPlatforms: options.skipMissingPlatforms,
+      },
+      { registry, reporter },
+    );
+    const specVersions = new Set(fromSpec.versions.map((v) => providerVersionKey(v.key, v.version)));
+    const jobs = planPackageJobs(
+      mergeVersionRequests(planProviderVersions(inputs), fromSpec.versions),
+      locals,
+      platforms,
+      inputs,
+    ).map((j) =>
+      specVersions.has(providerVersionKey(j.key, j.version)) ? { ...j, wantsSignedSums: true } : j,
+    );
 
     // Release binaries download alongside the providers; failures are reported together.
     const [providers, released] = await Promise.all([
@@ -127,7 +146,15 @@ export async function runMirror(
     const binaries = await binaryManifestEntries(outDir, released.entries);
     const configs = await writeConfigs(outDir, request.configs, binaries, reporter);
     const lockfiles = await writeLockfiles(
-      { outDir, inputs, outcomes, updateLockfiles: options.updateLockfiles, cwd: options.cwd },
+      {
+        outDir,
+        inputs,
+        outcomes,
+        updateLockfiles: options.updateLockfiles,
+        cwd: options.cwd,
+        specProviders: fromSpec.resolved,
+        tool: request.configs.workflowTool,
+      },
       reporter,
     );
     const removed = await pruneBundle(outDir, { outcomes, binaries, configs }, reporter);
@@ -161,7 +188,7 @@ export async function runMirror(
           ? options.cwd
           : path.dirname(path.resolve(options.cwd, request.specFile)),
       inputs,
-      inputCopies: lockfiles.entries,
+      inputCopies: lockfiles.entries.slice(0, inputs.length),
       locals,
       outcomes,
       binaries,

@@ -71,6 +71,8 @@ export type Job = PackageJob;
 
 export interface JobOutcome {
   job: Job;
+  /** The version's signed SHA256SUMS (file name -> sha256), when the run fetched it. */
+  signedSums?: ReadonlyMap<string, string>;
   pkg?: MirroredPackage;
   lockCheck?: LockCheck;
   skipped?: SkippedPackage;
@@ -216,6 +218,7 @@ export class ProviderPackageMirror {
       return {
         job,
         lockCheck,
+        signedSums: sums,
         hasDirectoryEntries: zip.hasDirectoryEntries,
         pkg: {
           platform,
@@ -258,13 +261,15 @@ export class ProviderPackageMirror {
       return undefined;
     }
     const digest: PackageDigest = { sha256: actual.sha256, h1, zh };
-    const signed = needsSignedChecksums(digest, job.recorded)
-      ? await this.signedChecksumsFor(job, id, actual.sha256)
-      : undefined;
-    const lockCheck = checkAgainstLockfiles(id, digest, job.recorded, signed);
+    const fetched =
+      job.wantsSignedSums === true || needsSignedChecksums(digest, job.recorded)
+        ? await this.signedChecksumsFor(job, id, actual.sha256)
+        : undefined;
+    const lockCheck = checkAgainstLockfiles(id, digest, job.recorded, fetched?.signed);
     return {
       job,
       lockCheck,
+      ...(fetched === undefined ? {} : { signedSums: fetched.sums }),
       pkg: {
         platform: id.platform,
         filename: id.filename,
@@ -282,7 +287,11 @@ export class ProviderPackageMirror {
    * platform or the release changed, only the release's signed list can tell. It is
    * fetched (not the package), and the package is checked against it again.
    */
-  private async signedChecksumsFor(job: Job, id: PackageIdentity, sha256: string): Promise<SignedChecksums> {
+  private async signedChecksumsFor(
+    job: Job,
+    id: PackageIdentity,
+    sha256: string,
+  ): Promise<{ signed: SignedChecksums; sums: ReadonlyMap<string, string> }> {
     const info = await this.registry.download(job.address, job.version, job.platform);
     const sums = await this.verifiedSums(job, info);
     checkChecksums(
@@ -290,7 +299,7 @@ export class ProviderPackageMirror {
       { sha256 },
       { shasum: info.shasum, sumsLine: sums.get(id.filename), sumsUrl: info.shasumsUrl },
     );
-    return signedChecksums(info.shasumsUrl, sums);
+    return { signed: signedChecksums(info.shasumsUrl, sums), sums };
   }
 
   private readVersionJson(address: ProviderAddress, version: string): Promise<MirrorArchives> {
