@@ -657,3 +657,23 @@ export function paxFlood(name: string, count: number): RawExtendedHeader[] {
   if (data.length !== 4096) throw new Error(`paxFlood: ${data.length} bytes`);
   return Array.from({ length: count }, () => ({ type: 'x' as const, name: `PaxHeaders/${name}`, data }));
 }
+
+/** A stand-in for `npm pack` output that passes the tool-package checks (plain tar; the reader sniffs gzip). */
+export function fakeToolArchive(deps: string[] = ['openpgp', 'tar']): Buffer {
+  const pkg = {
+    name: 'airgap',
+    version: '0.1.0',
+    bin: { airgap: 'bin/run.js' },
+    dependencies: { openpgp: '^6.3.2', tar: '^7.5.23' },
+    bundleDependencies: ['openpgp', 'tar'],
+  };
+  return buildTar([
+    { name: 'package/package.json', body: Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`) },
+    { name: 'package/bin/run.js', body: Buffer.from('#!/usr/bin/env node\n'), mode: 0o755 },
+    { name: 'package/dist/commands/mirror.js', body: Buffer.from('export default class {}\n') },
+    ...deps.map((d) => ({
+      name: `package/node_modules/${d}/package.json`,
+      body: Buffer.from(`{"name":"${d}"}\n`),
+    })),
+  ]);
+}

@@ -27,7 +27,7 @@ import { realdata } from '../helpers/realdata.js';
 import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
-import { buildTar, makeTestBundle } from '../helpers/transfer.js';
+import { fakeToolArchive, makeTestBundle } from '../helpers/transfer.js';
 
 const run = promisify(execFile);
 const SDE = '1764000000'; // 2025-11-24T16:00:00Z
@@ -154,26 +154,6 @@ async function makeBundle(dir: string): Promise<BundleFile[]> {
   return files;
 }
 
-/** A stand-in for `npm pack` output that passes the tool-package checks (plain tar; the reader sniffs gzip). */
-function toolArchive(deps: string[] = ['openpgp', 'tar']): Buffer {
-  const pkg = {
-    name: 'airgap',
-    version: '0.1.0',
-    bin: { airgap: 'bin/run.js' },
-    dependencies: { openpgp: '^6.3.2', tar: '^7.5.23' },
-    bundleDependencies: ['openpgp', 'tar'],
-  };
-  return buildTar([
-    { name: 'package/package.json', body: Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`) },
-    { name: 'package/bin/run.js', body: Buffer.from('#!/usr/bin/env node\n'), mode: 0o755 },
-    { name: 'package/dist/commands/mirror.js', body: Buffer.from('export default class {}\n') },
-    ...deps.map((d) => ({
-      name: `package/node_modules/${d}/package.json`,
-      body: Buffer.from(`{"name":"${d}"}\n`),
-    })),
-  ]);
-}
-
 let work: string;
 let bundleDir: string;
 let files: BundleFile[];
@@ -186,7 +166,7 @@ beforeAll(async () => {
   bundleDir = path.join(work, 'bundle');
   files = await makeBundle(bundleDir);
   toolPackage = path.join(work, 'airgap-0.1.0.tgz');
-  await fs.writeFile(toolPackage, toolArchive());
+  await fs.writeFile(toolPackage, fakeToolArchive());
   key = await generateSigningKey({ date: new Date('2019-06-01T00:00:00Z') });
   keyFile = path.join(work, 'signing-key.asc');
   await fs.writeFile(keyFile, key.privateKeyArmored);
@@ -641,7 +621,7 @@ describeWithTools(['tar', 'sha256sum', 'gpg', 'gzip'], 'airgap export', () => {
         `${path.join(empty, 'airgap.json')} does not exist: ${empty} is not a bundle directory (write one with airgap mirror --out)`,
       );
       const lacking = path.join(work, 'lacking.tgz');
-      await fs.writeFile(lacking, toolArchive(['openpgp']));
+      await fs.writeFile(lacking, fakeToolArchive(['openpgp']));
       const out = await makeTempDir('airgap-export-out-');
       const tool = await rejected(
         exportBundle(

@@ -40,7 +40,11 @@ export function planPrune(found: readonly string[], keep: ReadonlySet<string>): 
         lines.push(`removed ${f}: not part of this bundle`);
       }
     } else if ((area === BUNDLE.tofuDir || area === BUNDLE.terraformDir) && parts.length >= 2) {
-      releases.add(`${area} ${parts[1]}`);
+      const dir = `${area}/${parts[1]}/`;
+      const whole = ![...keep].some((k) => k.startsWith(dir));
+      const platform = /_([a-z0-9]+_[a-z0-9]+)\.zip$/.exec(parts[parts.length - 1]!)?.[1];
+      if (whole) releases.add(`${area} ${parts[1]}`);
+      else if (platform !== undefined) lines.push(`removed ${area} ${parts[1]} (${platform}): no longer requested`);
     } else if (area === BUNDLE.providersDir) {
       // index.json / VERSION.json go with their versions; other stray files are named.
       if (!f.endsWith('.json')) lines.push(`removed ${f}: not part of this bundle`);
