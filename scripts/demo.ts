@@ -2,9 +2,11 @@
 //   1. start the test registry (HTTPS on 127.0.0.1, throwaway signing key, real zips);
 //   2. copy the demo stacks (fixtures/demo/stacks) to a scratch directory: their lock files
 //      hold one h1: each, for darwin_arm64, as a laptop leaves them;
-//   3. airgap mirror --update-lockfiles for linux_amd64 and linux_arm64, with tofu (from a
-//      test release server) and the Spacelift runner image built on a stand-in base image;
-//   4. airgap export: a signed, deterministic tarball carrying the tool itself;
+//   3. airgap init writes airgap.yaml from those lock files; the demo completes it with tofu
+//      (from a test release server), the Spacelift runner image (on a stand-in base image)
+//      and a signed tarball as output;
+//   4. airgap mirror --update-lockfiles: everything airgap.yaml says, for linux_amd64 and
+//      linux_arm64, packed into a signed, deterministic tarball carrying the tool itself;
 //   5. airgap verify of the tarball; 6. airgap import into an "isolated" directory (the
 //      runner image lands in DIR/image, ready for `airgap import --push`);
 //   7. the real `terraform init` in each stack with NO network, from the imported mirror.
@@ -69,35 +71,54 @@ async function main(): Promise<void> {
       console.log(`  ${s}/.terraform.lock.hcl: ${countHashes(text)} hashes`);
     }
 
-    // No internet here: a tiny two-platform image stands in for public.ecr.aws/spacelift/runner-terraform.
+    step(3, 'airgap init: a spec (airgap.yaml) from the lock files it finds');
+    const cli = path.join(REPO_ROOT, 'bin/run.js');
+    if ((await run(process.execPath, [cli, 'init'], { cwd: work })) !== 0)
+      throw new Error('airgap init failed');
+    // No internet here: a tiny two-platform image stands in for public.ecr.aws/spacelift/runner-terraform,
+    // the test release server for OpenTofu's, and its key for OpenTofu's pinned release key.
     const base = await writeBaseImageLayout(path.join(work, 'base-image'));
+    const key = await generateSigningKey({ name: 'demo bundle signer' });
+    const secret = path.join(work, 'signer.asc');
+    const trusted = path.join(work, 'signer.pub.asc');
+    await fs.writeFile(secret, key.privateKeyArmored);
+    await fs.writeFile(trusted, key.publicKeyArmored);
+    const tofu = releases.mirrorArgs('tofu', '1.8.5');
+    const arg = (flag: string): string => tofu[tofu.indexOf(flag) + 1]!;
+    const spec = `# yaml-language-server: $schema=${path.join(REPO_ROOT, 'docs/airgap.schema.json')}
+apiVersion: airgap/v1
+platforms: [linux_amd64, linux_arm64]
+lockfiles: [stacks/]
+binaries:
+  tofu:
+    versions: ['~> 1.8.0']
+    apiUrl: ${arg('--tofu-api-url')}
+    baseUrl: ${arg('--tofu-base-url')}
+    key: ${arg('--tofu-key')}
+image:
+  base: ${base.reference}
+output:
+  dir: bundle
+  tarball: airgap-bundle.tar
+  signKey: signer.asc
+registries:
+  caCertificates: [${arg('--ca-cert')}]
+`;
+    await fs.writeFile(path.join(work, 'airgap.yaml'), spec);
+    console.log(
+      `\nThe demo completes it with tofu, the runner image and a signed tarball (${work}/airgap.yaml):\n${spec}`,
+    );
+
     step(
-      3,
-      'airgap mirror: verify and mirror every provider for linux_amd64 and linux_arm64, complete the lock files, bundle tofu and build the runner image',
+      4,
+      'airgap mirror: everything airgap.yaml says, verified, for linux_amd64 and linux_arm64; lock files completed; packed and signed',
     );
     const bundle = path.join(work, 'bundle');
-    const cli = path.join(REPO_ROOT, 'bin/run.js');
-    const code = await run(
-      process.execPath,
-      [
-        cli,
-        'mirror',
-        '--dir',
-        stacks,
-        '--out',
-        bundle,
-        '--platform',
-        'linux_amd64',
-        '--platform',
-        'linux_arm64',
-        '--update-lockfiles',
-        ...releases.mirrorArgs('tofu', '1.8.5'),
-        '--image',
-        '--base-image',
-        base.reference,
-      ],
-      { env: { TF_CLI_CONFIG_FILE: registryCfg, SSL_CERT_FILE: registry.caCertPath } },
-    );
+    const tarball = path.join(work, 'airgap-bundle.tar');
+    const code = await run(process.execPath, [cli, 'mirror', '--update-lockfiles'], {
+      cwd: work,
+      env: { TF_CLI_CONFIG_FILE: registryCfg, SSL_CERT_FILE: registry.caCertPath },
+    });
     if (code !== 0) throw new Error(`airgap mirror exited ${code}`);
     for (const s of names) {
       const text = await fs.readFile(path.join(stacks, s, '.terraform.lock.hcl'), 'utf8');
@@ -112,23 +133,9 @@ async function main(): Promise<void> {
     };
     console.log(`\nRunner image oci:${bundle}/image:latest ${manifest.image.digest}`);
     for (const p of manifest.image.platforms) console.log(`  ${p.platform}  ${p.manifest}`);
-
-    step(4, 'airgap export: one signed, deterministic tarball (with this tool inside, from npm pack)');
-    const key = await generateSigningKey({ name: 'demo bundle signer' });
-    const secret = path.join(work, 'signer.asc');
-    const trusted = path.join(work, 'signer.pub.asc');
-    await fs.writeFile(secret, key.privateKeyArmored);
-    await fs.writeFile(trusted, key.publicKeyArmored);
-    const tarball = path.join(work, 'airgap-bundle.tar');
-    if (
-      (await run(
-        process.execPath,
-        [cli, 'export', bundle, '--tarball', tarball, '--sign-key', secret],
-        {},
-      )) !== 0
-    ) {
-      throw new Error('airgap export failed');
-    }
+    console.log(
+      `What the spec resolved to (${bundle}/airgap.lock.json):\n${await fs.readFile(path.join(bundle, 'airgap.lock.json'), 'utf8')}`,
+    );
 
     step(5, 'airgap verify: the audit, on the tarball');
     if (
@@ -184,12 +191,14 @@ async function main(): Promise<void> {
     if (registry.requests.length !== before)
       throw new Error('terraform reached the registry during the offline init');
     console.log(
-      `\nDone: both stacks initialised offline from ${dest}/providers; the registry saw no request after step 3.`,
+      `\nDone: both stacks initialised offline from ${dest}/providers; the registry saw no request after step 4.`,
+    );
+    console.log(
+      `Everything stays in ${work} to look at: airgap.yaml, bundle/ (the connected side), airgap-bundle.tar, isolated/ (the import). Remove it with rm -rf when done.`,
     );
   } finally {
     await registry.close();
     await releases.close();
-    await fs.rm(work, { recursive: true, force: true });
   }
 }
 
