@@ -130,6 +130,19 @@ describe('airgap mirror with airgap.yaml', () => {
       providers: unknown[];
     };
     expect(resolved.spec.path).toBe('airgap.yaml');
+
+    // Again, unchanged, without SOURCE_DATE_EPOCH: nothing downloaded, not a byte changed.
+    const before = new Map<string, string>();
+    for (const f of await tree(bundle)) before.set(f, await fs.readFile(path.join(bundle, f), 'latin1'));
+    const zipsBefore = registry.requests.filter((q) => q.path.endsWith('.zip')).length;
+    const { SOURCE_DATE_EPOCH: _sde, ...noEpoch } = env;
+    const again = await runCli(['mirror', '--json'], { cwd: dir, env: noEpoch });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ packagesDownloaded: 0, packagesCached: 3, removed: [] });
+    expect(registry.requests.filter((q) => q.path.endsWith('.zip')).length).toBe(zipsBefore);
+    const after = new Map<string, string>();
+    for (const f of await tree(bundle)) after.set(f, await fs.readFile(path.join(bundle, f), 'latin1'));
+    expect(after).toEqual(before);
     expect(resolved.providers).toEqual([
       {
         address: `${HOST}/acme/widget`,
