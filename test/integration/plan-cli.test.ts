@@ -480,6 +480,27 @@ describe('airgap plan against the test registry', () => {
       registry.clearFaults();
     }
   });
+
+  it('a download answer that contradicts the signed SHA256SUMS fails the plan (exit 1), before any download', async () => {
+    const ws = await workspace(registry, SPEC);
+    const p = pkg(registry, 'null', '3.2.1', 'linux_arm64');
+    const promised = p.sha256.slice(0, -1) + ((parseInt(p.sha256.slice(-1), 16) + 1) % 16).toString(16);
+    registry.addFault({ kind: 'wrong-shasum', match: 'null/3.2.1/download/linux/arm64' });
+    const gets = zipGets(registry);
+    try {
+      const r = await ws.run('plan', ['--json']);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+      expect(doc.error.code).toBe('CHECKSUM_MISMATCH');
+      expect(doc.error.message).toBe(
+        `${HOST}/hashicorp/null 3.2.1 (linux_arm64): the registry's download answer promises sha256 ${promised} for ${p.filename}, ` +
+          `but the signed ${registry.url}/files/hashicorp/null/3.2.1/terraform-provider-null_3.2.1_SHA256SUMS lists ${p.sha256}; mirror would refuse the package`,
+      );
+      expect(zipGets(registry)).toBe(gets);
+    } finally {
+      registry.clearFaults();
+    }
+  });
 });
 
 describe('airgap plan with tofu releases', () => {

@@ -8,6 +8,9 @@
 // platform has passed; SHA256SUMS and the signature are written last. A re-run
 // re-verifies the stored SHA256SUMS and signature (no network) and skips zips that
 // still match their line.
+//
+// planBinaries (for `airgap plan`) makes the same decisions and checks up to the
+// downloads, and writes nothing.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';

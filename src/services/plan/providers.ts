@@ -85,6 +85,9 @@ export async function planProviderPackages(
   return { packages: planned.filter((p): p is PackagePlan => p !== undefined), failures };
 }
 
+/** A package's item from what is known of its size and fate. */
+type ItemOf = (fields: Pick<PlanItem, 'size' | 'sizeSource' | 'action'> & { note?: string }) => PlanItem;
+
 class PackagePlanner {
   private readonly sums = new Map<string, Promise<Map<string, string>>>();
 
@@ -101,9 +104,7 @@ class PackagePlanner {
     const filename = providerZipName(job.address.type, job.version, job.platform);
     const rel = `${BUNDLE.providersDir}/${providerZipPath(job.address, job.version, job.platform)}`;
     const id: PackageIdentity = { provider: job.key, version: job.version, platform, filename };
-    const item = (
-      fields: Pick<PlanItem, 'size' | 'sizeSource' | 'action'> & { note?: string },
-    ): PlanItem => ({
+    const item: ItemOf = (fields) => ({
       kind: 'provider',
       subject: `${job.key} ${job.version} ${platform}`,
       path: rel,
@@ -111,34 +112,50 @@ class PackagePlanner {
     });
 
     if (job.localPath !== undefined) return this.planLocal(job, id, rel, item);
-
     const kept = await this.keptPackage(job, id, rel);
-    if (kept !== undefined) {
-      const digest: PackageDigest = { sha256: kept.sha256, h1: kept.h1, zh: kept.zh };
-      // Mirror asks the registry about a kept package only in these cases, and checks it again.
-      let signedSums: ReadonlyMap<string, string> | undefined;
-      let signed: SignedChecksums | undefined;
-      if (job.wantsSignedSums === true || needsSignedChecksums(digest, job.recorded)) {
-        const info = await this.registry.download(job.address, job.version, job.platform);
-        const sums = await this.verifiedSums(job, info);
-        checkChecksums(
-          id,
-          { sha256: kept.sha256 },
-          { shasum: info.shasum, sumsLine: sums.get(filename), sumsUrl: info.shasumsUrl },
-        );
-        signedSums = sums;
-        signed = signedChecksums(info.shasumsUrl, sums);
-      }
-      checkAgainstLockfiles(id, digest, job.recorded, signed);
-      return {
-        job,
-        item: item({ size: kept.size, sizeSource: 'bundle', action: 'present' }),
-        zh: kept.zh,
-        h1: kept.h1,
-        ...(signedSums === undefined ? {} : { signedSums }),
-      };
-    }
+    if (kept !== undefined) return this.planKept(job, id, kept, item);
+    return this.planDownload(job, id, skipMissing, item);
+  }
 
+  /** A package mirror keeps: the registry is asked about it only where mirror asks, and it is checked again. */
+  private async planKept(
+    job: PackageJob,
+    id: PackageIdentity,
+    kept: { sha256: string; size: number; h1: string; zh: string },
+    item: ItemOf,
+  ): Promise<PackagePlan> {
+    const digest: PackageDigest = { sha256: kept.sha256, h1: kept.h1, zh: kept.zh };
+    let signedSums: ReadonlyMap<string, string> | undefined;
+    let signed: SignedChecksums | undefined;
+    if (job.wantsSignedSums === true || needsSignedChecksums(digest, job.recorded)) {
+      const info = await this.registry.download(job.address, job.version, job.platform);
+      const sums = await this.verifiedSums(job, info);
+      checkChecksums(
+        id,
+        { sha256: kept.sha256 },
+        { shasum: info.shasum, sumsLine: sums.get(id.filename), sumsUrl: info.shasumsUrl },
+      );
+      signedSums = sums;
+      signed = signedChecksums(info.shasumsUrl, sums);
+    }
+    checkAgainstLockfiles(id, digest, job.recorded, signed);
+    return {
+      job,
+      item: item({ size: kept.size, sizeSource: 'bundle', action: 'present' }),
+      zh: kept.zh,
+      h1: kept.h1,
+      ...(signedSums === undefined ? {} : { signedSums }),
+    };
+  }
+
+  /** A package mirror would download: looked up as mirror looks it up, up to the download. */
+  private async planDownload(
+    job: PackageJob,
+    id: PackageIdentity,
+    skipMissing: boolean,
+    item: ItemOf,
+  ): Promise<PackagePlan> {
+    const { platform, filename } = id;
     const versions = await this.registry.versions(job.address);
     const v = versions.find((x) => x.version === job.version);
     if (v === undefined) {
@@ -272,7 +289,7 @@ class PackagePlanner {
     job: PackageJob,
     id: PackageIdentity,
     rel: string,
-    item: (fields: Pick<PlanItem, 'size' | 'sizeSource' | 'action'> & { note?: string }) => PlanItem,
+    item: ItemOf,
   ): Promise<PackagePlan> {
     const src = job.localPath!;
     const zip = await this.localZip(job, src);
