@@ -10,6 +10,8 @@ export const EXIT = {
   network: EXIT_CODE.network,
   filesystem: EXIT_CODE.filesystem,
   internal: EXIT_CODE.internal,
+  /** `airgap plan` only: the plan is made, and mirror would change the bundle (terraform plan -detailed-exitcode's 2). */
+  planChanges: 10,
 } as const;
 
 export const EXIT_CODES_HELP = `EXIT CODES
@@ -19,3 +21,13 @@ export const EXIT_CODES_HELP = `EXIT CODES
   3  registry or network error (after retries)
   4  local filesystem error
   5  internal error (a bug in airgap: please report it)`;
+
+/** `airgap plan`: 0 and 10 are both a plan made; 10 says mirror would change the bundle, for CI to gate on. */
+export const PLAN_EXIT_CODES_HELP = `EXIT CODES
+  0   nothing would change: the bundle holds what the request asks for
+  10  mirror would change the bundle (download, build or remove something)
+  1   verification failed (a SHA256SUMS signature, a checksum the registry contradicts)
+  2   usage or input error (flags, spec, lock files, CLI config)
+  3   registry or network error (after retries)
+  4   local filesystem error
+  5   internal error (a bug in airgap: please report it)`;

@@ -8,6 +8,9 @@
 // platform has passed; SHA256SUMS and the signature are written last. A re-run
 // re-verifies the stored SHA256SUMS and signature (no network) and skips zips that
 // still match their line.
+//
+// planBinaries (for `airgap plan`) makes the same decisions and checks up to the
+// downloads, and writes nothing.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -109,6 +112,111 @@ export async function mirrorBinaries(
   options: BinaryMirrorOptions,
   deps: BinaryMirrorDeps,
 ): Promise<ReleaseManifestEntry[]> {
+  const entries = await eachRelease(
+    options,
+    deps,
+    (job) => job.run(),
+    async (plans) => {
+      for (const plan of plans) {
+        const stale = await removeStaleTemps(path.join(options.outDir, releaseToolDir(plan.tool)));
+        if (stale > 0)
+          deps.reporter.info(`${plan.tool}: removed ${stale} partial file(s) left by an earlier run`);
+      }
+    },
+  );
+  // Stable: within a tool, the resolver's ascending version order stays.
+  return entries.sort((a, b) => compareStrings(a.tool, b.tool));
+}
+
+/** One platform of a release as `mirror` would handle it (planBinaries). */
+export interface ReleasePlatformPlan {
+  platform: string;
+  filename: string;
+  /** Bundle-relative: tofu/1.8.5/tofu_1.8.5_linux_amd64.zip. */
+  path: string;
+  /** Where mirror would download it from. */
+  url: string;
+  /** The zip is in the bundle and a verified SHA256SUMS still vouches for it: mirror keeps it. */
+  stored?: { sha256: string; size: number };
+  /** Its line in the freshly fetched, verified SHA256SUMS (absent when mirror would not fetch the list). */
+  sha256?: string;
+}
+
+/** One release as `mirror` would handle it, found without downloading a zip (planBinaries). */
+export interface ReleasePlan {
+  tool: ReleaseTool;
+  version: string;
+  /** Sorted by platform. */
+  platforms: ReleasePlatformPlan[];
+}
+
+/**
+ * What mirrorBinaries would do, for `airgap plan`, reading metadata only: the versions
+ * resolved against the release lists, the stored SHA256SUMS re-verified and the stored
+ * zips hashed against it (as a mirror re-run does), and, for a release mirror would go
+ * to the network for, its SHA256SUMS fetched and its signature verified, every platform
+ * checked against the list and its line. Nothing is written and no zip is downloaded.
+ * Fails as mirrorBinaries would before its downloads.
+ */
+export async function planBinaries(
+  options: BinaryMirrorOptions,
+  deps: BinaryMirrorDeps,
+): Promise<ReleasePlan[]> {
+  const planned = await eachRelease(options, deps, (job) => job.planRelease());
+  return planned.sort((a, b) => compareStrings(a.tool, b.tool));
+}
+
+/**
+ * Resolves the requested versions (one tool's failure does not stop the other), then
+ * runs `work` on every release; every failure is reported together.
+ */
+async function eachRelease<T>(
+  options: BinaryMirrorOptions,
+  deps: BinaryMirrorDeps,
+  work: (job: ReleaseJob) => Promise<T>,
+  beforeJobs?: (plans: ToolPlan[]) => Promise<void>,
+): Promise<T[]> {
+  const prepared = toolRequests(options);
+  if (prepared === undefined) return [];
+  const { requests, platforms } = prepared;
+
+  // Absolute: the mirror service resolved it against the command's working directory.
+  const outDir = options.outDir;
+  const { http, reporter } = deps;
+  const concurrency = Math.max(1, Math.floor(deps.concurrency));
+  const slot = createLimiter(concurrency);
+
+  const failures: AirgapError[] = [];
+  // One tool's unreadable key or release list does not stop the other tool.
+  const plans: ToolPlan[] = [];
+  for (const [i, settled] of (
+    await Promise.allSettled(requests.map((r) => planTool(r, http, reporter)))
+  ).entries()) {
+    if (settled.status === 'fulfilled') plans.push(settled.value);
+    else failures.push(...flatten(settled.reason, requests[i]!.tool));
+  }
+  await beforeJobs?.(plans);
+
+  const jobs = plans.flatMap((plan) => plan.versions.map((version) => ({ plan, version })));
+  const results = await mapLimit(jobs, concurrency * METADATA_FANOUT, async ({ plan, version }) => {
+    try {
+      return await work(new ReleaseJob(plan, version, platforms, outDir, http, reporter, slot));
+    } catch (e) {
+      for (const err of flatten(e, `${plan.tool} ${version}`)) {
+        err.details.version ??= version;
+        failures.push(err);
+      }
+      return undefined;
+    }
+  });
+  if (failures.length > 0) throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
+  return results.filter((r): r is Awaited<T> => r !== undefined);
+}
+
+/** The tools asked for and the platforms, checked; undefined when no release is asked for. */
+function toolRequests(
+  options: BinaryMirrorOptions,
+): { requests: ToolRequest[]; platforms: string[] } | undefined {
   const requests: ToolRequest[] = [
     {
       tool: 'tofu' as const,
@@ -127,7 +235,7 @@ export async function mirrorBinaries(
       pinned: HASHICORP_RELEASE_KEY,
     },
   ].filter((r) => r.requested.length > 0);
-  if (requests.length === 0) return [];
+  if (requests.length === 0) return undefined;
 
   const platforms = [...new Set(options.platforms.map((p) => formatPlatform(parsePlatform(p))))].sort(
     compareStrings,
@@ -140,46 +248,7 @@ export async function mirrorBinaries(
   }
   // Bad constraint syntax fails before any network or disk work.
   for (const r of requests) needsReleaseList(r.requested, r.tool);
-
-  // Absolute: the mirror service resolved it against the command's working directory.
-  const outDir = options.outDir;
-  const { http, reporter } = deps;
-  const concurrency = Math.max(1, Math.floor(deps.concurrency));
-  const slot = createLimiter(concurrency);
-
-  const failures: AirgapError[] = [];
-  // One tool's unreadable key or release list does not stop the other tool.
-  const plans: ToolPlan[] = [];
-  for (const [i, settled] of (
-    await Promise.allSettled(requests.map((r) => planTool(r, http, reporter)))
-  ).entries()) {
-    if (settled.status === 'fulfilled') plans.push(settled.value);
-    else failures.push(...flatten(settled.reason, requests[i]!.tool));
-  }
-  for (const plan of plans) {
-    const stale = await removeStaleTemps(path.join(outDir, releaseToolDir(plan.tool)));
-    if (stale > 0) reporter.info(`${plan.tool}: removed ${stale} partial file(s) left by an earlier run`);
-  }
-
-  const jobs = plans.flatMap((plan) => plan.versions.map((version) => ({ plan, version })));
-  const entries = await mapLimit(jobs, concurrency * METADATA_FANOUT, async ({ plan, version }) => {
-    try {
-      return await new ReleaseJob(plan, version, platforms, outDir, http, reporter, slot).run();
-    } catch (e) {
-      for (const err of flatten(e, `${plan.tool} ${version}`)) {
-        err.details.version ??= version;
-        failures.push(err);
-      }
-      return undefined;
-    }
-  });
-  if (failures.length > 0) throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
-  return (
-    entries
-      .filter((e): e is ReleaseManifestEntry => e !== undefined)
-      // Stable: within a tool, the resolver's ascending version order stays.
-      .sort((a, b) => compareStrings(a.tool, b.tool))
-  );
+  return { requests, platforms };
 }
 
 async function planTool(r: ToolRequest, http: HttpClient, reporter: Reporter): Promise<ToolPlan> {
@@ -267,36 +336,7 @@ class ReleaseJob {
     }
 
     this.checkListed();
-    const [sumsBytes, sigBytes] = await Promise.all([
-      this.http.getBytes(this.sumsUrl),
-      this.http.getBytes(this.sigUrl),
-    ]).catch((e: unknown) => {
-      // An exact version is fetched without the release list; a 404 on its SUMS means
-      // there is no such release, which deserves that name, not an HTTP error.
-      if (
-        isAirgapError(e) &&
-        e.code === 'HTTP_ERROR' &&
-        e.details.status === 404 &&
-        this.plan.listing === undefined
-      ) {
-        throw new AirgapError(
-          'RELEASE_NOT_FOUND',
-          `${this.label} is not released at ${this.plan.baseUrl}: ${e.details.address ?? this.sumsUrl} is 404 Not Found (check the version, or --${this.plan.tool}-base-url)`,
-          {
-            address: e.details.address ?? this.sumsUrl,
-            expected: `${this.plan.tool} ${this.version}`,
-            actual: '404',
-            status: 404,
-            cause: e,
-          },
-        );
-      }
-      throw e;
-    });
-    // The signature before any hash: an unsigned list vouches for nothing.
-    const check = await this.verify(sumsBytes, sigBytes, this.sumsUrl);
-    const sums = parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), this.sumsUrl);
-    for (const platform of this.platforms) this.requireLine(sums, platform);
+    const { sumsBytes, sigBytes, sums, check } = await this.fetchSums();
 
     const created = await this.makeDirs();
     const settled = await Promise.allSettled(
@@ -336,6 +376,96 @@ class ReleaseJob {
       results.map(({ platform, filename, sha256, size }) => ({ platform, filename, sha256, size })),
       check,
     );
+  }
+
+  /**
+   * What run() would do, without downloading or writing anything: the zips it would
+   * keep, and, when it would go to the network, the verified list's line for each.
+   */
+  async planRelease(): Promise<ReleasePlan> {
+    const stored = await this.storedSums();
+    const cached = new Map<string, ReleasePlatformFile>();
+    if (stored !== undefined) {
+      for (const platform of this.platforms) {
+        const file = await this.cachedZip(platform, stored.sums);
+        if (file !== undefined) cached.set(platform, file);
+      }
+    }
+    const describe = (platform: string): ReleasePlatformPlan => {
+      const files = releaseFiles(this.plan.tool, this.version, platform);
+      return {
+        platform,
+        filename: files.zip,
+        path: `${releaseDir(this.plan.tool, this.version)}/${files.zip}`,
+        url: releaseUrl(this.plan.baseUrl, files.zipPath),
+      };
+    };
+    const keep = (hit: ReleasePlatformFile): { sha256: string; size: number } => ({
+      sha256: hit.sha256,
+      size: hit.size,
+    });
+    if (cached.size === this.platforms.length) {
+      return {
+        tool: this.plan.tool,
+        version: this.version,
+        platforms: this.platforms.map((p) => ({ ...describe(p), stored: keep(cached.get(p)!) })),
+      };
+    }
+    this.checkListed();
+    const { sums } = await this.fetchSums();
+    return {
+      tool: this.plan.tool,
+      version: this.version,
+      platforms: this.platforms.map((platform) => {
+        const hit = cached.get(platform);
+        const line = sums.get(releaseFiles(this.plan.tool, this.version, platform).zip)!;
+        return {
+          ...describe(platform),
+          sha256: line,
+          ...(hit !== undefined && hit.sha256 === line ? { stored: keep(hit) } : {}),
+        };
+      }),
+    };
+  }
+
+  /** SHA256SUMS and its signature from the release host, the signature verified, every platform's line required. */
+  private async fetchSums(): Promise<{
+    sumsBytes: Uint8Array;
+    sigBytes: Uint8Array;
+    sums: Map<string, string>;
+    check: SignatureCheck;
+  }> {
+    const [sumsBytes, sigBytes] = await Promise.all([
+      this.http.getBytes(this.sumsUrl),
+      this.http.getBytes(this.sigUrl),
+    ]).catch((e: unknown) => {
+      // An exact version is fetched without the release list; a 404 on its SUMS means
+      // there is no such release, which deserves that name, not an HTTP error.
+      if (
+        isAirgapError(e) &&
+        e.code === 'HTTP_ERROR' &&
+        e.details.status === 404 &&
+        this.plan.listing === undefined
+      ) {
+        throw new AirgapError(
+          'RELEASE_NOT_FOUND',
+          `${this.label} is not released at ${this.plan.baseUrl}: ${e.details.address ?? this.sumsUrl} is 404 Not Found (check the version, or --${this.plan.tool}-base-url)`,
+          {
+            address: e.details.address ?? this.sumsUrl,
+            expected: `${this.plan.tool} ${this.version}`,
+            actual: '404',
+            status: 404,
+            cause: e,
+          },
+        );
+      }
+      throw e;
+    });
+    // The signature before any hash: an unsigned list vouches for nothing.
+    const check = await this.verify(sumsBytes, sigBytes, this.sumsUrl);
+    const sums = parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), this.sumsUrl);
+    for (const platform of this.platforms) this.requireLine(sums, platform);
+    return { sumsBytes, sigBytes, sums, check };
   }
 
   /** The stored SHA256SUMS, if it and its stored signature still verify; a stale copy is refetched. */
