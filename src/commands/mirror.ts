@@ -1,12 +1,8 @@
 import os from 'node:os';
-import { loadSpec } from '../adapters/fs/spec-file.js';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
-import { mirrorFlags } from '../cli/flags/mirror-flags.js';
+import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
 import { createReporter } from '../cli/reporter.js';
-import { AirgapError } from '../core/errors.js';
-import { buildMirrorRequest, type MirrorFlagValues } from '../core/mirror/request.js';
-import { parseSplitSize } from '../core/transfer/pack-size.js';
 import { runMirror, type MirrorResult } from '../services/mirror/mirror-service.js';
 
 export default class Mirror extends AirgapCommand {
@@ -27,28 +23,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<MirrorResult> {
     const { flags } = await this.parse(Mirror);
-    const spec = await loadSpec(flags.file, process.cwd());
-    const imageOnly = [
-      'base-registry-insecure',
-      'ca-cert-into-image',
-      'image-archive',
-      'image-archive-platform',
-      'image-archive-tag',
-    ] as const;
-    const stray = imageOnly.filter((f) => flags[f] !== undefined && flags[f] !== false);
-    const specBuildsImage = spec?.image !== undefined && spec.image.value.build?.value !== false;
-    if (!flags.image && !specBuildsImage && stray.length > 0) {
-      throw new AirgapError('USAGE', `--${stray.join(', --')} only apply with --image`, {
-        expected: '--image',
-        actual: stray.map((f) => `--${f}`).join(' '),
-      });
-    }
-    const { 'split-size': splitSize, ...rest } = flags;
-    const values: MirrorFlagValues = {
-      ...rest,
-      ...(splitSize === undefined ? {} : { 'split-size': parseSplitSize(splitSize) }),
-    };
-    const request = buildMirrorRequest(spec, values);
+    const request = await mirrorRequestFromFlags(flags, process.cwd());
     const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
     try {
       const result = await runMirror(

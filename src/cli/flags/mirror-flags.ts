@@ -3,7 +3,15 @@
 
 import { Flags } from '@oclif/core';
 import { packFlags } from './pack-flags.js';
-import { DEFAULT_IMAGE_ARCHIVE_TAG } from '../../core/mirror/request.js';
+import { loadSpec } from '../../adapters/fs/spec-file.js';
+import { AirgapError } from '../../core/errors.js';
+import {
+  buildMirrorRequest,
+  DEFAULT_IMAGE_ARCHIVE_TAG,
+  type MirrorFlagValues,
+  type MirrorRequest,
+} from '../../core/mirror/request.js';
+import { parseSplitSize } from '../../core/transfer/pack-size.js';
 import { SPEC_FILE_NAME } from '../../core/spec/types.js';
 import { DEFAULT_BASE_IMAGE, DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
 import { DEFAULT_PLATFORMS } from '../../core/provider/platform.js';
@@ -113,3 +121,41 @@ export const mirrorFlags = {
     summary: `NAME[:TAG] the --image-archive loads as (default ${DEFAULT_IMAGE_ARCHIVE_TAG}).`,
   }),
 };
+
+/** The parsed flags of `mirror` or `plan` that describe the bundle. */
+export interface MirrorFlagValuesRaw extends Omit<MirrorFlagValues, 'split-size'> {
+  'split-size'?: string | undefined;
+  file?: string | undefined;
+}
+
+/**
+ * The run's request from the spec (`--file`, else ./airgap.yaml) and the flags given:
+ * shared by `mirror` and `plan`, so the same arguments describe the same bundle.
+ */
+export async function mirrorRequestFromFlags(
+  flags: MirrorFlagValuesRaw,
+  cwd: string,
+): Promise<MirrorRequest> {
+  const spec = await loadSpec(flags.file, cwd);
+  const imageOnly = [
+    'base-registry-insecure',
+    'ca-cert-into-image',
+    'image-archive',
+    'image-archive-platform',
+    'image-archive-tag',
+  ] as const;
+  const stray = imageOnly.filter((f) => flags[f] !== undefined && flags[f] !== false);
+  const specBuildsImage = spec?.image !== undefined && spec.image.value.build?.value !== false;
+  if (flags.image !== true && !specBuildsImage && stray.length > 0) {
+    throw new AirgapError('USAGE', `--${stray.join(', --')} only apply with --image`, {
+      expected: '--image',
+      actual: stray.map((f) => `--${f}`).join(' '),
+    });
+  }
+  const { 'split-size': splitSize, file: _file, ...rest } = flags;
+  const values: MirrorFlagValues = {
+    ...rest,
+    ...(splitSize === undefined ? {} : { 'split-size': parseSplitSize(splitSize) }),
+  };
+  return buildMirrorRequest(spec, values);
+}

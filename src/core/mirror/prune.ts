@@ -44,7 +44,8 @@ export function planPrune(found: readonly string[], keep: ReadonlySet<string>): 
       const whole = ![...keep].some((k) => k.startsWith(dir));
       const platform = /_([a-z0-9]+_[a-z0-9]+)\.zip$/.exec(parts[parts.length - 1]!)?.[1];
       if (whole) releases.add(`${area} ${parts[1]}`);
-      else if (platform !== undefined) lines.push(`removed ${area} ${parts[1]} (${platform}): no longer requested`);
+      else if (platform !== undefined)
+        lines.push(`removed ${area} ${parts[1]} (${platform}): no longer requested`);
     } else if (area === BUNDLE.providersDir) {
       // index.json / VERSION.json go with their versions; other stray files are named.
       if (!f.endsWith('.json')) lines.push(`removed ${f}: not part of this bundle`);
