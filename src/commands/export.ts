@@ -9,7 +9,7 @@ import { exportBundle, type ExportResult } from '../services/export/export-servi
 export default class Export extends AirgapCommand {
   static override summary = 'Pack a bundle directory into one transfer tarball, signed and optionally split.';
 
-  static override description = `Writes a deterministic POSIX tar of the bundle (docs/TRANSFER-FORMAT.md): SHA256SUMS.sig (with --sign-key), SHA256SUMS listing every other file, airgap.json, then the bundle and tool/airgap-VERSION.tgz (this tool, installable with npm and no registry). Checkable on the other side with tar -xf, sha256sum -c SHA256SUMS and gpg --verify SHA256SUMS.sig SHA256SUMS. Entry times come from SOURCE_DATE_EPOCH (else 2020-01-01); the same bundle and key give the same bytes. The passphrase of an encrypted --sign-key is read from AIRGAP_SIGN_PASSPHRASE.
+  static override description = `Writes a deterministic POSIX tar of the bundle (docs/TRANSFER-FORMAT.md): SHA256SUMS.sig (with --sign-key), SHA256SUMS listing every other file, airgap.json, then the bundle and tool/airgap-VERSION.tgz (this tool, installable with npm and no registry). Checkable on the other side with tar -xf, sha256sum -c SHA256SUMS and gpg --verify SHA256SUMS.sig SHA256SUMS. Entry times come from SOURCE_DATE_EPOCH (else 2020-01-01): the same bundle gives the same bytes; signed, it does so only with SOURCE_DATE_EPOCH set, as the signature records when it was made. The passphrase of an encrypted --sign-key is read from AIRGAP_SIGN_PASSPHRASE.
 
 ${EXIT_CODES_HELP}`;
 

@@ -10,7 +10,7 @@ export default class Verify extends AirgapCommand {
   static override summary =
     'Verify a transfer tarball or bundle directory: signature, checksums, packages, lock files.';
 
-  static override description = `TARGET is a transfer tarball (plain or gzip), the first part FILE.000 of a split one, a bundle directory (extracted, or written by \`airgap mirror\`), or an import destination (a directory holding airgap-state.json: its mirror's zips are checked against their VERSION.json hashes, and the imports the state records against the mirror). Bundle checks, each reported as a row: the SHA256SUMS signature against --trusted-key; every file against SHA256SUMS and airgap.json; every provider zip against the h1: and zh: airgap.json records; every tofu/terraform release zip against its vendor's signed SHA256SUMS (pinned keys, or --tofu-key/--terraform-key); with --lockfile, that each provider version and platform the lock files need is present with a matching hash. Files present but listed nowhere are warnings. Unsafe archive entries (absolute or .. paths, links, devices) stop the reading. With --json the report is documented in docs/VERIFY-REPORT.md.
+  static override description = `TARGET is a transfer tarball (plain or gzip), the first part FILE.000 of a split one, a bundle directory (extracted, or written by \`airgap mirror\`), or an import destination (a directory holding airgap-state.json: its mirror's zips are checked against their VERSION.json hashes, and the imports the state records against the mirror). Bundle checks, each a row of the report: the SHA256SUMS signature against --trusted-key; every file against SHA256SUMS and airgap.json; every provider zip against the h1: and zh: airgap.json records; every tofu/terraform release zip against its vendor's signed SHA256SUMS (pinned keys, or --tofu-key/--terraform-key); with --lockfile, that each provider version and platform the lock files need is present with a matching hash. Files present but listed nowhere are warnings. Unsafe archive entries (absolute or .. paths, links, devices) stop the reading. The table counts the checks by kind and lists the rows that are not ok (--all: every row), within the terminal's width; with --json the report is documented in docs/VERIFY-REPORT.md.
 
 EXIT CODES
   0  everything verified (warnings allowed)
@@ -49,6 +49,10 @@ EXIT CODES
       multiple: true,
       default: [],
     }),
+    all: Flags.boolean({
+      summary: 'List every check in the table, not only those that are not ok.',
+      default: false,
+    }),
   };
 
   async run(): Promise<VerifyReport> {
@@ -68,7 +72,11 @@ EXIT CODES
       reporter,
     );
     reporter.finish();
-    if (!this.jsonEnabled()) this.log(renderVerifyTable(report));
+    if (!this.jsonEnabled()) {
+      // The table fits the terminal; piped, it is laid out for 100 columns.
+      const width = process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : 100;
+      this.log(renderVerifyTable(report, { width, all: flags.all }));
+    }
     // The report is the output either way; the exit code carries the verdict.
     if (report.verdict === 'failed') process.exitCode = EXIT.verificationFailed;
     return report;

@@ -14,7 +14,7 @@ import { BUNDLE } from '../../src/core/layout/names.js';
 import type { Reporter } from '../../src/core/ports.js';
 import type { CheckRow, VerifyReport } from '../../src/core/transfer/verify-report.js';
 import { runVerify, type VerifyOptions } from '../../src/services/verify/verify-service.js';
-import { runCli } from '../helpers/cli.js';
+import { AIRGAP_BIN, runCli } from '../helpers/cli.js';
 import type { TestKey } from '../helpers/pgp.js';
 import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -192,33 +192,47 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(rows.length).toBe(24);
   });
 
-  it('prints an aligned table and a one-line verdict', async () => {
-    const r = await runCli([
+  it('prints the counts by kind, that every check passed, and the verdict; --all lists every row', async () => {
+    const args = [
       'verify',
       packed.file,
       '--trusted-key',
       keyFile,
       '--tofu-key',
       bundle.releases.publicKeyPath,
-    ]);
+    ];
+    const r = await runCli(args);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    const head = lines[0]!;
-    expect(head).toMatch(/^STATUS {2}CHECK {13}SUBJECT +DETAIL$/);
+    // Not a terminal: laid out for 100 columns.
+    expect(r.stdout).toBe(
+      [
+        'KIND        TOTAL  OK  FAILED  WARNING  SKIPPED',
+        'signature       1   1       0        0        0',
+        'files          17  17       0        0        0',
+        'providers       3   3       0        0        0',
+        'binaries        3   3       0        0        0',
+        'lock files      0   0       0        0        0',
+        '',
+        'Every check passed (24); --all lists them.',
+        '',
+        `VERIFIED: ${packed.file} (24 ok, 0 failed, 0 warning(s), 0 skipped)`,
+        `bundle digest ${await bundleDigest()}`,
+        '',
+      ].join('\n'),
+    );
+
+    const all = await runCli([...args, '--all']);
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trimEnd().split('\n');
     const zip = `${NULL} 3.2.1 linux_arm64`;
-    const row = lines.find((l) => l.includes(zip))!;
-    // Every column starts where its heading does.
-    expect(row.slice(0, head.indexOf('CHECK'))).toBe('ok      ');
-    expect(row.slice(head.indexOf('CHECK'), head.indexOf('SUBJECT')).trimEnd()).toBe('provider');
-    expect(row.slice(head.indexOf('SUBJECT'), head.indexOf('DETAIL')).trimEnd()).toBe(zip);
-    expect(row.slice(head.indexOf('DETAIL'))).toBe(
-      `${pkg('null', 'linux_arm64').h1} zh:${pkg('null', 'linux_arm64').sha256}`,
-    );
-    expect(lines.filter((l) => /^ok +file /.test(l))).toHaveLength(17);
-    expect(lines[lines.length - 2]).toBe('');
-    expect(lines[lines.length - 1]).toBe(
-      `VERIFIED: ${packed.file} (24 ok, 0 failed, 0 warning(s), 0 skipped; bundle digest ${await bundleDigest()})`,
-    );
+    // Every row ok: the STATUS column is as wide as its heading.
+    const at = lines.indexOf(`ok      provider          ${zip}`);
+    expect(at, all.stdout).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe(`        ${pkg('null', 'linux_arm64').h1}`);
+    expect(lines[at + 2]).toBe(`        zh:${pkg('null', 'linux_arm64').sha256}`);
+    expect(lines.filter((l) => /^ok +file +/.test(l))).toHaveLength(17);
+    expect(lines.filter((l) => /^ok +[a-z-]+ +/.test(l))).toHaveLength(24);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
   });
 
   it('verifies the directory GNU tar extracts, with the same rows', async () => {
@@ -263,7 +277,73 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(rows[0]!.detail).toContain(
       `signature was made by key ${bundle.releases.signingKey.fingerprint}, which is not a trusted key or subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80`,
     );
+    // airgap.json records the key the release was verified with when mirrored (--tofu-key): the hint names it.
+    const fp = bundle.releases.signingKey.fingerprint;
+    expect(rows[0]!.hint).toBe(
+      `pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle was mirrored with)`,
+    );
     expect(report.summary).toEqual({ ok: 21, failed: 1, warning: 0, skipped: 2 });
+
+    // The table: the counts, then only the three rows that are not ok, the hint under the failure.
+    const table = await runCli(['verify', packed.file, '--trusted-key', keyFile]);
+    expect(table.code).toBe(1);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 8)).toEqual([
+      'KIND        TOTAL  OK  FAILED  WARNING  SKIPPED',
+      'signature       1   1       0        0        0',
+      'files          17  17       0        0        0',
+      'providers       3   3       0        0        0',
+      'binaries        3   0       1        0        2',
+      'lock files      0   0       0        0        0',
+      '',
+      'Not ok: 3 of 24 checks (--all lists every one).',
+    ]);
+    expect(lines.filter((l) => /^(ok|FAILED|warning|skipped) /.test(l))).toEqual([
+      'FAILED   binary-signature  tofu 1.8.5',
+      'skipped  binary            tofu 1.8.5 linux_amd64',
+      'skipped  binary            tofu 1.8.5 linux_arm64',
+    ]);
+    expect(lines.join(' ').replace(/ +/g, ' ')).toContain(
+      ` hint: pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle was mirrored with) `,
+    );
+    expect(lines.at(-2)).toBe(`FAILED: ${packed.file} (21 ok, 1 failed, 0 warning(s), 2 skipped)`);
+
+    // With the key the bundle was mirrored with, it verifies.
+    const withKey = await runCli([
+      'verify',
+      packed.file,
+      '--trusted-key',
+      keyFile,
+      '--tofu-key',
+      bundle.releases.publicKeyPath,
+    ]);
+    expect(withKey.code).toBe(0);
+  });
+
+  it('names no key when the release was mirrored with the key verify uses: the list itself changed', async () => {
+    const sums = 'tofu/1.8.5/tofu_1.8.5_SHA256SUMS';
+    const resigned = await packBundleForTest(bundle.dir, {
+      signKey: key,
+      async mutate(ctx) {
+        // The release list edited after mirroring, the bundle re-signed: the release key's signature no longer holds.
+        await fs.appendFile(path.join(ctx.dir, sums), `${'0'.repeat(64)}  tofu_1.8.5_extra.zip\n`);
+        const mpath = path.join(ctx.dir, BUNDLE.manifest);
+        const m = JSON.parse(await fs.readFile(mpath, 'utf8')) as {
+          binaries: { sums: { path: string; size: number; sha256: string } }[];
+        };
+        const bytes = await fs.readFile(path.join(ctx.dir, sums));
+        m.binaries[0]!.sums.size = bytes.length;
+        m.binaries[0]!.sums.sha256 = sha256Hex(bytes);
+        await fs.writeFile(mpath, `${JSON.stringify(m, null, 2)}\n`);
+        await ctx.rewriteSums();
+        await ctx.resign();
+      },
+    });
+    const report = await verify(resigned.file);
+    const row = report.rows.find((r) => r.check === 'binary-signature')!;
+    expect(row.status).toBe('failed');
+    expect(row.code).toBe('SIGNATURE_INVALID');
+    expect(row.hint).toBeUndefined();
   });
 
   it('--lockfile: every provider, version and platform present with a matching hash', async () => {
@@ -394,6 +474,43 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
   });
 });
 
+describeWithTools(['tar', 'script', 'stty'], 'airgap verify on a terminal', () => {
+  /** The stdout lines of `airgap verify` run on a pseudo-terminal `cols` wide (util-linux script(1)). */
+  async function onTerminal(cols: number, args: string[]): Promise<string[]> {
+    const quoted = [process.execPath, AIRGAP_BIN, 'verify', ...args].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await exec('script', ['-qfec', `stty cols ${cols}; exec ${quoted}`, '/dev/null'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    }).catch((e: { stdout: string }) => e); // exit 1: a failed check
+    // stderr shares the terminal: drop the progress line (it starts with an escape sequence).
+    return stdout
+      .split('\r\n')
+      .filter((l) => !l.includes('\x1b'))
+      .map((l) => l.replace(/\r/g, ''));
+  }
+
+  it('fits the table to the terminal: 80 and 120 columns', async () => {
+    const fp = bundle.releases.signingKey.fingerprint;
+    const narrow = await onTerminal(80, [packed.file, '--trusted-key', keyFile]);
+    expect(Math.max(...narrow.map((l) => l.length))).toBeLessThanOrEqual(80);
+    const hint = narrow.findIndex((l) => l.startsWith('         hint: '));
+    expect(narrow.slice(hint, hint + 3)).toEqual([
+      '         hint: pass --tofu-key FILE (the key with fingerprint',
+      `         ${fp} that the bundle was mirrored`,
+      '         with)',
+    ]);
+    expect(narrow).toContain('21 ok, 1 failed, 0 warning(s), 2 skipped');
+
+    const wide = await onTerminal(120, [packed.file, '--trusted-key', keyFile]);
+    expect(Math.max(...wide.map((l) => l.length))).toBeLessThanOrEqual(120);
+    const at = wide.findIndex((l) => l.startsWith('         hint: '));
+    expect(wide.slice(at, at + 2)).toEqual([
+      `         hint: pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle`,
+      '         was mirrored with)',
+    ]);
+    expect(wide).toContain(`FAILED: ${packed.file} (21 ok, 1 failed, 0 warning(s), 2 skipped)`);
+  });
+});
+
 interface HostileExpectation {
   kind: HostileKind;
   check: CheckRow['check'];
@@ -481,8 +598,9 @@ describe('airgap verify on hostile archives', () => {
     await fs.writeFile(path.join(dest, 'airgap-state.json'), '{}');
     const importDest = await runCli(['verify', dest]);
     expect(importDest.code).toBe(1);
-    expect(importDest.stdout).toContain(
-      `FAILED  state  airgap-state.json  ${dest}/airgap-state.json: formatVersion: expected 1`,
+    const at = importDest.stdout.split('\n').indexOf('FAILED  state  airgap-state.json');
+    expect(importDest.stdout.split('\n')[at + 1]).toMatch(
+      new RegExp(`^ {8}${dest}/airgap-state\\.json: formatVersion: expected 1`),
     );
   });
 });

@@ -16,7 +16,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 
 import { digestZip } from '../../adapters/archive/zip-read.js';
-import type { BundleManifest } from '../../core/bundle/manifest.js';
+import type { BundleManifest, ManifestBinary } from '../../core/bundle/manifest.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError, type ErrorCode } from '../../core/errors.js';
@@ -449,10 +449,30 @@ async function releaseRows(
         });
       } catch (e) {
         if (!isAirgapError(e)) throw e;
-        rows.push({ check: 'binary-signature', subject, status: 'failed', code: e.code, detail: e.message });
+        const hint = releaseKeyHint(b, keys.keys);
+        rows.push({
+          check: 'binary-signature',
+          subject,
+          status: 'failed',
+          code: e.code,
+          detail: e.message,
+          ...(hint === undefined ? {} : { hint }),
+        });
       }
     }
     rows.push(...binaryRows(check, actual));
   }
   return rows;
+}
+
+/**
+ * airgap.json records the key each release was verified with when it was mirrored. When
+ * that key is not among the ones verify used (a bundle mirrored with --tofu-key, checked
+ * against the pinned key), the fix is to pass it; when it is, the list itself changed and
+ * no flag helps.
+ */
+function releaseKeyHint(b: ManifestBinary, keys: PublicKeySet): string | undefined {
+  const fp = b.verifiedBy.primaryKeyFingerprint;
+  if (keys.keys.some((k) => k.fingerprint === fp.toUpperCase())) return undefined;
+  return `pass --${b.tool}-key FILE (the key with fingerprint ${fp} that the bundle was mirrored with)`;
 }

@@ -7,7 +7,12 @@ import {
 } from '../../../src/core/bundle/manifest.js';
 import { AirgapError } from '../../../src/core/errors.js';
 import { binaryRows, lockfileRows, providerRows } from '../../../src/core/transfer/verify-checks.js';
-import { buildVerifyReport, renderVerifyTable } from '../../../src/core/transfer/verify-report.js';
+import {
+  buildVerifyReport,
+  renderVerifyTable,
+  shortenMiddle,
+  wrapWords,
+} from '../../../src/core/transfer/verify-report.js';
 
 const H = (c: string) => c.repeat(64);
 const ADDR = 'registry.opentofu.org/hashicorp/null';
@@ -49,7 +54,7 @@ function manifest(): BundleManifest {
 }
 
 describe('the report', () => {
-  it('counts rows, sets the verdict, and renders an aligned table with a verdict line', () => {
+  it('counts rows and sets the verdict', () => {
     const report = buildVerifyReport({
       tool: 'airgap/0.1.0',
       target: '/t/b.tar',
@@ -70,21 +75,176 @@ describe('the report', () => {
     expect(report.verdict).toBe('failed');
     expect(report.summary).toEqual({ ok: 1, failed: 1, warning: 1, skipped: 0 });
     expect(report.signature).toBeNull();
-    expect(renderVerifyTable(report)).toBe(
-      [
-        'STATUS   CHECK      SUBJECT          DETAIL',
-        'ok       signature  SHA256SUMS.sig   signed',
-        'FAILED   file       providers/a.zip  differs',
-        'warning  extra      x                stray',
-        '',
-        `FAILED: /t/b.tar (1 ok, 1 failed, 1 warning(s), 0 skipped; bundle digest ${H('c')})`,
-      ].join('\n'),
-    );
     const ok = buildVerifyReport({ tool: 't', target: '/d', kind: 'directory', rows: [] });
     expect(ok.verdict).toBe('verified');
-    expect(renderVerifyTable(ok).split('\n').pop()).toBe(
-      'VERIFIED: /d (0 ok, 0 failed, 0 warning(s), 0 skipped)',
+  });
+});
+
+describe('the table', () => {
+  const FP = 'C0FFEE'.padEnd(40, '1');
+  const ZIP = 'providers/registry.opentofu.org/hashicorp/null/terraform-provider-null_3.2.1_linux_amd64.zip';
+  const report = buildVerifyReport({
+    tool: 'airgap/0.1.0',
+    target: '/media/usb/transfers/2026-12/airgap-bundle-connected-side.tar.gz',
+    kind: 'tarball',
+    bundleDigest: H('c'),
+    rows: [
+      {
+        check: 'signature',
+        subject: 'SHA256SUMS.sig',
+        status: 'ok',
+        detail: `SHA256SUMS signed by ${FP} at 2020-01-01T00:00:00.000Z`,
+      },
+      { check: 'file', subject: ZIP, status: 'ok', detail: `sha256 ${H('a')} (4750928 bytes)` },
+      {
+        check: 'extra',
+        subject: 'notes.txt',
+        status: 'warning',
+        code: 'CHECKSUM_MISSING',
+        detail: 'notes.txt is listed in neither SHA256SUMS nor airgap.json',
+      },
+      {
+        check: 'provider',
+        subject: `${ADDR} 3.2.1 linux_amd64`,
+        status: 'ok',
+        detail: `h1:AMD= zh:${H('a')}`,
+      },
+      {
+        check: 'binary-signature',
+        subject: 'tofu 1.8.5',
+        status: 'failed',
+        code: 'SIGNATURE_INVALID',
+        detail: `tofu/1.8.5/tofu_1.8.5_SHA256SUMS: signature was made by key ${FP}, which is not a trusted key or subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80 (OpenTofu <core@opentofu.org>))`,
+        hint: `pass --tofu-key FILE (the key with fingerprint ${FP} that the bundle was mirrored with)`,
+      },
+      {
+        check: 'binary',
+        subject: 'tofu 1.8.5 linux_amd64',
+        status: 'skipped',
+        detail: 'tofu/1.8.5/tofu_1.8.5_SHA256SUMS is not trusted (see binary-signature)',
+      },
+    ],
+  });
+  const SUMMARY = [
+    'KIND        TOTAL  OK  FAILED  WARNING  SKIPPED',
+    'signature       1   1       0        0        0',
+    'files           2   1       0        1        0',
+    'providers       1   1       0        0        0',
+    'binaries        2   0       1        0        1',
+    'lock files      0   0       0        0        0',
+    '',
+  ];
+
+  it('80 columns: counts by kind, then only the rows not ok, details and hints wrapped, the verdict', () => {
+    expect(renderVerifyTable(report, { width: 80, all: false })).toBe(
+      [
+        ...SUMMARY,
+        'Not ok: 3 of 6 checks (--all lists every one).',
+        'STATUS   CHECK             SUBJECT',
+        'warning  extra             notes.txt',
+        '         notes.txt is listed in neither SHA256SUMS nor airgap.json',
+        'FAILED   binary-signature  tofu 1.8.5',
+        '         tofu/1.8.5/tofu_1.8.5_SHA256SUMS: signature was made by key',
+        `         ${FP}, which is not a trusted key or`,
+        '         subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80 (OpenTofu',
+        '         <core@opentofu.org>))',
+        '         hint: pass --tofu-key FILE (the key with fingerprint',
+        `         ${FP} that the bundle was mirrored`,
+        '         with)',
+        'skipped  binary            tofu 1.8.5 linux_amd64',
+        '         tofu/1.8.5/tofu_1.8.5_SHA256SUMS is not trusted (see binary-signature)',
+        '',
+        'FAILED: /media/usb/transfers/2026-12/airgap-bundle-connected-side.tar.gz',
+        '3 ok, 1 failed, 1 warning(s), 1 skipped',
+        `bundle digest ${H('c')}`,
+      ].join('\n'),
     );
+  });
+
+  it('120 columns: the same, wrapped wider, the verdict on one line', () => {
+    expect(renderVerifyTable(report, { width: 120, all: false })).toBe(
+      [
+        ...SUMMARY,
+        'Not ok: 3 of 6 checks (--all lists every one).',
+        'STATUS   CHECK             SUBJECT',
+        'warning  extra             notes.txt',
+        '         notes.txt is listed in neither SHA256SUMS nor airgap.json',
+        'FAILED   binary-signature  tofu 1.8.5',
+        `         tofu/1.8.5/tofu_1.8.5_SHA256SUMS: signature was made by key ${FP}, which is`,
+        '         not a trusted key or subkey (trusted: E3E6E43D84CB852EADB0051D0C0AF313E5FD9F80 (OpenTofu <core@opentofu.org>))',
+        `         hint: pass --tofu-key FILE (the key with fingerprint ${FP} that the bundle`,
+        '         was mirrored with)',
+        'skipped  binary            tofu 1.8.5 linux_amd64',
+        '         tofu/1.8.5/tofu_1.8.5_SHA256SUMS is not trusted (see binary-signature)',
+        '',
+        'FAILED: /media/usb/transfers/2026-12/airgap-bundle-connected-side.tar.gz (3 ok, 1 failed, 1 warning(s), 1 skipped)',
+        `bundle digest ${H('c')}`,
+      ].join('\n'),
+    );
+  });
+
+  it('--all lists every row; a long subject is shortened in the middle, never wrapped', () => {
+    const lines = renderVerifyTable(report, { width: 80, all: true }).split('\n');
+    expect(lines.slice(SUMMARY.length, SUMMARY.length + 9)).toEqual([
+      'STATUS   CHECK             SUBJECT',
+      'ok       signature         SHA256SUMS.sig',
+      `         SHA256SUMS signed by ${FP} at`,
+      '         2020-01-01T00:00:00.000Z',
+      // 80 - "ok       " - "file" padded to 16 - 2 = 53 columns for the subject.
+      'ok       file              providers/registry.opento...ull_3.2.1_linux_amd64.zip',
+      `         sha256 ${H('a')}`,
+      '         (4750928 bytes)',
+      'warning  extra             notes.txt',
+      '         notes.txt is listed in neither SHA256SUMS nor airgap.json',
+    ]);
+    expect(lines.filter((l) => /^(ok|FAILED|warning|skipped) /.test(l))).toHaveLength(6);
+  });
+
+  it('no line is wider than the width, which is held to 80..120 columns', () => {
+    for (const width of [20, 60, 79, 80, 81, 100, 119, 120, 200]) {
+      const text = renderVerifyTable(report, { width, all: true });
+      const limit = Math.min(120, Math.max(80, width));
+      expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(limit);
+    }
+    expect(renderVerifyTable(report, { width: 200, all: false })).toBe(
+      renderVerifyTable(report, { width: 120, all: false }),
+    );
+    expect(renderVerifyTable(report, { width: 40, all: false })).toBe(
+      renderVerifyTable(report, { width: 80, all: false }),
+    );
+  });
+
+  it('a sound bundle: the summary, one line saying so, and the verdict', () => {
+    const ok = buildVerifyReport({
+      tool: 't',
+      target: '/d',
+      kind: 'import-destination',
+      rows: [
+        { check: 'state', subject: 'airgap-state.json', status: 'ok', detail: 'import 1' },
+        { check: 'provider', subject: `${ADDR} 3.2.1 linux_amd64`, status: 'ok', detail: 'h1:AMD=' },
+      ],
+    });
+    expect(renderVerifyTable(ok, { width: 100, all: false })).toBe(
+      [
+        'KIND          TOTAL  OK  FAILED  WARNING  SKIPPED',
+        'import state      1   1       0        0        0',
+        'providers         1   1       0        0        0',
+        'files             0   0       0        0        0',
+        'lock files        0   0       0        0        0',
+        '',
+        'Every check passed (2); --all lists them.',
+        '',
+        'VERIFIED: /d (2 ok, 0 failed, 0 warning(s), 0 skipped)',
+      ].join('\n'),
+    );
+  });
+
+  it('shortens in the middle and wraps words, cutting only a word longer than a line', () => {
+    expect(shortenMiddle('abcdefghij', 10)).toBe('abcdefghij');
+    expect(shortenMiddle('abcdefghijk', 10)).toBe('abcd...ijk');
+    expect(wrapWords('aa bb cc', 5)).toEqual(['aa bb', 'cc']);
+    expect(wrapWords('a 1234567890123 b', 5)).toEqual(['a', '12345', '67890', '123 b']);
+    expect(wrapWords('', 5)).toEqual(['']);
   });
 });
 
