@@ -4,7 +4,7 @@
 //      hold one h1: each, for darwin_arm64, as a laptop leaves them;
 //   3. airgap init writes airgap.yaml from those lock files; the demo completes it with tofu
 //      (from a test release server), the Spacelift runner image (on a stand-in base image)
-//      and a signed tarball as output;
+//      and a signed tarball as output; airgap plan shows what mirror would do;
 //   4. airgap mirror --update-lockfiles: everything airgap.yaml says, for linux_amd64 and
 //      linux_arm64, packed into a signed, deterministic tarball carrying the tool itself;
 //   5. airgap verify of the tarball; 6. airgap import into an "isolated" directory (the
@@ -108,6 +108,15 @@ registries:
     console.log(
       `\nThe demo completes it with tofu, the runner image and a signed tarball (${work}/airgap.yaml):\n${spec}`,
     );
+
+    console.log(
+      'airgap plan: what mirror would do, from metadata only (exit 10: it would change the bundle)',
+    );
+    const planned = await run(process.execPath, [cli, 'plan'], {
+      cwd: work,
+      env: { TF_CLI_CONFIG_FILE: registryCfg, SSL_CERT_FILE: registry.caCertPath },
+    });
+    if (planned !== 10) throw new Error(`airgap plan exited ${planned}, expected 10 (changes)`);
 
     step(
       4,
