@@ -54,6 +54,22 @@ export interface ManifestLockfile extends FileRef {
   complete: boolean;
 }
 
+/**
+ * One registry module version (issue 13): its package, a zip of the module's source tree
+ * with fixed timestamps and sorted entries, at modules/HOST/NS/NAME/SYSTEM/VERSION.zip.
+ * Modules carry no signature in either ecosystem: the sha256 (and git commit) pin what
+ * was fetched, so a later fetch of the same version that gives other bytes is refused.
+ */
+export interface ManifestModule extends FileRef {
+  /** "HOST/NS/NAME/SYSTEM" */
+  source: string;
+  version: string;
+  /** Where the registry said the source was (X-Terraform-Get or location), credentials redacted. */
+  location: string;
+  /** For git locations: the commit the ref resolved to. */
+  commit?: string;
+}
+
 export type ConfigKind = 'tofurc' | 'workflow' | 'dockerfile';
 
 export interface ManifestConfig extends FileRef {
@@ -96,6 +112,8 @@ export interface BundleManifest {
   image?: ManifestImage;
   /** airgap.lock.json: the request and what it resolved to (absent in bundles of airgap before 0.2). */
   resolved?: FileRef;
+  /** Registry modules (absent when the bundle carries none). */
+  modules?: ManifestModule[];
 }
 
 export interface ManifestInput {
@@ -109,6 +127,7 @@ export interface ManifestInput {
   mirrorIndexes: FileRef[];
   image?: ManifestImage;
   resolved?: FileRef;
+  modules?: ManifestModule[];
 }
 
 /** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
@@ -147,6 +166,13 @@ export function buildManifest(input: ManifestInput): BundleManifest {
           },
         }),
     ...(input.resolved === undefined ? {} : { resolved: input.resolved }),
+    ...(input.modules === undefined || input.modules.length === 0
+      ? {}
+      : {
+          modules: [...input.modules].sort(
+            (a, b) => compareStrings(a.source, b.source) || compareStrings(a.version, b.version),
+          ),
+        }),
   };
 }
 
@@ -169,6 +195,7 @@ export function manifestFiles(m: BundleManifest): FileRef[] {
     ...m.mirrorIndexes,
     ...(m.image?.files ?? []),
     ...(m.resolved === undefined ? [] : [m.resolved]),
+    ...(m.modules ?? []),
   ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -299,5 +326,16 @@ export function parseManifest(text: string, file: string): BundleManifest {
     image.files.forEach((f, i) => checkFileRef(f, file, `image.files[${i}]`));
   }
   if (doc.resolved !== undefined) checkFileRef(doc.resolved, file, 'resolved');
+  if (doc.modules !== undefined) {
+    if (!Array.isArray(doc.modules)) throw fail(file, 'modules', 'a list', doc.modules);
+    doc.modules.forEach((m, i) => {
+      checkFileRef(m, file, `modules[${i}]`);
+      const mod = m as Record<string, unknown>;
+      for (const key of ['source', 'version', 'location'] as const) {
+        if (typeof mod[key] !== 'string' || mod[key] === '')
+          throw fail(file, `modules[${i}].${key}`, 'a string', mod[key]);
+      }
+    });
+  }
   return doc as unknown as BundleManifest;
 }

@@ -20,6 +20,8 @@ export const BUNDLE = {
   lockfilesDir: 'lockfiles',
   /** The runner image, an OCI image layout (mirror --image; docs/IMAGE-FORMAT.md). */
   imageDir: 'image',
+  /** Registry modules: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (docs/BUNDLE-FORMAT.md). */
+  modulesDir: 'modules',
   manifest: 'airgap.json',
   /** What the spec asked for and what it resolved to (docs/BUNDLE-FORMAT.md, "airgap.lock.json"). */
   resolved: 'airgap.lock.json',
@@ -117,3 +119,21 @@ export function releaseDir(tool: 'tofu' | 'terraform', version: string): string 
  * "providers"), bundle-relative: one block per provider, at the newest version mirrored.
  */
 export const PROVIDERS_LOCKFILE = `${BUNDLE.lockfilesDir}/airgap-providers.terraform.lock.hcl`;
+
+/** A registry module's address: HOST/NAMESPACE/NAME/SYSTEM (the Module Registry Protocol's). */
+export interface ModuleCoords {
+  hostname: string;
+  namespace: string;
+  name: string;
+  system: string;
+}
+
+/** "HOST/NS/NAME/SYSTEM", the host in display form, as the module's directory under modules/. */
+export function moduleDir(m: ModuleCoords): string {
+  return `${hostnameForDisplayLenient(m.hostname)}/${m.namespace}/${m.name}/${m.system}`;
+}
+
+/** Bundle-relative path of one module version's package: modules/HOST/NS/NAME/SYSTEM/VERSION.zip. */
+export function modulePackagePath(m: ModuleCoords, version: string): string {
+  return `${BUNDLE.modulesDir}/${moduleDir(m)}/${version}.zip`;
+}
