@@ -18,4 +18,5 @@ export const EXIT_CODES_HELP = `EXIT CODES
   2  usage or input error (flags, lock files, CLI config)
   3  registry or network error (after retries)
   4  local filesystem error
-  5  internal error (a bug in airgap: please report it)`;
+  5  internal error (a bug in airgap: please report it)
+  130/143  interrupted (Ctrl-C / SIGTERM): run the same command again`;

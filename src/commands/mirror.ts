@@ -3,7 +3,6 @@ import { loadSpec } from '../adapters/fs/spec-file.js';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags } from '../cli/flags/mirror-flags.js';
-import { createReporter } from '../cli/reporter.js';
 import { AirgapError } from '../core/errors.js';
 import { buildMirrorRequest, type MirrorFlagValues } from '../core/mirror/request.js';
 import { parseSplitSize } from '../core/transfer/pack-size.js';
@@ -24,6 +23,8 @@ ${EXIT_CODES_HELP}`;
   ];
 
   static override flags = mirrorFlags;
+
+  static override interruptHint = 'run the same command again to resume: finished packages are kept';
 
   async run(): Promise<MirrorResult> {
     const { flags } = await this.parse(Mirror);
@@ -49,7 +50,7 @@ ${EXIT_CODES_HELP}`;
       ...(splitSize === undefined ? {} : { 'split-size': parseSplitSize(splitSize) }),
     };
     const request = buildMirrorRequest(spec, values);
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     try {
       const result = await runMirror(
         {
@@ -60,25 +61,26 @@ ${EXIT_CODES_HELP}`;
           env: process.env,
           cwd: process.cwd(),
           tempDir: os.tmpdir(),
+          httpObserver: reporter,
         },
         reporter,
       );
       reporter.finish();
       this.log(
         `Mirrored ${result.providers.length} provider version(s): ${result.packagesDownloaded} package(s) downloaded ` +
-          `(${(result.bytesDownloaded / 1e6).toFixed(1)} MB), ${result.packagesCached} already present, ${result.skipped.length} skipped.`,
+          `(${(result.bytesDownloaded / 1e6).toFixed(1)} MB), ${result.packagesCached} cached (already in the bundle), ${result.skipped.length} skipped.`,
       );
       if (result.image)
-        this.log(
+        this.detail(
           `Built the runner image ${result.image.digest} for ${result.image.platforms.map((p) => p.platform).join(', ')} in ${result.outDir}/image (oci:${result.outDir}/image:latest).`,
         );
       if (result.image?.archive)
-        this.log(`Wrote ${result.image.archive.path} (${result.image.archive.platform}) for docker load.`);
+        this.detail(`Wrote ${result.image.archive.path} (${result.image.archive.platform}) for docker load.`);
       for (const b of result.binaries)
-        this.log(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
-      this.log(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);
+        this.detail(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
+      this.detail(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);
       if (result.export)
-        this.log(
+        this.detail(
           `Packed ${result.export.files} files into ${result.export.parts.map((p) => p.path).join(', ')}; sha256 ${result.export.sha256}`,
         );
       return result;
