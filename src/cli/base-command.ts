@@ -1,8 +1,21 @@
-// Base for every airgap command: --json, typed-error rendering, exit codes.
+// Base for every airgap command: --json, --quiet, --verbose, --no-color, typed-error
+// rendering, exit codes, and what Ctrl-C (SIGINT) or SIGTERM prints.
 
-import { Command } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { AirgapError, AirgapErrors, BugError, exitCodeOf, isAirgapError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
+import { colourEnabled, painter } from './colour.js';
+import { createReporter, type CliReporter } from './reporter.js';
+
+/** The output flags every command has (baseFlags). */
+export interface OutputFlags {
+  quiet: boolean;
+  verbose: boolean;
+  'no-color': boolean;
+}
+
+/** Exit codes for a run stopped by a signal: 128 + the signal's number, as shells report it. */
+export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** The one shape of every `--json` error document (docs/JSON-OUTPUT.md). */
 export interface JsonErrorDocument {
@@ -62,6 +75,85 @@ function asAirgapError(err: Error & { oclif?: { exit?: number } }): AirgapError 
 export abstract class AirgapCommand extends Command {
   static override enableJsonFlag = true;
 
+  static override baseFlags = {
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print only errors and the final line.',
+      default: false,
+      exclusive: ['verbose'],
+      helpGroup: 'OUTPUT',
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      summary: "Also print every HTTP request's method, URL (secrets redacted) and status.",
+      default: false,
+      helpGroup: 'OUTPUT',
+    }),
+    'no-color': Flags.boolean({
+      summary: 'No colour (also with NO_COLOR set, or when the output is not a terminal).',
+      default: false,
+      helpGroup: 'OUTPUT',
+    }),
+  };
+
+  /** What Ctrl-C's line tells the user to do; a command whose re-run resumes says what it keeps. */
+  static interruptHint = 'run the same command again';
+
+  private output: OutputFlags | undefined;
+  private reporter: CliReporter | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => this.interrupted(signal);
+
+  public override async init(): Promise<void> {
+    await super.init();
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+  }
+
+  public override async finally(err: Error | undefined): Promise<unknown> {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    return super.finally(err);
+  }
+
+  /** The reporter for this run (stderr), shaped by --json, --quiet, --verbose and --no-color. */
+  protected createReporter(flags: OutputFlags): CliReporter {
+    this.output = flags;
+    this.reporter = createReporter({
+      stream: process.stderr,
+      json: this.jsonEnabled(),
+      quiet: flags.quiet,
+      verbose: flags.verbose,
+      colour: colourEnabled({ stream: process.stderr, env: process.env, noColor: flags['no-color'] }),
+    });
+    return this.reporter;
+  }
+
+  /** A line of the result that is not its final line: left out with --quiet. */
+  protected detail(message: string): void {
+    if (this.output?.quiet !== true) this.log(message);
+  }
+
+  /** Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
+  protected stdoutColour(): boolean {
+    return colourEnabled({ stream: process.stdout, env: process.env, noColor: this.noColor() });
+  }
+
+  private noColor(): boolean {
+    // A parse error comes before the flags are known: read the switch from argv then.
+    return this.output?.['no-color'] ?? this.argv.includes('--no-color');
+  }
+
+  // One line, then the exit code a shell gives a process killed by that signal. What is
+  // half-written is at a temporary name (.airgap-tmp-*), removed by the next run.
+  private interrupted(signal: NodeJS.Signals): void {
+    const doing = this.reporter?.interrupt();
+    const name = this.id === undefined ? 'airgap' : `airgap ${this.id}`;
+    const hint = (this.constructor as typeof AirgapCommand).interruptHint;
+    const by = signal === 'SIGINT' ? 'Interrupted' : `Stopped by ${signal}`;
+    process.stderr.write(`${by}: ${name} stopped${doing === undefined ? '' : ` while ${doing}`}; ${hint}.\n`);
+    process.exit(signal === 'SIGTERM' ? SIGNAL_EXIT.SIGTERM : SIGNAL_EXIT.SIGINT);
+  }
+
   // A result can carry messages and URLs (warnings, skip reasons): no secret in them reaches stdout.
   protected override toSuccessJson(result: unknown): unknown {
     return result === undefined ? result : (JSON.parse(redactText(JSON.stringify(result))) as unknown);
@@ -82,8 +174,14 @@ export abstract class AirgapCommand extends Command {
       };
       this.logJson(document);
     } else {
+      this.reporter?.finish();
+      const paint = painter(
+        colourEnabled({ stream: process.stderr, env: process.env, noColor: this.noColor() }),
+      );
       for (const e of all)
-        this.logToStderr(`Error: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}${redactText(e.message)}`);
+        this.logToStderr(
+          `${paint.failed('Error:')} ${e.code === 'INTERNAL' ? 'internal error: ' : ''}${redactText(e.message)}`,
+        );
       const remedies = [...new Set(all.map(remedyOf).filter((r): r is string => r !== undefined))];
       for (const r of remedies) this.logToStderr(`  Hint: ${r}`);
       const cause = err.details.cause;

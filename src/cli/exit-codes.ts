@@ -20,7 +20,8 @@ export const EXIT_CODES_HELP = `EXIT CODES
   2  usage or input error (flags, lock files, CLI config)
   3  registry or network error (after retries)
   4  local filesystem error
-  5  internal error (a bug in airgap: please report it)`;
+  5  internal error (a bug in airgap: please report it)
+  130/143  interrupted (Ctrl-C / SIGTERM): run the same command again`;
 
 /** `airgap plan`: 0 and 10 are both a plan made; 10 says mirror would change the bundle, for CI to gate on. */
 export const PLAN_EXIT_CODES_HELP = `EXIT CODES
@@ -30,4 +31,5 @@ export const PLAN_EXIT_CODES_HELP = `EXIT CODES
   2   usage or input error (flags, spec, lock files, CLI config)
   3   registry or network error (after retries)
   4   local filesystem error
-  5   internal error (a bug in airgap: please report it)`;
+  5   internal error (a bug in airgap: please report it)
+  130/143  interrupted (Ctrl-C / SIGTERM): run the same command again`;

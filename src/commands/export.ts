@@ -2,7 +2,6 @@ import os from 'node:os';
 import { Args } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
-import { createReporter } from '../cli/reporter.js';
 import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
 import { exportBundle, type ExportResult } from '../services/export/export-service.js';
 
@@ -26,7 +25,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     // --tarball is required by this command's flags; oclif types it as optional because the flag table is shared.
     const result = await exportBundle(
       {
@@ -41,7 +40,7 @@ ${EXIT_CODES_HELP}`;
     reporter.finish();
     const signed = result.signedBy === null ? 'unsigned' : `signed by ${result.signedBy}`;
     this.log(`Wrote ${result.files} files, ${result.bytes} bytes, ${signed}; sha256 ${result.sha256}`);
-    for (const p of result.parts) this.log(`  ${p.path}  ${p.size}`);
+    for (const p of result.parts) this.detail(`  ${p.path}  ${p.size}`);
     return result;
   }
 }

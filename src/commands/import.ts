@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
-import { createReporter } from '../cli/reporter.js';
 import { runImport, type ImportResult, type RegistryAccess } from '../services/import/import-service.js';
 import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
 
@@ -91,7 +90,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<ImportResult> {
     const { args, flags } = await this.parse(Import);
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     const pushing = flags.push !== undefined || flags['push-providers'] !== undefined;
     const access = pushing ? await registryAccess(flags) : undefined;
     try {
@@ -116,6 +115,7 @@ ${EXIT_CODES_HELP}`;
                   ...(flags['push-mount-from'] === undefined ? {} : { mountFrom: flags['push-mount-from'] }),
                 },
               }),
+          httpObserver: reporter,
           host: {
             cwd: process.cwd(),
             env: process.env,
@@ -138,8 +138,8 @@ ${EXIT_CODES_HELP}`;
         `Imported bundle ${id} into ${result.dest} as generation ${result.generation}: ` +
           `${result.providers.length} provider version(s), ${result.providerFiles.added} file(s) added, ${result.providerFiles.kept} kept.`,
       );
-      for (const b of result.binaries) this.log(`Installed ${b.tool} ${b.version} at ${b.path}.`);
-      this.log(`Use it with: export TF_CLI_CONFIG_FILE=${result.tofurc}`);
+      for (const b of result.binaries) this.detail(`Installed ${b.tool} ${b.version} at ${b.path}.`);
+      this.detail(`Use it with: export TF_CLI_CONFIG_FILE=${result.tofurc}`);
       this.logPush(result);
       return result;
     } catch (e) {
@@ -151,16 +151,16 @@ ${EXIT_CODES_HELP}`;
   private logPush(result: ImportResult): void {
     if (result.push !== undefined) {
       const pushed = result.push.versions.filter((v) => v.action === 'pushed').length;
-      this.log(
+      this.detail(
         `Pushed ${pushed} provider version(s) to ${result.push.registry} (${result.push.versions.length - pushed} up to date). ` +
           `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
       );
-      for (const w of result.push.warnings) this.log(`Warning for tofu: ${w}`);
+      for (const w of result.push.warnings) this.detail(`Warning for tofu: ${w}`);
     }
     const image = result.image;
     if (image === undefined) return;
     const platforms = image.platforms.map((p) => p.platform).join(', ');
-    this.log(
+    this.detail(
       image.action === 'unchanged'
         ? `${image.target} already names the runner image ${image.digest} (${platforms}); nothing sent.`
         : `Pushed the runner image to ${image.target}: ${image.digest} (${platforms}; ` +

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
-import { createReporter } from '../cli/reporter.js';
 import { DEFAULT_PLATFORMS } from '../core/provider/platform.js';
 import { SPEC_FILE_NAME } from '../core/spec/types.js';
 import { runInit, type InitResult } from '../services/init/init-service.js';
@@ -33,7 +32,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<InitResult> {
     const { flags } = await this.parse(Init);
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     const result = await runInit(
       {
         cwd: process.cwd(),
@@ -51,7 +50,9 @@ ${EXIT_CODES_HELP}`;
       `${result.replaced ? 'Replaced' : 'Wrote'} ${shown}: ${count(result.lockfiles.length, 'lock file')} naming ` +
         `${count(result.providers.length, 'provider')}; platforms ${result.platforms.join(', ')}; workflow tool ${result.workflowTool}.`,
     );
-    this.log(`Next: review it, run \`airgap plan${f}\` to see what would cross, then \`airgap mirror${f}\`.`);
+    this.detail(
+      `Next: review it, run \`airgap plan${f}\` to see what would cross, then \`airgap mirror${f}\`.`,
+    );
     return result;
   }
 }

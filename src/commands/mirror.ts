@@ -2,7 +2,6 @@ import os from 'node:os';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
-import { createReporter } from '../cli/reporter.js';
 import { runMirror, type MirrorResult } from '../services/mirror/mirror-service.js';
 
 export default class Mirror extends AirgapCommand {
@@ -21,10 +20,12 @@ ${EXIT_CODES_HELP}`;
 
   static override flags = mirrorFlags;
 
+  static override interruptHint = 'run the same command again to resume: finished packages are kept';
+
   async run(): Promise<MirrorResult> {
     const { flags } = await this.parse(Mirror);
     const request = await mirrorRequestFromFlags(flags, process.cwd());
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     try {
       const result = await runMirror(
         {
@@ -35,25 +36,26 @@ ${EXIT_CODES_HELP}`;
           env: process.env,
           cwd: process.cwd(),
           tempDir: os.tmpdir(),
+          httpObserver: reporter,
         },
         reporter,
       );
       reporter.finish();
       this.log(
         `Mirrored ${result.providers.length} provider version(s): ${result.packagesDownloaded} package(s) downloaded ` +
-          `(${(result.bytesDownloaded / 1e6).toFixed(1)} MB), ${result.packagesCached} already present, ${result.skipped.length} skipped.`,
+          `(${(result.bytesDownloaded / 1e6).toFixed(1)} MB), ${result.packagesCached} cached (already in the bundle), ${result.skipped.length} skipped.`,
       );
       if (result.image)
-        this.log(
+        this.detail(
           `Built the runner image ${result.image.digest} for ${result.image.platforms.map((p) => p.platform).join(', ')} in ${result.outDir}/image (oci:${result.outDir}/image:latest).`,
         );
       if (result.image?.archive)
-        this.log(`Wrote ${result.image.archive.path} (${result.image.archive.platform}) for docker load.`);
+        this.detail(`Wrote ${result.image.archive.path} (${result.image.archive.platform}) for docker load.`);
       for (const b of result.binaries)
-        this.log(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
-      this.log(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);
+        this.detail(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
+      this.detail(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);
       if (result.export)
-        this.log(
+        this.detail(
           `Packed ${result.export.files} files into ${result.export.parts.map((p) => p.path).join(', ')}; sha256 ${result.export.sha256}`,
         );
       return result;

@@ -3,7 +3,6 @@ import { Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT, PLAN_EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
-import { createReporter } from '../cli/reporter.js';
 import { MAX_WIDTH, renderPlanTable } from '../core/plan/index.js';
 import { runPlan, type PlanDocument } from '../services/plan/plan-service.js';
 
@@ -46,7 +45,7 @@ ${PLAN_EXIT_CODES_HELP}`;
   async run(): Promise<PlanDocument> {
     const { flags } = await this.parse(Plan);
     const request = await mirrorRequestFromFlags(flags, process.cwd());
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     try {
       const plan = await runPlan(
         {

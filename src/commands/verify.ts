@@ -2,8 +2,8 @@ import os from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { createReporter } from '../cli/reporter.js';
-import { renderVerifyTable, type VerifyReport } from '../core/transfer/verify-report.js';
+import { paintLeadingStatus, painter } from '../cli/colour.js';
+import { renderVerifyTable, verdictLine, type VerifyReport } from '../core/transfer/verify-report.js';
 import { runVerify } from '../services/verify/verify-service.js';
 
 export default class Verify extends AirgapCommand {
@@ -16,7 +16,8 @@ EXIT CODES
   0  everything verified (warnings allowed)
   1  a verification failed (a FAILED row)
   2  usage or input error (flags, missing TARGET, unreadable key or lock file)
-  4  local filesystem error`;
+  4  local filesystem error
+  130/143  interrupted (Ctrl-C / SIGTERM)`;
 
   static override examples = [
     '<%= config.bin %> verify airgap-bundle.tar.gz --trusted-key release-signer.asc',
@@ -57,7 +58,7 @@ EXIT CODES
 
   async run(): Promise<VerifyReport> {
     const { args, flags } = await this.parse(Verify);
-    const reporter = createReporter({ stream: process.stderr, json: this.jsonEnabled() });
+    const reporter = this.createReporter(flags);
     const report = await runVerify(
       {
         target: args.target,
@@ -75,7 +76,14 @@ EXIT CODES
     if (!this.jsonEnabled()) {
       // The table fits the terminal; piped, it is laid out for 100 columns.
       const width = process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : 100;
-      this.log(renderVerifyTable(report, { width, all: flags.all }));
+      const paint = painter(this.stdoutColour());
+      const table = flags.quiet ? verdictLine(report) : renderVerifyTable(report, { width, all: flags.all });
+      this.log(
+        table
+          .split('\n')
+          .map((l) => paintLeadingStatus(l, paint))
+          .join('\n'),
+      );
     }
     // The report is the output either way; the exit code carries the verdict.
     if (report.verdict === 'failed') process.exitCode = EXIT.verificationFailed;

@@ -14,8 +14,13 @@ export interface HttpRequestOptions {
 }
 
 export interface DownloadOptions extends HttpRequestOptions {
-  /** Called with the number of new bytes as they arrive. */
+  /**
+   * Called with the number of new bytes as they arrive; negative when a retry has to
+   * drop bytes already counted (a restart from zero), so a running total stays right.
+   */
   onProgress?: (bytes: number) => void;
+  /** Called when an answer says how big the whole file is (Content-Length, or a 206's Content-Range). */
+  onTotal?: (bytes: number) => void;
 }
 
 export interface DownloadResult {
@@ -48,7 +53,10 @@ export interface HttpClient {
   getBytes(url: string, options?: HttpRequestOptions): Promise<Uint8Array>;
   /**
    * Streams the body into `destPath` (created or truncated), hashing while writing;
-   * never holds the body in memory. A retry restarts the file from zero.
+   * never holds the body in memory. A retry after a cut mid-body resumes with a Range
+   * request when the first answer allowed it (Accept-Ranges: bytes, or an ETag or
+   * Last-Modified sent back as If-Range), and restarts from zero when the server answers
+   * the whole file instead. The sha256 is always over the whole file.
    */
   download(url: string, destPath: string, options?: DownloadOptions): Promise<DownloadResult>;
   /**
@@ -63,16 +71,53 @@ export interface HttpClient {
 export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
-  /** A package started, advanced or finished; `total` may be unknown. */
+  /** A package was planned, started, advanced or finished; or a stage's byte count moved. */
   progress?(event: ProgressEvent): void;
 }
 
-export interface ProgressEvent {
+export type ProgressEvent = PackageProgress | TaskProgress;
+
+/**
+ * One package (a provider zip, a release zip) of a run that fetches many:
+ * - queued: planned, so the run's package count is known before any download starts;
+ * - start: its download begins; `total` when its size is known (the registry's
+ *   package_size), sent again when an answer's Content-Length tells it;
+ * - bytes: `bytes` more arrived (negative: a restart dropped bytes already counted);
+ * - done, cached (already in the bundle, intact), skipped, failed: finished, `bytes` its size.
+ */
+export interface PackageProgress {
   id: string;
   label: string;
-  phase: 'start' | 'bytes' | 'done' | 'cached' | 'failed';
+  phase: 'queued' | 'start' | 'bytes' | 'done' | 'cached' | 'skipped' | 'failed';
   bytes?: number;
   total?: number;
+}
+
+/**
+ * A stage's work counted in bytes against a total known up front: export writing the
+ * tarball, import and verify reading a bundle, the image build fetching base layers and
+ * writing its own. `done` is the running count (not a delta); a task with a total of
+ * 0 has nothing to show. A new `label` is a new task.
+ */
+export interface TaskProgress {
+  phase: 'task';
+  label: string;
+  done: number;
+  total: number;
+}
+
+/** What one HTTP request got, for --verbose. The URL is redacted by the transport. */
+export interface HttpRequestEvent {
+  method: string;
+  url: string;
+  /** The answer's status; undefined when no answer came (`error` says why). */
+  status?: number;
+  error?: string;
+}
+
+/** Told of every HTTP request a client makes, redirects hop by hop (the --verbose log). */
+export interface HttpObserver {
+  onRequest?(event: HttpRequestEvent): void;
 }
 
 /** The Provider Registry Protocol as the mirror service needs it. */

@@ -381,6 +381,13 @@ describe('faults', () => {
     );
   });
 
+  it('cuts at the byte asked for: `at` bytes of the body, then the connection', async () => {
+    registry.addFault({ match: /_linux_amd64\.zip$/, kind: 'reset-mid-body', at: 1000, times: 1 });
+    const cut = await get(registry, filePath('1.0.0', zipName));
+    await expect(cut.arrayBuffer()).rejects.toThrow('terminated');
+    expect(registry.requests.at(-1)?.writes).toEqual([]);
+  });
+
   it('slows a body down to the given rate', async () => {
     registry.addFault({ match: zipName, kind: 'slow-body', bytesPerSecond: 5000, times: 1 });
     const body = await bytes(await get(registry, filePath('1.0.0', zipName)));
@@ -459,6 +466,76 @@ describe('faults', () => {
     expect((await get(registry, '/.well-known/terraform.json')).status).toBe(500);
     registry.clearFaults();
     expect((await get(registry, '/.well-known/terraform.json')).status).toBe(200);
+  });
+});
+
+describe('ranges', () => {
+  const zipName = 'terraform-provider-demo_1.0.0_linux_amd64.zip';
+  const etag = `"${DEMO_1_0_0_LINUX.sha256.slice(0, 32)}"`;
+
+  it('serves files with Accept-Ranges: bytes and an ETag', async () => {
+    const res = await get(registry, filePath('1.0.0', zipName));
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('etag')).toBe(etag);
+    await bytes(res);
+  });
+
+  it('answers Range: bytes=N- with 206, the Content-Range and exactly the rest', async () => {
+    const whole = await fs.readFile(pkg(registry, '1.0.0', 'linux_amd64').path);
+    const res = await get(registry, filePath('1.0.0', zipName), {
+      headers: { range: 'bytes=1000-', 'if-range': etag },
+    });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe('bytes 1000-2473/2474');
+    expect(res.headers.get('content-length')).toBe('1474');
+    expect((await bytes(res)).equals(whole.subarray(1000))).toBe(true);
+  });
+
+  it('answers the whole file when If-Range names another version, and 416 past the end', async () => {
+    const other = await get(registry, filePath('1.0.0', zipName), {
+      headers: { range: 'bytes=1000-', 'if-range': '"another"' },
+    });
+    expect(other.status).toBe(200);
+    expect(sha256(await bytes(other))).toBe(DEMO_1_0_0_LINUX.sha256);
+    const past = await get(registry, filePath('1.0.0', zipName), { headers: { range: 'bytes=2474-' } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe('bytes */2474');
+    await bytes(past);
+  });
+
+  it('ignores Range, and says nothing of ranges, with ranges: false', async () => {
+    const plain = await startTestRegistry({ providers: [DEMO], workDir: await makeTempDir(), ranges: false });
+    try {
+      const res = await get(plain, filePath('1.0.0', zipName), { headers: { range: 'bytes=1000-' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('accept-ranges')).toBeNull();
+      expect(res.headers.get('etag')).toBeNull();
+      expect(sha256(await bytes(res))).toBe(DEMO_1_0_0_LINUX.sha256);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('package responses in flight', () => {
+  it('counts the zip GETs being answered at once, and the most since the last reset', async () => {
+    registry.resetInFlight();
+    expect(registry.inFlight).toEqual({ packages: 0, maxPackages: 0 });
+    registry.addFault({ match: /\.zip$/, kind: 'slow-body', bytesPerSecond: 10_000, times: 3 });
+    const names = [
+      '1.0.0/terraform-provider-demo_1.0.0_linux_amd64.zip',
+      '1.0.0/terraform-provider-demo_1.0.0_darwin_arm64.zip',
+      '1.1.0/terraform-provider-demo_1.1.0_linux_amd64.zip',
+    ];
+    const pending = names.map(async (n) => bytes(await get(registry, `/files/airgap/demo/${n}`)));
+    await Promise.all(pending);
+    registry.clearFaults();
+    expect(registry.inFlight).toEqual({ packages: 0, maxPackages: 3 });
+    // Metadata is not a package response.
+    await bytes(await get(registry, '/v1/providers/airgap/demo/versions'));
+    expect(registry.inFlight.maxPackages).toBe(3);
+    registry.resetInFlight();
+    expect(registry.inFlight.maxPackages).toBe(0);
   });
 });
 

@@ -2,10 +2,9 @@
 // redirects and the credential rule): retries with backoff and Retry-After
 // (retry.ts), metadata read into memory under MAX_METADATA_BYTES, downloads
 // streamed to disk, and HEAD size probes under GET's rules.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextLoop } from 'node:timers/promises';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type {
@@ -13,6 +12,7 @@ import type {
   DownloadResult,
   HeadResult,
   HttpClient,
+  HttpObserver,
   HttpRequestOptions,
 } from '../../core/ports.js';
 import { redactUrl } from '../../core/redact.js';
@@ -20,6 +20,7 @@ import {
   classifyError,
   isRetryableStatus,
   OversizeFailure,
+  RangeFailure,
   RedirectFailure,
   ShortBodyFailure,
   StatusFailure,
@@ -40,6 +41,8 @@ import {
 interface Ask {
   method: 'GET' | 'HEAD';
   accept?: string;
+  /** Headers decided afresh for each attempt (a resumed download's Range). */
+  headers?: () => Record<string, string>;
   /** A non-2xx answer to hand to the consumer instead of failing. */
   keep?: (opened: Opened, start: URL) => boolean;
 }
@@ -73,6 +76,8 @@ export interface HttpClientOptions {
   maxConnectionsPerOrigin?: number;
   /** Waits between attempts and reads the time for Retry-After dates; the real clock by default. */
   clock?: Clock;
+  /** Told of every request (redacted URL, status), for --verbose. */
+  observer?: HttpObserver;
 }
 
 export interface ClosableHttpClient extends HttpClient {
@@ -93,6 +98,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     connectTimeoutMs: connectMs,
     bodyTimeoutMs: bodyMs,
     connections: options.maxConnectionsPerOrigin ?? 16,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
 
   async function open(
@@ -103,6 +109,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   ): Promise<Opened> {
     const { plain, credential } = bindCredentialHeaders(request?.headers ?? {}, start);
     if (ask.accept !== undefined) plain['accept'] ??= ask.accept;
+    Object.assign(plain, ask.headers?.());
     const opened = await transport.open(
       {
         method: ask.method,
@@ -133,7 +140,6 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     request: HttpRequestOptions | undefined,
     ask: Ask,
     consume: (opened: Opened) => Promise<T>,
-    onRetry?: () => void,
   ): Promise<T> {
     const start = parseUrl(address);
     const limit = Math.max(0, request?.retries ?? defaultRetries) + 1;
@@ -170,7 +176,6 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
           return connectionError(m, start, trail, failure, attempt, error);
         },
       },
-      onRetry,
     );
   }
 
@@ -196,44 +201,44 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
 
     async download(url: string, destPath: string, request?: DownloadOptions): Promise<DownloadResult> {
       const onProgress = request?.onProgress;
+      // Bytes counted through onProgress so far; set back to what the file keeps when an
+      // attempt starts, so a running total never counts a byte twice.
       let reported = 0;
-      return attempts(
-        url,
-        request,
-        GET,
-        async (opened) => {
-          const hash = createHash('sha256');
-          let size = 0;
-          const out = fs.createWriteStream(destPath, { flags: 'w' });
-          try {
-            await pipeline(
-              opened.response.body,
-              async function* (source: AsyncIterable<Buffer>) {
-                for await (const chunk of source) {
-                  hash.update(chunk);
-                  size += chunk.length;
-                  reported += chunk.length;
-                  onProgress?.(chunk.length);
-                  yield chunk;
-                }
-              },
-              out,
-            );
-          } catch (error) {
-            // The next attempt reopens the file with 'w'; let this handle go first.
-            if (!out.closed) await once(out, 'close').catch(() => undefined);
-            if (isFsError(error)) throw fsError(destPath, error);
-            throw error;
-          }
-          checkLength(opened, size);
+      const resume: ResumeState = { kept: 0, allowed: false };
+      const ask: Ask = {
+        method: 'GET',
+        headers: () => rangeHeaders(resume),
+        keep: ({ response }) => response.statusCode === 416 && resume.kept > 0,
+      };
+      return attempts(url, request, ask, async (opened) => {
+        const { response } = opened;
+        const offset = startOffset(opened, resume);
+        if (offset === 0) learnResume(response, resume);
+        const total = offset === 0 ? declaredLength(response) : resume.total;
+        if (total !== undefined) request?.onTotal?.(total);
+        if (reported !== offset) onProgress?.(offset - reported);
+        reported = offset;
+        const hash = offset === 0 ? createHash('sha256') : await hashPrefix(destPath, offset);
+        let received = 0;
+        try {
+          await writeBody(response.body, destPath, offset, (chunk) => {
+            hash.update(chunk);
+            received += chunk.length;
+            reported += chunk.length;
+            onProgress?.(chunk.length);
+          });
+          checkLength(opened, received);
+          const size = offset + received;
+          if (resume.total !== undefined && size !== resume.total)
+            throw new ShortBodyFailure(resume.total, size);
           return { sha256: hash.digest('hex'), size };
-        },
-        () => {
-          // Keep a caller's running total right: the bytes of the failed attempt are gone.
-          if (reported !== 0) onProgress?.(-reported);
-          reported = 0;
-        },
-      );
+        } catch (error) {
+          if (isFsError(error)) throw fsError(destPath, error);
+          // Every byte that arrived is on disk: the next attempt may ask for the rest.
+          resume.kept = resume.allowed ? await fileSize(destPath) : 0;
+          throw error;
+        }
+      });
     },
 
     async head(url: string, request?: HttpRequestOptions): Promise<HeadResult> {
@@ -372,6 +377,117 @@ function checkLength(opened: Opened, size: number): void {
   if (declared === undefined || !/^\d+$/.test(declared)) return;
   const expected = Number(declared);
   if (expected !== size) throw new ShortBodyFailure(expected, size);
+}
+
+/** What a download keeps between attempts to resume with a Range request. */
+interface ResumeState {
+  /** Bytes of the file on disk from earlier attempts, 0 to start over. */
+  kept: number;
+  /** The first answer allowed resuming (Accept-Ranges: bytes, or a validator). */
+  allowed: boolean;
+  /** A strong ETag, else Last-Modified, sent back as If-Range. */
+  validator?: string | undefined;
+  /** The whole file's size, from the first answer's Content-Length. */
+  total?: number | undefined;
+}
+
+function rangeHeaders(resume: ResumeState): Record<string, string> {
+  if (resume.kept === 0 || !resume.allowed) return {};
+  // If-Range: a file that changed since comes back whole (200), never spliced onto the old prefix.
+  return {
+    range: `bytes=${resume.kept}-`,
+    ...(resume.validator === undefined ? {} : { 'if-range': resume.validator }),
+  };
+}
+
+/** From a whole-file (200) answer: whether and how a later attempt may resume. */
+function learnResume(response: Opened['response'], resume: ResumeState): void {
+  const ranges = header(response, 'accept-ranges')?.trim().toLowerCase();
+  const etag = header(response, 'etag')?.trim();
+  // If-Range takes only a strong validator; a weak ETag is no use, Last-Modified may do.
+  const validator =
+    etag !== undefined && etag !== '' && !etag.startsWith('W/') ? etag : header(response, 'last-modified');
+  resume.validator = validator;
+  resume.total = declaredLength(response);
+  resume.allowed = ranges !== 'none' && (ranges === 'bytes' || validator !== undefined);
+}
+
+/**
+ * Where this answer's body starts in the file: 0 for a whole file (200), the kept size
+ * for a 206 that continues exactly there. Anything else throws RangeFailure, and resuming
+ * stops for the next attempts.
+ */
+function startOffset(opened: Opened, resume: ResumeState): number {
+  const { response } = opened;
+  const asked = resume.kept;
+  if (response.statusCode !== 206 && response.statusCode !== 416) {
+    resume.kept = 0;
+    return 0;
+  }
+  const stop = (actual: string): never => {
+    resume.kept = 0;
+    resume.allowed = false;
+    response.body.dump().catch(() => undefined);
+    throw new RangeFailure(`206 with Content-Range bytes ${asked}-*/${resume.total ?? '*'}`, actual);
+  };
+  if (response.statusCode === 416 || asked === 0) return stop(String(response.statusCode));
+  const contentRange = header(response, 'content-range') ?? '';
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(contentRange.trim());
+  if (m === null) return stop(`206 with Content-Range ${JSON.stringify(contentRange)}`);
+  const start = Number(m[1]);
+  const total = m[3] === '*' ? undefined : Number(m[3]);
+  if (start !== asked || (total !== undefined && resume.total !== undefined && total !== resume.total)) {
+    return stop(`206 with Content-Range ${contentRange}`);
+  }
+  resume.total ??= total;
+  return asked;
+}
+
+/**
+ * Writes the body to `file` from `offset` ('w' from 0, else over the kept prefix). When
+ * the body fails mid-way, what arrived is still written out before the error is rethrown,
+ * so a resume continues from the last byte received. A write error is thrown as it is.
+ */
+async function writeBody(
+  body: AsyncIterable<unknown>,
+  file: string,
+  offset: number,
+  onChunk: (chunk: Buffer) => void,
+): Promise<void> {
+  const out = fs.createWriteStream(file, offset === 0 ? { flags: 'w' } : { flags: 'r+', start: offset });
+  let writeError: unknown;
+  out.on('error', (e) => (writeError ??= e));
+  let bodyError: unknown;
+  try {
+    for await (const raw of body) {
+      const chunk = raw as Buffer;
+      onChunk(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+  } catch (e) {
+    bodyError = e;
+  }
+  if (!out.destroyed) {
+    await new Promise<void>((resolve) => {
+      out.end(() => resolve());
+      out.once('error', () => resolve());
+    });
+  }
+  if (!out.closed) await once(out, 'close').catch(() => undefined);
+  if (writeError !== undefined) throw writeError;
+  if (bodyError !== undefined) throw bodyError;
+}
+
+/** A sha256 that has already taken in the file's first `length` bytes, read back from disk. */
+async function hashPrefix(file: string, length: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { start: 0, end: length - 1 }))
+    hash.update(chunk as Buffer);
+  return hash;
+}
+
+async function fileSize(file: string): Promise<number> {
+  return (await fs.promises.stat(file).catch(() => undefined))?.size ?? 0;
 }
 
 function isFsError(error: unknown): error is NodeJS.ErrnoException {

@@ -29,6 +29,22 @@ export class ShortBodyFailure extends Error {
   }
 }
 
+/**
+ * A resumed download's answer does not continue the file where it stopped: a 206 whose
+ * Content-Range starts elsewhere or names another total, or 416. The next attempt asks
+ * for the whole file.
+ */
+export class RangeFailure extends Error {
+  readonly code = 'RANGE_MISMATCH';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`resume answer ${actual}, expected ${expected}`);
+    this.name = 'RangeFailure';
+  }
+}
+
 /** A redirect the transport will not follow: too many, no or a bad Location, or a downgrade to http. */
 export class RedirectFailure extends Error {
   constructor(
@@ -91,6 +107,12 @@ export function classifyError(error: unknown, timeouts: { connectMs: number; bod
   const c = code ?? '';
   if (error instanceof ShortBodyFailure)
     return { what: 'body ended early', code: error.message, retryable: true };
+  if (error instanceof RangeFailure)
+    return {
+      what: 'the resumed download did not fit the part already fetched',
+      code: error.message,
+      retryable: true,
+    };
   if (UNTRUSTED.has(c)) {
     return {
       what: 'certificate not trusted',

@@ -12,6 +12,7 @@
 // decided by mayCarry() here, hop by hop.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { HttpObserver } from '../../core/ports.js';
 import { redactUrl } from '../../core/redact.js';
 import { createDispatchers } from './dispatchers.js';
 import { OversizeFailure, RedirectFailure } from './failures.js';
@@ -78,6 +79,8 @@ export interface TransportOptions {
   /** Idle time allowed for headers and between body chunks. */
   bodyTimeoutMs: number;
   connections: number;
+  /** Told of every request, hop by hop, with its redacted URL and status (--verbose). */
+  observer?: HttpObserver;
 }
 
 export interface TransportRequest {
@@ -127,6 +130,11 @@ export function createTransport(options: TransportOptions): Transport {
     connections: options.connections,
   });
 
+  // Only the redacted URL leaves the transport: the observer may print it.
+  function observe(method: Method, url: URL, outcome: { status: number } | { error: string }): void {
+    options.observer?.onRequest?.({ method, url: redactUrl(url.href), ...outcome });
+  }
+
   return {
     async open(request, trail = { url: request.url }) {
       const follow = request.followRedirects ?? request.method === 'GET';
@@ -147,13 +155,20 @@ export function createTransport(options: TransportOptions): Transport {
         const sent = credential !== undefined && mayCarry(url, credential);
         const withheld =
           credential !== undefined && !sent && url.origin === credential.origin && url.protocol === 'http:';
-        const response = await dispatcher.request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: request.method,
-          headers: sent ? { ...plain, ...credential?.headers } : plain,
-          body: request.body ?? null,
-        });
+        let response: Dispatcher.ResponseData;
+        try {
+          response = await dispatcher.request({
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
+            method: request.method,
+            headers: sent ? { ...plain, ...credential?.headers } : plain,
+            body: request.body ?? null,
+          });
+        } catch (error) {
+          observe(request.method, url, { error: errorName(error) });
+          throw error;
+        }
+        observe(request.method, url, { status: response.statusCode });
         if (!follow || !REDIRECT_STATUSES.has(response.statusCode)) {
           return { response, url, credentialSent: sent, credentialWithheld: withheld };
         }
@@ -166,6 +181,12 @@ export function createTransport(options: TransportOptions): Transport {
     },
     close: () => dispatchers.close(),
   };
+}
+
+function errorName(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string') return e.code;
+  return typeof e?.message === 'string' ? e.message : String(error);
 }
 
 function redirectTarget(from: URL, response: Dispatcher.ResponseData, hop: number): URL {

@@ -20,7 +20,7 @@ import {
   isValidRepositoryName,
   isValidTag,
 } from '../../core/oci/reference.js';
-import type { OciBlob, OciRegistryClient } from '../../core/ports.js';
+import type { HttpObserver, OciBlob, OciRegistryClient } from '../../core/ports.js';
 import { redactUrl } from '../../core/redact.js';
 import {
   classifyError,
@@ -66,6 +66,8 @@ export interface OciRegistryClientOptions {
   timeoutMs?: number;
   /** Reads the time for Retry-After dates; the real clock by default. */
   clock?: Clock;
+  /** Told of every request (redacted URL, status), for --verbose. */
+  observer?: HttpObserver;
 }
 
 export interface OpenedBlob {
@@ -159,6 +161,7 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     connectTimeoutMs: connectMs,
     bodyTimeoutMs: timeoutMs,
     connections: 8,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
 
   const login = credentialsFor(options);

@@ -41,7 +41,12 @@ export const mirrorFlags = {
     multiple: true,
   }),
   out: Flags.string({ summary: 'Output (bundle) directory (or output.dir in the spec).' }),
-  concurrency: Flags.integer({ summary: 'Packages downloaded at once.', default: 8, min: 1, max: 64 }),
+  concurrency: Flags.integer({
+    summary: 'Downloads at once: provider packages and release zips together.',
+    default: 8,
+    min: 1,
+    max: 64,
+  }),
   'update-lockfiles': Flags.boolean({
     summary: 'Add h1: and zh: for every mirrored platform to each input lock file.',
     default: false,

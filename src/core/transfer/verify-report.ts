@@ -207,6 +207,14 @@ function verdictLines(report: VerifyReport, width: number): string[] {
   return lines;
 }
 
+/** The verdict in one line, whatever its length (what --quiet prints). */
+export function verdictLine(report: VerifyReport): string {
+  const s = report.summary;
+  const counts = `${s.ok} ok, ${s.failed} failed, ${s.warning} warning(s), ${s.skipped} skipped`;
+  const digest = report.bundleDigest === null ? '' : `; bundle digest ${report.bundleDigest}`;
+  return `${report.verdict === 'verified' ? 'VERIFIED' : 'FAILED'}: ${report.target} (${counts}${digest})`;
+}
+
 /** `text` when it fits in `room` columns, else its start and end around "...", exactly `room` long. */
 export function shortenMiddle(text: string, room: number): string {
   if (text.length <= room) return text;

@@ -214,6 +214,7 @@ async function writeTarball(
   writer: SplitWriter,
   compress: Compression,
   manifestFile: string,
+  onWrite: (bytes: number) => void,
 ): Promise<string> {
   const slabs = new SharedSlabs();
   const fileHash = new HashThread(slabs);
@@ -240,6 +241,7 @@ async function writeTarball(
       fileHash,
       ...(gzip === undefined ? { outputHash } : {}),
       signal: stop.signal,
+      onWrite,
       afterFile: (e, sha256) => {
         const check = sha256.then((hex) => {
           if (e.pack.type === 'file') verifyStreamedFile(e.pack, hex, manifestFile);
@@ -312,7 +314,13 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
     let out;
     let sha256: string;
     try {
-      sha256 = await writeTarball(entries, writer, options.compress, manifestFile);
+      let done = 0;
+      const label = `packing ${path.basename(tarball)}`;
+      reporter.progress?.({ phase: 'task', label, done, total: tarBytes });
+      sha256 = await writeTarball(entries, writer, options.compress, manifestFile, (n) => {
+        done += n;
+        reporter.progress?.({ phase: 'task', label, done, total: tarBytes });
+      });
       out = await writer.commit();
     } catch (e) {
       await writer.abort();

@@ -34,6 +34,8 @@ export interface StreamTarballOptions<T extends StreamEntry> {
   afterFile: (entry: T, sha256: Promise<string>) => void;
   /** Checked before each chunk, and ends a wait for a free slab: abort it to stop the stream. */
   signal?: AbortSignal;
+  /** Told how many tar bytes each write hands to the sink, for progress. */
+  onWrite?: (bytes: number) => void;
 }
 
 const GATHER = 1 << 20;
@@ -84,6 +86,7 @@ export async function streamTarball<T extends StreamEntry>(
 
   async function write(chunk: Buffer, done?: () => void): Promise<void> {
     const ok = sink.write(chunk, () => done?.());
+    options.onWrite?.(chunk.length);
     if (!ok) await drained(sink);
   }
 

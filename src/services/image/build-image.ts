@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { removeStaleTemps, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { tarArchiveSize } from '../../adapters/archive/tar-write.js';
 import { openZipMember } from '../../adapters/archive/zip-entry.js';
 import { writeLayerBlob } from '../../adapters/oci/layer-write.js';
 import { scanRootfs, type RootfsView } from '../../adapters/oci/rootfs-scan.js';
@@ -23,6 +24,7 @@ import {
   LAYER_INPUTS_ANNOTATION,
   layerInputsKey,
   planRunnerLayer,
+  type LayerEntry,
   type LayerPlan,
 } from '../../core/image/layer-plan.js';
 import {
@@ -123,7 +125,14 @@ export async function buildRunnerImage(
   const layers = new Map<string, Descriptor>();
   for (const image of resolved.images) for (const l of image.layers) layers.set(l.digest, l);
   reporter.info(`fetching ${layers.size} base layer(s) of ${ref}`);
-  await mapLimit([...layers.values()], BLOB_FETCHES, (l) => ensureBlob(options.source, l, layoutDir));
+  const fetching = taskProgress(
+    reporter,
+    'fetching base layers',
+    [...layers.values()].reduce((n, l) => n + l.size, 0),
+  );
+  await mapLimit([...layers.values()], BLOB_FETCHES, (l) =>
+    ensureBlob(options.source, l, layoutDir, fetching),
+  );
 
   const referenced = new Map<string, number>();
   for (const l of layers.values()) referenced.set(l.digest, l.size);
@@ -170,11 +179,21 @@ export async function buildRunnerImage(
   }
   // A layer made from the very same inputs by an earlier run is kept as it is.
   const previous = await previousLayers(layoutDir);
+  const layerBytes = (entries: readonly LayerEntry[]): number =>
+    tarArchiveSize(
+      entries.map((e) => ({ ...e, size: e.type === 'directory' ? 0 : e.size, mtime: options.created })),
+    );
+  const writing = taskProgress(
+    reporter,
+    'writing the image layers',
+    planned.reduce((n, p) => n + layerBytes(p.plan.entries), 0),
+  );
   const written = await mapLimit(planned, LAYERS_AT_ONCE, async ({ image, plan }) => {
     const inputs = layerInputsKey(plan.entries, options.created);
     const kept = previous.get(inputs);
     if (kept !== undefined && (await blobPresent(layoutDir, kept))) {
       reporter.info(`the ${image.platform} layer is unchanged since the last run: kept ${kept.digest}`);
+      writing(layerBytes(plan.entries));
       return { ...kept, inputs };
     }
     const layer = await writeLayerBlob({
@@ -182,6 +201,7 @@ export async function buildRunnerImage(
       bundleDir: options.bundleDir,
       blobsDir,
       mtime: options.created,
+      onBytes: writing,
     });
     return { ...layer, inputs };
   });
@@ -272,14 +292,32 @@ function newestRelease(binaries: readonly ManifestBinary[], tool: 'tofu' | 'terr
   return newest;
 }
 
+/** A stage's byte count for the progress bar: call it with each step's bytes. */
+function taskProgress(reporter: Reporter, label: string, total: number): (bytes: number) => void {
+  let done = 0;
+  reporter.progress?.({ phase: 'task', label, done, total });
+  return (bytes) => {
+    done += bytes;
+    reporter.progress?.({ phase: 'task', label, done, total });
+  };
+}
+
 /** Fetches a base layer into the layout unless a blob with its digest and size is already there. */
-async function ensureBlob(source: ImageSource, layer: Descriptor, layoutDir: string): Promise<void> {
+async function ensureBlob(
+  source: ImageSource,
+  layer: Descriptor,
+  layoutDir: string,
+  onBytes: (n: number) => void,
+): Promise<void> {
   const file = path.join(layoutDir, ...layoutBlobPath(layer.digest).split('/'));
   const have = await sha256File(file).catch(() => undefined);
-  if (have !== undefined && have.size === layer.size && `sha256:${have.sha256}` === layer.digest) return;
+  if (have !== undefined && have.size === layer.size && `sha256:${have.sha256}` === layer.digest) {
+    onBytes(layer.size);
+    return;
+  }
   const tmp = tempPathBeside(file);
   try {
-    await source.copyBlob(layer, tmp);
+    await source.copyBlob(layer, tmp, onBytes);
     await fs.rename(tmp, file);
   } finally {
     await fs.rm(tmp, { force: true });

@@ -35,7 +35,7 @@ import { locateImage, parseImageTarget, pushImage, type PushImageResult } from '
 import { createOciRegistryClient } from '../../adapters/oci/registry-client.js';
 import { readDockerConfig } from '../../adapters/oci/docker-config.js';
 import { parseOciTarget } from '../../core/oci/provider-artifact.js';
-import type { OciRegistryClient } from '../../core/ports.js';
+import type { HttpObserver, OciRegistryClient } from '../../core/ports.js';
 import { USER_AGENT } from '../tool-version.js';
 
 export interface ImportOptions {
@@ -59,6 +59,8 @@ export interface ImportOptions {
   /** After the import (and the providers' push), push the runner image DIR/image to REGISTRY/REPO:TAG. */
   pushImage?: PushImageRequest;
   host: ImportHost;
+  /** Told of every registry request (--verbose). */
+  httpObserver?: HttpObserver;
 }
 
 /**
@@ -111,6 +113,8 @@ export interface BundleReadRequest {
   trustedKeyFiles: string[];
   insecureSkipSignature: boolean;
   sink?: PayloadSink;
+  /** The progress bar's word for the read ("importing"). */
+  progressVerb?: string;
 }
 
 export interface VerifiedBundleView {
@@ -194,7 +198,8 @@ export async function runImport(
   let result = await commitImport(await prepareImport(options, reporter, deps), reporter);
   const env = options.host.env;
   const create =
-    deps.createOciClient ?? ((request: OciClientRequest) => createDefaultOciClient(request, env));
+    deps.createOciClient ??
+    ((request: OciClientRequest) => createDefaultOciClient(request, env, options.httpObserver));
   if (push !== undefined && providersTarget !== undefined) {
     const pushed = await withClient(create, { ...push, registry: providersTarget.registry }, (client) =>
       pushProviders({
@@ -295,8 +300,10 @@ function checkPushRequest<T extends { registry: string }>(push: RegistryAccess, 
 async function createDefaultOciClient(
   request: OciClientRequest,
   env: Record<string, string | undefined>,
+  observer: HttpObserver | undefined,
 ): Promise<OciRegistryClient & { close(): Promise<void> }> {
   return createOciRegistryClient({
+    ...(observer === undefined ? {} : { observer }),
     registry: request.registry,
     insecure: request.insecure,
     caCertFiles: request.caCertFiles,
@@ -369,6 +376,7 @@ export async function prepareImport(
         trustedKeyFiles: options.trustedKeyFiles,
         insecureSkipSignature: options.insecureSkipSignature,
         sink: staging.sink,
+        progressVerb: 'importing',
       },
       reporter,
     );

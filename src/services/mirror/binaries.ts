@@ -74,6 +74,8 @@ export interface BinaryMirrorDeps {
   reporter: Reporter;
   /** Downloads (and hashes of stored zips) in flight at once. */
   concurrency: number;
+  /** The run's download slots, shared with the provider packages; else `concurrency` of its own. */
+  slot?: <R>(fn: () => Promise<R>) => Promise<R>;
 }
 
 /** How many releases may be in their metadata phase per download slot. */
@@ -184,7 +186,7 @@ async function eachRelease<T>(
   const outDir = options.outDir;
   const { http, reporter } = deps;
   const concurrency = Math.max(1, Math.floor(deps.concurrency));
-  const slot = createLimiter(concurrency);
+  const slot = deps.slot ?? createLimiter(concurrency);
 
   const failures: AirgapError[] = [];
   // One tool's unreadable key or release list does not stop the other tool.
@@ -582,6 +584,7 @@ class ReleaseJob {
       this.progress(platform, 'start');
       const dl = await this.http.download(url, tmp, {
         onProgress: (bytes) => this.progress(platform, 'bytes', bytes),
+        onTotal: (total) => this.progress(platform, 'start', undefined, total),
       });
       expectSha256(sums, files.zip, dl.sha256, {
         sumsFile: this.sumsUrl,
@@ -635,12 +638,14 @@ class ReleaseJob {
     platform: string,
     phase: 'start' | 'bytes' | 'done' | 'cached' | 'failed',
     bytes?: number,
+    total?: number,
   ): void {
     this.reporter.progress?.({
       id: `${this.plan.tool}@${this.version}/${platform}`,
       label: `${this.label} ${platform}`,
       phase,
       ...(bytes === undefined ? {} : { bytes }),
+      ...(total === undefined ? {} : { total }),
     });
   }
 }

@@ -18,8 +18,9 @@ import {
   providerVersionKey,
 } from '../../core/mirror/plan.js';
 import type { MirrorRequest } from '../../core/mirror/request.js';
-import type { HttpClient, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type { HttpClient, HttpObserver, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
+import { createLimiter } from '../concurrency.js';
 import { exportBundle, type ExportResult } from '../export/export-service.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 import { writeConfigs } from './config-writer.js';
@@ -50,6 +51,8 @@ export interface MirrorOptions {
   cwd: string;
   /** Scratch space for packing (npm pack of the tool). */
   tempDir: string;
+  /** Told of every HTTP request the run makes (--verbose). */
+  httpObserver?: HttpObserver;
 }
 
 /** The `--json` summary. Schema documented in docs/JSON-OUTPUT.md; version bumps on incompatible change. */
@@ -97,7 +100,12 @@ export async function runMirror(
 
   const ownHttp =
     deps.http === undefined
-      ? createHttpClient({ userAgent: USER_AGENT, env: options.env, caCertFiles: request.caCertFiles })
+      ? createHttpClient({
+          userAgent: USER_AGENT,
+          env: options.env,
+          caCertFiles: request.caCertFiles,
+          ...(options.httpObserver === undefined ? {} : { observer: options.httpObserver }),
+        })
       : undefined;
   const http = deps.http ?? ownHttp!;
   try {
@@ -121,7 +129,9 @@ export async function runMirror(
       specVersions.has(providerVersionKey(j.key, j.version)) ? { ...j, wantsSignedSums: true } : j,
     );
 
-    // Release binaries download alongside the providers; failures are reported together.
+    // Release binaries download alongside the providers, in the same --concurrency slots;
+    // failures are reported together.
+    const slot = createLimiter(Math.max(1, options.concurrency));
     const [providers, released] = await Promise.all([
       mirrorProviders(
         {
@@ -131,11 +141,11 @@ export async function runMirror(
           skipMissingPlatforms: options.skipMissingPlatforms,
           updateLockfiles: options.updateLockfiles,
         },
-        { http, registry, reporter },
+        { http, registry, reporter, slot },
       ),
       mirrorReleaseBinaries(
         { outDir, platforms: platformNames, binaries: request.binaries, concurrency: options.concurrency },
-        { http, reporter },
+        { http, reporter, slot },
       ),
     ]);
     const failures = [...providers.failures, ...released.failures];
@@ -175,6 +185,7 @@ export async function runMirror(
           env: options.env,
           image: checked.image,
           ...(deps.imageSource === undefined ? {} : { source: deps.imageSource }),
+          ...(options.httpObserver === undefined ? {} : { httpObserver: options.httpObserver }),
         },
         reporter,
       );

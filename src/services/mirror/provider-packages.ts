@@ -40,7 +40,7 @@ import { providerVersionKey, type PackageJob } from '../../core/mirror/plan.js';
 import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
 import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform } from '../../core/provider/platform.js';
-import type { DownloadInfo } from '../../core/registry/protocol.js';
+import { statedPackageSize, type DownloadInfo } from '../../core/registry/protocol.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
 
@@ -190,17 +190,17 @@ export class ProviderPackageMirror {
     // The signature on the checksum list first, then the package against it.
     const sums = await this.verifiedSums(job, info);
     const tmp = tempPathBeside(target);
+    const headers = await this.registry.headersFor(job.address, info.downloadUrl);
+    const event = { id: jobId(job), label: jobLabel(job) };
     try {
-      this.reporter.progress?.({
-        id: jobId(job),
-        label: jobLabel(job),
-        phase: 'start',
-        total: info.packages?.[platform]?.packageSize,
-      });
-      const dl = await this.http.download(info.downloadUrl, tmp, {
-        headers: await this.registry.headersFor(job.address, info.downloadUrl),
-        onProgress: (bytes) =>
-          this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'bytes', bytes }),
+      // The slot bounds the downloads themselves (--concurrency); metadata runs wider.
+      const dl = await this.downloadSlot(() => {
+        this.reporter.progress?.({ ...event, phase: 'start', total: statedPackageSize(info, platform) });
+        return this.http.download(info.downloadUrl, tmp, {
+          headers,
+          onProgress: (bytes) => this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
+          onTotal: (total) => this.reporter.progress?.({ ...event, phase: 'start', total }),
+        });
       });
       // Hashes before parsing: a tampered zip is a checksum failure, not a zip-format one.
       checkChecksums(id, dl, { shasum: info.shasum, sumsLine: sums.get(filename), sumsUrl: info.shasumsUrl });
@@ -214,7 +214,7 @@ export class ProviderPackageMirror {
         signedChecksums(info.shasumsUrl, sums),
       );
       await commitFile(tmp, target);
-      this.reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'done', bytes: dl.size });
+      this.reporter.progress?.({ ...event, phase: 'done', bytes: dl.size });
       return {
         job,
         lockCheck,

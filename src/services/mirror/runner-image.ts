@@ -18,7 +18,7 @@ import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import { parseBaseImageReference } from '../../core/oci/base-reference.js';
 import type { ImageRequest } from '../../core/mirror/request.js';
-import type { ImageSource, Reporter } from '../../core/ports.js';
+import type { HttpObserver, ImageSource, Reporter } from '../../core/ports.js';
 import { parsePlatform } from '../../core/provider/platform.js';
 import { PACK_DEFAULT_MTIME } from '../../core/transfer/pack-plan.js';
 import { buildRunnerImage } from '../image/build-image.js';
@@ -125,6 +125,8 @@ export interface BuildImageInput {
   image: CheckedImageOptions;
   /** Tests inject a source; otherwise one is opened from --base-image. */
   source?: ImageSource;
+  /** Told of every base-image registry request (--verbose). */
+  httpObserver?: HttpObserver;
 }
 
 /** Builds BUNDLE/image (and the docker-archive); returns the manifest section and a summary. */
@@ -140,6 +142,7 @@ export async function buildBundleImage(
       dockerConfig: await readDockerConfig(input.env),
       env: input.env,
       userAgent: USER_AGENT,
+      ...(input.httpObserver === undefined ? {} : { observer: input.httpObserver }),
     });
   try {
     const built = await buildRunnerImage(

@@ -18,7 +18,7 @@ import { Buffer } from 'node:buffer';
 import { constants as fsConstants, createReadStream, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 
@@ -71,6 +71,8 @@ export interface BundleReadOptions {
     entry: { path: string; size: number; expectedSha256: string },
     body: NodeJS.ReadableStream,
   ) => Promise<void>;
+  /** The progress bar's word for this read, before the source's name; default "reading". */
+  progressVerb?: string;
 }
 
 export interface VerifiedBundle {
@@ -182,12 +184,23 @@ interface OpenedSource {
   gzip: boolean;
   packed: boolean;
   entries: AsyncIterable<SourceEntry>;
+  /** Bytes the whole read takes from disk: the parts' sizes, or the directory's files'. */
+  size: number;
   close(): void;
 }
 
 export async function scanBundle(options: BundleScanOptions, reporter: Reporter): Promise<BundleScan> {
   const keys = await loadTrustedKeys(options.trustedKeyFiles);
-  const src = await openSource(options.source, options.allowUnpacked === true);
+  // Progress counts the bytes read from disk (compressed ones for a gzip tarball) against their total.
+  const label = `${options.progressVerb ?? 'reading'} ${path.basename(options.source)}`;
+  let done = 0;
+  let total = 0;
+  const src = await openSource(options.source, options.allowUnpacked === true, (n) => {
+    done += n;
+    reporter.progress?.({ phase: 'task', label, done, total });
+  });
+  total = src.size;
+  reporter.progress?.({ phase: 'task', label, done, total });
   try {
     if (src.packed && keys === undefined && !options.insecureSkipSignature) {
       throw new AirgapError(
@@ -639,7 +652,11 @@ async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet |
   return mergePublicKeySets(...sets);
 }
 
-async function openSource(source: string, allowUnpacked: boolean): Promise<OpenedSource> {
+async function openSource(
+  source: string,
+  allowUnpacked: boolean,
+  onRead: (bytes: number) => void,
+): Promise<OpenedSource> {
   let st;
   try {
     st = await fs.stat(source);
@@ -652,13 +669,13 @@ async function openSource(source: string, allowUnpacked: boolean): Promise<Opene
     }
     st = undefined;
   }
-  if (st?.isDirectory() === true) return openDirectory(source, allowUnpacked);
-  return openTarball(source);
+  if (st?.isDirectory() === true) return openDirectory(source, allowUnpacked, onRead);
+  return openTarball(source, onRead);
 }
 
-async function openTarball(source: string): Promise<OpenedSource> {
+async function openTarball(source: string, onRead: (bytes: number) => void): Promise<OpenedSource> {
   await refuseLaterPart(source);
-  const { parts } = await resolveParts(source);
+  const { parts, size } = await resolveParts(source);
   const magic = await peekBytes(parts[0]!, 8);
   if (magic.length === 0) {
     throw new AirgapError(
@@ -669,7 +686,7 @@ async function openTarball(source: string): Promise<OpenedSource> {
     );
   }
   const gzip = isGzip(magic);
-  const raw = concatParts(parts);
+  const raw = Readable.from(counted(concatParts(parts), onRead), { objectMode: false });
   const stream = tarStream(raw, gzip);
   async function* entries(): AsyncGenerator<SourceEntry> {
     const read = readTarEntries(stream, source, {
@@ -685,11 +702,22 @@ async function openTarball(source: string): Promise<OpenedSource> {
     gzip,
     packed: true,
     entries: entries(),
+    size,
     close() {
       stream.destroy();
       raw.destroy();
     },
   };
+}
+
+async function* counted(
+  source: AsyncIterable<unknown>,
+  onRead: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    onRead((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
 }
 
 const LATER_PART = /^(.*)\.(\d{3,})$/;
@@ -768,7 +796,11 @@ interface Found {
   size: number;
 }
 
-async function openDirectory(root: string, allowUnpacked: boolean): Promise<OpenedSource> {
+async function openDirectory(
+  root: string,
+  allowUnpacked: boolean,
+  onRead: (bytes: number) => void,
+): Promise<OpenedSource> {
   const found: Found[] = [];
   // Policy 'report': a symlink is listed as one (and refused by the entry policy), never followed.
   for await (const e of walkTree(root, { symlinks: 'report', stats: true })) {
@@ -808,7 +840,7 @@ async function openDirectory(root: string, allowUnpacked: boolean): Promise<Open
       yield {
         header: { headerName: f.rel, kind: f.kind, size: f.size },
         // O_NOFOLLOW: a file swapped for a symlink after the listing is not followed.
-        body: () => openNoFollow(root, f.rel),
+        body: () => Readable.from(counted(openNoFollow(root, f.rel), onRead), { objectMode: false }),
       };
     }
   }
@@ -819,6 +851,7 @@ async function openDirectory(root: string, allowUnpacked: boolean): Promise<Open
     gzip: false,
     packed,
     entries: entries(),
+    size: found.reduce((sum, f) => sum + f.size, 0),
     close() {},
   };
 }

@@ -209,6 +209,7 @@ async function verifyBundle(
         trustedKeyFiles: options.trustedKeyFiles,
         insecureSkipSignature: options.insecureSkipSignature,
         allowUnpacked: true,
+        progressVerb: 'verifying',
         collect,
         onManifest(m) {
           manifest = m;

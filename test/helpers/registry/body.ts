@@ -5,8 +5,12 @@ import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHUNK = 64 * 1024;
+const CUT_GRACE_MS = 100;
 
-export type BodySource = { kind: 'buffer'; data: Buffer } | { kind: 'file'; path: string; size: number };
+export type BodySource =
+  | { kind: 'buffer'; data: Buffer }
+  /** `size` bytes of the file from `start` (default 0). */
+  | { kind: 'file'; path: string; size: number; start?: number };
 
 export interface BodyBehaviour {
   /** Bytes per second; undefined means as fast as the socket takes them. */
@@ -26,7 +30,10 @@ async function* chunksOf(source: BodySource): AsyncGenerator<Buffer> {
     for (let i = 0; i < source.data.length; i += CHUNK) yield source.data.subarray(i, i + CHUNK);
     return;
   }
-  for await (const chunk of createReadStream(source.path, { highWaterMark: CHUNK })) yield chunk as Buffer;
+  if (source.size === 0) return;
+  const start = source.start ?? 0;
+  const stream = createReadStream(source.path, { highWaterMark: CHUNK, start, end: start + source.size - 1 });
+  for await (const chunk of stream) yield chunk as Buffer;
 }
 
 function waitForDrain(res: ServerResponse): Promise<void> {
@@ -93,10 +100,13 @@ export async function sendBody(
   if (!res.destroyed) res.end();
 }
 
-// Hands the partial body to the kernel before destroying, so the client really sees a cut mid-body.
+// Hands the partial body to the kernel before destroying, so the client really sees a cut
+// mid-body; and leaves it a moment to read what was sent, so it holds every byte before the
+// cut (a client that resumes asks for exactly the rest).
 async function cut(res: ServerResponse, last: Buffer): Promise<void> {
   res.flushHeaders();
   if (last.length > 0) await writeWithCallback(res, last);
+  await sleep(CUT_GRACE_MS);
   res.socket?.destroy();
   res.destroy();
 }

@@ -1,6 +1,7 @@
 // A faithful Provider Registry Protocol v1 server over HTTPS on 127.0.0.1, for
 // integration, end-to-end (real terraform), demo and bench runs. It serves
 // deterministic packages with signed SHA256SUMS, and injects faults on demand.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -108,6 +109,45 @@ function matches(rule: FaultRule, pathname: string): boolean {
   return typeof rule.match === 'string' ? pathname.includes(rule.match) : rule.match.test(pathname);
 }
 
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * `Range: bytes=N-` or `bytes=N-M` on a file answer that has an ETag (ranges are on):
+ * 206 with that part, or 416 past the end. An If-Range other than the ETag gets the
+ * whole file, as RFC 9110 says; so does any other Range form (a server may ignore Range).
+ */
+function ranged(req: IncomingMessage, reply: Answer): Answer {
+  const etag = reply.headers['etag'];
+  const range = req.headers.range;
+  if (reply.status !== 200 || etag === undefined || range === undefined) return reply;
+  const ifRange = req.headers['if-range'];
+  if (ifRange !== undefined && ifRange !== etag) return reply;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+  if (m === null) return reply;
+  const size = sourceSize(reply.body);
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) {
+    return {
+      status: 416,
+      headers: { 'content-range': `bytes */${size}` },
+      body: { kind: 'buffer', data: Buffer.alloc(0) },
+    };
+  }
+  const length = end - start + 1;
+  const body: BodySource =
+    reply.body.kind === 'buffer'
+      ? { kind: 'buffer', data: reply.body.data.subarray(start, end + 1) }
+      : { kind: 'file', path: reply.body.path, size: length, start: (reply.body.start ?? 0) + start };
+  return {
+    status: 206,
+    headers: { ...reply.headers, 'content-range': `bytes ${start}-${end}/${size}` },
+    body,
+  };
+}
+
 function sumsName(type: string, version: string): string {
   return `terraform-provider-${type}_${version}_SHA256SUMS`;
 }
@@ -162,10 +202,17 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
   ]);
   const providers = indexProviders(options.providers, packages);
   const requests: RequestLogEntry[] = [];
+  const inFlight = { packages: 0, maxPackages: 0 };
   let faults: ActiveFault[] = [];
   const signatures = new Map<string, Promise<Uint8Array>>();
   let wrongKey: Promise<TestKey> | undefined;
   let url = '';
+
+  // What a file server that does ranges says about a file; nothing when ranges are off.
+  function validators(sha256: string): Record<string, string> {
+    if (options.ranges === false) return {};
+    return { 'accept-ranges': 'bytes', etag: `"${sha256.slice(0, 32)}"` };
+  }
 
   function takeFault(pathname: string, route: RouteKind): FaultRule | undefined {
     const found = faults.find(
@@ -261,15 +308,16 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       if (pkg === undefined) return notFound();
       return {
         status: 200,
-        headers: { 'content-type': 'application/zip' },
+        headers: { 'content-type': 'application/zip', ...validators(pkg.sha256) },
         body: { kind: 'file', path: pkg.path, size: pkg.size },
       };
     }
     if (route.kind === 'sums' && name === sums) {
+      const data = sumsText(found.version.values());
       return {
         status: 200,
-        headers: { 'content-type': 'text/plain; charset=utf-8' },
-        body: { kind: 'buffer', data: sumsText(found.version.values()) },
+        headers: { 'content-type': 'text/plain; charset=utf-8', ...validators(sha256Hex(data)) },
+        body: { kind: 'buffer', data },
       };
     }
     if (route.kind === 'sig' && name === `${sums}.sig`) {
@@ -277,7 +325,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       const sig = await signatureOf(key, sumsText(found.version.values()), fault?.kind === 'wrong-signature');
       return {
         status: 200,
-        headers: { 'content-type': 'application/octet-stream' },
+        headers: { 'content-type': 'application/octet-stream', ...validators(sha256Hex(sig)) },
         body: { kind: 'buffer', data: Buffer.from(sig) },
       };
     }
@@ -327,11 +375,31 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
     res.on('error', () => undefined);
     const pathname = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
     const route = classify(pathname);
+    // From the request's arrival until the body is ended or cut (before the client can see the end).
+    const counted = route.kind === 'zip' && req.method === 'GET';
+    if (counted) {
+      inFlight.packages += 1;
+      inFlight.maxPackages = Math.max(inFlight.maxPackages, inFlight.packages);
+    }
+    try {
+      await answerRequest(req, res, entry, pathname, route);
+    } finally {
+      if (counted) inFlight.packages -= 1;
+    }
+  }
+
+  async function answerRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: RequestLogEntry,
+    pathname: string,
+    route: Route,
+  ): Promise<void> {
     const fault = takeFault(pathname, route.kind);
     if (fault !== undefined) entry.fault = fault.kind;
     entry.waitedMs = (options.shaping?.latencyMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
     if (entry.waitedMs > 0) await sleep(entry.waitedMs);
-    const reply = await answer(req, route, fault);
+    const reply = ranged(req, await answer(req, route, fault));
     if (res.destroyed) return;
     const size = sourceSize(reply.body);
     const tamper = fault?.kind === 'tamper-package' && size > 0;
@@ -349,7 +417,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
     if (rate !== undefined) entry.rate = rate;
     const behaviour: BodyBehaviour = {
       ...(rate === undefined ? {} : { rate }),
-      ...(fault?.kind === 'reset-mid-body' ? { resetAfter: Math.floor(size / 2) } : {}),
+      ...(fault?.kind === 'reset-mid-body' ? { resetAfter: fault.at ?? Math.floor(size / 2) } : {}),
       ...(tamper ? { flipAt: Math.floor(size / 2) } : {}),
     };
     await sendBody(res, reply.body, behaviour, (n) => entry.writes.push(n));
@@ -386,6 +454,10 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
     signingKey,
     packages,
     requests,
+    inFlight,
+    resetInFlight(): void {
+      inFlight.maxPackages = inFlight.packages;
+    },
     addFault(rule: FaultRule): void {
       faults.push({ rule, remaining: rule.times ?? Number.POSITIVE_INFINITY });
     },

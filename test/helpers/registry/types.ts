@@ -38,8 +38,8 @@ interface FaultMatch {
 export type FaultRule = FaultMatch &
   (
     | { kind: 'status'; status: number; retryAfter?: number }
-    /** Send the headers and part of the body, then destroy the socket. */
-    | { kind: 'reset-mid-body' }
+    /** Send the headers and part of the body (`at` bytes, default half), then destroy the socket. */
+    | { kind: 'reset-mid-body'; at?: number }
     | { kind: 'slow-body'; bytesPerSecond: number }
     | { kind: 'delay'; ms: number }
     /** Zip bytes differ from SHA256SUMS and from `shasum` (one byte in the middle flipped). Zip routes only. */
@@ -66,6 +66,12 @@ export interface TestRegistryOptions {
   token?: string;
   /** Sign with this key instead of a fresh throwaway one. */
   signingKey?: TestKey;
+  /**
+   * Files (zips, sums, signatures) are served with Accept-Ranges: bytes and an ETag, and a
+   * `Range: bytes=N-` (with a matching If-Range, or none) gets 206 and the rest. Default
+   * true; false serves as a server without range support does: the whole file, always.
+   */
+  ranges?: boolean;
 }
 
 export interface RequestLogEntry {
@@ -96,6 +102,9 @@ export interface TestRegistry {
   signingKey: TestKey;
   packages: TestPackage[];
   requests: RequestLogEntry[];
+  /** Package (zip) GETs being answered right now, and the most at once since resetInFlight(). */
+  inFlight: { packages: number; maxPackages: number };
+  resetInFlight(): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   /** CLI configuration (HCL): a host block pointing providers.v1 here, a credentials block when a token is set, then `extra`. */

@@ -2,6 +2,7 @@
 // TLS trust, proxies, keep-alive and streamed downloads.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import type http from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -184,7 +185,7 @@ describe('retries', () => {
 });
 
 describe('download', () => {
-  it('restarts from zero after a reset mid-body: exact bytes, exact sha256', async () => {
+  it('restarts from zero after a reset mid-body when the server offers no resume: exact bytes, exact sha256', async () => {
     const s = await server((req, res, i) => {
       res.writeHead(200, { 'content-length': String(BIG.length) });
       if (i > 0) return void res.end(BIG);
@@ -201,6 +202,8 @@ describe('download', () => {
     expect(written.equals(BIG)).toBe(true);
     expect(createHash('sha256').update(written).digest('hex')).toBe(BIG_SHA256);
     expect(s.requests.length).toBe(2);
+    // No Accept-Ranges, no ETag, no Last-Modified: nothing to resume against.
+    expect(s.requests[1]!.headers.range).toBeUndefined();
     // The failed attempt's bytes are taken back, so a running total ends at the size.
     expect(progress.some((n) => n < 0)).toBe(true);
     expect(progress.reduce((a, b) => a + b, 0)).toBe(300_000);
@@ -252,6 +255,148 @@ describe('download', () => {
     expect(e.code).toBe('FS_ERROR');
     expect(e.details.path).toBe(dest);
     expect(s.requests.length).toBe(1);
+  });
+});
+
+describe('download: resuming with Range after a cut mid-body', () => {
+  const CUT = 150_000;
+
+  // Bytes the client has taken in, through onProgress: the server cuts only once all CUT
+  // arrived, so what the client keeps is exactly CUT, however the process is scheduled.
+  let consumed = 0;
+
+  /** First answer: 200 with `first` headers, CUT bytes, then a clean close. Later answers: `later`. */
+  async function cutServer(
+    first: Record<string, string>,
+    later: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ): Promise<TestServer> {
+    consumed = 0;
+    return server((req, res, i) => {
+      if (i > 0) return later(req, res);
+      res.writeHead(200, { 'content-length': String(BIG.length), ...first });
+      res.write(BIG.subarray(0, CUT));
+      const cut = (): void => {
+        if (consumed >= CUT) res.socket?.end();
+        else setTimeout(cut, 5);
+      };
+      cut();
+    });
+  }
+
+  /** 206 from the offset the Range asks for (bytes=N-), exact as a range server sends it. */
+  function partial(res: http.ServerResponse, from: number, extra: Record<string, string> = {}): void {
+    res.writeHead(206, {
+      'content-length': String(BIG.length - from),
+      'content-range': `bytes ${from}-${BIG.length - 1}/${BIG.length}`,
+      ...extra,
+    });
+    res.end(BIG.subarray(from));
+  }
+
+  async function fetchBig(
+    s: TestServer,
+  ): Promise<{ result: unknown; progress: number[]; totals: number[]; file: Buffer }> {
+    const dest = path.join(await makeTempDir(), 'pkg.zip');
+    const progress: number[] = [];
+    const totals: number[] = [];
+    const result = await client().download(`${s.origin}/pkg.zip`, dest, {
+      onProgress: (n) => {
+        consumed += n;
+        progress.push(n);
+      },
+      onTotal: (n) => totals.push(n),
+    });
+    return { result, progress, totals, file: await fs.readFile(dest) };
+  }
+
+  it('asks for the rest with Range and If-Range (the ETag), and hashes the whole file', async () => {
+    const s = await cutServer({ 'accept-ranges': 'bytes', etag: '"v1"' }, (req, res) => partial(res, CUT));
+    const { result, progress, totals, file } = await fetchBig(s);
+    expect(s.requests.length).toBe(2);
+    expect(s.requests[1]!.headers.range).toBe(`bytes=${CUT}-`);
+    expect(s.requests[1]!.headers['if-range']).toBe('"v1"');
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+    expect(file.equals(BIG)).toBe(true);
+    // The kept bytes stay counted: nothing taken back, the total is the size.
+    expect(progress.every((n) => n > 0)).toBe(true);
+    expect(progress.reduce((a, b) => a + b, 0)).toBe(300_000);
+    expect(totals).toEqual([300_000, 300_000]);
+  });
+
+  it('sends Last-Modified as If-Range when there is no strong ETag', async () => {
+    const date = 'Tue, 03 Mar 2026 10:00:00 GMT';
+    const s = await cutServer({ etag: 'W/"weak"', 'last-modified': date }, (_req, res) => partial(res, CUT));
+    const { result } = await fetchBig(s);
+    expect(s.requests[1]!.headers.range).toBe(`bytes=${CUT}-`);
+    expect(s.requests[1]!.headers['if-range']).toBe(date);
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+  });
+
+  it('asks with Range alone when the server says Accept-Ranges: bytes and has no validator', async () => {
+    const s = await cutServer({ 'accept-ranges': 'bytes' }, (_req, res) => partial(res, CUT));
+    const { result } = await fetchBig(s);
+    expect(s.requests[1]!.headers.range).toBe(`bytes=${CUT}-`);
+    expect(s.requests[1]!.headers['if-range']).toBeUndefined();
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+  });
+
+  it('does not ask for a range when the server says Accept-Ranges: none', async () => {
+    const s = await cutServer({ 'accept-ranges': 'none', etag: '"v1"' }, (_req, res) => {
+      res.writeHead(200, { 'content-length': String(BIG.length) }).end(BIG);
+    });
+    const { result } = await fetchBig(s);
+    expect(s.requests[1]!.headers.range).toBeUndefined();
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+  });
+
+  it('starts over from zero when the server answers the Range with the whole file (200)', async () => {
+    const s = await cutServer({ 'accept-ranges': 'bytes', etag: '"v1"' }, (_req, res) => {
+      res.writeHead(200, { 'content-length': String(BIG.length), etag: '"v1"' }).end(BIG);
+    });
+    const { result, progress, file } = await fetchBig(s);
+    expect(s.requests[1]!.headers.range).toBe(`bytes=${CUT}-`);
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+    expect(file.equals(BIG)).toBe(true);
+    expect(progress).toContain(-CUT);
+    expect(progress.reduce((a, b) => a + b, 0)).toBe(300_000);
+  });
+
+  it('refuses a 206 that does not start where the file stopped, and fetches the whole file instead', async () => {
+    const s = await cutServer({ 'accept-ranges': 'bytes', etag: '"v1"' }, (req, res) => {
+      if (req.headers.range !== undefined) return partial(res, CUT - 1000);
+      res.writeHead(200, { 'content-length': String(BIG.length) }).end(BIG);
+    });
+    const { result, file } = await fetchBig(s);
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${CUT}-`, undefined]);
+    expect(result).toEqual({ sha256: BIG_SHA256, size: 300_000 });
+    expect(file.equals(BIG)).toBe(true);
+  });
+});
+
+describe('the request observer (--verbose)', () => {
+  it('hears every hop with its status, and the URL with its secrets redacted', async () => {
+    const s = await server((req, res) => {
+      if (req.url?.startsWith('/start') === true)
+        return void res.writeHead(302, { location: '/file?X-Amz-Signature=secret123&v=1' }).end();
+      res.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    const seen: unknown[] = [];
+    const c = client({ observer: { onRequest: (e) => seen.push(e) } });
+    await c.getBytes(`${s.origin}/start?token=abc`);
+    expect(seen).toEqual([
+      { method: 'GET', url: `${s.origin}/start?token=REDACTED`, status: 302 },
+      { method: 'GET', url: `${s.origin}/file?X-Amz-Signature=REDACTED&v=1`, status: 200 },
+    ]);
+  });
+
+  it('hears a request that got no answer, by its error code', async () => {
+    const s = await server(() => undefined);
+    const url = `http://127.0.0.1:${s.port + 0}/x`;
+    await s.close();
+    const seen: unknown[] = [];
+    const c = client({ observer: { onRequest: (e) => seen.push(e) }, retries: 0 });
+    await c.getBytes(url).catch(() => undefined);
+    expect(seen).toEqual([{ method: 'GET', url, error: 'ECONNREFUSED' }]);
   });
 });
 

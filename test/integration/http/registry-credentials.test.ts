@@ -185,6 +185,12 @@ describe('through the CLI', () => {
     expect(plain.stderr).toContain(`GET ${shown} failed: 403 Forbidden`);
     expect(plain.stderr + plain.stdout).not.toMatch(new RegExp(`${secretSig}|${secretCred}`));
 
+    // --verbose logs the request with the same redaction.
+    const verbose = await mirror(s, ['--verbose']);
+    expect(verbose.code).toBe(3);
+    expect(verbose.stderr).toContain(`\nGET ${shown} -> 403\n`);
+    expect(verbose.stderr + verbose.stdout).not.toMatch(new RegExp(`${secretSig}|${secretCred}`));
+
     const json = await mirror(s, ['--json']);
     expect(json.code).toBe(3);
     expect(json.stdout + json.stderr).not.toMatch(new RegExp(`${secretSig}|${secretCred}`));

@@ -3,7 +3,7 @@
 // until resolve() or copyBlob(); close() releases the registry connections.
 import { parseBaseImageReference } from '../../../core/oci/base-reference.js';
 import type { DockerAuths } from '../../../core/oci/docker-auths.js';
-import type { ImageSource } from '../../../core/ports.js';
+import type { HttpObserver, ImageSource } from '../../../core/ports.js';
 import { openDockerArchive } from './docker-archive.js';
 import { openOciArchive } from './oci-archive.js';
 import { openOciLayout } from './oci-layout.js';
@@ -25,6 +25,8 @@ export interface ImageSourceOptions {
   retries?: number;
   /** Wait before the first retry, doubled for each further one (default 500 ms). */
   retryBackoffMs?: number;
+  /** Told of every registry request (redacted URL, status), for --verbose. */
+  observer?: HttpObserver;
 }
 
 const DEFAULT_ATTEMPTS = 4;

@@ -43,6 +43,7 @@ export function openRegistrySource(
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
   const policy = {
     attempts: options.attempts,

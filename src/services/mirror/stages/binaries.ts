@@ -19,7 +19,7 @@ export interface BinariesStageResult {
 /** Never throws an AirgapError: failures are returned, to be reported with the providers'. */
 export async function mirrorReleaseBinaries(
   input: { outDir: string; platforms: string[]; binaries: MirrorRequest['binaries']; concurrency: number },
-  deps: { http: HttpClient; reporter: Reporter },
+  deps: { http: HttpClient; reporter: Reporter; slot?: <R>(fn: () => Promise<R>) => Promise<R> },
 ): Promise<BinariesStageResult> {
   const { tofu, terraform } = input.binaries;
   try {

@@ -25,6 +25,9 @@ import {
 /** How many jobs may be in their metadata phase per download slot. */
 const METADATA_FANOUT = 4;
 
+/** Runs a download in one of the run's --concurrency slots. */
+export type DownloadSlot = <R>(fn: () => Promise<R>) => Promise<R>;
+
 export interface ProvidersStageInput {
   outDir: string;
   jobs: PackageJob[];
@@ -41,7 +44,7 @@ export interface ProvidersStageResult {
 
 export async function mirrorProviders(
   input: ProvidersStageInput,
-  deps: { http: HttpClient; registry: ProviderRegistry; reporter: Reporter },
+  deps: { http: HttpClient; registry: ProviderRegistry; reporter: Reporter; slot?: DownloadSlot },
 ): Promise<ProvidersStageResult> {
   const { reporter } = deps;
   const root = path.join(input.outDir, BUNDLE.providersDir);
@@ -55,14 +58,20 @@ export async function mirrorProviders(
     deps.http,
     deps.registry,
     reporter,
-    createLimiter(concurrency),
+    deps.slot ?? createLimiter(concurrency),
   );
+  // Every package is counted before any starts: the bar's total is the run's.
+  for (const job of input.jobs)
+    reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'queued' });
   const failures: AirgapError[] = [];
   // Metadata (versions, download JSON, signed SUMS) is latency-bound: run it wider, so
   // that the download slots never wait on round trips.
   const outcomes = await mapLimit(input.jobs, concurrency * METADATA_FANOUT, async (job) => {
     try {
-      return await mirror.mirrorOne(job, input.skipMissingPlatforms);
+      const outcome = await mirror.mirrorOne(job, input.skipMissingPlatforms);
+      if (outcome.skipped !== undefined)
+        reporter.progress?.({ id: jobId(job), label: jobLabel(job), phase: 'skipped' });
+      return outcome;
     } catch (e) {
       const err = fromUnknown(e, `${job.key} ${job.version} (${formatPlatform(job.platform)})`);
       if (!failures.some((f) => f.message === err.message)) failures.push(err);
