@@ -481,9 +481,11 @@ describeWithTools(['tar', 'script', 'stty'], 'airgap verify on a terminal', () =
     const { stdout } = await exec('script', ['-qfec', `stty cols ${cols}; exec ${quoted}`, '/dev/null'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
     }).catch((e: { stdout: string }) => e); // exit 1: a failed check
-    // stderr shares the terminal: drop the progress line (it starts with an escape sequence).
+    // Colours off (they are tested with the reporter); stderr shares the terminal: drop the
+    // progress line (it starts with an erase-line escape sequence).
     return stdout
       .split('\r\n')
+      .map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''))
       .filter((l) => !l.includes('\x1b'))
       .map((l) => l.replace(/\r/g, ''));
   }
