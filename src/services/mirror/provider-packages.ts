@@ -42,6 +42,7 @@ import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform } from '../../core/provider/platform.js';
 import { statedPackageSize, type DownloadInfo } from '../../core/registry/protocol.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
+import { lookUpPackage } from './package-lookup.js';
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
 
 export interface MirroredPackage {
@@ -128,64 +129,12 @@ export class ProviderPackageMirror {
       return cached;
     }
 
-    const versions = await this.registry.versions(job.address);
-    const v = versions.find((x) => x.version === job.version);
-    if (v === undefined) {
-      throw new AirgapError(
-        'PROVIDER_NOT_FOUND',
-        `${job.key} ${job.version}: the registry has no such version (it has ${versions.length} versions${versions.length ? `, newest ${versions[versions.length - 1]?.version}` : ''})`,
-        {
-          provider: job.key,
-          version: job.version,
-          expected: job.version,
-          actual: versions
-            .map((x) => x.version)
-            .slice(-5)
-            .join(', '),
-        },
-      );
+    const found = await lookUpPackage(this.registry, job, id, skipMissing);
+    if ('skipped' in found) {
+      this.reporter.warn(`skipping: ${found.skipped}`);
+      return { job, skipped: { address: job.key, version: job.version, platform, reason: found.skipped } };
     }
-    if (v.platforms.length > 0 && !v.platforms.includes(platform)) {
-      const reason = `the registry lists no ${platform} package for ${job.key} ${job.version} (it has ${v.platforms.join(', ')})`;
-      if (skipMissing) {
-        this.reporter.warn(`skipping: ${reason}`);
-        return { job, skipped: { address: job.key, version: job.version, platform, reason } };
-      }
-      throw new AirgapError(
-        'PLATFORM_MISSING',
-        reason,
-        {
-          provider: job.key,
-          version: job.version,
-          platform,
-          expected: platform,
-          actual: v.platforms.join(', '),
-        },
-        `drop --platform ${platform}, or pass --skip-missing-platforms to mirror what exists`,
-      );
-    }
-
-    let info: DownloadInfo;
-    try {
-      info = await this.registry.download(job.address, job.version, job.platform);
-    } catch (e) {
-      if (skipMissing && isAirgapError(e) && e.code === 'PLATFORM_MISSING') {
-        this.reporter.warn(`skipping: ${e.message}`);
-        return { job, skipped: { address: job.key, version: job.version, platform, reason: e.message } };
-      }
-      throw e;
-    }
-    if (info.filename !== filename) {
-      throw new AirgapError(
-        'REGISTRY_PROTOCOL',
-        `${job.key} ${job.version} (${platform}): the registry names the package ${info.filename}, expected ${filename}`,
-        {
-          ...id,
-          expected: filename,
-          actual: info.filename,
-        },
-      );
-    }
+    const { info } = found;
 
     // The signature on the checksum list first, then the package against it.
     const sums = await this.verifiedSums(job, info);

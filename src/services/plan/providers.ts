@@ -39,6 +39,7 @@ import { statedPackageSize, type DownloadInfo } from '../../core/registry/protoc
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 import { mapLimit } from '../concurrency.js';
 import type { BundleState } from './bundle-state.js';
+import { lookUpPackage } from '../mirror/package-lookup.js';
 
 /** How many packages may be in their metadata phase per concurrency slot (as mirror runs them). */
 const METADATA_FANOUT = 4;
@@ -156,58 +157,12 @@ class PackagePlanner {
     item: ItemOf,
   ): Promise<PackagePlan> {
     const { platform, filename } = id;
-    const versions = await this.registry.versions(job.address);
-    const v = versions.find((x) => x.version === job.version);
-    if (v === undefined) {
-      const newest = versions[versions.length - 1]?.version;
-      throw new AirgapError(
-        'PROVIDER_NOT_FOUND',
-        `${job.key} ${job.version}: the registry has no such version (it has ${versions.length} versions${newest === undefined ? '' : `, newest ${newest}`})`,
-        {
-          provider: job.key,
-          version: job.version,
-          expected: job.version,
-          actual: versions
-            .map((x) => x.version)
-            .slice(-5)
-            .join(', '),
-        },
-      );
+    const found = await lookUpPackage(this.registry, job, id, skipMissing);
+    if ('skipped' in found) {
+      this.reporter.warn(`mirror would skip: ${found.skipped}`);
+      return { job, skipped: { address: job.key, version: job.version, platform, reason: found.skipped } };
     }
-    const skip = (reason: string): PackagePlan => {
-      this.reporter.warn(`mirror would skip: ${reason}`);
-      return { job, skipped: { address: job.key, version: job.version, platform, reason } };
-    };
-    if (v.platforms.length > 0 && !v.platforms.includes(platform)) {
-      const reason = `the registry lists no ${platform} package for ${job.key} ${job.version} (it has ${v.platforms.join(', ')})`;
-      if (skipMissing) return skip(reason);
-      throw new AirgapError(
-        'PLATFORM_MISSING',
-        reason,
-        {
-          provider: job.key,
-          version: job.version,
-          platform,
-          expected: platform,
-          actual: v.platforms.join(', '),
-        },
-        `drop --platform ${platform}, or pass --skip-missing-platforms to mirror what exists`,
-      );
-    }
-    let info: DownloadInfo;
-    try {
-      info = await this.registry.download(job.address, job.version, job.platform);
-    } catch (e) {
-      if (skipMissing && isAirgapError(e) && e.code === 'PLATFORM_MISSING') return skip(e.message);
-      throw e;
-    }
-    if (info.filename !== filename) {
-      throw new AirgapError(
-        'REGISTRY_PROTOCOL',
-        `${job.key} ${job.version} (${platform}): the registry names the package ${info.filename}, expected ${filename}`,
-        { ...id, expected: filename, actual: info.filename },
-      );
-    }
+    const { info } = found;
     // The signature on the checksum list, then what the answer promises against its line:
     // a download answer that disagrees with the signed list fails mirror after the download.
     const sums = await this.verifiedSums(job, info);
