@@ -68,6 +68,12 @@ export interface ManifestModule extends FileRef {
   location: string;
   /** For git locations: the commit the ref resolved to. */
   commit?: string;
+  /**
+   * The `//SUBDIR` of the location: the zip holds the whole fetched tree (a module may use
+   * `../` paths inside its repository) and the module itself is this directory in it, so a
+   * registry serving the zip answers `X-Terraform-Get: ZIP-URL//SUBDIR`.
+   */
+  subdir?: string;
 }
 
 export type ConfigKind = 'tofurc' | 'workflow' | 'dockerfile';
@@ -334,6 +340,10 @@ export function parseManifest(text: string, file: string): BundleManifest {
       for (const key of ['source', 'version', 'location'] as const) {
         if (typeof mod[key] !== 'string' || mod[key] === '')
           throw fail(file, `modules[${i}].${key}`, 'a string', mod[key]);
+      }
+      for (const key of ['commit', 'subdir'] as const) {
+        if (mod[key] !== undefined && (typeof mod[key] !== 'string' || mod[key] === ''))
+          throw fail(file, `modules[${i}].${key}`, 'a string when present', mod[key]);
       }
     });
   }
