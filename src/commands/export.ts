@@ -3,6 +3,7 @@ import { Args } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
+import { checkParents, parentsFlag } from '../cli/flags/parents.js';
 import { exportBundle, type ExportResult } from '../services/export/export-service.js';
 
 export default class Export extends AirgapCommand {
@@ -21,10 +22,11 @@ ${EXIT_CODES_HELP}`;
     dir: Args.string({ description: 'Bundle directory written by airgap mirror --out.', required: true }),
   };
 
-  static override flags = packFlags(true);
+  static override flags = { ...packFlags(true), parents: parentsFlag('--tarball') };
 
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
+    await checkParents([{ from: '--tarball', path: flags.tarball }], process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
     // --tarball is required by this command's flags; oclif types it as optional because the flag table is shared.
     const result = await exportBundle(
