@@ -63,7 +63,10 @@ beforeAll(async () => {
     }),
     generateBundleSigningKey(SIGNER),
     generateBundleSigningKey('someone else'),
-    startReleaseServer({ tofu: { versions: ['1.8.5', '1.9.0', '1.10.0-rc1'], platforms: PLATFORMS } }),
+    startReleaseServer({
+      tofu: { versions: ['1.8.5', '1.9.0', '1.10.0-rc1'], platforms: PLATFORMS },
+      terraform: { versions: ['1.9.7', '1.9.8', '1.10.0-alpha20240606'], platforms: PLATFORMS },
+    }),
   ]);
   bundle = b;
   releases = r;
@@ -245,13 +248,16 @@ describe('--tofu: latest, constraints with commas, and the syntax when unparsabl
 
   function binaries(r: CliResult): string[] {
     const doc = JSON.parse(r.stdout) as { items: { kind: string; subject: string }[] };
-    return doc.items.filter((i) => i.subject.startsWith('tofu ')).map((i) => i.subject);
+    return doc.items.filter((i) => /^(tofu|terraform) /.test(i.subject)).map((i) => i.subject);
   }
 
-  it('latest is the newest stable release (1.9.0; 1.10.0-rc1 is a prerelease)', async () => {
+  it('latest is the newest stable release: tofu 1.9.0 (1.10.0-rc1 is a prerelease), terraform 1.9.8', async () => {
     const r = await plan([...releases.mirrorArgs('tofu', 'latest'), '--platform', 'linux_amd64']);
     expect(r.code, r.stderr).toBe(10);
     expect(binaries(r)).toEqual(['tofu 1.9.0 linux_amd64']);
+    const tf = await plan([...releases.mirrorArgs('terraform', 'latest'), '--platform', 'linux_amd64']);
+    expect(tf.code, tf.stderr).toBe(10);
+    expect(binaries(tf)).toEqual(['terraform 1.9.8 linux_amd64']);
   });
 
   it('">= 1.8, < 1.9" is one constraint: 1.8.5, not 1.8.5 and 1.9.0', async () => {
