@@ -86,8 +86,10 @@ EXIT CODES
     if (handle.caCertPath !== undefined) this.log(`CA certificate: ${handle.caCertPath} (SSL_CERT_FILE)`);
     this.detail(`\n${handle.cliConfig}`);
     const signal = await stopped;
+    // Told once the server has stopped accepting: from here on a new connection is refused.
+    const closing = handle.close();
     reporter.info(`${signal}: finishing the requests in flight`);
-    await handle.close();
+    await closing;
     reporter.finish();
     this.log('Stopped.');
     return {
