@@ -7,6 +7,9 @@ import { DEFAULT_LISTEN, parseListen } from '../core/serve/listen.js';
 import { startServe } from '../services/serve/serve-service.js';
 
 export default class Serve extends AirgapCommand {
+  // A server runs until stopped: its output is the lines it prints as it starts, not a result.
+  static override enableJsonFlag = false;
+
   static override summary =
     'Serve a bundle directory or an import destination over HTTPS: registry modules and the provider network mirror.';
 
@@ -52,7 +55,7 @@ EXIT CODES
     }),
   };
 
-  async run(): Promise<{ url: string; cliConfig: string; caCert?: string }> {
+  async run(): Promise<void> {
     const { args, flags } = await this.parse(Serve);
     const reporter = this.createReporter(flags);
     if (flags['tls-cert'] === undefined && !flags['self-signed']) {
@@ -92,10 +95,5 @@ EXIT CODES
     await closing;
     reporter.finish();
     this.log('Stopped.');
-    return {
-      url: handle.url,
-      cliConfig: handle.cliConfigPath,
-      ...(handle.caCertPath === undefined ? {} : { caCert: handle.caCertPath }),
-    };
   }
 }
