@@ -9,11 +9,11 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { startHttpsServer, type RequestLog } from '../../adapters/serve/https-server.js';
 import { makeSelfSigned, selfSignedStillFits } from '../../adapters/tls/self-signed.js';
-import { renderTofurc } from '../../core/config/tofurc.js';
 import { AirgapError } from '../../core/errors.js';
-import { SERVE_FILES, SERVE_URL } from '../../core/layout/names.js';
+import { SERVE_FILES } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
-import { moduleHosts, type ServeCatalogue } from '../../core/serve/catalogue.js';
+import type { ServeCatalogue } from '../../core/serve/catalogue.js';
+import { renderServeCliConfig } from '../../core/serve/cli-config.js';
 import { advertisedUrl, type ListenAddress } from '../../core/serve/listen.js';
 import { openServedDir } from './served-dir.js';
 
@@ -102,17 +102,6 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
     ...(tls.caCertPath === undefined ? {} : { caCertPath: tls.caCertPath }),
     close: () => server.close(),
   };
-}
-
-/** host blocks for every original module host, and the network mirror at /providers/. */
-export function renderServeCliConfig(baseUrl: string, catalogue: ServeCatalogue): string {
-  return renderTofurc({
-    networkMirrorUrl: `${baseUrl}/${SERVE_URL.providers}/`,
-    moduleServices: moduleHosts(catalogue).map((hostname) => ({
-      hostname,
-      url: `${baseUrl}/${SERVE_URL.moduleApi}/${hostname}/`,
-    })),
-  });
 }
 
 function requestLine(log: RequestLog): string {
