@@ -368,20 +368,6 @@ function checkModules(
   });
 }
 
-/**
- * The modules of a new generation: the live generation's, with the bundle's replacing any
- * at the same path (the bundle's were just verified), sorted by path.
- */
-export function mergeModules(
-  live: readonly ImportedModule[],
-  incoming: readonly ImportedModule[],
-): ImportedModule[] {
-  const byPath = new Map<string, ImportedModule>();
-  for (const m of live) byPath.set(m.path, m);
-  for (const m of incoming) byPath.set(m.path, m);
-  return [...byPath.values()].sort((a, b) => compareStrings(a.path, b.path));
-}
-
 function isGeneration(v: unknown): v is string {
   return typeof v === 'string' && isGenerationName(v);
 }

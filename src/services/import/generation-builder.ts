@@ -14,13 +14,13 @@ import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
   mergeMirrorJson,
+  mergeModules,
   planProvidersMerge,
   type ProvidersMergePlan,
 } from '../../core/transfer/import-merge.js';
 import { chooseHostBinaries } from '../../core/transfer/import-platform.js';
 import {
   buildImportState,
-  mergeModules,
   renderImportState,
   type ImportedModule,
   type ImportSigner,
