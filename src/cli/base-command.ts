@@ -139,6 +139,17 @@ export abstract class AirgapCommand extends Command {
     return super.finally(err);
   }
 
+  /**
+   * For a command that stops gracefully by itself (`airgap serve`): SIGINT and SIGTERM call
+   * `handler` instead of the default line and exit 130/143.
+   */
+  protected handleSignals(handler: (signal: NodeJS.Signals) => void): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+  }
+
   /** The reporter for this run (stderr), shaped by --json, --quiet, --verbose and --no-color. */
   protected createReporter(flags: OutputFlags): CliReporter {
     this.output = flags;

@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
   | 'IMAGE_INVALID' // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
   | 'SPEC_INVALID' // an airgap.yaml that is not valid YAML or breaks docs/SPEC-FORMAT.md
+  | 'SERVE_DIR_INVALID' // `airgap serve DIR`: DIR is neither a bundle directory nor an import destination with a live generation
+  | 'SERVE_LISTEN_FAILED' // `airgap serve` could not listen on --listen (address in use, not permitted) or its TLS material was unusable
   | 'INTERNAL'; // a bug in airgap: an exception nobody expected (see BugError)
 
 /**
@@ -92,6 +94,8 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   DOCKER_CONFIG_INVALID: 'usage',
   IMAGE_INVALID: 'usage',
   SPEC_INVALID: 'usage',
+  SERVE_DIR_INVALID: 'usage',
+  SERVE_LISTEN_FAILED: 'usage',
   INTERNAL: 'internal',
 };
 

@@ -52,6 +52,8 @@ export const IMPORT = {
   ociTofurc: 'tofurc.oci',
   /** The bundle's runner image (OCI image layout), what `import --push` pushes. */
   imageDir: 'image',
+  /** Registry modules, as in a bundle: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (what `airgap serve` serves). */
+  modulesDir: 'modules',
   state: 'airgap-state.json',
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,
@@ -137,3 +139,25 @@ export function moduleDir(m: ModuleCoords): string {
 export function modulePackagePath(m: ModuleCoords, version: string): string {
   return `${BUNDLE.modulesDir}/${moduleDir(m)}/${version}.zip`;
 }
+
+/**
+ * URL paths of `airgap serve` (docs/SERVE.md). Files are served at their root-relative
+ * path (the bundle's, or the live generation's), so providers/ and modules/ are those names.
+ */
+export const SERVE_URL = {
+  providers: BUNDLE.providersDir,
+  modules: BUNDLE.modulesDir,
+  /** The Module Registry Protocol's base: /v1/modules/HOST/NS/NAME/SYSTEM/... */
+  moduleApi: 'v1/modules',
+} as const;
+
+/** What `airgap serve` writes into its --out directory (never into the directory it serves). */
+export const SERVE_FILES = {
+  /** The CLI configuration a runner needs (TF_CLI_CONFIG_FILE). */
+  cliConfig: 'airgap-serve.tfrc',
+  /** --self-signed: the CA certificate runners trust (SSL_CERT_FILE); its key is never stored. */
+  caCert: 'airgap-serve-ca.pem',
+  /** --self-signed: the server's certificate (signed by that CA) and key. */
+  cert: 'airgap-serve-cert.pem',
+  key: 'airgap-serve-key.pem',
+} as const;

@@ -145,7 +145,13 @@ export async function inspectDestination(dir: string, options: InspectOptions): 
   }
   const liveDir = generationDir(dest, live);
   await ownEntry(liveDir, 'directory');
-  for (const sub of [IMPORT.providersDir, IMPORT.binDir, IMPORT.imageDir, `${IMPORT.imageDir}/blobs`]) {
+  for (const sub of [
+    IMPORT.providersDir,
+    IMPORT.binDir,
+    IMPORT.imageDir,
+    `${IMPORT.imageDir}/blobs`,
+    IMPORT.modulesDir,
+  ]) {
     await ownEntry(path.join(liveDir, sub), 'directory');
   }
   await ownEntry(path.join(liveDir, IMPORT.imageDir, 'blobs', 'sha256'), 'directory');
