@@ -50,6 +50,8 @@ export const IMPORT = {
   binDir: 'bin',
   tofurc: 'tofurc',
   ociTofurc: 'tofurc.oci',
+  /** The CLI configuration `airgap publish` writes for the network mirror it published (docs/PUBLISH.md). */
+  networkMirrorTofurc: 'tofurc.network-mirror',
   /** The bundle's runner image (OCI image layout), what `import --push` pushes. */
   imageDir: 'image',
   state: 'airgap-state.json',
@@ -57,6 +59,15 @@ export const IMPORT = {
   staging: `${TEMP_PREFIX}import`,
   /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */
   lock: `${TEMP_PREFIX}import.lock`,
+} as const;
+
+/**
+ * What `airgap publish` writes: the mirror goes to PREFIX/providers/ in the bucket (as
+ * under a bundle), and the CLI configuration naming it to tofurc.network-mirror.
+ */
+export const PUBLISH = {
+  providersPrefix: `${BUNDLE.providersDir}/`,
+  tofurc: IMPORT.networkMirrorTofurc,
 } as const;
 
 /** Generated configuration, bundle-relative. */

@@ -6,6 +6,7 @@ import {
   type SourceFile,
 } from '../../../src/core/publish/plan.js';
 import { renderDryRun } from '../../../src/core/publish/render.js';
+import { bucketMirrorUrl, publishedMirrorUrl } from '../../../src/core/publish/mirror-url.js';
 
 const D = 'registry.opentofu.org/hashicorp/null';
 const sha = (c: string): string => c.repeat(64);
@@ -152,5 +153,27 @@ describe('renderDryRun', () => {
     expect(renderDryRun(noPrune, 's3://b/providers/')[3]).toBe(
       '  keep 1 object the source no longer has (1 byte; --prune deletes them)',
     );
+  });
+});
+
+describe('the mirror URL', () => {
+  const base = { bucket: 'tf-mirror', prefix: 'prod/', pathStyle: false, region: 'eu-west-1' };
+  it('is the bucket’s own https address by default', () => {
+    expect(bucketMirrorUrl(base)).toBe('https://tf-mirror.s3.eu-west-1.amazonaws.com/prod/providers/');
+    expect(bucketMirrorUrl({ ...base, bucket: 'tf.mirror' })).toBe(
+      'https://s3.eu-west-1.amazonaws.com/tf.mirror/prod/providers/',
+    );
+    expect(
+      bucketMirrorUrl({ ...base, prefix: '', endpoint: 'https://127.0.0.1:9000', pathStyle: true }),
+    ).toBe('https://127.0.0.1:9000/tf-mirror/providers/');
+    expect(bucketMirrorUrl({ ...base, prefix: 'a b/', endpoint: 'https://minio.corp:9000/' })).toBe(
+      'https://tf-mirror.minio.corp:9000/a%20b/providers/',
+    );
+  });
+  it('is --mirror-url when given; an http bucket address needs one', () => {
+    expect(publishedMirrorUrl(base, 'https://cdn.example/m/')).toBe('https://cdn.example/m/');
+    expect(() =>
+      publishedMirrorUrl({ ...base, endpoint: 'http://127.0.0.1:9000', pathStyle: true }, undefined),
+    ).toThrow(/is not https/);
   });
 });
