@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
   | 'IMAGE_INVALID' // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
   | 'SPEC_INVALID' // an airgap.yaml that is not valid YAML or breaks docs/SPEC-FORMAT.md
+  | 'S3_NO_CREDENTIALS' // the AWS SDK's default chain found no credentials for an s3:// address
+  | 'S3_ACCESS_DENIED' // S3 refused the credentials or the operation (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch)
+  | 'S3_NOT_FOUND' // the bucket or object an s3:// address names does not exist
+  | 'S3_ERROR' // S3 throttled, failed (5xx) or could not be reached after retries, or answered off-protocol
   | 'INTERNAL'; // a bug in airgap: an exception nobody expected (see BugError)
 
 /**
@@ -92,6 +96,10 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   DOCKER_CONFIG_INVALID: 'usage',
   IMAGE_INVALID: 'usage',
   SPEC_INVALID: 'usage',
+  S3_NO_CREDENTIALS: 'usage',
+  S3_ACCESS_DENIED: 'usage',
+  S3_NOT_FOUND: 'usage',
+  S3_ERROR: 'network',
   INTERNAL: 'internal',
 };
 
@@ -129,7 +137,9 @@ export interface ErrorDetails {
   platform?: string;
   expected?: string;
   actual?: string;
-  /** HTTP status, for HTTP_ERROR. */
+  /** The S3 operation that failed (GetObject, UploadPart, ...), for S3_* codes. */
+  operation?: string;
+  /** HTTP status, for HTTP_ERROR and S3_* codes. */
   status?: number;
   /** Underlying error, kept for AIRGAP_DEBUG output. */
   cause?: unknown;

@@ -40,6 +40,14 @@ export const TRANSFER = {
   partSuffix: (n: number): string => `.${String(n).padStart(3, '0')}`,
 } as const;
 
+/** User metadata airgap puts on the S3 objects it writes (x-amz-meta-NAME; docs/S3.md). */
+export const S3_METADATA = {
+  /** Lower-case hex sha256 of the object's bytes: what `sha256sum` prints for the downloaded file. */
+  sha256: 'sha256',
+  /** On a split part: the sha256 of the whole tarball, all parts together. */
+  tarballSha256: 'airgap-tarball-sha256',
+} as const;
+
 export function toolPackagePath(version: string): string {
   return `${TRANSFER.toolDir}/airgap-${version}.tgz`;
 }
