@@ -89,6 +89,8 @@ export interface TestS3Server {
   cert?: TestCert;
   /** Requests seen per operation, injected failures and held requests included. */
   counts: Map<S3Operation, number>;
+  /** Every request in the order it arrived, cleared with the counts (publish checks its upload order). */
+  log: { operation: S3Operation; method: string; bucket: string; key: string }[];
   count(operation: S3Operation): number;
   resetCounts(): void;
   inject(failure: InjectedFailure): void;
@@ -170,6 +172,7 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
   const backendPort = (await backend.run()).port;
 
   const counts = new Map<S3Operation, number>();
+  const log: TestS3Server['log'] = [];
   const failures: InjectedFailure[] = [];
   const uploads = new Map<string, SeenUpload>();
   const holds: { operation: S3Operation; after: number; seen: number; reached: () => void }[] = [];
@@ -217,6 +220,7 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://front');
     const { op, bucket, key } = classify(req.method ?? 'GET', url);
     counts.set(op, (counts.get(op) ?? 0) + 1);
+    log.push({ operation: op, method: req.method ?? 'GET', bucket, key });
     const hold = holds.find((h) => h.operation === op);
     if (hold !== undefined) {
       hold.seen += 1;
@@ -369,8 +373,12 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     endpoint,
     ...(cert === undefined ? {} : { cert }),
     counts,
+    log,
     count: (operation) => counts.get(operation) ?? 0,
-    resetCounts: () => counts.clear(),
+    resetCounts: () => {
+      counts.clear();
+      log.splice(0);
+    },
     inject(failure) {
       failures.push({ ...failure });
     },
