@@ -9,11 +9,22 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { renderTofurc } from '../../../src/core/config/tofurc.js';
+import type { Reporter } from '../../../src/core/ports.js';
+import { runImport } from '../../../src/services/import/import-service.js';
+import { readVerifiedBundle } from '../../../src/services/transfer/bundle-reader.js';
+import { thisProcess } from '../../helpers/host.js';
 import { runCli } from '../../helpers/cli.js';
 import { startS3Server, type TestS3Server } from '../../helpers/s3-server.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
-import { listTree, makeTestBundle, sha256Hex, type TestBundle } from '../../helpers/transfer.js';
+import {
+  generateBundleSigningKey,
+  listTree,
+  makeTestBundle,
+  packBundleForTest,
+  sha256Hex,
+  type TestBundle,
+} from '../../helpers/transfer.js';
 
 const BUCKET = 'mirror';
 const MIRROR_URL = 'https://mirror.corp.example/pre/providers/';
@@ -42,7 +53,9 @@ function kindRank(p: string): number {
   return 1;
 }
 
-describeWithTools(['/usr/bin/aws'], 'airgap publish to S3 (s3rver, aws CLI)', () => {
+const quiet: Reporter = { info: () => undefined, warn: () => undefined };
+
+describeWithTools(['/usr/bin/aws', 'tar'], 'airgap publish to S3 (s3rver, aws CLI)', () => {
   let s3: TestS3Server;
   let full: TestBundle;
   let smaller: TestBundle;
@@ -284,5 +297,115 @@ describeWithTools(['/usr/bin/aws'], 'airgap publish to S3 (s3rver, aws CLI)', ()
       `providers/${zip.path} changed since ${path.join(copy, 'airgap.json')} was written`,
     );
     expect([...s3.counts.values()].reduce((t, n) => t + n, 0)).toBe(0);
+  }, 60_000);
+
+  it('publishes the live generation of an import destination, and writes the tofurc into it', async () => {
+    const key = await generateBundleSigningKey();
+    const keyFile = path.join(work, 'signer.asc');
+    await fs.writeFile(keyFile, key.publicKeyArmored);
+    const packed = await packBundleForTest(smaller.dir, { signKey: key });
+    const dest = path.join(work, 'dest');
+    const importOnce = () =>
+      runImport(
+        {
+          source: packed.file,
+          dest,
+          trustedKeyFiles: [keyFile],
+          insecureSkipSignature: false,
+          allowDowngrade: false,
+          host: thisProcess(),
+          platform: 'linux_amd64',
+        },
+        quiet,
+        { readBundle: readVerifiedBundle },
+      );
+    await importOnce();
+    const generation = path.basename(await fs.readlink(path.join(dest, '.airgap', 'current')));
+
+    const r = await runCli(
+      [
+        'publish',
+        dest,
+        `s3://${BUCKET}/imported`,
+        '--s3-endpoint',
+        s3.endpoint,
+        '--s3-path-style',
+        '--mirror-url',
+        MIRROR_URL,
+        '--json',
+      ],
+      { env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, cwd: work },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const tofurc = path.join(dest, 'tofurc.network-mirror');
+    const sorted = [...smallerFiles].sort(
+      (a, b) => kindRank(a.path) - kindRank(b.path) || (a.path < b.path ? -1 : 1),
+    );
+    expect(JSON.parse(r.stdout)).toEqual({
+      schemaVersion: 1,
+      source: { kind: 'import-destination', dir: dest, generation },
+      target: `s3://${BUCKET}/imported/providers/`,
+      mirrorUrl: MIRROR_URL,
+      tofurc,
+      dryRun: false,
+      uploaded: sorted.map((f) => ({
+        path: f.path,
+        size: f.size,
+        contentType: f.path.endsWith('.zip') ? 'application/zip' : 'application/json',
+        sha256: f.sha256,
+      })),
+      unchanged: 0,
+      deleted: [],
+      kept: [],
+      bytesUploaded: smallerFiles.reduce((t, f) => t + f.size, 0),
+      dryRunLines: [],
+    });
+    expect(await fs.readFile(tofurc, 'utf8')).toBe(renderTofurc({ networkMirrorUrl: MIRROR_URL }));
+    expect((await listed()).filter((o) => o.Key.startsWith('imported/')).map((o) => o.Key)).toEqual(
+      smallerFiles.map((f) => `imported/providers/${f.path}`).sort(),
+    );
+    // The next import into DIR leaves tofurc.network-mirror alone.
+    await expect(importOnce()).resolves.toBeDefined();
+    expect(await fs.readFile(tofurc, 'utf8')).toBe(renderTofurc({ networkMirrorUrl: MIRROR_URL }));
+  }, 120_000);
+
+  it('refuses a plain-http bucket address for the tofurc, and names a missing bucket, with exit 2', async () => {
+    const env = { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    s3.resetCounts();
+    const http = await runCli(
+      ['publish', full.dir, `s3://${BUCKET}/x/`, '--s3-endpoint', s3.endpoint, '--s3-path-style', '--json'],
+      { env, cwd: work },
+    );
+    expect(http.code).toBe(2);
+    const httpError = (JSON.parse(http.stdout) as { error: { code: string; message: string } }).error;
+    expect([httpError.code, httpError.message]).toEqual([
+      'USAGE',
+      `the bucket's own address of the mirror, ${s3.endpoint}/${BUCKET}/x/providers/, is not https, and tofu reads a network mirror over https only`,
+    ]);
+    expect(s3.log).toEqual([]);
+
+    const missing = await runCli(
+      [
+        'publish',
+        full.dir,
+        's3://no-such-bucket/x/',
+        '--s3-endpoint',
+        s3.endpoint,
+        '--s3-path-style',
+        '--mirror-url',
+        MIRROR_URL,
+        '--json',
+      ],
+      { env, cwd: work },
+    );
+    expect(missing.code).toBe(2);
+    const error = (
+      JSON.parse(missing.stdout) as { error: { code: string; details: Record<string, unknown> } }
+    ).error;
+    expect([error.code, error.details.operation, error.details.address]).toEqual([
+      'S3_NOT_FOUND',
+      'ListObjectsV2',
+      's3://no-such-bucket/x/providers/',
+    ]);
   }, 60_000);
 });
