@@ -205,6 +205,27 @@ describeWithTools(
       const zips = s3.log.filter((e) => e.operation === 'GetObject' && e.key.endsWith('.zip'));
       expect(zips).toHaveLength(4);
       expect(registry.requests.length).toBe(registryRequests);
+
+      // The lock file is what makes the mirror trustworthy: a zip replaced in the bucket
+      // (other bytes, same name) is refused by init on a fresh stack.
+      const zipKey = `prod/providers/${HOST}/hashicorp/null/terraform-provider-null_3.2.1_linux_amd64.zip`;
+      const other = path.join(work, 'other.zip');
+      await fs.copyFile(
+        path.join(bundle, 'providers', HOST, 'acme/widget/terraform-provider-widget_1.0.0_linux_amd64.zip'),
+        other,
+      );
+      expect((await s3.aws(['s3', 'cp', other, `s3://${BUCKET}/${zipKey}`, '--only-show-errors'])).code).toBe(
+        0,
+      );
+      const fresh = path.join(work, 'fresh');
+      await fs.mkdir(fresh, { recursive: true });
+      await fs.writeFile(path.join(fresh, 'main.tf'), mainTf);
+      await fs.writeFile(path.join(fresh, '.terraform.lock.hcl'), bundleLock);
+      const refused = await terraform(['init', '-input=false', '-no-color'], fresh, env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.replace(/\s+/g, ' ')).toContain(
+        `Error while installing ${HOST}/hashicorp/null v3.2.1: provider package doesn't match the any of the expected checksums`,
+      );
     }, 180_000);
   },
 );
