@@ -6,7 +6,8 @@
 //   - fills in what s3rver 3.7 lacks: ListMultipartUploads, ListParts and
 //     AbortMultipartUpload from the multipart uploads it has seen go by, and S3's
 //     per-part SHA-256 checksums (x-amz-checksum-sha256 checked on UploadPart, refused
-//     with 400 BadDigest on a mismatch, and reported by ListParts).
+//     with 400 BadDigest on a mismatch, and reported by ListParts), and the same check
+//     of a PutObject's claimed checksum.
 // Also runs the Debian AWS CLI v2 (/usr/bin/aws, not the pyenv shim first on PATH)
 // against the server with dummy credentials, as the independent client.
 
@@ -90,7 +91,14 @@ export interface TestS3Server {
   /** Requests seen per operation, injected failures and held requests included. */
   counts: Map<S3Operation, number>;
   /** Every request in the order it arrived, cleared with the counts (publish checks its upload order). */
-  log: { operation: S3Operation; method: string; bucket: string; key: string }[];
+  log: {
+    operation: S3Operation;
+    method: string;
+    bucket: string;
+    key: string;
+    /** The x-amz-checksum-sha256 the request claimed, if any. */
+    checksumSha256?: string;
+  }[];
   count(operation: S3Operation): number;
   resetCounts(): void;
   inject(failure: InjectedFailure): void;
@@ -220,7 +228,14 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://front');
     const { op, bucket, key } = classify(req.method ?? 'GET', url);
     counts.set(op, (counts.get(op) ?? 0) + 1);
-    log.push({ operation: op, method: req.method ?? 'GET', bucket, key });
+    const claimedChecksum = req.headers['x-amz-checksum-sha256'];
+    log.push({
+      operation: op,
+      method: req.method ?? 'GET',
+      bucket,
+      key,
+      ...(typeof claimedChecksum === 'string' ? { checksumSha256: claimedChecksum } : {}),
+    });
     const hold = holds.find((h) => h.operation === op);
     if (hold !== undefined) {
       hold.seen += 1;
@@ -334,6 +349,20 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
         const answer = await forward(req, res, body);
         if (answer.status === 200) uploads.delete(q.get('uploadId') ?? '');
         relay(res, answer);
+        return;
+      }
+      case 'PutObject': {
+        // As S3 does: a body that does not match its claimed SHA-256 is refused.
+        const claimed = req.headers['x-amz-checksum-sha256'];
+        if (typeof claimed === 'string' && claimed !== createHash('sha256').update(body).digest('base64')) {
+          xml(
+            res,
+            400,
+            s3ErrorBody('BadDigest', 'The SHA256 you specified did not match the calculated checksum.'),
+          );
+          return;
+        }
+        relay(res, await forward(req, res, body));
         return;
       }
       default:

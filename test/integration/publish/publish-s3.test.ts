@@ -140,6 +140,12 @@ describeWithTools(['/usr/bin/aws', 'tar'], 'airgap publish to S3 (s3rver, aws CL
       .map((e) => e.key.slice('pre/providers/'.length));
     expect([...puts].sort()).toEqual(fullFiles.map((f) => f.path).sort());
     expect(puts.map(kindRank)).toEqual([...puts.map(kindRank)].sort());
+    // Each PUT claimed the file's SHA-256 as S3's checksum (the server refuses a wrong one).
+    const byPath = new Map(fullFiles.map((f) => [f.path, f]));
+    for (const e of s3.log.filter((x) => x.operation === 'PutObject')) {
+      const f = byPath.get(e.key.slice('pre/providers/'.length))!;
+      expect([f.path, e.checksumSha256]).toEqual([f.path, Buffer.from(f.sha256, 'hex').toString('base64')]);
+    }
     expect(fullFiles.filter((f) => f.path.endsWith('.zip'))).toHaveLength(4);
 
     expect(await listed()).toEqual(
