@@ -65,9 +65,9 @@ export async function readPublishSource(dir: string, hashConcurrency = 4): Promi
   if (await exists(manifestFile)) {
     const manifest = parseManifest(await fs.readFile(manifestFile, 'utf8'), manifestFile);
     const providersDir = path.join(dir, BUNDLE.providersDir);
-    const listing = await listMirror(providersDir, BUNDLE.providersDir, hashConcurrency);
+    const listing = await listMirror(providersDir, providersDir, hashConcurrency);
     checkAgainstManifest(listing.all, manifestFiles(manifest), BUNDLE.providersDir, manifestFile);
-    await checkVersionDocs(providersDir, listing.files, BUNDLE.providersDir);
+    await checkVersionDocs(providersDir, listing.files, providersDir);
     return { kind: 'bundle', dir, providersDir, files: listing.files, ignored: listing.ignored };
   }
   if (await exists(path.join(dir, IMPORT_META.dir))) {
