@@ -31,7 +31,7 @@ ${EXIT_CODES_HELP}`;
 
   static override flags = {
     'mirror-url': Flags.string({
-      summary: 'The https address runners reach PREFIX/providers/ at (default: the bucket’s own).',
+      summary: "The https address runners reach PREFIX/providers/ at (default: the bucket's own).",
     }),
     'tofurc-out': Flags.string({
       summary:

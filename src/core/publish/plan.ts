@@ -15,6 +15,7 @@
 
 import { compareStrings } from '../compare.js';
 import { MIRROR } from '../layout/names.js';
+import { checkHostname } from '../provider/address.js';
 
 export type MirrorObjectKind = 'zip' | 'version-json' | 'index-json';
 
@@ -79,6 +80,18 @@ export function mirrorObjectKind(path: string): MirrorObjectKind | undefined {
   if (name.endsWith('.json')) return 'version-json';
   if (name.endsWith('.zip')) return 'zip';
   return undefined;
+}
+
+/**
+ * The object path of a mirror file: tofu asks a network mirror for HOST/NS/TYPE/... with
+ * HOST in its ASCII form (IDN labels in punycode), while the mirror's directory has the
+ * Unicode form (docs/MIRROR-FORMAT.md, "Serving providers/"). ASCII hosts are unchanged.
+ */
+export function publishedPath(mirrorPath: string): string {
+  const slash = mirrorPath.indexOf('/');
+  if (slash <= 0) return mirrorPath;
+  const host = checkHostname(mirrorPath.slice(0, slash));
+  return host.ok ? `${host.value}${mirrorPath.slice(slash)}` : mirrorPath;
 }
 
 function rank(path: string): number {

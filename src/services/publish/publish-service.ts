@@ -18,10 +18,12 @@ import { publishedMirrorUrl, type MirrorUrlInput } from '../../core/publish/mirr
 import {
   objectsToInspect,
   planPublish,
+  publishedPath,
   type MirrorObjectKind,
   type PlannedUpload,
   type PublishPlan,
   type RemoteObject,
+  type SourceFile,
 } from '../../core/publish/plan.js';
 import { renderDryRun } from '../../core/publish/render.js';
 import type { Reporter } from '../../core/ports.js';
@@ -123,8 +125,11 @@ async function publishTo(store: MirrorStore, options: Resolved, reporter: Report
       (source.kind === 'import-destination' ? path.join(dir, IMPORT.networkMirrorTofurc) : PUBLISH.tofurc),
   );
 
-  const remote = await listRemote(store, mirrorPrefix, source, options.concurrency);
-  const plan = planPublish(source.files, remote, { prune: options.prune });
+  // Planned by object path; uploaded from the file each came from.
+  const files = source.files.map((f) => ({ ...f, path: publishedPath(f.path) }));
+  const localPath = new Map(files.map((f, i) => [f.path, source.files[i]!.path]));
+  const remote = await listRemote(store, mirrorPrefix, files, options.concurrency);
+  const plan = planPublish(files, remote, { prune: options.prune });
   const base = {
     schemaVersion: 1 as const,
     source: {
@@ -148,24 +153,40 @@ async function publishTo(store: MirrorStore, options: Resolved, reporter: Report
     return { ...base, tofurc: null, dryRun: true, bytesUploaded: 0, dryRunLines: renderDryRun(plan, target) };
   }
 
-  const bytesUploaded = await upload(store, plan, source, mirrorPrefix, options.concurrency, reporter);
+  const bytesUploaded = await upload(
+    store,
+    plan,
+    (p) => localFile(source, localPath, p),
+    mirrorPrefix,
+    options.concurrency,
+    reporter,
+  );
   for (const d of plan.deletions) await store.delete(`${mirrorPrefix}${d.path}`);
   for (const k of plan.kept) reporter.info(`kept (not in the source; --prune deletes it): ${k.path}`);
   await writeFileAtomic(tofurcPath, tofurcText);
   return { ...base, tofurc: tofurcPath, dryRun: false, bytesUploaded, dryRunLines: [] };
 }
 
+function localFile(
+  source: PublishSource,
+  localPath: ReadonlyMap<string, string>,
+  objectPath: string,
+): string {
+  const rel = localPath.get(objectPath) ?? objectPath;
+  return path.join(source.providersDir, ...rel.split('/'));
+}
+
 async function listRemote(
   store: MirrorStore,
   mirrorPrefix: string,
-  source: PublishSource,
+  files: readonly SourceFile[],
   concurrency: number,
 ): Promise<RemoteObject[]> {
   const listed = (await store.list(mirrorPrefix)).map((o) => ({
     path: o.key.slice(mirrorPrefix.length),
     size: o.size,
   }));
-  const inspect = new Set(objectsToInspect(source.files, listed));
+  const inspect = new Set(objectsToInspect(files, listed));
   return mapLimit(listed, concurrency, async (o): Promise<RemoteObject> => {
     if (!inspect.has(o.path)) return o;
     const sha256 = await store.sha256Of(`${mirrorPrefix}${o.path}`);
@@ -176,7 +197,7 @@ async function listRemote(
 async function upload(
   store: MirrorStore,
   plan: PublishPlan,
-  source: PublishSource,
+  fileOf: (objectPath: string) => string,
   mirrorPrefix: string,
   concurrency: number,
   reporter: Reporter,
@@ -190,7 +211,7 @@ async function upload(
     await mapLimit(group, concurrency, async (u) => {
       await store.put({
         key: `${mirrorPrefix}${u.path}`,
-        file: path.join(source.providersDir, ...u.path.split('/')),
+        file: fileOf(u.path),
         size: u.size,
         sha256: u.sha256,
         contentType: u.contentType,

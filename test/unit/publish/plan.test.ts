@@ -3,6 +3,7 @@ import {
   mirrorObjectKind,
   objectsToInspect,
   planPublish,
+  publishedPath,
   type SourceFile,
 } from '../../../src/core/publish/plan.js';
 import { renderDryRun } from '../../../src/core/publish/render.js';
@@ -35,6 +36,18 @@ describe('mirrorObjectKind', () => {
     expect(mirrorObjectKind(`${D}/sub/x.zip`)).toBeUndefined();
     expect(mirrorObjectKind(`a//b/x.zip`)).toBeUndefined();
     expect(mirrorObjectKind(`a/../b/x.zip`)).toBeUndefined();
+  });
+});
+
+describe('publishedPath', () => {
+  it('puts the host in the ASCII form tofu asks a network mirror for', () => {
+    expect(publishedPath('bücher.example/acme/widget/index.json')).toBe(
+      'xn--bcher-kva.example/acme/widget/index.json',
+    );
+    expect(publishedPath('registry.example:8443/acme/widget/1.0.0.json')).toBe(
+      'registry.example:8443/acme/widget/1.0.0.json',
+    );
+    expect(publishedPath(`${D}/3.2.1.json`)).toBe(`${D}/3.2.1.json`);
   });
 });
 
