@@ -107,6 +107,8 @@ export interface TestS3Server {
    * resolves once one is held (the client is then mid-operation, ready to be killed).
    */
   holdAfter(operation: S3Operation, after: number): Promise<void>;
+  /** Parts stored so far in the open multipart uploads of `bucket`/`key`. */
+  storedParts(bucket: string, key: string): number;
   /** Answers nothing more that is held: drops those connections. */
   dropHeld(): void;
   createBucket(name: string): Promise<void>;
@@ -413,6 +415,11 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     },
     holdAfter(operation, after) {
       return new Promise((resolve) => holds.push({ operation, after, seen: 0, reached: resolve }));
+    },
+    storedParts(bucket, key) {
+      return [...uploads.values()]
+        .filter((u) => u.bucket === bucket && u.key === key)
+        .reduce((n, u) => n + u.parts.size, 0);
     },
     dropHeld() {
       holds.splice(0);

@@ -4,7 +4,8 @@
 import { Flags } from '@oclif/core';
 import type { S3AccessOptions, S3Sse } from '../../adapters/s3/client.js';
 
-export const s3Flags = {
+/** For commands that only read from S3 (import, verify). */
+export const s3ReadFlags = {
   's3-endpoint': Flags.string({
     summary:
       'S3-compatible store to use instead of AWS (MinIO, Ceph, a private region): https://HOST[:PORT].',
@@ -16,6 +17,11 @@ export const s3Flags = {
     default: false,
     helpGroup: 'S3',
   }),
+};
+
+/** For commands that write to S3 (export, mirror --tarball s3://...). */
+export const s3WriteFlags = {
+  ...s3ReadFlags,
   's3-sse': Flags.string({
     summary: 'Server-side encryption of the objects written.',
     options: ['AES256', 'aws:kms'],
@@ -23,6 +29,12 @@ export const s3Flags = {
   }),
   's3-kms-key-id': Flags.string({
     summary: "KMS key for --s3-sse aws:kms (default: the bucket's AWS-managed key).",
+    helpGroup: 'S3',
+  }),
+  's3-abort-incomplete': Flags.boolean({
+    summary:
+      'Abort the multipart uploads an interrupted export left for the key instead of resuming them (and this one if it fails).',
+    default: false,
     helpGroup: 'S3',
   }),
 };
