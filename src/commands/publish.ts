@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
-import { s3Access, s3Flags } from '../cli/flags/s3-flags.js';
+import { s3Access, s3ReadFlags, s3WriteFlags } from '../cli/flags/s3-flags.js';
 import { publishMirror, type PublishResult } from '../services/publish/publish-service.js';
 
 export default class Publish extends AirgapCommand {
@@ -46,8 +46,15 @@ ${EXIT_CODES_HELP}`;
       default: false,
     }),
     concurrency: Flags.integer({ summary: 'Uploads at once.', default: 8, min: 1, max: 64 }),
-    ...s3Flags,
-    'ca-cert': Flags.string({ summary: 'Extra CA certificate (PEM) to trust (repeatable).', multiple: true }),
+    ...s3ReadFlags,
+    // Writes, but whole objects only: no multipart uploads to abort.
+    's3-sse': s3WriteFlags['s3-sse'],
+    's3-kms-key-id': s3WriteFlags['s3-kms-key-id'],
+    'ca-cert': Flags.string({
+      summary: 'Extra CA certificate (PEM) to trust for an https --s3-endpoint (repeatable).',
+      multiple: true,
+      helpGroup: 'S3',
+    }),
   };
 
   async run(): Promise<PublishResult> {

@@ -147,7 +147,7 @@ describeWithTools(
           '--ca-cert',
           s3.cert!.certPath,
         ],
-        { env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, cwd: work },
+        { env: s3.env, cwd: work },
       );
       expect(p.code, p.stderr).toBe(0);
       const mirrorUrl = `${s3.endpoint}/${BUCKET}/prod/providers/`;

@@ -110,8 +110,7 @@ describeWithTools(['/usr/bin/aws', 'tar'], 'airgap publish to S3 (s3rver, aws CL
         path.join(work, 'tofurc.network-mirror'),
         ...extra,
       ],
-      // The SDK's notice that its 2027 releases need node 22 is not about publishing (see the report).
-      { env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, cwd: work },
+      { env: s3.env, cwd: work },
     );
   }
 
@@ -340,7 +339,7 @@ describeWithTools(['/usr/bin/aws', 'tar'], 'airgap publish to S3 (s3rver, aws CL
         MIRROR_URL,
         '--json',
       ],
-      { env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, cwd: work },
+      { env: s3.env, cwd: work },
     );
     expect(r.code, r.stderr).toBe(0);
     const tofurc = path.join(dest, 'tofurc.network-mirror');
@@ -376,7 +375,7 @@ describeWithTools(['/usr/bin/aws', 'tar'], 'airgap publish to S3 (s3rver, aws CL
   }, 120_000);
 
   it('refuses a plain-http bucket address for the tofurc, and names a missing bucket, with exit 2', async () => {
-    const env = { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env = s3.env;
     s3.resetCounts();
     const http = await runCli(
       ['publish', full.dir, `s3://${BUCKET}/x/`, '--s3-endpoint', s3.endpoint, '--s3-path-style', '--json'],
