@@ -15,6 +15,7 @@ export const HELP_GROUP_ORDER: readonly string[] = [
   'DESTINATION',
   'PUSH',
   'REGISTRY ACCESS',
+  'S3',
   'OUTPUT',
   'DISPLAY',
   'GLOBAL',

@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core';
 import { missingParent } from '../../adapters/fs/parent-dir.js';
 import { AirgapError } from '../../core/errors.js';
+import { isS3Url } from '../../core/s3/url.js';
 
 /** The --parents flag; `what` names the outputs it is about, e.g. "--dest". */
 export function parentsFlag(what: string, helpGroup = 'OUTPUT') {
@@ -24,7 +25,8 @@ export interface OutputPath {
 export async function checkParents(outputs: OutputPath[], cwd: string, parents: boolean): Promise<void> {
   if (parents) return;
   for (const { from, path } of outputs) {
-    if (path === undefined) continue;
+    // An s3:// output has no local parent directory.
+    if (path === undefined || isS3Url(path)) continue;
     const parent = await missingParent(path, cwd);
     if (parent === undefined) continue;
     throw new AirgapError(

@@ -40,6 +40,14 @@ export const TRANSFER = {
   partSuffix: (n: number): string => `.${String(n).padStart(3, '0')}`,
 } as const;
 
+/** User metadata airgap puts on the S3 objects it writes (x-amz-meta-NAME; docs/S3.md). */
+export const S3_METADATA = {
+  /** Lower-case hex sha256 of the object's bytes: what `sha256sum` prints for the downloaded file. */
+  sha256: 'sha256',
+  /** On a split part: the sha256 of the whole tarball, all parts together. */
+  tarballSha256: 'airgap-tarball-sha256',
+} as const;
+
 export function toolPackagePath(version: string): string {
   return `${TRANSFER.toolDir}/airgap-${version}.tgz`;
 }
@@ -50,6 +58,8 @@ export const IMPORT = {
   binDir: 'bin',
   tofurc: 'tofurc',
   ociTofurc: 'tofurc.oci',
+  /** The CLI configuration `airgap publish` writes for the network mirror it published (docs/PUBLISH.md). */
+  networkMirrorTofurc: 'tofurc.network-mirror',
   /** The bundle's runner image (OCI image layout), what `import --push` pushes. */
   imageDir: 'image',
   /** Registry modules, as in a bundle: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (what `airgap serve` serves). */
@@ -59,6 +69,15 @@ export const IMPORT = {
   staging: `${TEMP_PREFIX}import`,
   /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */
   lock: `${TEMP_PREFIX}import.lock`,
+} as const;
+
+/**
+ * What `airgap publish` writes: the mirror goes to PREFIX/providers/ in the bucket (as
+ * under a bundle), and the CLI configuration naming it to tofurc.network-mirror.
+ */
+export const PUBLISH = {
+  providersPrefix: `${BUNDLE.providersDir}/`,
+  tofurc: IMPORT.networkMirrorTofurc,
 } as const;
 
 /** Generated configuration, bundle-relative. */
