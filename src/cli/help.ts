@@ -14,6 +14,8 @@ export const HELP_GROUP_ORDER: readonly string[] = [
   'SIGNATURES',
   'DESTINATION',
   'PUSH',
+  'SERVER',
+  'PUBLISH',
   'REGISTRY ACCESS',
   'S3',
   'OUTPUT',

@@ -32,20 +32,30 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     'mirror-url': Flags.string({
       summary: "The https address runners reach PREFIX/providers/ at (default: the bucket's own).",
+      helpGroup: 'OUTPUT',
     }),
     'tofurc-out': Flags.string({
       summary:
         'Where to write the CLI configuration (default: DIR/tofurc.network-mirror for an import destination, ./tofurc.network-mirror for a bundle).',
+      helpGroup: 'OUTPUT',
     }),
     prune: Flags.boolean({
       summary: 'Delete objects under PREFIX/providers/ that DIR no longer has, after the uploads.',
       default: false,
+      helpGroup: 'PUBLISH',
     }),
     'dry-run': Flags.boolean({
       summary: 'List what would be uploaded and deleted, with sizes; change nothing.',
       default: false,
+      helpGroup: 'PUBLISH',
     }),
-    concurrency: Flags.integer({ summary: 'Uploads at once.', default: 8, min: 1, max: 64 }),
+    concurrency: Flags.integer({
+      summary: 'Uploads at once.',
+      default: 8,
+      min: 1,
+      max: 64,
+      helpGroup: 'PUBLISH',
+    }),
     ...s3ReadFlags,
     // Writes, but whole objects only: no multipart uploads to abort.
     's3-sse': s3WriteFlags['s3-sse'],

@@ -35,23 +35,32 @@ EXIT CODES
     listen: Flags.string({
       summary: `ADDR:PORT to listen on (port 0: any free port).`,
       default: DEFAULT_LISTEN,
+      helpGroup: 'SERVER',
     }),
     url: Flags.string({
       summary: 'Base URL runners reach this server at (https://HOST[:PORT]); default from --listen.',
+      helpGroup: 'SERVER',
     }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate (chain) to serve.',
       dependsOn: ['tls-key'],
       exclusive: ['self-signed'],
+      helpGroup: 'SERVER',
     }),
-    'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
+    'tls-key': Flags.string({
+      summary: 'PEM private key of --tls-cert.',
+      dependsOn: ['tls-cert'],
+      helpGroup: 'SERVER',
+    }),
     'self-signed': Flags.boolean({
       summary: `Make a CA and a certificate for the server's name (kept in --out, reused while valid); prints the CA file for SSL_CERT_FILE.`,
       default: false,
+      helpGroup: 'SERVER',
     }),
     out: Flags.string({
       summary: `Directory for ${SERVE_FILES.cliConfig} (and the --self-signed files).`,
       default: '.',
+      helpGroup: 'OUTPUT',
     }),
   };
 
