@@ -5,16 +5,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import type { ManifestModule } from '../../../src/core/bundle/manifest.js';
-import { BUNDLE } from '../../../src/core/layout/names.js';
-import type { Reporter } from '../../../src/core/ports.js';
-import { parseImportState } from '../../../src/core/transfer/import-state.js';
-import { runImport, type ImportOptions } from '../../../src/services/import/import-service.js';
-import { runVerify } from '../../../src/services/verify/verify-service.js';
-import { thisProcess, workingDirs } from '../../helpers/host.js';
-import { readFixtureDirectory, sha256Hex, writeFixtureBundle } from '../../helpers/import-fixtures.js';
-import { addModulesToBundle } from '../../helpers/module-bundle.js';
-import { makeTempDir } from '../../helpers/tmp.js';
+import type { ManifestModule } from '../../src/core/bundle/manifest.js';
+import { BUNDLE } from '../../src/core/layout/names.js';
+import type { Reporter } from '../../src/core/ports.js';
+import { parseImportState } from '../../src/core/transfer/import-state.js';
+import { runImport, type ImportOptions } from '../../src/services/import/import-service.js';
+import { runVerify } from '../../src/services/verify/verify-service.js';
+import { thisProcess, workingDirs } from '../helpers/host.js';
+import { readFixtureDirectory, sha256Hex, writeFixtureBundle } from '../helpers/import-fixtures.js';
+import { addModulesToBundle } from '../helpers/module-bundle.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const TFR = 'registry.terraform.io';
 const quiet: Reporter = { info: () => undefined, warn: () => undefined };
