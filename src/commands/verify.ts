@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
+import { s3Access, s3ReadFlags } from '../cli/flags/s3-flags.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { paintLeadingStatus, painter } from '../cli/colour.js';
 import { renderVerifyTable, verdictLine, type VerifyReport } from '../core/transfer/verify-report.js';
@@ -27,7 +28,7 @@ EXIT CODES
 
   static override args = {
     target: Args.string({
-      description: 'Tarball, FILE.000, bundle directory, or import destination.',
+      description: 'Tarball, FILE.000, bundle directory, or import destination; or s3://BUCKET/KEY.',
       required: true,
     }),
   };
@@ -54,6 +55,12 @@ EXIT CODES
       summary: 'List every check in the table, not only those that are not ok.',
       default: false,
     }),
+    ...s3ReadFlags,
+    'ca-cert': Flags.string({
+      summary: 'Extra CA certificate (PEM) to trust for an https --s3-endpoint (repeatable).',
+      multiple: true,
+      helpGroup: 'S3',
+    }),
   };
 
   async run(): Promise<VerifyReport> {
@@ -62,6 +69,7 @@ EXIT CODES
     const report = await runVerify(
       {
         target: args.target,
+        s3: s3Access(flags, process.env, flags['ca-cert'] ?? []),
         trustedKeyFiles: flags['trusted-key'],
         insecureSkipSignature: flags['insecure-skip-signature'],
         ...(flags['tofu-key'] ? { tofuKeyFile: flags['tofu-key'] } : {}),

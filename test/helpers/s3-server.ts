@@ -58,9 +58,11 @@ export type S3Operation =
 
 export interface InjectedFailure {
   operation: S3Operation;
+  /** The answer's status; with `cut`, the real answer is sent but its body broken off half way. */
   status: number;
   /** The S3 error code in the XML body: SlowDown, InternalError, ... */
   code: string;
+  cut?: boolean;
   /** How many requests of that operation get it (default 1). */
   times?: number;
 }
@@ -232,6 +234,16 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     const failure = failures.find((f) => f.operation === op && (f.times ?? 1) > 0);
     if (failure !== undefined) {
       failure.times = (failure.times ?? 1) - 1;
+      if (failure.cut === true) {
+        const answer = await forward(req, res, await readBody(req));
+        const headers = { ...answer.headers };
+        delete headers['transfer-encoding'];
+        res.writeHead(answer.status, headers);
+        res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+        // Let the half reach the client before the connection drops.
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
       await readBody(req);
       xml(res, failure.status, s3ErrorBody(failure.code, `injected ${failure.code}`));
       return;
