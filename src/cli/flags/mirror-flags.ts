@@ -3,6 +3,7 @@
 
 import { Flags } from '@oclif/core';
 import { packFlags } from './pack-flags.js';
+import { s3WriteFlags } from './s3-flags.js';
 import { loadSpec } from '../../adapters/fs/spec-file.js';
 import { AirgapError } from '../../core/errors.js';
 import {
@@ -28,6 +29,7 @@ export const mirrorFlags = {
     summary: `The spec: airgap.yaml describing the bundle (default: ./${SPEC_FILE_NAME} when it exists). Flags win over it.`,
   }),
   ...packFlags(false),
+  ...s3WriteFlags,
   lockfile: Flags.string({
     summary: 'A .terraform.lock.hcl file to mirror (repeatable).',
     multiple: true,
