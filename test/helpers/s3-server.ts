@@ -19,7 +19,6 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createSelfSignedCert, type TestCert } from './tls.js';
-import { makeTempDir } from './tmp.js';
 
 /** s3rver's fixed account, which it checks signatures against. */
 export const S3_ACCESS_KEY = 'S3RVER';
@@ -161,8 +160,12 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export async function startS3Server(options: { https?: boolean } = {}): Promise<TestS3Server> {
-  const dir = await makeTempDir('airgap-s3-');
+/**
+ * `dir` holds the store, certificate and AWS CLI config; by default a test temp dir
+ * (removed with the test file). The bench passes its own, outside vitest.
+ */
+export async function startS3Server(options: { https?: boolean; dir?: string } = {}): Promise<TestS3Server> {
+  const dir = options.dir ?? (await (await import('./tmp.js')).makeTempDir('airgap-s3-'));
   const storeDir = path.join(dir, 'store');
   await fs.mkdir(storeDir);
   const backend = new S3rver({

@@ -1,7 +1,7 @@
 // A transfer archive in S3, read as the bundle reader reads local parts
 // (adapters/archive/parts.ts): s3://BUCKET/KEY, or s3://BUCKET/KEY.000 and every
 // KEY.NNN beside it, checked for gaps and sizes before any byte is read, then
-// streamed in one pass by ranged GETs of 8 MiB, a few ahead, each tied to the
+// streamed in one pass by ranged GETs of 8 MiB, six ahead, each tied to the
 // object's ETag (an object replaced mid-read fails, rather than mixing two). A
 // range whose body breaks off is fetched again; the SDK itself retries refused
 // requests, throttling and 5xx answers.
@@ -18,7 +18,7 @@ import { s3Error } from './errors.js';
 import { headObject, listObjects } from './objects.js';
 
 const RANGE = 8 * 1024 * 1024;
-const AHEAD = 4;
+const AHEAD = 6;
 /** Attempts per range whose body breaks off (each request is also retried by the SDK). */
 const RANGE_ATTEMPTS = 5;
 const FIRST_SUFFIX = TRANSFER.partSuffix(0);
@@ -57,11 +57,18 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
         );
         const body = answer.Body as Readable | undefined;
         if (body === undefined) throw new Error('the answer has no body');
-        const chunks: Buffer[] = [];
-        for await (const chunk of body) chunks.push(chunk as Buffer);
-        const bytes = Buffer.concat(chunks);
-        if (bytes.length !== end - start) {
-          throw new Error(`range ${start}-${end - 1} gave ${bytes.length} bytes, expected ${end - start}`);
+        // One buffer of the range's size, filled as chunks arrive: no second copy.
+        const bytes = Buffer.allocUnsafe(end - start);
+        let filled = 0;
+        for await (const chunk of body) {
+          const c = chunk as Buffer;
+          if (filled + c.length > bytes.length)
+            throw new Error(`range ${start}-${end - 1} gave more bytes than asked`);
+          c.copy(bytes, filled);
+          filled += c.length;
+        }
+        if (filled !== bytes.length) {
+          throw new Error(`range ${start}-${end - 1} gave ${filled} bytes, expected ${end - start}`);
         }
         return bytes;
       } catch (e) {

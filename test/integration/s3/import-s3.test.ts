@@ -5,13 +5,16 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportResult } from '../../../src/services/export/export-service.js';
 import { runCli } from '../../helpers/cli.js';
 import { makeS3TestBundle, type S3TestBundle } from '../../helpers/s3-bundle.js';
 import { AWS_CLI, startS3Server, uniqueBucket, type TestS3Server } from '../../helpers/s3-server.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
+
+// Real servers, the AWS CLI and tens of MiB per test on a shared two-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 const MIB = 1024 * 1024;
 
