@@ -13,7 +13,11 @@
 //
 // Section "serve" (scripts/bench-serve.ts): `airgap serve` throughput for the zips against
 // nginx over TLS, and its RSS under that load.
-// Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES (unthrottled,shaped,serve).
+// With mode s3 (scripts/bench-s3.ts): export to and import from S3 (s3rver) against
+// `aws s3 cp` of the same tarball each way.
+//
+// Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES
+// (unthrottled,shaped,serve,s3; BENCH_MODES=s3 alone mirrors the bundle once, then runs the S3 part).
 
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -21,6 +25,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeBaseImageLayout } from '../test/helpers/base-image.js';
 import { runServeBench, serveBenchReport } from './bench-serve.js';
+import { runS3Bench } from './bench-s3.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { startReleaseServer } from '../test/helpers/release-server/index.js';
@@ -35,7 +40,7 @@ const execFileP = promisify(execFile);
 const HOST = 'registry.airgap.test';
 const PLATFORMS = ['linux_amd64', 'linux_arm64'];
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
-const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3').split(',');
 const BENCH_DIR = path.join(REPO_ROOT, '.bench');
 const TYPES = [
   'aws',
@@ -270,6 +275,57 @@ async function runTransfer(bundleDir: string): Promise<Record<string, Measure>> 
 
 const TRANSFER_REPEATS = 3;
 
+/** The S3 rows: on the unthrottled bundle when that mode ran, else on one mirrored here. */
+async function runS3Mode(lockfile: string): Promise<Record<string, Measure>> {
+  const out = path.join(BENCH_DIR, 'out-airgap');
+  const registry = await startTestRegistry({ providers: specs(), workDir: path.join(BENCH_DIR, 'packages') });
+  try {
+    const cfg = path.join(BENCH_DIR, 'registry.tfrc');
+    await fs.writeFile(cfg, registry.cliConfigText());
+    await execFileP(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'bin/run.js'),
+        'mirror',
+        '--lockfile',
+        lockfile,
+        '--out',
+        out,
+        ...PLATFORMS.flatMap((p) => ['--platform', p]),
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          TF_CLI_CONFIG_FILE: cfg,
+          SSL_CERT_FILE: registry.caCertPath,
+        },
+      },
+    );
+  } finally {
+    await registry.close();
+  }
+  const key = await generateSigningKey({ name: 'bench' });
+  const keyDir = path.join(BENCH_DIR, 'keys');
+  await fs.mkdir(keyDir, { recursive: true });
+  await fs.writeFile(path.join(keyDir, 'sign.asc'), key.privateKeyArmored);
+  await fs.writeFile(path.join(keyDir, 'trust.asc'), key.publicKeyArmored);
+  const { stdout: packed } = await execFileP('npm', ['pack', '--silent', '--pack-destination', keyDir], {
+    cwd: REPO_ROOT,
+  });
+  return runS3Bench(
+    out,
+    BENCH_DIR,
+    path.join(REPO_ROOT, 'bin/run.js'),
+    {
+      sign: path.join(keyDir, 'sign.asc'),
+      trust: path.join(keyDir, 'trust.asc'),
+      toolTgz: path.join(keyDir, packed.trim().split('\n').at(-1)!),
+    },
+    timed,
+  );
+}
+
 // The runner image over the same ~1 GB bundle: `mirror --image` once (adds tofu and the
 // image), then the image build alone (scripts/bench-image-build.mjs, no network) against
 // `tar -cf` of the providers it packs, alternating, median of three.
@@ -372,7 +428,8 @@ async function main(): Promise<void> {
   await fs.mkdir(BENCH_DIR, { recursive: true });
   const { dir, lockfile } = await setupWorkspace();
   const all: Record<string, Record<string, Measure>> = {};
-  for (const mode of MODES.filter((m) => m !== 'serve')) all[mode] = await runMode(mode, lockfile, dir);
+  for (const mode of MODES.filter((m) => m !== 'serve' && m !== 's3'))
+    all[mode] = await runMode(mode, lockfile, dir);
   if (Object.keys(all).length > 0) console.log(`\n${table(all)}`);
   if (MODES.includes('serve')) {
     for (const tool of ['nginx', 'curl']) {
@@ -382,6 +439,7 @@ async function main(): Promise<void> {
     }
     console.log(`\n${serveBenchReport(await runServeBench())}`);
   }
+  if (MODES.includes('s3')) await runS3Mode(lockfile);
   const un = all.unthrottled;
   if (un?.['airgap export']) {
     const ratio = (a: string, b: string): string => (un[a]!.wallSeconds / un[b]!.wallSeconds).toFixed(2);

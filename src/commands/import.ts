@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
+import { s3Access, s3ReadFlags } from '../cli/flags/s3-flags.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { checkParents, parentsFlag } from '../cli/flags/parents.js';
 import { LIST } from '../cli/flags/repeatable.js';
@@ -19,13 +20,15 @@ ${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> import airgap-bundle.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
     '<%= config.bin %> import /media/dvd/bundle.tar.000 --dest /opt/airgap --trusted-key bundle-signer.asc',
+    '<%= config.bin %> import s3://transfer-bucket/bundles/2026-02.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
     'cat pw | <%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push-providers registry.corp.example/tofu-providers --registry-username ci --registry-password-stdin',
     '<%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push registry.corp.example/ci/runner:2026-02',
   ];
 
   static override args = {
     source: Args.string({
-      description: 'Transfer tarball (plain or gzip), its first split part FILE.000, or a bundle directory.',
+      description:
+        'Transfer tarball (plain or gzip), its first split part FILE.000, or a bundle directory; or s3://BUCKET/KEY (KEY.000 when split).',
       required: true,
     }),
   };
@@ -100,11 +103,12 @@ ${EXIT_CODES_HELP}`;
       helpGroup: 'REGISTRY ACCESS',
     }),
     'ca-cert': Flags.string({
-      summary: "Extra CA certificate (PEM) to trust for the registry's TLS (repeatable, or a comma list).",
+      summary:
+        "Extra CA certificate (PEM) to trust for the registry's or an https --s3-endpoint's TLS (repeatable, or a comma list).",
       ...LIST,
-      relationships: [PUSHING],
       helpGroup: 'REGISTRY ACCESS',
     }),
+    ...s3ReadFlags,
   };
 
   async run(): Promise<ImportResult> {
@@ -117,6 +121,7 @@ ${EXIT_CODES_HELP}`;
       const result = await runImport(
         {
           source: args.source,
+          s3: s3Access(flags, process.env, flags['ca-cert'] ?? []),
           dest: flags.dest,
           trustedKeyFiles: flags['trusted-key'] ?? [],
           insecureSkipSignature: flags['insecure-skip-signature'],

@@ -4,6 +4,7 @@ import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
 import { mirrorOutputs } from '../cli/flags/mirror-outputs.js';
 import { checkParents, parentsFlag } from '../cli/flags/parents.js';
+import { s3Access } from '../cli/flags/s3-flags.js';
 import { runMirror, type MirrorResult } from '../services/mirror/mirror-service.js';
 
 export default class Mirror extends AirgapCommand {
@@ -40,6 +41,8 @@ ${EXIT_CODES_HELP}`;
           cwd: process.cwd(),
           tempDir: os.tmpdir(),
           httpObserver: reporter,
+          s3: s3Access(flags, process.env, request.caCertFiles),
+          s3AbortIncomplete: flags['s3-abort-incomplete'],
         },
         reporter,
       );

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { LIST } from '../cli/flags/repeatable.js';
+import { s3Access, s3CaCertFlag, s3ReadFlags } from '../cli/flags/s3-flags.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { paintLeadingStatus, painter } from '../cli/colour.js';
 import { renderVerifyTable, verdictLine, type VerifyReport } from '../core/transfer/verify-report.js';
@@ -28,7 +29,7 @@ EXIT CODES
 
   static override args = {
     target: Args.string({
-      description: 'Tarball, FILE.000, bundle directory, or import destination.',
+      description: 'Tarball, FILE.000, bundle directory, or import destination; or s3://BUCKET/KEY.',
       required: true,
     }),
   };
@@ -63,6 +64,8 @@ EXIT CODES
       default: false,
       helpGroup: 'DISPLAY',
     }),
+    ...s3ReadFlags,
+    'ca-cert': s3CaCertFlag,
   };
 
   async run(): Promise<VerifyReport> {
@@ -71,6 +74,7 @@ EXIT CODES
     const report = await runVerify(
       {
         target: args.target,
+        s3: s3Access(flags, process.env, flags['ca-cert'] ?? []),
         trustedKeyFiles: flags['trusted-key'] ?? [],
         insecureSkipSignature: flags['insecure-skip-signature'],
         ...(flags['tofu-key'] ? { tofuKeyFile: flags['tofu-key'] } : {}),

@@ -20,7 +20,6 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createSelfSignedCert, type TestCert } from './tls.js';
-import { makeTempDir } from './tmp.js';
 
 /** s3rver's fixed account, which it checks signatures against. */
 export const S3_ACCESS_KEY = 'S3RVER';
@@ -59,9 +58,11 @@ export type S3Operation =
 
 export interface InjectedFailure {
   operation: S3Operation;
+  /** The answer's status; with `cut`, the real answer is sent but its body broken off half way. */
   status: number;
   /** The S3 error code in the XML body: SlowDown, InternalError, ... */
   code: string;
+  cut?: boolean;
   /** How many requests of that operation get it (default 1). */
   times?: number;
 }
@@ -169,8 +170,12 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export async function startS3Server(options: { https?: boolean } = {}): Promise<TestS3Server> {
-  const dir = await makeTempDir('airgap-s3-');
+/**
+ * `dir` holds the store, certificate and AWS CLI config; by default a test temp dir
+ * (removed with the test file). The bench passes its own, outside vitest.
+ */
+export async function startS3Server(options: { https?: boolean; dir?: string } = {}): Promise<TestS3Server> {
+  const dir = options.dir ?? (await (await import('./tmp.js')).makeTempDir('airgap-s3-'));
   const storeDir = path.join(dir, 'store');
   await fs.mkdir(storeDir);
   const backend = new S3rver({
@@ -251,6 +256,16 @@ export async function startS3Server(options: { https?: boolean } = {}): Promise<
     const failure = failures.find((f) => f.operation === op && (f.times ?? 1) > 0);
     if (failure !== undefined) {
       failure.times = (failure.times ?? 1) - 1;
+      if (failure.cut === true) {
+        const answer = await forward(req, res, await readBody(req));
+        const headers = { ...answer.headers };
+        delete headers['transfer-encoding'];
+        res.writeHead(answer.status, headers);
+        res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+        // Let the half reach the client before the connection drops.
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
       await readBody(req);
       xml(res, failure.status, s3ErrorBody(failure.code, `injected ${failure.code}`));
       return;

@@ -151,11 +151,14 @@ describe('the README command reference', () => {
     expect(commands).toEqual(expect.arrayContaining(['export', 'import', 'init', 'mirror', 'verify']));
     expect([...flagsOf.get('verify')!].sort()).toEqual([
       'all',
+      'ca-cert',
       'insecure-skip-signature',
       'json',
       'lockfile',
       'no-color',
       'quiet',
+      's3-endpoint',
+      's3-path-style',
       'terraform-key',
       'tofu-key',
       'trusted-key',

@@ -149,3 +149,49 @@ export async function peekBytes(file: string, n: number): Promise<Buffer> {
     await fh.close();
   }
 }
+
+const LATER_PART = /^(.*)\.(\d{3,})$/;
+
+/**
+ * FILE.001 (or any part but the first) named as the source: the archive is read from
+ * FILE.000, which finds the others by name. Said as a usage error when FILE.000 is there.
+ */
+export async function refuseLaterPart(source: string): Promise<void> {
+  const m = LATER_PART.exec(source);
+  if (m === null || Number(m[2]) === 0) return;
+  const first = `${m[1]!}${TRANSFER.partSuffix(0)}`;
+  const st = await fs.stat(first).catch(() => undefined);
+  if (st?.isFile() !== true) return;
+  throw new AirgapError(
+    'USAGE',
+    `${source} is part ${Number(m[2]) + 1} of a split transfer archive; pass its first part, ${first}, which finds the others by name`,
+    { path: source, expected: first, actual: source },
+    `pass ${first} instead`,
+  );
+}
+
+/**
+ * Where a transfer archive's parts are read from: local files here, or S3
+ * (adapters/s3/archive-store.ts). The bundle reader sees only this, so an archive in
+ * S3 gets exactly the checks a local one gets.
+ */
+export interface ArchiveStore {
+  /** The parts behind `source` (FILE, or FILE.000 and its siblings), checked as resolveParts does. */
+  resolve(source: string): Promise<ArchiveParts>;
+  /** First bytes of a part, for format detection. */
+  peek(part: string, n: number): Promise<Buffer>;
+  /** The parts' bytes as one stream. */
+  open(parts: readonly string[]): Readable;
+  /** FILE.001 named as the source while FILE.000 exists: a usage error naming FILE.000. */
+  refuseLaterPart(source: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The local file system's parts. */
+export const localArchiveStore: ArchiveStore = {
+  resolve: resolveParts,
+  peek: peekBytes,
+  open: concatParts,
+  refuseLaterPart,
+  close: () => Promise.resolve(),
+};

@@ -73,10 +73,12 @@ export function s3Error(e: unknown, target: S3Target): AirgapError {
       'set AWS_REGION (or a region in the AWS_PROFILE profile); S3-compatible stores usually take us-east-1',
     );
   }
+  // A HEAD answer has no body, so the SDK knows no more than the status.
+  const said = name === 'Unknown' || name === 'Forbidden' ? `HTTP ${status ?? '?'}` : `${name}: ${reason}`;
   if (DENIED.has(name) || status === 403) {
     return make(
       'S3_ACCESS_DENIED',
-      `access denied (${name}: ${reason})`,
+      `access denied (${said})`,
       `check that the credentials in use may ${target.operation} on ${address} (aws sts get-caller-identity shows whose they are), and the bucket policy`,
     );
   }

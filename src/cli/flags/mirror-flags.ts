@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core';
 import { packFlags } from './pack-flags.js';
 import { LIST, listDefaultHelp, REPEATABLE } from './repeatable.js';
+import { s3WriteFlags } from './s3-flags.js';
 import { loadSpec } from '../../adapters/fs/spec-file.js';
 import { AirgapError } from '../../core/errors.js';
 import {
@@ -35,6 +36,7 @@ export const mirrorFlags = {
     helpGroup: 'INPUTS',
   }),
   ...packFlags(false),
+  ...s3WriteFlags,
   lockfile: Flags.string({
     summary: 'A .terraform.lock.hcl file to mirror (repeatable, or a comma list).',
     ...LIST,

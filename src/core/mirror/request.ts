@@ -6,6 +6,7 @@
 // line wins for that run; a repeatable flag replaces the file's list (it does not add
 // to it); a key neither sets takes the default below.
 
+import { isS3Url } from '../s3/url.js';
 import { DEFAULT_BASE_IMAGE, DEFAULT_MIRROR_PATH, type WorkflowTool } from '../config/index.js';
 import { AirgapError } from '../errors.js';
 import { DEFAULT_PLATFORMS } from '../provider/platform.js';
@@ -194,7 +195,11 @@ export function buildMirrorRequest(spec: Spec | undefined, flags: MirrorFlagValu
   const image = buildImage ? imageRequest(s, flags, baseImage, platforms, rel) : undefined;
 
   const out = s?.output?.value;
-  const tarball = flags.tarball ?? (out?.tarball === undefined ? undefined : rel(out.tarball.value));
+  // An s3:// address is not a path: it is taken as written.
+  const specTarball = out?.tarball?.value;
+  const tarball =
+    flags.tarball ??
+    (specTarball === undefined ? undefined : isS3Url(specTarball) ? specTarball : rel(specTarball));
   const signKeyFile = flags['sign-key'] ?? (out?.signKey === undefined ? undefined : rel(out.signKey.value));
   const toolPackage =
     flags['tool-package'] ?? (out?.toolPackage === undefined ? undefined : rel(out.toolPackage.value));

@@ -7,6 +7,7 @@
 // (push-providers.ts) and the runner image DIR/image (push-image.ts) to OCI
 // registries. Layout and state format: docs/IMPORT-STATE.md.
 
+import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
@@ -39,8 +40,10 @@ import type { HttpObserver, OciRegistryClient } from '../../core/ports.js';
 import { USER_AGENT } from '../tool-version.js';
 
 export interface ImportOptions {
-  /** A transfer tarball, its first split part (FILE.000), or a bundle directory. */
+  /** A transfer tarball, its first split part (FILE.000), or a bundle directory; or s3://BUCKET/KEY. */
   source: string;
+  /** How to reach S3, for an s3:// source. */
+  s3?: S3AccessOptions;
   /** DIR; relative to `host.cwd`. */
   dest: string;
   trustedKeyFiles: string[];
@@ -377,6 +380,7 @@ export async function prepareImport(
         insecureSkipSignature: options.insecureSkipSignature,
         sink: staging.sink,
         progressVerb: 'importing',
+        ...(options.s3 === undefined ? {} : { s3: options.s3 }),
       },
       reporter,
     );

@@ -3,6 +3,7 @@
 // inputs: check, read the lock files, plan the packages, mirror providers and binaries,
 // then configs, lock files, image, manifest, and pack. Takes options, never flags.
 
+import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import path from 'node:path';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
@@ -53,6 +54,10 @@ export interface MirrorOptions {
   tempDir: string;
   /** Told of every HTTP request the run makes (--verbose). */
   httpObserver?: HttpObserver;
+  /** How to reach S3, for --tarball s3://BUCKET/KEY (docs/S3.md). */
+  s3?: S3AccessOptions;
+  /** --s3-abort-incomplete. */
+  s3AbortIncomplete?: boolean;
 }
 
 /** The `--json` summary. Schema documented in docs/JSON-OUTPUT.md; version bumps on incompatible change. */
@@ -229,6 +234,10 @@ export async function runMirror(
               env: options.env,
               cwd: options.cwd,
               tempDir: options.tempDir,
+              ...(options.s3 === undefined ? {} : { s3: options.s3 }),
+              ...(options.s3AbortIncomplete === undefined
+                ? {}
+                : { s3AbortIncomplete: options.s3AbortIncomplete }),
               ...(options.env.AIRGAP_SIGN_PASSPHRASE === undefined
                 ? {}
                 : { passphrase: options.env.AIRGAP_SIGN_PASSPHRASE }),

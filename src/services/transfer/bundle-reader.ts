@@ -22,7 +22,10 @@ import { Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 
-import { concatParts, peekBytes, resolveParts } from '../../adapters/archive/parts.js';
+import { localArchiveStore, type ArchiveStore } from '../../adapters/archive/parts.js';
+import type { S3AccessOptions } from '../../adapters/s3/client.js';
+import { s3ArchiveStore } from '../../adapters/s3/archive-store.js';
+import { isS3Url } from '../../core/s3/url.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
 import { walkTree } from '../../adapters/fs/walk.js';
 import { BLOCK, isZero, parseHeader } from '../../adapters/archive/tar-header.js';
@@ -30,7 +33,7 @@ import { parseManifest, type BundleManifest, type FileRef } from '../../core/bun
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError, type ErrorCode } from '../../core/errors.js';
-import { BUNDLE, TRANSFER } from '../../core/layout/names.js';
+import { BUNDLE } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
   mergePublicKeySets,
@@ -73,6 +76,8 @@ export interface BundleReadOptions {
   ) => Promise<void>;
   /** The progress bar's word for this read, before the source's name; default "reading". */
   progressVerb?: string;
+  /** How to reach S3, for an s3://BUCKET/KEY source (docs/S3.md). */
+  s3?: S3AccessOptions;
 }
 
 export interface VerifiedBundle {
@@ -195,10 +200,15 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
   const label = `${options.progressVerb ?? 'reading'} ${path.basename(options.source)}`;
   let done = 0;
   let total = 0;
-  const src = await openSource(options.source, options.allowUnpacked === true, (n) => {
-    done += n;
-    reporter.progress?.({ phase: 'task', label, done, total });
-  });
+  const src = await openSource(
+    options.source,
+    options.allowUnpacked === true,
+    (n) => {
+      done += n;
+      reporter.progress?.({ phase: 'task', label, done, total });
+    },
+    options.s3,
+  );
   total = src.size;
   reporter.progress?.({ phase: 'task', label, done, total });
   try {
@@ -656,7 +666,17 @@ async function openSource(
   source: string,
   allowUnpacked: boolean,
   onRead: (bytes: number) => void,
+  s3: S3AccessOptions | undefined,
 ): Promise<OpenedSource> {
+  if (isS3Url(source)) {
+    const store = s3ArchiveStore(s3 ?? { env: {}, caCertFiles: [] });
+    try {
+      return await openTarball(source, onRead, store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   let st;
   try {
     st = await fs.stat(source);
@@ -670,13 +690,17 @@ async function openSource(
     st = undefined;
   }
   if (st?.isDirectory() === true) return openDirectory(source, allowUnpacked, onRead);
-  return openTarball(source, onRead);
+  return openTarball(source, onRead, localArchiveStore);
 }
 
-async function openTarball(source: string, onRead: (bytes: number) => void): Promise<OpenedSource> {
-  await refuseLaterPart(source);
-  const { parts, size } = await resolveParts(source);
-  const magic = await peekBytes(parts[0]!, 8);
+async function openTarball(
+  source: string,
+  onRead: (bytes: number) => void,
+  store: ArchiveStore,
+): Promise<OpenedSource> {
+  await store.refuseLaterPart(source);
+  const { parts, size } = await store.resolve(source);
+  const magic = await store.peek(parts[0]!, 8);
   if (magic.length === 0) {
     throw new AirgapError(
       'ARCHIVE_INVALID',
@@ -686,7 +710,7 @@ async function openTarball(source: string, onRead: (bytes: number) => void): Pro
     );
   }
   const gzip = isGzip(magic);
-  const raw = Readable.from(counted(concatParts(parts), onRead), { objectMode: false });
+  const raw = Readable.from(counted(store.open(parts), onRead), { objectMode: false });
   const stream = tarStream(raw, gzip);
   async function* entries(): AsyncGenerator<SourceEntry> {
     const read = readTarEntries(stream, source, {
@@ -706,6 +730,7 @@ async function openTarball(source: string, onRead: (bytes: number) => void): Pro
     close() {
       stream.destroy();
       raw.destroy();
+      store.close().catch(() => undefined);
     },
   };
 }
@@ -718,26 +743,6 @@ async function* counted(
     onRead((chunk as Buffer).length);
     yield chunk as Buffer;
   }
-}
-
-const LATER_PART = /^(.*)\.(\d{3,})$/;
-
-/**
- * FILE.001 (or any part but the first) named as the source: the archive is read from
- * FILE.000, which finds the others by name. Said as a usage error when FILE.000 is there.
- */
-async function refuseLaterPart(source: string): Promise<void> {
-  const m = LATER_PART.exec(source);
-  if (m === null || Number(m[2]) === 0) return;
-  const first = `${m[1]!}${TRANSFER.partSuffix(0)}`;
-  const st = await fs.stat(first).catch(() => undefined);
-  if (st?.isFile() !== true) return;
-  throw new AirgapError(
-    'USAGE',
-    `${source} is part ${Number(m[2]) + 1} of a split transfer archive; pass its first part, ${first}, which finds the others by name`,
-    { path: source, expected: first, actual: source },
-    `pass ${first} instead`,
-  );
 }
 
 /** Known formats by their first bytes, to say what a file is when it is not a tar. */

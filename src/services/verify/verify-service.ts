@@ -9,6 +9,8 @@
 // kB each, are kept in memory. Problems that make the archive unreadable end the
 // reading and become one failed 'archive' row.
 
+import type { S3AccessOptions } from '../../adapters/s3/client.js';
+import { isS3Url } from '../../core/s3/url.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -50,8 +52,10 @@ import { TOOL_VERSION } from '../tool-version.js';
 import { verifyImportDestination } from './import-destination.js';
 
 export interface VerifyOptions {
-  /** Relative to `cwd`. */
+  /** Relative to `cwd`; or s3://BUCKET/KEY. */
   target: string;
+  /** How to reach S3, for an s3:// target. */
+  s3?: S3AccessOptions;
   /** --trusted-key FILE: the keys that may sign a bundle's SHA256SUMS. */
   trustedKeyFiles: string[];
   insecureSkipSignature: boolean;
@@ -84,8 +88,9 @@ const VERIFICATION_CODES: readonly ErrorCode[] = [
 const MAX_RELEASE_METADATA = 1 << 20;
 
 export async function runVerify(options: VerifyOptions, reporter: Reporter): Promise<VerifyReport> {
-  const target = path.resolve(options.cwd, options.target);
-  const kind = await targetKind(target);
+  const remote = isS3Url(options.target);
+  const target = remote ? options.target : path.resolve(options.cwd, options.target);
+  const kind = remote ? 'tarball' : await targetKind(target);
   // Inputs that are the user's, not the bundle's, fail before any reading.
   const needs = await readLockNeeds(options.lockfiles);
   if (kind === 'import-destination') {
@@ -210,6 +215,7 @@ async function verifyBundle(
         insecureSkipSignature: options.insecureSkipSignature,
         allowUnpacked: true,
         progressVerb: 'verifying',
+        ...(options.s3 === undefined ? {} : { s3: options.s3 }),
         collect,
         onManifest(m) {
           manifest = m;

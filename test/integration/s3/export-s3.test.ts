@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportResult } from '../../../src/services/export/export-service.js';
 import { AIRGAP_BIN, runCli } from '../../helpers/cli.js';
 import { REPO_ROOT } from '../../helpers/realdata.js';
@@ -14,6 +14,9 @@ import { makeS3TestBundle, type S3TestBundle } from '../../helpers/s3-bundle.js'
 import { AWS_CLI, startS3Server, uniqueBucket, type TestS3Server } from '../../helpers/s3-server.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
+
+// Real servers, the AWS CLI and tens of MiB per test on a shared two-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
@@ -24,8 +27,8 @@ let work: string;
 let onDisk: ExportResult;
 
 beforeAll(async () => {
-  // Two 20 MiB provider zips: a tarball of a little over 40 MiB, three 16 MiB upload parts.
-  fixture = await makeS3TestBundle(20 * MIB);
+  // Two 10 MiB provider zips: a tarball of a little over 20 MiB, three 8 MiB upload parts.
+  fixture = await makeS3TestBundle(10 * MIB);
   s3 = await startS3Server();
   work = await makeTempDir('airgap-s3-export-');
   const local = await runCli(
@@ -71,7 +74,7 @@ async function sha256sum(file: string): Promise<string> {
 }
 
 describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', () => {
-  it('uploads the same bytes as on disk, in 16 MiB parts with SHA-256 checksums; aws s3 cp gets a tarball that passes sha256sum -c and gpg --verify', async () => {
+  it('uploads the same bytes as on disk, in 8 MiB parts with SHA-256 checksums; aws s3 cp gets a tarball that passes sha256sum -c and gpg --verify', async () => {
     const bucket = uniqueBucket();
     await s3.createBucket(bucket);
     s3.resetCounts();
@@ -82,7 +85,7 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     expect(up.json.sha256).toBe(onDisk.sha256);
     expect(up.json.bytes).toBe(onDisk.bytes);
     expect(up.json.parts).toEqual([{ path: url, size: onDisk.bytes }]);
-    const parts = Math.ceil(onDisk.bytes / (16 * MIB));
+    const parts = Math.ceil(onDisk.bytes / (8 * MIB));
     expect(parts).toBe(3);
     expect(up.json.upload).toEqual({
       alreadyPresent: false,
@@ -140,10 +143,10 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     const stale = path.join(work, 'stale');
     await fs.writeFile(stale, 'old');
     await s3.aws(['s3', 'cp', stale, `s3://${bucket}/s.tar.009`]);
-    const up = await exportToS3(`s3://${bucket}/s.tar`, ['--split-size', '20M']);
+    const up = await exportToS3(`s3://${bucket}/s.tar`, ['--split-size', '10M']);
     expect(up.stderr).toBe('');
     expect(up.json.sha256).toBe(onDisk.sha256);
-    const sizes = [20 * MIB, 20 * MIB, onDisk.bytes - 40 * MIB];
+    const sizes = [10 * MIB, 10 * MIB, onDisk.bytes - 20 * MIB];
     expect(up.json.parts).toEqual(sizes.map((size, i) => ({ path: `s3://${bucket}/s.tar.00${i}`, size })));
     expect(up.json.upload?.staleDeleted).toEqual([`s3://${bucket}/s.tar.009`]);
     const dir = await makeTempDir('airgap-s3-parts-');
@@ -200,7 +203,7 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
         ])
       ).stdout,
     ) as { Parts: { PartNumber: number; Size: number; ChecksumSHA256?: string }[] };
-    expect(listed.Parts.map((p) => p.Size)).toEqual([16 * MIB, 16 * MIB]);
+    expect(listed.Parts.map((p) => p.Size)).toEqual([8 * MIB, 8 * MIB]);
     expect(listed.Parts.every((p) => typeof p.ChecksumSHA256 === 'string')).toBe(true);
     const done = listed.Parts.map((p) => p.PartNumber);
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { connectS3, type S3AccessOptions } from '../../../src/adapters/s3/client.js';
 import { s3Error } from '../../../src/adapters/s3/errors.js';
 import { deleteObjects, headObject, listObjects, putObject } from '../../../src/adapters/s3/objects.js';
@@ -11,6 +11,9 @@ import { AirgapError } from '../../../src/core/errors.js';
 import { AWS_CLI, startS3Server, uniqueBucket, type TestS3Server } from '../../helpers/s3-server.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
+
+// Real servers, the AWS CLI and tens of MiB per test on a shared two-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 const servers: TestS3Server[] = [];
 afterEach(async () => {

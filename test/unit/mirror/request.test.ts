@@ -143,6 +143,14 @@ describe('buildMirrorRequest', () => {
     );
   });
 
+  it('takes an s3:// output.tarball as written, not as a path beside the spec', () => {
+    const s3 = parseSpec(
+      SPEC.replace('tarball: out/bundle.tar', 'tarball: s3://transfer-bucket/b/bundle.tar'),
+      'conf/airgap.yaml',
+    );
+    expect(buildMirrorRequest(s3, {}).pack?.tarball).toBe('s3://transfer-bucket/b/bundle.tar');
+  });
+
   it('image: build false sets only the Dockerfile base; --image builds anyway', () => {
     const s = parseSpec(
       'apiVersion: airgap/v1\nimage:\n  build: false\n  base: alpine:3\noutput:\n  dir: b\n',

@@ -1,0 +1,201 @@
+// A transfer archive in S3, read as the bundle reader reads local parts
+// (adapters/archive/parts.ts): s3://BUCKET/KEY, or s3://BUCKET/KEY.000 and every
+// KEY.NNN beside it, checked for gaps and sizes before any byte is read, then
+// streamed in one pass by ranged GETs of 8 MiB, six ahead, each tied to the
+// object's ETag (an object replaced mid-read fails, rather than mixing two). A
+// range whose body breaks off is fetched again; the SDK itself retries refused
+// requests, throttling and 5xx answers.
+
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+
+import { AirgapError } from '../../core/errors.js';
+import { TRANSFER } from '../../core/layout/names.js';
+import { formatS3Url, parseS3Url, type S3Location } from '../../core/s3/url.js';
+import type { ArchiveParts, ArchiveStore } from '../archive/parts.js';
+import { connectS3, type S3AccessOptions } from './client.js';
+import { s3Error } from './errors.js';
+import { headObject, listObjects } from './objects.js';
+
+const RANGE = 8 * 1024 * 1024;
+const AHEAD = 6;
+/** Attempts per range whose body breaks off (each request is also retried by the SDK). */
+const RANGE_ATTEMPTS = 5;
+const FIRST_SUFFIX = TRANSFER.partSuffix(0);
+const LATER_PART = /^(.*)\.(\d{3,})$/;
+
+interface PartInfo {
+  location: S3Location;
+  size: number;
+  etag: string;
+}
+
+export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
+  const conn = connectS3(access);
+  const known = new Map<string, PartInfo>();
+
+  async function info(url: string): Promise<PartInfo | undefined> {
+    const location = parseS3Url(url, 'SOURCE');
+    const head = await headObject(conn, location);
+    if (head === undefined) return undefined;
+    const part = { location, size: head.size, etag: head.etag };
+    known.set(url, part);
+    return part;
+  }
+
+  async function fetchRange(part: PartInfo, start: number, end: number): Promise<Buffer> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= RANGE_ATTEMPTS; attempt += 1) {
+      try {
+        const answer = await conn.client.send(
+          new GetObjectCommand({
+            Bucket: part.location.bucket,
+            Key: part.location.key,
+            Range: `bytes=${start}-${end - 1}`,
+            ...(part.etag === '' ? {} : { IfMatch: part.etag }),
+          }),
+        );
+        const body = answer.Body as Readable | undefined;
+        if (body === undefined) throw new Error('the answer has no body');
+        // One buffer of the range's size, filled as chunks arrive: no second copy.
+        const bytes = Buffer.allocUnsafe(end - start);
+        let filled = 0;
+        for await (const chunk of body) {
+          const c = chunk as Buffer;
+          if (filled + c.length > bytes.length)
+            throw new Error(`range ${start}-${end - 1} gave more bytes than asked`);
+          c.copy(bytes, filled);
+          filled += c.length;
+        }
+        if (filled !== bytes.length) {
+          throw new Error(`range ${start}-${end - 1} gave ${filled} bytes, expected ${end - start}`);
+        }
+        return bytes;
+      } catch (e) {
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        // An answer S3 gave (412: the object changed; 403, 404) will not change on a retry.
+        if (status !== undefined && status < 500)
+          throw s3Error(e, { operation: 'GetObject', ...part.location });
+        lastError = e;
+      }
+    }
+    throw s3Error(lastError, {
+      operation: `GetObject (${RANGE_ATTEMPTS} attempts at bytes ${start}-${end - 1})`,
+      ...part.location,
+    });
+  }
+
+  async function* ranges(parts: readonly string[]): AsyncGenerator<Buffer> {
+    const plan: { part: PartInfo; start: number; end: number }[] = [];
+    for (const url of parts) {
+      const part = known.get(url) ?? (await info(url));
+      if (part === undefined) throw missing(url);
+      for (let start = 0; start < part.size; start += RANGE) {
+        plan.push({ part, start, end: Math.min(part.size, start + RANGE) });
+      }
+    }
+    const pending: Promise<Buffer>[] = [];
+    let next = 0;
+    const fill = (): void => {
+      while (pending.length < AHEAD && next < plan.length) {
+        const r = plan[next]!;
+        next += 1;
+        const p = fetchRange(r.part, r.start, r.end);
+        // Handled when its turn comes; this keeps an early failure from being "unhandled".
+        p.catch(() => undefined);
+        pending.push(p);
+      }
+    };
+    fill();
+    while (pending.length > 0) {
+      const bytes = await pending.shift()!;
+      fill();
+      yield bytes;
+    }
+  }
+
+  return {
+    async resolve(source: string): Promise<ArchiveParts> {
+      if (!source.endsWith(FIRST_SUFFIX)) {
+        const part = await info(source);
+        if (part === undefined) throw missing(source);
+        return { parts: [source], size: part.size, split: false };
+      }
+      const first = parseS3Url(source, 'SOURCE');
+      const base = first.key.slice(0, -FIRST_SUFFIX.length);
+      const listed = await listObjects(conn, first.bucket, `${base}.`);
+      const numbers = new Map<number, { key: string; size: number }>();
+      for (const o of listed) {
+        const m = LATER_PART.exec(o.key);
+        if (m?.[1] === base && o.key === `${base}${TRANSFER.partSuffix(Number(m[2]))}`)
+          numbers.set(Number(m[2]), o);
+      }
+      const firstPart = numbers.get(0);
+      if (firstPart === undefined) throw missing(source);
+      const last = Math.max(...numbers.keys());
+      const parts: string[] = [];
+      let size = 0;
+      for (let i = 0; i <= last; i += 1) {
+        const url = formatS3Url({ bucket: first.bucket, key: `${base}${TRANSFER.partSuffix(i)}` });
+        const o = numbers.get(i);
+        if (o === undefined) {
+          throw new AirgapError(
+            'BUNDLE_FILE_MISSING',
+            `${url} is missing: the archive is split into parts up to ${formatS3Url({ bucket: first.bucket, key: `${base}${TRANSFER.partSuffix(last)}` })}, and every one is needed`,
+            { address: url, expected: 'an object', actual: 'no such object' },
+            `copy ${url} from the export side`,
+          );
+        }
+        const isLast = i === last;
+        if ((!isLast && o.size !== firstPart.size) || (isLast && (o.size > firstPart.size || o.size === 0))) {
+          const expected = isLast
+            ? `1 to ${firstPart.size} bytes (the last part)`
+            : `${firstPart.size} bytes, like ${source}`;
+          throw new AirgapError(
+            'ARCHIVE_INVALID',
+            `${url} is ${o.size} bytes, expected ${expected}: a part was cut short or changed`,
+            { address: url, expected, actual: `${o.size} bytes` },
+            `copy ${url} again from the export side`,
+          );
+        }
+        parts.push(url);
+        size += o.size;
+      }
+      return { parts, size, split: true };
+    },
+
+    async peek(part: string, n: number): Promise<Buffer> {
+      const p = known.get(part) ?? (await info(part));
+      if (p === undefined) throw missing(part);
+      return p.size === 0 ? Buffer.alloc(0) : fetchRange(p, 0, Math.min(n, p.size));
+    },
+
+    open(parts: readonly string[]): Readable {
+      return Readable.from(ranges(parts), { objectMode: false });
+    },
+
+    async refuseLaterPart(source: string): Promise<void> {
+      const m = LATER_PART.exec(source);
+      if (m === null || Number(m[2]) === 0) return;
+      const first = `${m[1]!}${FIRST_SUFFIX}`;
+      if ((await info(first)) === undefined) return;
+      throw new AirgapError(
+        'USAGE',
+        `${source} is part ${Number(m[2]) + 1} of a split transfer archive; pass its first part, ${first}, which finds the others by name`,
+        { address: source, expected: first, actual: source },
+        `pass ${first} instead`,
+      );
+    },
+
+    close: () => conn.close(),
+  };
+}
+
+function missing(url: string): AirgapError {
+  return new AirgapError(
+    'S3_NOT_FOUND',
+    `${url}: no such object (or no such bucket)`,
+    { address: url },
+    'check the address: SOURCE is the transfer tarball (s3://BUCKET/KEY, or KEY.000 when split); aws s3 ls shows what the bucket holds',
+  );
+}
