@@ -1,8 +1,9 @@
 import os from 'node:os';
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
+import { LIST } from '../cli/flags/repeatable.js';
 import { checkParents, parentsFlag } from '../cli/flags/parents.js';
 import { exportBundle, type ExportResult } from '../services/export/export-service.js';
 
@@ -22,7 +23,28 @@ ${EXIT_CODES_HELP}`;
     dir: Args.string({ description: 'Bundle directory written by airgap mirror --out.', required: true }),
   };
 
-  static override flags = { ...packFlags(true), parents: parentsFlag('--tarball') };
+  static override flags = {
+    ...packFlags(true),
+    parents: parentsFlag('--tarball'),
+    base: Flags.string({
+      summary:
+        'Pack a delta: leave out every file (by sha256) this previous bundle holds: its directory, airgap.json, or tarball (FILE.000 when split).',
+      helpGroup: 'DELTA',
+    }),
+    'trusted-key': Flags.string({
+      summary:
+        'With --base TARBALL: a public key whose signature on its SHA256SUMS is accepted (repeatable, or a comma list).',
+      ...LIST,
+      dependsOn: ['base'],
+      helpGroup: 'DELTA',
+    }),
+    'insecure-skip-signature': Flags.boolean({
+      summary: 'With --base TARBALL: accept the base though its signature is missing or not checked.',
+      default: false,
+
+      helpGroup: 'DELTA',
+    }),
+  };
 
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
@@ -36,12 +58,27 @@ ${EXIT_CODES_HELP}`;
           cwd: process.cwd(),
           tempDir: os.tmpdir(),
         }),
+        ...(flags.base === undefined
+          ? {}
+          : {
+              base: {
+                source: flags.base,
+                trustedKeyFiles: flags['trusted-key'] ?? [],
+                insecureSkipSignature: flags['insecure-skip-signature'],
+              },
+            }),
       },
       reporter,
     );
     reporter.finish();
     const signed = result.signedBy === null ? 'unsigned' : `signed by ${result.signedBy}`;
     this.log(`Wrote ${result.files} files, ${result.bytes} bytes, ${signed}; sha256 ${result.sha256}`);
+    if (result.delta !== undefined) {
+      const d = result.delta;
+      this.log(
+        `Delta: ${d.carried} files (${d.carriedBytes} bytes) carried, ${d.fromBase} (${d.fromBaseBytes} bytes) expected from the base created at ${d.base.createdAt}`,
+      );
+    }
     for (const p of result.parts) this.detail(`  ${p.path}  ${p.size}`);
     return result;
   }

@@ -18,7 +18,8 @@ export type CheckName =
   | 'binary-signature'
   | 'binary'
   | 'lockfile'
-  | 'state';
+  | 'state'
+  | 'delta-base';
 
 export interface CheckRow {
   check: CheckName;
@@ -102,7 +103,15 @@ const STATUS_WORD: Record<CheckStatus, string> = {
 };
 
 /** The kinds the summary counts by, in this order; each check belongs to one. */
-const KINDS = ['signature', 'files', 'providers', 'binaries', 'lock files', 'import state'] as const;
+const KINDS = [
+  'signature',
+  'files',
+  'providers',
+  'binaries',
+  'lock files',
+  'import state',
+  'delta base',
+] as const;
 type Kind = (typeof KINDS)[number];
 
 const KIND_OF: Record<CheckName, Kind> = {
@@ -116,6 +125,7 @@ const KIND_OF: Record<CheckName, Kind> = {
   binary: 'binaries',
   lockfile: 'lock files',
   state: 'import state',
+  'delta-base': 'delta base',
 };
 
 /** Kinds listed, in this order, even with no row: a 0 says the check had nothing to run on. */

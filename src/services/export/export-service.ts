@@ -27,6 +27,7 @@ import {
 import { readSigningKey, signChecksums, type SigningKey } from '../../core/transfer/pack-sign.js';
 import { checkPartCount } from '../../core/transfer/pack-size.js';
 import { listBundleDir } from './bundle-listing.js';
+import { deltaAgainstBase, type BaseOptions, type DeltaSummary } from './delta-base.js';
 import { HashThread, SharedSlabs } from '../../adapters/fs/shared-hash.js';
 import { streamTarball, type StreamEntry } from './stream-tarball.js';
 
@@ -52,6 +53,8 @@ export interface ExportOptions {
   cwd: string;
   /** Where `npm pack` runs when no toolPackage is given (the command hands in the OS temp dir). */
   tempDir: string;
+  /** --base: pack a delta that carries only what this previous bundle lacks (delta-base.ts). */
+  base?: BaseOptions;
 }
 
 /** The `--json` summary of `airgap export`. */
@@ -73,6 +76,8 @@ export interface ExportResult {
   toolPackage: FileRef & { version: string };
   /** The mtime of every entry (RFC 3339). */
   mtime: string;
+  /** With --base: the base and what was left to it. */
+  delta?: DeltaSummary;
 }
 
 function isInside(parent: string, child: string): boolean {
@@ -269,7 +274,10 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
   await checkInputs(options, bundleDir, tarball);
   const mtime = packMtime(options.env);
   const manifestFile = path.join(bundleDir, BUNDLE.manifest);
-  const manifest = parseManifest(await readManifestText(manifestFile), manifestFile);
+  const own = parseManifest(await readManifestText(manifestFile), manifestFile);
+  const delta =
+    options.base === undefined ? undefined : await deltaAgainstBase(own, options.base, options.cwd, reporter);
+  const manifest = delta?.manifest ?? own;
   // The key (and its passphrase) is checked before anything slow runs.
   const signer = await readSigner(options);
   const found = await listBundleDir(bundleDir);
@@ -338,6 +346,7 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       signedBy: signer?.fingerprint ?? null,
       toolPackage: { ...toolRef, version: tool.version },
       mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...(delta === undefined ? {} : { delta: delta.summary }),
     };
   } finally {
     if (packDir !== undefined) await fs.rm(packDir, { recursive: true, force: true });
