@@ -222,6 +222,25 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     ]);
   });
 
+  it('a tampered delta fails as any bundle does', async () => {
+    const dir = await makeTempDir('airgap-delta-x-');
+    await exec('tar', ['-xf', deltaTar, '-C', dir]);
+    const zip = `${NULL_DIR}/terraform-provider-null_3.2.2_linux_amd64.zip`;
+    const bytes = await fs.readFile(path.join(dir, zip));
+    bytes[0] = bytes[0]! ^ 1;
+    await fs.writeFile(path.join(dir, zip), bytes);
+    const res = await runCli(['verify', dir, '--trusted-key', pub, '--json']);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.stdout) as {
+      verdict: string;
+      rows: { check: string; subject: string; status: string; code?: string }[];
+    };
+    expect(report.verdict).toBe('failed');
+    expect(report.rows.filter((r) => r.status === 'failed').map((r) => [r.check, r.subject, r.code])).toEqual(
+      [['file', zip, 'CHECKSUM_MISMATCH']],
+    );
+  });
+
   it('measures against a base directory or its airgap.json alike', async () => {
     const fromDir = path.join(work, 'delta-dir.tar');
     const fromJson = path.join(work, 'delta-json.tar');
