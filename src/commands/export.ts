@@ -41,7 +41,6 @@ ${EXIT_CODES_HELP}`;
     'insecure-skip-signature': Flags.boolean({
       summary: 'With --base TARBALL: accept the base though its signature is missing or not checked.',
       default: false,
-
       helpGroup: 'DELTA',
     }),
   };
