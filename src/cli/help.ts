@@ -18,6 +18,7 @@ export const HELP_GROUP_ORDER: readonly string[] = [
   'PUBLISH',
   'REGISTRY ACCESS',
   'S3',
+  'DELTA',
   'OUTPUT',
   'DISPLAY',
   'GLOBAL',

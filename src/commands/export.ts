@@ -1,8 +1,9 @@
 import os from 'node:os';
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
+import { LIST } from '../cli/flags/repeatable.js';
 import { checkParents, parentsFlag } from '../cli/flags/parents.js';
 import { s3Access, s3CaCertFlag, s3WriteFlags } from '../cli/flags/s3-flags.js';
 import { exportBundle, type ExportResult } from '../services/export/export-service.js';
@@ -29,6 +30,23 @@ ${EXIT_CODES_HELP}`;
     parents: parentsFlag('--tarball'),
     ...s3WriteFlags,
     'ca-cert': s3CaCertFlag,
+    base: Flags.string({
+      summary:
+        'Pack a delta: leave out every file (by sha256) this previous bundle holds: its directory, airgap.json, or tarball (FILE.000 when split).',
+      helpGroup: 'DELTA',
+    }),
+    'trusted-key': Flags.string({
+      summary:
+        'With --base TARBALL: a public key whose signature on its SHA256SUMS is accepted (repeatable, or a comma list).',
+      ...LIST,
+      dependsOn: ['base'],
+      helpGroup: 'DELTA',
+    }),
+    'insecure-skip-signature': Flags.boolean({
+      summary: 'With --base TARBALL: accept the base though its signature is missing or not checked.',
+      default: false,
+      helpGroup: 'DELTA',
+    }),
   };
 
   async run(): Promise<ExportResult> {
@@ -45,12 +63,27 @@ ${EXIT_CODES_HELP}`;
         }),
         s3: s3Access(flags, process.env, flags['ca-cert'] ?? []),
         s3AbortIncomplete: flags['s3-abort-incomplete'],
+        ...(flags.base === undefined
+          ? {}
+          : {
+              base: {
+                source: flags.base,
+                trustedKeyFiles: flags['trusted-key'] ?? [],
+                insecureSkipSignature: flags['insecure-skip-signature'],
+              },
+            }),
       },
       reporter,
     );
     reporter.finish();
     const signed = result.signedBy === null ? 'unsigned' : `signed by ${result.signedBy}`;
     this.log(`Wrote ${result.files} files, ${result.bytes} bytes, ${signed}; sha256 ${result.sha256}`);
+    if (result.delta !== undefined) {
+      const d = result.delta;
+      this.log(
+        `Delta: ${d.carried} files (${d.carriedBytes} bytes) carried, ${d.fromBase} (${d.fromBaseBytes} bytes) expected from the base created at ${d.base.createdAt}`,
+      );
+    }
     for (const p of result.parts) this.detail(`  ${p.path}  ${p.size}`);
     return result;
   }

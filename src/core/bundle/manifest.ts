@@ -5,6 +5,7 @@
 
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
+import type { DeltaSection } from './delta.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -105,8 +106,12 @@ export interface BundleManifest {
   tool: { name: 'airgap'; version: string };
   /** RFC 3339, UTC; from SOURCE_DATE_EPOCH when set. */
   createdAt: string;
-  /** "full": every file listed is in the bundle. (Reserved: "delta", which carries only what changed since `base`.) */
-  kind: 'full';
+  /**
+   * "full": every file listed is in the bundle. "delta" (a transfer tarball made with
+   * `export --base`): the list is still the complete state, but the files `delta.fromBase`
+   * names are not carried; the receiver must already hold them (core/bundle/delta.ts).
+   */
+  kind: 'full' | 'delta';
   platforms: string[];
   lockfiles: ManifestLockfile[];
   providers: ManifestProvider[];
@@ -120,6 +125,8 @@ export interface BundleManifest {
   resolved?: FileRef;
   /** Registry modules (absent when the bundle carries none). */
   modules?: ManifestModule[];
+  /** Present exactly when kind is "delta". */
+  delta?: DeltaSection;
 }
 
 export interface ManifestInput {
@@ -332,6 +339,7 @@ export function parseManifest(text: string, file: string): BundleManifest {
     image.files.forEach((f, i) => checkFileRef(f, file, `image.files[${i}]`));
   }
   if (doc.resolved !== undefined) checkFileRef(doc.resolved, file, 'resolved');
+  checkKind(doc, file);
   if (doc.modules !== undefined) {
     if (!Array.isArray(doc.modules)) throw fail(file, 'modules', 'a list', doc.modules);
     doc.modules.forEach((m, i) => {
@@ -347,5 +355,46 @@ export function parseManifest(text: string, file: string): BundleManifest {
       }
     });
   }
+  if (doc.kind === 'delta') checkDelta(doc, file);
   return doc as unknown as BundleManifest;
+}
+
+function checkKind(doc: Record<string, unknown>, file: string): void {
+  if (doc.kind !== 'full' && doc.kind !== 'delta') throw fail(file, 'kind', '"full" or "delta"', doc.kind);
+  if (doc.kind === 'full' && doc.delta !== undefined)
+    throw fail(file, 'delta', 'no delta section in a "full" bundle', doc.delta);
+}
+
+/**
+ * A delta's section: the base it needs, and the files it leaves to that base, each one a
+ * file the manifest lists with the same size and sha256 (else the receiver would be told to
+ * keep something the new state does not hold).
+ */
+function checkDelta(doc: Record<string, unknown>, file: string): void {
+  const delta = doc.delta;
+  if (!isObj(delta)) throw fail(file, 'delta', 'an object (kind is "delta")', delta);
+  const base = delta.base;
+  if (!isObj(base)) throw fail(file, 'delta.base', 'an object', base);
+  if (typeof base.manifestSha256 !== 'string' || !HEX64.test(base.manifestSha256))
+    throw fail(file, 'delta.base.manifestSha256', '64 lower-case hex digits', base.manifestSha256);
+  if (
+    base.bundleDigest !== undefined &&
+    (typeof base.bundleDigest !== 'string' || !HEX64.test(base.bundleDigest))
+  )
+    throw fail(file, 'delta.base.bundleDigest', '64 lower-case hex digits when present', base.bundleDigest);
+  if (typeof base.createdAt !== 'string' || base.createdAt === '')
+    throw fail(file, 'delta.base.createdAt', 'a time', base.createdAt);
+  if (!Array.isArray(delta.fromBase)) throw fail(file, 'delta.fromBase', 'a list', delta.fromBase);
+  const listed = new Map(manifestFiles(doc as unknown as BundleManifest).map((f) => [f.path, f]));
+  const seen = new Set<string>();
+  delta.fromBase.forEach((f, i) => {
+    const where = `delta.fromBase[${i}]`;
+    checkFileRef(f, file, where);
+    const ref = f as FileRef;
+    const own = listed.get(ref.path);
+    if (own === undefined || own.sha256 !== ref.sha256 || own.size !== ref.size)
+      throw fail(file, where, 'a file this airgap.json lists, with the same size and sha256', ref);
+    if (seen.has(ref.path)) throw fail(file, where, 'each path once', ref.path);
+    seen.add(ref.path);
+  });
 }

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 
 import type { BundleManifest, FileRef } from '../bundle/manifest.js';
 import { creationTime, manifestFiles, renderManifest } from '../bundle/manifest.js';
+import { pathsFromBase } from '../bundle/delta.js';
 import { formatSha256Sums } from '../checksums/sha256sums.js';
 import { AirgapError, AirgapErrors } from '../errors.js';
 import { BUNDLE, TEMP_PREFIX, TRANSFER } from '../layout/names.js';
@@ -252,9 +253,13 @@ export function planPack(input: PackInput): PackPlan {
   };
   const manifestBytes = Buffer.from(renderManifest(packed), 'utf8');
   const manifestSha = sha256Hex(manifestBytes);
+  // A delta (export --base) carries, and SHA256SUMS lists, only what its base lacks; the
+  // directory was still checked whole above, as the manifest describes all of it.
+  const fromBase = pathsFromBase(manifest);
+  const carried = files.filter((f) => !fromBase.has(f.path));
   const checksums = Buffer.from(
     formatSha256Sums([
-      ...files.map((f) => ({ name: f.path, sha256: f.sha256 })),
+      ...carried.map((f) => ({ name: f.path, sha256: f.sha256 })),
       { name: BUNDLE.manifest, sha256: manifestSha },
       { name: tool.path, sha256: tool.sha256 },
     ]),
@@ -263,9 +268,9 @@ export function planPack(input: PackInput): PackPlan {
 
   const sorted: PackEntry[] = [];
   const dirs = new Set<string>();
-  for (const f of [...files, tool]) for (const d of parentsOf(f.path)) dirs.add(d);
+  for (const f of [...carried, tool]) for (const d of parentsOf(f.path)) dirs.add(d);
   for (const d of dirs) sorted.push({ type: 'directory', name: `${d}/`, mode: MODE_DIRECTORY });
-  for (const f of files) {
+  for (const f of carried) {
     sorted.push({
       type: 'file',
       name: f.path,

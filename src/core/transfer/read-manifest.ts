@@ -6,6 +6,7 @@
 
 import { compareStrings } from '../compare.js';
 import { manifestFiles, type BundleManifest, type FileRef } from '../bundle/manifest.js';
+import { pathsFromBase } from '../bundle/delta.js';
 import { AirgapError } from '../errors.js';
 import { BUNDLE } from '../layout/names.js';
 import { checkBundlePath } from './entry-policy.js';
@@ -104,13 +105,20 @@ export function toolPackageOf(manifest: BundleManifest, file: string): FileRef |
   return { path: r.path as string, size: r.size as number, sha256: r.sha256 as string };
 }
 
-/** Every file airgap.json accounts for (manifestFiles plus the tool archive), by path. */
+/**
+ * Every file the bundle carries by airgap.json's account (manifestFiles plus the tool
+ * archive), by path; for a delta, less the files it expects from its base.
+ */
 export function payloadRefs(
   manifest: BundleManifest,
   file: string,
 ): { refs: Map<string, FileRef>; issues: AirgapError[] } {
   const tool = toolPackageOf(manifest, file);
-  const all = [...manifestFiles(manifest), ...(tool === undefined ? [] : [tool])];
+  const fromBase = pathsFromBase(manifest);
+  const all = [
+    ...manifestFiles(manifest).filter((f) => !fromBase.has(f.path)),
+    ...(tool === undefined ? [] : [tool]),
+  ];
   const refs = new Map<string, FileRef>();
   const issues: AirgapError[] = [];
   for (const ref of all) {

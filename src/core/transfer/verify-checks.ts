@@ -4,6 +4,7 @@
 // and documents in, report rows out.
 
 import type { BundleManifest, ManifestBinary } from '../bundle/manifest.js';
+import { describeBase } from '../bundle/delta.js';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
 import { formatProviderAddress, parseProviderAddress } from '../provider/address.js';
@@ -236,4 +237,22 @@ export function lockfileRows(
     }
   }
   return rows;
+}
+
+/**
+ * A delta bundle (export --base) proves only what it carries: one row names the base it
+ * needs and what it expects from it, left unchecked (skipped) as nothing here holds the base.
+ */
+export function deltaBaseRows(manifest: BundleManifest): CheckRow[] {
+  const delta = manifest.delta;
+  if (manifest.kind !== 'delta' || delta === undefined) return [];
+  const bytes = delta.fromBase.reduce((n, f) => n + f.size, 0);
+  return [
+    {
+      check: 'delta-base',
+      subject: describeBase(delta.base),
+      status: 'skipped',
+      detail: `a delta bundle: ${delta.fromBase.length} of its files (${bytes} bytes) are not carried but expected from this base, which an import destination must already hold`,
+    },
+  ];
 }

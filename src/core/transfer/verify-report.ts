@@ -19,7 +19,8 @@ export type CheckName =
   | 'binary'
   | 'lockfile'
   | 'state'
-  | 'module';
+  | 'module'
+  | 'delta-base';
 
 export interface CheckRow {
   check: CheckName;
@@ -111,6 +112,7 @@ const KINDS = [
   'binaries',
   'lock files',
   'import state',
+  'delta base',
 ] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -126,6 +128,7 @@ const KIND_OF: Record<CheckName, Kind> = {
   lockfile: 'lock files',
   state: 'import state',
   module: 'modules',
+  'delta-base': 'delta base',
 };
 
 /** Kinds listed, in this order, even with no row: a 0 says the check had nothing to run on. */

@@ -22,6 +22,7 @@ import { isS3Url, parseS3Url } from '../../core/s3/url.js';
 import { listBundleDir } from './bundle-listing.js';
 import { uploadTarball, type S3UploadSummary } from './export-s3.js';
 import { writeTarball, type PackStreamEntry } from './write-tarball.js';
+import { deltaAgainstBase, type BaseOptions, type DeltaSummary } from './delta-base.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -49,6 +50,8 @@ export interface ExportOptions {
   cwd: string;
   /** Where `npm pack` runs when no toolPackage is given (the command hands in the OS temp dir). */
   tempDir: string;
+  /** --base: pack a delta that carries only what this previous bundle lacks (delta-base.ts). */
+  base?: BaseOptions;
 }
 
 /** The `--json` summary of `airgap export`. */
@@ -72,6 +75,8 @@ export interface ExportResult {
   mtime: string;
   /** For an s3:// tarball: what was sent, resumed or found already there. */
   upload?: S3UploadSummary;
+  /** With --base: the base and what was left to it. */
+  delta?: DeltaSummary;
 }
 
 function isInside(parent: string, child: string): boolean {
@@ -201,7 +206,10 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
   await checkInputs(options, bundleDir, s3Target === undefined ? tarball : undefined);
   const mtime = packMtime(options.env);
   const manifestFile = path.join(bundleDir, BUNDLE.manifest);
-  const manifest = parseManifest(await readManifestText(manifestFile), manifestFile);
+  const own = parseManifest(await readManifestText(manifestFile), manifestFile);
+  const delta =
+    options.base === undefined ? undefined : await deltaAgainstBase(own, options.base, options.cwd, reporter);
+  const manifest = delta?.manifest ?? own;
   // The key (and its passphrase) is checked before anything slow runs.
   const signer = await readSigner(options);
   const found = await listBundleDir(bundleDir);
@@ -251,6 +259,7 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       signedBy: signer?.fingerprint ?? null,
       toolPackage: { ...toolRef, version: tool.version },
       mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...(delta === undefined ? {} : { delta: delta.summary }),
     });
     if (s3Target !== undefined) {
       const up = await uploadTarball({

@@ -11,6 +11,7 @@ import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
+import { deltaImportUnsupported } from '../../core/bundle/delta.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
 import { isValidRepositoryName } from '../../core/oci/reference.js';
 import { AirgapError, isAirgapError, type ErrorCode } from '../../core/errors.js';
@@ -118,6 +119,8 @@ export interface BundleReadRequest {
   sink?: PayloadSink;
   /** The progress bar's word for the read ("importing"). */
   progressVerb?: string;
+  /** Told the verified manifest before the first payload byte; a throw stops the read. */
+  onManifest?: (manifest: BundleManifest) => void;
 }
 
 export interface VerifiedBundleView {
@@ -318,6 +321,11 @@ async function createDefaultOciClient(
   });
 }
 
+/** Applying a delta (issue 14 §2) is not done yet: refuse it before any payload reaches staging. */
+function refuseDelta(manifest: BundleManifest, source: string): void {
+  if (manifest.kind === 'delta') throw deltaImportUnsupported(manifest, source);
+}
+
 /** Verifies the bundle into staging and builds the next generation; DIR's visible state is unchanged. */
 export async function prepareImport(
   options: ImportOptions,
@@ -381,10 +389,12 @@ export async function prepareImport(
         sink: staging.sink,
         progressVerb: 'importing',
         ...(options.s3 === undefined ? {} : { s3: options.s3 }),
+        onManifest: (m) => refuseDelta(m, options.source),
       },
       reporter,
     );
     const { manifest, bundleDigest } = verified;
+    refuseDelta(manifest, options.source);
     const decision = decideImport(
       dest.state,
       { bundleDigest, createdAt: manifest.createdAt },

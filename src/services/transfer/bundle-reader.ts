@@ -92,7 +92,7 @@ export interface VerifiedBundle {
 }
 
 export async function readVerifiedBundle(
-  options: BundleReadOptions,
+  options: BundleReadOptions & Pick<BundleScanOptions, 'onManifest'>,
   reporter: Reporter,
 ): Promise<VerifiedBundle> {
   const scan = await scanBundle(options, reporter);

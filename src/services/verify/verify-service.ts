@@ -20,6 +20,7 @@ import { createWriteStream } from 'node:fs';
 import { digestZip } from '../../adapters/archive/zip-read.js';
 import type { BundleManifest, ManifestBinary } from '../../core/bundle/manifest.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
+import { carriedManifest } from '../../core/bundle/delta.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, AirgapErrors, isAirgapError, type ErrorCode } from '../../core/errors.js';
 import { BUNDLE, IMPORT, TEMP_PREFIX } from '../../core/layout/names.js';
@@ -29,6 +30,7 @@ import { formatProviderAddress } from '../../core/provider/address.js';
 import { readPublicKeys, verifyDetachedSignature, type PublicKeySet } from '../../core/signature/index.js';
 import {
   binaryRows,
+  deltaBaseRows,
   lockfileRows,
   providerRows,
   type LockNeed,
@@ -267,8 +269,11 @@ async function verifyBundle(
       if (z !== undefined && fileState.get(f.path) === 'ok')
         intactZips.set(f.path, { ...z, sha256: f.sha256 });
     }
-    rows.push(...providerRows(manifest, intactZips));
-    rows.push(...(await releaseRows(manifest, small, fileState, collect.files, releaseKeys)));
+    // A delta holds only part of the state: check that part, and name the base for the rest.
+    const carried = carriedManifest(manifest);
+    rows.push(...deltaBaseRows(manifest));
+    rows.push(...providerRows(carried, intactZips));
+    rows.push(...(await releaseRows(carried, small, fileState, collect.files, releaseKeys)));
     rows.push(...lockfileRows(needs, manifest, intactZips));
   }
   return buildVerifyReport({
