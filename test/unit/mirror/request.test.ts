@@ -108,6 +108,9 @@ describe('buildMirrorRequest', () => {
 
   it('without a spec: the flags and the defaults; no --out anywhere is a usage error', () => {
     expect(buildMirrorRequest(undefined, { out: 'b', lockfile: ['l.hcl'] })).toEqual({
+      modules: [],
+      configurations: [],
+      moduleDefaultHost: 'registry.opentofu.org',
       platforms: ['linux_amd64', 'linux_arm64'],
       lockfiles: ['l.hcl'],
       dirs: [],
