@@ -67,7 +67,8 @@ class Budget {
   constructor(private readonly label: string) {}
   entry(rel: string, isFile: boolean): void {
     this.entries += 1;
-    if (this.entries > MODULE_LIMITS.entries) throw tooBig(this.label, `more than ${MODULE_LIMITS.entries} entries`);
+    if (this.entries > MODULE_LIMITS.entries)
+      throw tooBig(this.label, `more than ${MODULE_LIMITS.entries} entries`);
     if (isFile) {
       if (this.seen.has(rel)) throw unsafe(this.label, rel, 'the same path appears twice');
       this.seen.add(rel);
@@ -75,7 +76,8 @@ class Budget {
   }
   add(n: number): void {
     this.bytes += n;
-    if (this.bytes > MODULE_LIMITS.bytes) throw tooBig(this.label, `more than ${MODULE_LIMITS.bytes} bytes unpacked`);
+    if (this.bytes > MODULE_LIMITS.bytes)
+      throw tooBig(this.label, `more than ${MODULE_LIMITS.bytes} bytes unpacked`);
   }
 }
 
@@ -136,7 +138,11 @@ async function extractTarGz(file: string, dest: string, label: string): Promise<
       const raw = effectiveName(entry);
       const rel = entryPath(label, raw);
       if (entry.kind === 'symlink' || entry.kind === 'hardlink') {
-        throw unsafe(label, raw, `it is a ${entry.kind} to ${JSON.stringify(entry.linkName ?? '')}; links are not carried`);
+        throw unsafe(
+          label,
+          raw,
+          `it is a ${entry.kind} to ${JSON.stringify(entry.linkName ?? '')}; links are not carried`,
+        );
       }
       if (entry.kind !== 'file' && entry.kind !== 'directory' && entry.kind !== 'contiguous-file') {
         throw unsafe(label, raw, `it is a ${entry.kind}`);
@@ -156,9 +162,13 @@ async function extractTarGz(file: string, dest: string, label: string): Promise<
       }
       throw e;
     }
-    throw new AirgapError('ARCHIVE_INVALID', `module ${label}: the archive cannot be read: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new AirgapError(
+      'ARCHIVE_INVALID',
+      `module ${label}: the archive cannot be read: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   } finally {
     input.destroy();
   }
@@ -174,9 +184,13 @@ async function extractZip(file: string, dest: string, label: string): Promise<vo
       autoClose: false,
     });
   } catch (e) {
-    throw new AirgapError('ARCHIVE_INVALID', `module ${label}: not a readable zip archive (${(e as Error).message})`, {
-      cause: e,
-    });
+    throw new AirgapError(
+      'ARCHIVE_INVALID',
+      `module ${label}: not a readable zip archive (${(e as Error).message})`,
+      {
+        cause: e,
+      },
+    );
   }
   const budget = new Budget(label);
   try {
@@ -189,11 +203,13 @@ async function extractZip(file: string, dest: string, label: string): Promise<vo
       const type = unixMode & S_IFMT;
       if (type === S_IFLNK) throw unsafe(label, raw, 'it is a symlink; links are not carried');
       const dir = raw.endsWith('/') || type === S_IFDIR;
-      if (type !== 0 && type !== S_IFREG && type !== S_IFDIR) throw unsafe(label, raw, 'it is not a regular file');
+      if (type !== 0 && type !== S_IFREG && type !== S_IFDIR)
+        throw unsafe(label, raw, 'it is not a regular file');
       if (entry.isEncrypted()) throw unsafe(label, raw, 'it is encrypted');
       budget.entry(rel ?? '.', !dir);
       declared += entry.uncompressedSize;
-      if (declared > MODULE_LIMITS.bytes) throw tooBig(label, `its entries declare more than ${MODULE_LIMITS.bytes} bytes unpacked`);
+      if (declared > MODULE_LIMITS.bytes)
+        throw tooBig(label, `its entries declare more than ${MODULE_LIMITS.bytes} bytes unpacked`);
       entries.push({ entry, rel, raw, mode: unixMode, dir });
     }
     for (const e of entries) {
@@ -207,9 +223,13 @@ async function extractZip(file: string, dest: string, label: string): Promise<vo
     }
   } catch (e) {
     if (isAirgapError(e)) throw e;
-    throw new AirgapError('ARCHIVE_INVALID', `module ${label}: the zip cannot be read: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new AirgapError(
+      'ARCHIVE_INVALID',
+      `module ${label}: the zip cannot be read: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   } finally {
     zip.close();
   }

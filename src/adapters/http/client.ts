@@ -196,7 +196,8 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
         const body = await readAll(opened);
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(opened.response.headers)) {
-          if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+          if (value !== undefined)
+            headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
         }
         return {
           status: opened.response.statusCode,

@@ -103,7 +103,16 @@ export async function gitCloneAtRef(options: GitCloneOptions): Promise<{ commit:
     // those; a full clone and a checkout can.
     await fs.rm(options.dest, { recursive: true, force: true });
     const full = await run(
-      [...config, 'clone', '--quiet', '--no-checkout', '--no-recurse-submodules', '--', options.url, options.dest],
+      [
+        ...config,
+        'clone',
+        '--quiet',
+        '--no-checkout',
+        '--no-recurse-submodules',
+        '--',
+        options.url,
+        options.dest,
+      ],
       env,
     );
     if (!full.ok) throw fail('clone of', full.stderr || shallow.stderr);
@@ -131,7 +140,10 @@ async function resolveRef(
 }
 
 function lastLines(text: string): string {
-  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.slice(-3).join(' / ') || 'no message';
 }
 

@@ -24,7 +24,10 @@ const WHAT: Readonly<Record<string, string>> = {
   'modules.v1': 'a module registry',
 };
 
-export function createServiceDiscovery(options: { http: HttpClient; hosts: RegistryHosts }): ServiceDiscovery {
+export function createServiceDiscovery(options: {
+  http: HttpClient;
+  hosts: RegistryHosts;
+}): ServiceDiscovery {
   const { http, hosts } = options;
   const documents = new Map<string, Promise<{ doc: unknown; url: string }>>();
 

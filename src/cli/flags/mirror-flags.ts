@@ -59,6 +59,16 @@ export const mirrorFlags = {
     summary: 'In-house package: HOST/NS/TYPE@VERSION=OS_ARCH:PATH (zip or executable; repeatable).',
     multiple: true,
   }),
+  module: Flags.string({
+    summary:
+      'Registry module to carry: SOURCE@CONSTRAINT, e.g. "terraform-aws-modules/vpc/aws@~> 5.0" (repeatable; the modules spec key).',
+    multiple: true,
+  }),
+  configuration: Flags.string({
+    summary:
+      'Directory of .tf files whose registry module calls are carried, with the modules they call (repeatable).',
+    multiple: true,
+  }),
   'ca-cert': Flags.string({
     summary: 'Extra CA certificate (PEM) to trust (repeatable).',
     multiple: true,

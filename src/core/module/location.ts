@@ -80,7 +80,8 @@ export function parseModuleLocation(location: string, module: string): ModuleLoc
   if (subdir !== undefined && subdir.split('/').includes('..')) throw refuse('its //SUBDIR leaves the tree');
   const withSubdir = subdir === undefined ? {} : { subdir };
   if (getter === 'git') {
-    if (url.protocol !== 'https:') throw refuse(`git over ${url.protocol.replace(/:$/, '')} is not carried, only https`);
+    if (url.protocol !== 'https:')
+      throw refuse(`git over ${url.protocol.replace(/:$/, '')} is not carried, only https`);
     const ref = url.searchParams.get('ref') ?? undefined;
     for (const key of url.searchParams.keys()) {
       if (key !== 'ref' && key !== 'depth') throw refuse(`the git option "${key}" is not supported`);
@@ -93,7 +94,8 @@ export function parseModuleLocation(location: string, module: string): ModuleLoc
   if (getter !== undefined && getter !== 'http' && getter !== 'https') {
     throw refuse(`the "${getter}::" getter is not supported`);
   }
-  if (url.protocol !== 'https:') throw refuse(`the ${url.protocol.replace(/:$/, '')} scheme is not carried, only https`);
+  if (url.protocol !== 'https:')
+    throw refuse(`the ${url.protocol.replace(/:$/, '')} scheme is not carried, only https`);
   const hint = url.searchParams.get('archive');
   let format: ArchiveFormat | undefined;
   if (hint !== null) {
@@ -105,6 +107,7 @@ export function parseModuleLocation(location: string, module: string): ModuleLoc
     const ext = Object.keys(ARCHIVE_NAMES).find((e) => name.endsWith(`.${e}`));
     format = ext === undefined ? undefined : ARCHIVE_NAMES[ext];
   }
-  if (format === undefined) throw refuse('it names no .tar.gz, .tgz or .zip archive (and has no archive= hint)');
+  if (format === undefined)
+    throw refuse('it names no .tar.gz, .tgz or .zip archive (and has no archive= hint)');
   return { kind: 'archive', url: url.toString(), format, ...withSubdir };
 }

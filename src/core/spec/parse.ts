@@ -757,7 +757,12 @@ function readProviders(ctx: Ctx, slot: Slot, ac: AddressContext): Located<SpecPr
 
 /** `modules:`: registry module addresses to a constraint, or a list of them (docs/SPEC-FORMAT.md, "modules"). */
 function readModules(ctx: Ctx, slot: Slot, defaultHost: string): Located<SpecModule[]> | undefined {
-  const entries = readMap(ctx, slot, undefined, 'a map from registry module addresses to version constraints');
+  const entries = readMap(
+    ctx,
+    slot,
+    undefined,
+    'a map from registry module addresses to version constraints',
+  );
   if (entries === undefined) return undefined;
   const out: SpecModule[] = [];
   const seen = new Map<string, SourcePosition>();
@@ -789,7 +794,13 @@ function readModules(ctx: Ctx, slot: Slot, defaultHost: string): Located<SpecMod
     const key = formatModuleAddress(address);
     const first = seen.get(key);
     if (first !== undefined) {
-      report(ctx, source.at, entry.path, 'each module once', `${key} again (first at ${first.line}:${first.col})`);
+      report(
+        ctx,
+        source.at,
+        entry.path,
+        'each module once',
+        `${key} again (first at ${first.line}:${first.col})`,
+      );
       continue;
     }
     seen.set(key, source.at);
