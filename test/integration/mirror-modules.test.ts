@@ -6,6 +6,7 @@
 // version packed as one deterministic zip with its sha256 in airgap.json and its
 // resolution in airgap.lock.json.
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,40 +122,196 @@ function mirror(cwd: string, args: string[] = []): Promise<CliResult> {
   return runCli(['mirror', ...args], { cwd, env });
 }
 
-interface Manifest {
-  modules?: {
-    path: string;
-    size: number;
-    sha256: string;
-    source: string;
-    version: string;
-    location: string;
-    commit?: string;
-    subdir?: string;
-  }[];
+interface ManifestModule {
+  path: string;
+  size: number;
+  sha256: string;
+  source: string;
+  version: string;
+  location: string;
+  commit?: string;
+  subdir?: string;
 }
+
+async function readJson<T>(file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
+
+async function entries(zip: string): Promise<string[]> {
+  return (await digestZip(zip)).entries.map((e) => `${e.name} ${(e.mode ?? 0).toString(8)}`);
+}
+
+// The packages' bytes depend only on the module files: pinned here.
+const SHA = {
+  bucket: '1199e71205c9862e6dde91dfa1e38e99e2b108592c0c4d1e4108d9f94cb46af5',
+  hinted: 'f1b5de51b6ed059fa60feb305381f878cf2bfeaab31109b4c256339ebf51c07b',
+  label030: '63b2780f0588f0e744d4d6fe7e083a2690be16b5f868bf69d8e4148f8421cc2e',
+  label031: '4b3cd53727606529b6f187dff22f00bbfca25ca11e8e624ec64058c810116d34',
+  network110: 'cce9f2631bdd66cd440f98bd6b361e881c4417f1563db42e2c02673ebc779d63',
+};
+// Fixed author, committer and dates make the commit id fixed too.
+const NETWORK_110_COMMIT = '09f422ad4ed395bf146a2f4e4422f924f6943380';
 
 describe('mirror with modules', () => {
   it('carries spec modules and every registry call of the configurations, nested ones too', async () => {
     const cwd = await project();
     const r = await mirror(cwd, ['--json']);
-    if (r.code !== 0) console.log(r.stdout, r.stderr);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const manifest = JSON.parse(
-      await fs.readFile(path.join(cwd, 'bundle', 'airgap.json'), 'utf8'),
-    ) as Manifest;
-    console.log(JSON.stringify(manifest.modules, null, 2));
-    const lock = JSON.parse(
-      await fs.readFile(path.join(cwd, 'bundle', 'airgap.lock.json'), 'utf8'),
-    ) as unknown;
-    console.log(JSON.stringify(lock, null, 2));
-    for (const m of manifest.modules ?? []) {
-      const d = await digestZip(path.join(cwd, 'bundle', m.path));
-      console.log(
-        m.path,
-        d.entries.map((e) => `${e.name} ${e.mode?.toString(8)}`),
-      );
+    const bundle = path.join(cwd, 'bundle');
+    const manifest = await readJson<{ modules: ManifestModule[] }>(path.join(bundle, 'airgap.json'));
+    const u = registry.url;
+    expect(registry.commit(`acme/network/aws`, '1.1.0')).toBe(NETWORK_110_COMMIT);
+    expect(manifest.modules).toEqual([
+      {
+        path: `modules/${HOST}/acme/bucket/aws/1.0.0.zip`,
+        size: 313,
+        sha256: SHA.bucket,
+        source: `${HOST}/acme/bucket/aws`,
+        version: '1.0.0',
+        location: `${u}/archives/acme/bucket/aws/1.0.0.zip//modules/bucket`,
+        subdir: 'modules/bucket',
+      },
+      {
+        path: `modules/${HOST}/acme/hinted/aws/0.1.0.zip`,
+        size: 139,
+        sha256: SHA.hinted,
+        source: `${HOST}/acme/hinted/aws`,
+        version: '0.1.0',
+        location: `${u}/archives/acme/hinted/aws/0.1.0?archive=zip`,
+      },
+      {
+        path: `modules/${HOST}/acme/label/null/0.3.0.zip`,
+        size: 149,
+        sha256: SHA.label030,
+        source: `${HOST}/acme/label/null`,
+        version: '0.3.0',
+        location: `${u}/archives/acme/label/null/0.3.0.tar.gz`,
+      },
+      {
+        path: `modules/${HOST}/acme/label/null/0.3.1.zip`,
+        size: 182,
+        sha256: SHA.label031,
+        source: `${HOST}/acme/label/null`,
+        version: '0.3.1',
+        location: `${u}/archives/acme/label/null/0.3.1.tar.gz`,
+      },
+      {
+        path: `modules/${HOST}/acme/network/aws/1.1.0.zip`,
+        size: 580,
+        sha256: SHA.network110,
+        source: `${HOST}/acme/network/aws`,
+        version: '1.1.0',
+        location: `git::${u}/git/acme-network-aws.git?ref=v1.1.0`,
+        commit: NETWORK_110_COMMIT,
+      },
+    ]);
+    for (const m of manifest.modules) {
+      expect(await sha256Of(path.join(bundle, m.path))).toBe(m.sha256);
     }
+    // The whole fetched tree, local submodules and the executable bit included; no .git.
+    expect(await entries(path.join(bundle, manifest.modules[4]!.path))).toEqual([
+      'main.tf 100644',
+      'modules/subnets/main.tf 100644',
+      'scripts/check.sh 100755',
+    ]);
+    expect(await entries(path.join(bundle, manifest.modules[0]!.path))).toEqual([
+      'README.md 100644',
+      'modules/bucket/main.tf 100644',
+    ]);
+
+    const lock = await readJson<{ modules: unknown[] }>(path.join(bundle, 'airgap.lock.json'));
+    expect(lock.modules).toEqual([
+      {
+        source: `${HOST}/acme/bucket/aws`,
+        version: '1.0.0',
+        requestedBy: ['stack/main.tf'],
+        constraints: ['1.0.0'],
+        location: `${u}/archives/acme/bucket/aws/1.0.0.zip//modules/bucket`,
+        subdir: 'modules/bucket',
+        sha256: SHA.bucket,
+      },
+      {
+        source: `${HOST}/acme/hinted/aws`,
+        version: '0.1.0',
+        requestedBy: ['stack/local/main.tf'],
+        constraints: ['>= 0.1'],
+        location: `${u}/archives/acme/hinted/aws/0.1.0?archive=zip`,
+        sha256: SHA.hinted,
+      },
+      {
+        source: `${HOST}/acme/label/null`,
+        version: '0.3.0',
+        requestedBy: ['modules'],
+        constraints: ['0.3.0'],
+        location: `${u}/archives/acme/label/null/0.3.0.tar.gz`,
+        sha256: SHA.label030,
+      },
+      {
+        source: `${HOST}/acme/label/null`,
+        version: '0.3.1',
+        requestedBy: [`${HOST}/acme/network/aws 1.1.0`],
+        constraints: ['~> 0.3'],
+        location: `${u}/archives/acme/label/null/0.3.1.tar.gz`,
+        sha256: SHA.label031,
+      },
+      {
+        source: `${HOST}/acme/network/aws`,
+        version: '1.1.0',
+        requestedBy: ['stack/main.tf'],
+        constraints: ['~> 1.0'],
+        location: `git::${u}/git/acme-network-aws.git?ref=v1.1.0`,
+        commit: NETWORK_110_COMMIT,
+        sha256: SHA.network110,
+      },
+    ]);
+    const json = JSON.parse(r.stdout) as { modules: { source: string; version: string }[] };
+    expect(json.modules.map((m) => `${m.source} ${m.version}`)).toEqual([
+      `${HOST}/acme/bucket/aws 1.0.0`,
+      `${HOST}/acme/hinted/aws 0.1.0`,
+      `${HOST}/acme/label/null 0.3.0`,
+      `${HOST}/acme/label/null 0.3.1`,
+      `${HOST}/acme/network/aws 1.1.0`,
+    ]);
+    // Both answer forms were used: 204 + X-Terraform-Get and 200 + JSON location.
+    expect(registry.requests.some((q) => q.path === '/v1/modules/acme/network/aws/1.1.0/download')).toBe(
+      true,
+    );
+    expect(registry.requests.some((q) => q.path === '/v1/modules/acme/label/null/0.3.1/download')).toBe(true);
+
+    // A re-run fetches again and finds the same bytes: nothing changes, not even airgap.json's time.
+    const before = await fs.readFile(path.join(bundle, 'airgap.json'), 'utf8');
+    const again = await mirror(cwd);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`module ${HOST}/acme/network/aws 1.1.0: unchanged`);
+    expect(again.stdout).toContain(
+      'Carried 5 module version(s) (no signatures: pinned by sha256 and git commit).',
+    );
+    expect(await fs.readFile(path.join(bundle, 'airgap.json'), 'utf8')).toBe(before);
+
+    // A smaller request prunes what it no longer names.
+    await fs.writeFile(
+      path.join(cwd, 'airgap.yaml'),
+      `apiVersion: airgap/v1\noutput:\n  dir: bundle\nmodules:\n  ${HOST}/acme/label/null: "0.3.0"\n`,
+    );
+    const smaller = await mirror(cwd);
+    expect(smaller.code).toBe(0);
+    for (const line of [
+      `removed module ${HOST}/acme/bucket/aws 1.0.0: no longer requested`,
+      `removed module ${HOST}/acme/hinted/aws 0.1.0: no longer requested`,
+      `removed module ${HOST}/acme/label/null 0.3.1: no longer requested`,
+      `removed module ${HOST}/acme/network/aws 1.1.0: no longer requested`,
+    ]) {
+      expect(smaller.stdout + smaller.stderr).toContain(line);
+    }
+    const pruned = await readJson<{ modules: ManifestModule[] }>(path.join(bundle, 'airgap.json'));
+    expect(pruned.modules.map((m) => m.path)).toEqual([`modules/${HOST}/acme/label/null/0.3.0.zip`]);
+    expect(await fs.readdir(path.join(bundle, 'modules', HOST, 'acme'))).toEqual(['label']);
   });
 });
+
+async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+}

@@ -171,8 +171,12 @@ export async function mirrorModules(
     await fs.rm(work, { recursive: true, force: true });
   }
 
-  const modules = [...done.values()].map((d) => d.entry);
-  const resolved: ResolvedModule[] = [...done.values()].map(({ entry, job }) => ({
+  const carried = [...done.values()].sort(
+    (a, b) =>
+      compareStrings(a.entry.source, b.entry.source) || compareStrings(a.entry.version, b.entry.version),
+  );
+  const modules = carried.map((d) => d.entry);
+  const resolved: ResolvedModule[] = carried.map(({ entry, job }) => ({
     source: entry.source,
     version: entry.version,
     requestedBy: [...job.requestedBy],
