@@ -144,7 +144,7 @@ export async function mirrorModules(
             job.requestedBy.add(r.by);
             job.constraints.add(r.constraint ?? '');
           } catch (e) {
-            errors.push(asError(e, `${r.where}: module ${r.key}`));
+            errors.push(asError(e, r.where));
           }
         }),
       );
@@ -159,7 +159,7 @@ export async function mirrorModules(
               done.set(`${job.key} ${job.version}`, { entry, job });
               next.push(...calls);
             } catch (e) {
-              failures.push(asError(e, `module ${job.key} ${job.version}`));
+              failures.push(asError(e, `module ${job.key}`));
             }
           }),
         ),
@@ -284,7 +284,12 @@ async function gitCaBundle(
 // Every failure names the module (or the call) it happened for.
 function asError(e: unknown, context: string): AirgapError {
   if (isAirgapError(e)) {
-    if (e instanceof AirgapErrors || e.message.includes(context) || e.message.startsWith('module ')) return e;
+    if (
+      e instanceof AirgapErrors ||
+      e.message.startsWith(`${context}:`) ||
+      e.message.startsWith(`${context} `)
+    )
+      return e;
     return new AirgapError(e.code, `${context}: ${e.message}`, e.details, e.remedy);
   }
   return new AirgapError('FS_ERROR', `${context}: ${(e as Error).message}`, { cause: e });
