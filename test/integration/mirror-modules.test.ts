@@ -279,10 +279,43 @@ describe('mirror with modules', () => {
     );
     expect(registry.requests.some((q) => q.path === '/v1/modules/acme/label/null/0.3.1/download')).toBe(true);
 
+    // verify checks each module zip against airgap.json and says modules are unsigned.
+    const verified = await runCli(['verify', bundle], { cwd, env });
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^modules {9}5 {3}5 {7}0 {8}0 {8}0$/m);
+    expect(verified.stdout.replace(/\s+/g, ' ')).toContain(
+      "Modules carry no signatures in either ecosystem: each is pinned by the sha256 (and git commit) airgap.json records when it was fetched, and vouched for by this bundle's signature alone.",
+    );
+    const moduleRows = async (): Promise<unknown[]> => {
+      const v = await runCli(['verify', bundle, '--json'], { cwd, env });
+      return (JSON.parse(v.stdout) as { rows: { check: string }[] }).rows.filter((x) => x.check === 'module');
+    };
+    const rows = await moduleRows();
+    expect(rows).toHaveLength(5);
+    expect(rows[4]).toEqual({
+      check: 'module',
+      subject: `${HOST}/acme/network/aws 1.1.0`,
+      status: 'ok',
+      detail: `modules/${HOST}/acme/network/aws/1.1.0.zip: sha256 ${SHA.network110}, git commit ${NETWORK_110_COMMIT}; no signature (modules are unsigned), pinned by the bundle`,
+    });
+    // A changed module zip fails verify (and the next mirror run puts the pinned bytes back).
+    const hinted = path.join(bundle, manifest.modules[1]!.path);
+    await fs.writeFile(hinted, 'not the module');
+    const tampered = await runCli(['verify', bundle], { cwd, env });
+    expect(tampered.code).toBe(1);
+    expect((await moduleRows())[1]).toEqual({
+      check: 'module',
+      subject: `${HOST}/acme/hinted/aws 0.1.0`,
+      status: 'failed',
+      code: 'CHECKSUM_MISMATCH',
+      detail: `modules/${HOST}/acme/hinted/aws/0.1.0.zip was not read intact (see its file row)`,
+    });
+
     // A re-run fetches again and finds the same bytes: nothing changes, not even airgap.json's time.
     const before = await fs.readFile(path.join(bundle, 'airgap.json'), 'utf8');
     const again = await mirror(cwd);
     expect(again.code).toBe(0);
+    expect(await sha256Of(hinted)).toBe(SHA.hinted);
     expect(again.stderr).toContain(`module ${HOST}/acme/network/aws 1.1.0: unchanged`);
     expect(again.stdout).toContain(
       'Carried 5 module version(s) (no signatures: pinned by sha256 and git commit).',

@@ -28,6 +28,7 @@ import { readPublicKeys, verifyDetachedSignature, type PublicKeySet } from '../.
 import {
   binaryRows,
   lockfileRows,
+  moduleRows,
   providerRows,
   type LockNeed,
   type ReleaseSumsCheck,
@@ -263,6 +264,7 @@ async function verifyBundle(
     }
     rows.push(...providerRows(manifest, intactZips));
     rows.push(...(await releaseRows(manifest, small, fileState, collect.files, releaseKeys)));
+    rows.push(...moduleRows(manifest, fileState));
     rows.push(...lockfileRows(needs, manifest, intactZips));
   }
   return buildVerifyReport({
