@@ -155,6 +155,22 @@ const NETWORK_110_COMMIT = '09f422ad4ed395bf146a2f4e4422f924f6943380';
 describe('mirror with modules', () => {
   it('carries spec modules and every registry call of the configurations, nested ones too', async () => {
     const cwd = await project();
+    // plan exits 10 when mirror would change the bundle, 0 when not.
+    const planned = async (code: number): Promise<string[]> => {
+      const p = await runCli(['plan', '--json'], { cwd, env });
+      expect(p.code).toBe(code);
+      const doc = JSON.parse(p.stdout) as {
+        items: { kind: string; subject: string; action: string; size: number | null }[];
+      };
+      return doc.items.filter((i) => i.kind === 'module').map((i) => `${i.action} ${i.subject} ${i.size}`);
+    };
+    // Before: what the request names and the configuration calls, from version lists only.
+    expect(await planned(10)).toEqual([
+      `download ${HOST}/acme/bucket/aws 1.0.0 null`,
+      `download ${HOST}/acme/hinted/aws 0.1.0 null`,
+      `download ${HOST}/acme/label/null 0.3.0 null`,
+      `download ${HOST}/acme/network/aws 1.1.0 null`,
+    ]);
     const r = await mirror(cwd, ['--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -278,6 +294,15 @@ describe('mirror with modules', () => {
       true,
     );
     expect(registry.requests.some((q) => q.path === '/v1/modules/acme/label/null/0.3.1/download')).toBe(true);
+
+    // After: all present, the nested one too (airgap.lock.json says who called it).
+    expect(await planned(0)).toEqual([
+      `present ${HOST}/acme/bucket/aws 1.0.0 313`,
+      `present ${HOST}/acme/hinted/aws 0.1.0 139`,
+      `present ${HOST}/acme/label/null 0.3.0 149`,
+      `present ${HOST}/acme/label/null 0.3.1 182`,
+      `present ${HOST}/acme/network/aws 1.1.0 580`,
+    ]);
 
     // verify checks each module zip against airgap.json and says modules are unsigned.
     const verified = await runCli(['verify', bundle], { cwd, env });

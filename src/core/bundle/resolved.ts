@@ -108,3 +108,27 @@ export function renderResolved(doc: ResolvedSpecDocument): string {
   };
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }
+
+/**
+ * The modules of an airgap.lock.json as far as they can be read; anything else (no file,
+ * an older or damaged one) gives none: a plan only uses them as a hint.
+ */
+export function parseResolvedModules(text: string | undefined): ResolvedModule[] {
+  if (text === undefined) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const modules = (doc as { modules?: unknown }).modules;
+  if (!Array.isArray(modules)) return [];
+  return modules.filter(
+    (m): m is ResolvedModule =>
+      typeof m === 'object' &&
+      m !== null &&
+      typeof (m as ResolvedModule).source === 'string' &&
+      typeof (m as ResolvedModule).version === 'string' &&
+      Array.isArray((m as ResolvedModule).requestedBy),
+  );
+}

@@ -51,7 +51,8 @@ export interface ModulesResult {
   resolved: ResolvedModule[];
 }
 
-interface Request {
+/** One constraint on one module, with what asked for it. */
+export interface ModuleRequest {
   address: ModuleSource;
   key: string;
   constraint?: string;
@@ -72,40 +73,7 @@ export async function mirrorModules(
   input: ModulesInput,
   deps: { http: HttpClient; registry: ModuleRegistry; reporter: Reporter },
 ): Promise<ModulesResult> {
-  const show = (p: string): string => {
-    const rel = path.relative(input.base, p);
-    return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel.split(path.sep).join('/') || '.';
-  };
-  const requests: Request[] = [];
-  for (const w of input.wanted) {
-    const key = formatModuleAddress(w.address);
-    const constraints = w.constraints.length === 0 ? [undefined] : w.constraints;
-    for (const c of constraints) {
-      requests.push({
-        address: w.address,
-        key,
-        ...(c === undefined ? {} : { constraint: c }),
-        by: w.from,
-        where: w.from,
-      });
-    }
-  }
-  for (const dir of input.configurations) {
-    const calls = await registryCallsIn(dir, {
-      defaultHost: input.defaultHost,
-      show,
-      label: `configuration ${show(dir)}`,
-    });
-    for (const c of calls) {
-      requests.push({
-        address: c.address,
-        key: formatModuleAddress(c.address),
-        ...(c.version === undefined ? {} : { constraint: c.version }),
-        by: c.file,
-        where: c.at,
-      });
-    }
-  }
+  const requests = await moduleRequests(input);
   if (requests.length === 0) return { modules: [], resolved: [] };
 
   const previous = new Map(
@@ -149,7 +117,7 @@ export async function mirrorModules(
         }),
       );
       if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new AirgapErrors(errors);
-      const next: Request[] = [];
+      const next: ModuleRequest[] = [];
       const failures: AirgapError[] = [];
       await Promise.all(
         fresh.map((job) =>
@@ -189,6 +157,52 @@ export async function mirrorModules(
   return { modules, resolved };
 }
 
+/** Paths shown relative to `base` (absolute when outside it). */
+export function showPathFrom(base: string): (p: string) => string {
+  return (p) => {
+    const rel = path.relative(base, p);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel.split(path.sep).join('/') || '.';
+  };
+}
+
+/** What the request asks for: its modules, and the registry calls of its configurations. */
+export async function moduleRequests(
+  input: Pick<ModulesInput, 'wanted' | 'configurations' | 'defaultHost' | 'base'>,
+): Promise<ModuleRequest[]> {
+  const show = showPathFrom(input.base);
+  const requests: ModuleRequest[] = [];
+  for (const w of input.wanted) {
+    const key = formatModuleAddress(w.address);
+    const constraints = w.constraints.length === 0 ? [undefined] : w.constraints;
+    for (const c of constraints) {
+      requests.push({
+        address: w.address,
+        key,
+        ...(c === undefined ? {} : { constraint: c }),
+        by: w.from,
+        where: w.from,
+      });
+    }
+  }
+  for (const dir of input.configurations) {
+    const calls = await registryCallsIn(dir, {
+      defaultHost: input.defaultHost,
+      show,
+      label: `configuration ${show(dir)}`,
+    });
+    for (const c of calls) {
+      requests.push({
+        address: c.address,
+        key: formatModuleAddress(c.address),
+        ...(c.version === undefined ? {} : { constraint: c.version }),
+        by: c.file,
+        where: c.at,
+      });
+    }
+  }
+  return requests;
+}
+
 async function carryOne(
   job: Job,
   input: ModulesInput,
@@ -196,7 +210,7 @@ async function carryOne(
   work: string,
   gitCaFile: string | undefined,
   previous: ReadonlyMap<string, ManifestModule>,
-): Promise<{ entry: ManifestModule; calls: Request[] }> {
+): Promise<{ entry: ManifestModule; calls: ModuleRequest[] }> {
   const label = `${job.key} ${job.version}`;
   const raw = await deps.registry.location(job.address, job.version);
   const location = parseModuleLocation(raw, label);
