@@ -10,7 +10,7 @@
 // in a way airgap does not understand. Pure: parsing only.
 
 import { AirgapError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { redactText } from '../redact.js';
 
 export type ArchiveFormat = 'tar.gz' | 'zip';
 
@@ -59,11 +59,11 @@ export function parseModuleLocation(location: string, module: string): ModuleLoc
   const refuse = (why: string): AirgapError =>
     new AirgapError(
       'MODULE_SOURCE_UNSUPPORTED',
-      `module ${module}: cannot fetch ${redactUrl(location)}: ${why}`,
+      `module ${module}: cannot fetch ${redactText(location)}: ${why}`,
       {
-        address: redactUrl(location),
+        address: redactText(location),
         expected: 'git::https://...?ref=REF, or an https .tar.gz/.tgz/.zip archive',
-        actual: redactUrl(location),
+        actual: redactText(location),
       },
       'ask the registry for a version whose source is a git repository over https or an https archive',
     );
