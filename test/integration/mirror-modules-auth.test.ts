@@ -36,7 +36,7 @@ afterAll(async () => {
   await registry?.close();
 });
 
-describe('a private module registry', () => {
+describe('a private module registry', { timeout: 180_000 }, () => {
   it('gets the host token on its API and nowhere else; without it the run fails with the 401', async () => {
     const cwd = await makeTempDir();
     const base = { TF_CLI_CONFIG_FILE: cfg, SSL_CERT_FILE: registry.caCertPath };

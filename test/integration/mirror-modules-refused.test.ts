@@ -136,6 +136,22 @@ beforeAll(async () => {
         versions: [{ version: '1.0.0', files: { 'main.tf': '' } }],
       },
       {
+        namespace: 'evil',
+        name: 'gitlink',
+        system: 'aws',
+        source: 'git',
+        versions: [
+          {
+            version: '1.0.0',
+            files: {
+              'main.tf': '# ok\n',
+              'inside.tf': { symlink: 'main.tf' },
+              'passwd.tf': { symlink: '../../../../../../etc/passwd' },
+            },
+          },
+        ],
+      },
+      {
         namespace: 'acme',
         name: 'moving',
         system: 'aws',
@@ -148,7 +164,7 @@ beforeAll(async () => {
   const cfg = path.join(dir, 'cli.tfrc');
   await fs.writeFile(cfg, registry.cliConfigText());
   env = { TF_CLI_CONFIG_FILE: cfg, SSL_CERT_FILE: registry.caCertPath, SOURCE_DATE_EPOCH: '1700000000' };
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await registry?.close();
@@ -176,7 +192,7 @@ async function modulesLeft(out: string): Promise<string[]> {
   );
 }
 
-describe('mirror refuses hostile module archives, naming the module', () => {
+describe('mirror refuses hostile module archives, naming the module', { timeout: 180_000 }, () => {
   it.each([
     ['dotdot', 'archive entry "../evil.tf" is refused: it has a ".." component'],
     ['absolute', 'archive entry "/etc/evil.tf" is refused: it is an absolute path'],
@@ -198,7 +214,19 @@ describe('mirror refuses hostile module archives, naming the module', () => {
   });
 });
 
-describe('mirror refuses what it cannot carry', () => {
+describe('mirror refuses a git module with a symlink out of its tree', { timeout: 180_000 }, () => {
+  it('names the module and the link; nothing is written', async () => {
+    const { r, out, err } = await mirrorModule(`${HOST}/evil/gitlink/aws@1.0.0`);
+    expect(r.code).toBe(1);
+    expect(err).toMatchObject({
+      code: 'ARCHIVE_ENTRY_UNSAFE',
+      message: `module ${HOST}/evil/gitlink/aws 1.0.0: "passwd.tf" is a symlink that points outside the module (or nowhere)`,
+    });
+    expect(await modulesLeft(out)).toEqual([]);
+  });
+});
+
+describe('mirror refuses what it cannot carry', { timeout: 180_000 }, () => {
   it('a location with another getter or scheme, naming the module and the location', async () => {
     const s3 = await mirrorModule(`${HOST}/evil/s3/aws@1.0.0`);
     expect(s3.r.code).toBe(2);
@@ -246,7 +274,7 @@ describe('mirror refuses what it cannot carry', () => {
   });
 });
 
-describe('a carried module version is pinned', () => {
+describe('a carried module version is pinned', { timeout: 180_000 }, () => {
   it('a re-run that fetches other bytes for the same version fails loudly and keeps the pinned zip', async () => {
     const cwd = await makeTempDir();
     const first = await mirrorModule(`${HOST}/acme/moving/aws@1.0.0`, cwd);
@@ -268,7 +296,7 @@ describe('a carried module version is pinned', () => {
       ),
     );
     expect(await fs.readFile(zip)).toEqual(pinned);
-  });
+  }, 180_000);
 });
 
 function sha(b: Buffer): string {

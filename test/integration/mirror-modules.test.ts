@@ -365,7 +365,7 @@ describe('mirror with modules', () => {
     const pruned = await readJson<{ modules: ManifestModule[] }>(path.join(bundle, 'airgap.json'));
     expect(pruned.modules.map((m) => m.path)).toEqual([`modules/${HOST}/acme/label/null/0.3.0.zip`]);
     expect(await fs.readdir(path.join(bundle, 'modules', HOST, 'acme'))).toEqual(['label']);
-  });
+  }, 300_000);
 });
 
 async function sha256Of(file: string): Promise<string> {

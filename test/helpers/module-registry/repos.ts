@@ -11,8 +11,14 @@ import { writeDeterministicZip } from '../../../src/adapters/archive/zip-write.j
 
 const run = promisify(execFile);
 
-/** A module version's files: path -> content, or {content, mode} for an executable. */
-export type ModuleFiles = Record<string, string | { content: string; mode: number }>;
+/** A module version's files: path -> content, {content, mode} for an executable, or {symlink: target}. */
+export type ModuleFiles = Record<string, string | { content: string; mode: number } | { symlink: string }>;
+
+function fileOf(value: ModuleFiles[string]): { content: string; mode: number } {
+  if (typeof value === 'string') return { content: value, mode: 0o644 };
+  if ('symlink' in value) throw new Error('test module registry: symlinks only go into git repositories');
+  return value;
+}
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: 'airgap test',
@@ -35,7 +41,11 @@ export async function writeFiles(dir: string, files: ModuleFiles): Promise<void>
   for (const [name, value] of Object.entries(files)) {
     const file = path.join(dir, ...name.split('/'));
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const { content, mode } = typeof value === 'string' ? { content: value, mode: 0o644 } : value;
+    if (typeof value !== 'string' && 'symlink' in value) {
+      await fs.symlink(value.symlink, file);
+      continue;
+    }
+    const { content, mode } = fileOf(value);
     await fs.writeFile(file, content);
     await fs.chmod(file, mode);
   }
@@ -100,7 +110,7 @@ export async function buildZip(dest: string, files: ModuleFiles): Promise<void> 
   await writeDeterministicZip(
     dest,
     Object.entries(files).map(([name, value]) => {
-      const { content, mode } = typeof value === 'string' ? { content: value, mode: 0o644 } : value;
+      const { content, mode } = fileOf(value);
       return { name, mode, data: Buffer.from(content) };
     }),
   );

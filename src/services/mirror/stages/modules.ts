@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { packModuleTree } from '../../../adapters/archive/module-pack.js';
+import { removeStaleTemps } from '../../../adapters/fs/atomic.js';
 import { sha256File } from '../../../adapters/fs/sha256-file.js';
 import { caSources, loadTrustedCas } from '../../../adapters/http/ca.js';
 import type { ModuleRegistry } from '../../../adapters/registry/module-registry-client.js';
@@ -79,7 +80,11 @@ export async function mirrorModules(
   const previous = new Map(
     ((await readPreviousManifest(input.outDir))?.modules ?? []).map((m) => [`${m.source} ${m.version}`, m]),
   );
-  const work = path.join(input.outDir, `${TEMP_PREFIX}modules-${randomBytes(6).toString('hex')}`);
+  // Fetches happen under modules/ (one filesystem with the zips, so a zip is renamed into
+  // place); what a crashed run left there is removed first.
+  const area = path.join(input.outDir, BUNDLE.modulesDir);
+  await removeStaleTemps(area);
+  const work = path.join(area, `${TEMP_PREFIX}work-${randomBytes(6).toString('hex')}`);
   await fs.mkdir(work, { recursive: true });
   const slot = createLimiter(Math.max(1, input.concurrency));
   const jobs = new Map<string, Job>();
