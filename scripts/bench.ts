@@ -11,13 +11,16 @@
 // and sha256sum -c) and the runner image build (against tar -cf of the providers).
 // Wall time and peak RSS come from GNU time. Packages are cached in .bench/ between runs.
 //
-// Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES (unthrottled,shaped).
+// Section "serve" (scripts/bench-serve.ts): `airgap serve` throughput for the zips against
+// nginx over TLS, and its RSS under that load.
+// Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES (unthrottled,shaped,serve).
 
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeBaseImageLayout } from '../test/helpers/base-image.js';
+import { runServeBench, serveBenchReport } from './bench-serve.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { startReleaseServer } from '../test/helpers/release-server/index.js';
@@ -32,7 +35,7 @@ const execFileP = promisify(execFile);
 const HOST = 'registry.airgap.test';
 const PLATFORMS = ['linux_amd64', 'linux_arm64'];
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
-const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve').split(',');
 const BENCH_DIR = path.join(REPO_ROOT, '.bench');
 const TYPES = [
   'aws',
@@ -369,8 +372,16 @@ async function main(): Promise<void> {
   await fs.mkdir(BENCH_DIR, { recursive: true });
   const { dir, lockfile } = await setupWorkspace();
   const all: Record<string, Record<string, Measure>> = {};
-  for (const mode of MODES) all[mode] = await runMode(mode, lockfile, dir);
-  console.log(`\n${table(all)}`);
+  for (const mode of MODES.filter((m) => m !== 'serve')) all[mode] = await runMode(mode, lockfile, dir);
+  if (Object.keys(all).length > 0) console.log(`\n${table(all)}`);
+  if (MODES.includes('serve')) {
+    for (const tool of ['nginx', 'curl']) {
+      await execFileP('sh', ['-c', `command -v ${tool}`]).catch(() => {
+        throw new Error(`bench serve needs ${tool} (apt-get install -y nginx curl)`);
+      });
+    }
+    console.log(`\n${serveBenchReport(await runServeBench())}`);
+  }
   const un = all.unthrottled;
   if (un?.['airgap export']) {
     const ratio = (a: string, b: string): string => (un[a]!.wallSeconds / un[b]!.wallSeconds).toFixed(2);

@@ -2,6 +2,7 @@
 // rendering, exit codes, and what Ctrl-C (SIGINT) or SIGTERM prints.
 
 import { Command, Flags } from '@oclif/core';
+import { closest } from '../core/closest.js';
 import { AirgapError, AirgapErrors, BugError, exitCodeOf, isAirgapError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { colourEnabled, painter } from './colour.js';
@@ -64,12 +65,35 @@ function isParseError(err: Error): boolean {
   );
 }
 
-function asAirgapError(err: Error & { oclif?: { exit?: number } }): AirgapError {
+function asAirgapError(err: Error & { flags?: unknown }, known: readonly string[]): AirgapError {
   if (isAirgapError(err)) return err;
   // oclif ends its messages with its own pointer to --help; the remedy says that once.
-  if (isParseError(err))
-    return new AirgapError('USAGE', err.message.replace(/\n*See more help with --help\s*$/, '').trim());
+  if (isParseError(err)) {
+    const message = err.message
+      .replace(/\n*See more help with --help\s*$/, '')
+      // oclif's note that repeatable flags must come after the arguments: untrue here, as
+      // every repeatable flag takes one value each time (cli/flags/repeatable.ts).
+      .replace(
+        /\n+Note: [^\n]* allows? multiple values\.[^\n]*(\nAlternatively, you can use "--"[^\n]*)?/,
+        '',
+      )
+      .trim();
+    const guess = /^Nonexistent flags?:/.test(message) ? didYouMean(err.flags, known) : undefined;
+    return new AirgapError('USAGE', message, {}, guess);
+  }
   return new BugError(`${err.name}: ${err.message}`, err);
+}
+
+/** For oclif's "Nonexistent flag" error: the flags meant, as far as they are near a known one. */
+function didYouMean(typed: unknown, known: readonly string[]): string | undefined {
+  if (!Array.isArray(typed)) return undefined;
+  const guesses = typed
+    .map((t) => String(t).replace(/^-+/, '').replace(/=.*$/s, ''))
+    .map((name) => ({ name, meant: closest(name, known) }))
+    .filter((g): g is { name: string; meant: string } => g.meant !== undefined);
+  if (guesses.length === 0) return undefined;
+  if (guesses.length === 1) return `did you mean --${guesses[0]!.meant}? (see --help)`;
+  return `did you mean ${guesses.map((g) => `--${g.meant} for --${g.name}`).join(', ')}? (see --help)`;
 }
 
 export abstract class AirgapCommand extends Command {
@@ -81,18 +105,18 @@ export abstract class AirgapCommand extends Command {
       summary: 'Print only errors and the final line.',
       default: false,
       exclusive: ['verbose'],
-      helpGroup: 'OUTPUT',
+      helpGroup: 'DISPLAY',
     }),
     verbose: Flags.boolean({
       char: 'v',
       summary: "Also print every HTTP request's method, URL (secrets redacted) and status.",
       default: false,
-      helpGroup: 'OUTPUT',
+      helpGroup: 'DISPLAY',
     }),
     'no-color': Flags.boolean({
       summary: 'No colour (also with NO_COLOR set, or when the output is not a terminal).',
       default: false,
-      helpGroup: 'OUTPUT',
+      helpGroup: 'DISPLAY',
     }),
   };
 
@@ -113,6 +137,17 @@ export abstract class AirgapCommand extends Command {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     return super.finally(err);
+  }
+
+  /**
+   * For a command that stops gracefully by itself (`airgap serve`): SIGINT and SIGTERM call
+   * `handler` instead of the default line and exit 130/143.
+   */
+  protected handleSignals(handler: (signal: NodeJS.Signals) => void): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
   }
 
   /** The reporter for this run (stderr), shaped by --json, --quiet, --verbose and --no-color. */
@@ -164,7 +199,8 @@ export abstract class AirgapCommand extends Command {
   ): Promise<unknown> {
     // oclif's exit() and help/version flags travel as errors; let oclif handle them.
     if (raw.oclif?.exit !== undefined && !isAirgapError(raw) && !isParseError(raw)) return super.catch(raw);
-    const err = asAirgapError(raw);
+    const ctor = this.constructor as typeof AirgapCommand;
+    const err = asAirgapError(raw, [...Object.keys({ ...ctor.baseFlags, ...ctor.flags }), 'json', 'help']);
     const all = err instanceof AirgapErrors ? err.errors : [err];
     const exitCode = exitCodeOf(all);
     if (this.jsonEnabled()) {

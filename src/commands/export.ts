@@ -3,28 +3,37 @@ import { Args } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { packFlags, packOptions } from '../cli/flags/pack-flags.js';
+import { checkParents, parentsFlag } from '../cli/flags/parents.js';
+import { s3Access, s3CaCertFlag, s3WriteFlags } from '../cli/flags/s3-flags.js';
 import { exportBundle, type ExportResult } from '../services/export/export-service.js';
 
 export default class Export extends AirgapCommand {
   static override summary = 'Pack a bundle directory into one transfer tarball, signed and optionally split.';
 
-  static override description = `Writes a deterministic POSIX tar of the bundle (docs/TRANSFER-FORMAT.md): SHA256SUMS.sig (with --sign-key), SHA256SUMS listing every other file, airgap.json, then the bundle and tool/airgap-VERSION.tgz (this tool, installable with npm and no registry). Checkable on the other side with tar -xf, sha256sum -c SHA256SUMS and gpg --verify SHA256SUMS.sig SHA256SUMS. Entry times come from SOURCE_DATE_EPOCH (else 2020-01-01): the same bundle gives the same bytes; signed, it does so only with SOURCE_DATE_EPOCH set, as the signature records when it was made. The passphrase of an encrypted --sign-key is read from AIRGAP_SIGN_PASSPHRASE.
+  static override description = `Writes a deterministic POSIX tar of the bundle (docs/TRANSFER-FORMAT.md): SHA256SUMS.sig (with --sign-key), SHA256SUMS listing every other file, airgap.json, then the bundle and tool/airgap-VERSION.tgz (this tool, installable with npm and no registry). Checkable on the other side with tar -xf, sha256sum -c SHA256SUMS and gpg --verify SHA256SUMS.sig SHA256SUMS. --tarball s3://BUCKET/KEY streams it into S3 instead (docs/S3.md): resumable multipart uploads, nothing sent again when the object already holds the same sha256; credentials and region as for the AWS CLI. Entry times come from SOURCE_DATE_EPOCH (else 2020-01-01): the same bundle gives the same bytes; signed, it does so only with SOURCE_DATE_EPOCH set, as the signature records when it was made. The passphrase of an encrypted --sign-key is read from AIRGAP_SIGN_PASSPHRASE.
 
 ${EXIT_CODES_HELP}`;
 
   static override examples = [
     '<%= config.bin %> export ./bundle --tarball airgap-bundle.tar --sign-key signing-key.asc',
     '<%= config.bin %> export ./bundle --tarball /media/dvd/bundle.tar --split-size 4G',
+    '<%= config.bin %> export ./bundle --tarball s3://transfer-bucket/bundles/2026-02.tar --sign-key signing-key.asc --s3-sse aws:kms',
   ];
 
   static override args = {
     dir: Args.string({ description: 'Bundle directory written by airgap mirror --out.', required: true }),
   };
 
-  static override flags = packFlags(true);
+  static override flags = {
+    ...packFlags(true),
+    parents: parentsFlag('--tarball'),
+    ...s3WriteFlags,
+    'ca-cert': s3CaCertFlag,
+  };
 
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
+    await checkParents([{ from: '--tarball', path: flags.tarball }], process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
     // --tarball is required by this command's flags; oclif types it as optional because the flag table is shared.
     const result = await exportBundle(
@@ -34,6 +43,8 @@ ${EXIT_CODES_HELP}`;
           cwd: process.cwd(),
           tempDir: os.tmpdir(),
         }),
+        s3: s3Access(flags, process.env, flags['ca-cert'] ?? []),
+        s3AbortIncomplete: flags['s3-abort-incomplete'],
       },
       reporter,
     );

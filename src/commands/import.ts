@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
+import { checkParents, parentsFlag } from '../cli/flags/parents.js';
+import { LIST } from '../cli/flags/repeatable.js';
 import { runImport, type ImportResult, type RegistryAccess } from '../services/import/import-service.js';
 import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
 
@@ -29,67 +31,85 @@ ${EXIT_CODES_HELP}`;
   };
 
   static override flags = {
-    dest: Flags.string({ summary: 'Import destination directory (created when missing).', required: true }),
+    dest: Flags.string({
+      summary: 'Import destination directory (created when missing; its parent must exist, or --parents).',
+      required: true,
+      helpGroup: 'DESTINATION',
+    }),
     'trusted-key': Flags.string({
-      summary: 'Public key (armored or binary) whose signature on SHA256SUMS is accepted (repeatable).',
-      multiple: true,
-      default: [],
+      summary:
+        'Public key (armored or binary) whose signature on SHA256SUMS is accepted (repeatable, or a comma list).',
+      ...LIST,
+      helpGroup: 'SIGNATURES',
     }),
     'insecure-skip-signature': Flags.boolean({
       summary: 'Accept a bundle whose signature is missing or not checked (prints a warning).',
       default: false,
+      helpGroup: 'SIGNATURES',
     }),
     'allow-downgrade': Flags.boolean({
       summary: 'Accept a bundle created before the newest one already imported (a deliberate rollback).',
       default: false,
+      helpGroup: 'DESTINATION',
     }),
     force: Flags.boolean({
       summary:
         'Import into a DIR that already holds other files; they are left exactly as they are, and the import is added beside them.',
       default: false,
+      helpGroup: 'DESTINATION',
     }),
+    parents: parentsFlag('--dest', 'DESTINATION'),
     platform: Flags.string({
       summary: 'OS_ARCH whose tofu/terraform to install in DIR/bin; default: this host.',
+      helpGroup: 'DESTINATION',
     }),
     'push-providers': Flags.string({
       summary:
         'Then push every provider in DIR/providers to REGISTRY/PREFIX/HOST/NS/TYPE:VERSION for OpenTofu >= 1.10 oci_mirror, and write DIR/tofurc.oci.',
       helpValue: 'REGISTRY/PREFIX',
+      helpGroup: 'PUSH',
     }),
     push: Flags.string({
       summary:
         'Then push the runner image in DIR/image (a bundle made with mirror --image) to REGISTRY/REPO:TAG; the tag is written last.',
       helpValue: 'REGISTRY/REPO:TAG',
+      helpGroup: 'PUSH',
     }),
     'push-mount-from': Flags.string({
       summary:
         'With --push: a repository of the same registry holding the base image (e.g. mirrored there before); its layers are mounted instead of uploaded.',
       helpValue: 'REPO',
       dependsOn: ['push'],
+      helpGroup: 'PUSH',
     }),
     'registry-insecure': Flags.boolean({
       summary: 'Reach the registry over plain HTTP, anonymously: credentials are never sent over plain HTTP.',
       relationships: [PUSHING],
+      helpGroup: 'REGISTRY ACCESS',
     }),
     'registry-username': Flags.string({
       summary: 'Registry user (with --registry-password-stdin); default: docker config logins.',
       dependsOn: ['registry-password-stdin'],
       relationships: [PUSHING],
+      helpGroup: 'REGISTRY ACCESS',
     }),
     'registry-password-stdin': Flags.boolean({
       summary: 'Read the registry password (or token) from standard input.',
       dependsOn: ['registry-username'],
       relationships: [PUSHING],
+      helpGroup: 'REGISTRY ACCESS',
     }),
     'ca-cert': Flags.string({
-      summary: "Extra CA certificate (PEM) to trust for the registry's TLS (repeatable).",
-      multiple: true,
+      summary: "Extra CA certificate (PEM) to trust for the registry's TLS (repeatable, or a comma list).",
+      ...LIST,
       relationships: [PUSHING],
+      helpGroup: 'REGISTRY ACCESS',
     }),
   };
 
   async run(): Promise<ImportResult> {
     const { args, flags } = await this.parse(Import);
+    await checkParents([{ from: '--dest', path: flags.dest }], process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
     const pushing = flags.push !== undefined || flags['push-providers'] !== undefined;
     const access = pushing ? await registryAccess(flags) : undefined;
@@ -98,7 +118,7 @@ ${EXIT_CODES_HELP}`;
         {
           source: args.source,
           dest: flags.dest,
-          trustedKeyFiles: flags['trusted-key'],
+          trustedKeyFiles: flags['trusted-key'] ?? [],
           insecureSkipSignature: flags['insecure-skip-signature'],
           allowDowngrade: flags['allow-downgrade'],
           force: flags.force,

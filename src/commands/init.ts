@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
+import { checkParents, parentsFlag } from '../cli/flags/parents.js';
+import { LIST, listDefaultHelp } from '../cli/flags/repeatable.js';
 import { DEFAULT_PLATFORMS } from '../core/provider/platform.js';
 import { SPEC_FILE_NAME } from '../core/spec/types.js';
 import { runInit, type InitResult } from '../services/init/init-service.js';
@@ -21,17 +23,26 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     dir: Flags.string({
       summary: 'Find the lock files below this directory instead of the working directory.',
+      helpGroup: 'INPUTS',
     }),
-    file: Flags.string({ char: 'f', summary: `The file to write (default ${SPEC_FILE_NAME}).` }),
+    file: Flags.string({
+      char: 'f',
+      summary: `The file to write (default ${SPEC_FILE_NAME}).`,
+      helpGroup: 'OUTPUT',
+    }),
     platform: Flags.string({
-      summary: `OS_ARCH of the isolated side (repeatable; default ${DEFAULT_PLATFORMS.join(', ')}).`,
-      multiple: true,
+      summary: 'OS_ARCH of the isolated side (repeatable, or a comma list).',
+      ...LIST,
+      defaultHelp: listDefaultHelp(DEFAULT_PLATFORMS),
+      helpGroup: 'PLATFORMS',
     }),
-    force: Flags.boolean({ summary: 'Replace the file if it exists.', default: false }),
+    force: Flags.boolean({ summary: 'Replace the file if it exists.', default: false, helpGroup: 'OUTPUT' }),
+    parents: parentsFlag('--file'),
   };
 
   async run(): Promise<InitResult> {
     const { flags } = await this.parse(Init);
+    await checkParents([{ from: '--file', path: flags.file }], process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
     const result = await runInit(
       {

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
+import { mirrorOutputs } from '../cli/flags/mirror-outputs.js';
+import { checkParents, parentsFlag } from '../cli/flags/parents.js';
 import { runMirror, type MirrorResult } from '../services/mirror/mirror-service.js';
 
 export default class Mirror extends AirgapCommand {
@@ -18,13 +20,14 @@ ${EXIT_CODES_HELP}`;
     '<%= config.bin %> mirror --local-provider registry.myorg.io/myorg/sops@1.0.0=linux_amd64:./terraform-provider-sops --out ./bundle',
   ];
 
-  static override flags = mirrorFlags;
+  static override flags = { ...mirrorFlags, parents: parentsFlag('--out, --tarball and --image-archive') };
 
   static override interruptHint = 'run the same command again to resume: finished packages are kept';
 
   async run(): Promise<MirrorResult> {
     const { flags } = await this.parse(Mirror);
     const request = await mirrorRequestFromFlags(flags, process.cwd());
+    await checkParents(mirrorOutputs(request, flags), process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
     try {
       const result = await runMirror(

@@ -29,16 +29,19 @@ ${PLAN_EXIT_CODES_HELP}`;
       default: 8,
       min: 1,
       max: 64,
+      helpGroup: 'REGISTRY ACCESS',
     }),
     'update-lockfiles': Flags.boolean({
       summary:
         'Plan a mirror run with --update-lockfiles: the bundle gets completed lock files (nothing is written now).',
       default: false,
+      helpGroup: 'OUTPUT',
     }),
     'skip-missing-platforms': Flags.boolean({
       summary:
         'Plan a mirror run with --skip-missing-platforms: a missing package is listed as skipped, not a failure.',
       default: false,
+      helpGroup: 'PLATFORMS',
     }),
   };
 

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
+import { LIST } from '../cli/flags/repeatable.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { paintLeadingStatus, painter } from '../cli/colour.js';
 import { renderVerifyTable, verdictLine, type VerifyReport } from '../core/transfer/verify-report.js';
@@ -34,25 +35,33 @@ EXIT CODES
 
   static override flags = {
     'trusted-key': Flags.string({
-      summary: 'Public key (armored or binary) that may sign SHA256SUMS (repeatable).',
-      multiple: true,
-      default: [],
+      summary: 'Public key (armored or binary) that may sign SHA256SUMS (repeatable, or a comma list).',
+      ...LIST,
+      helpGroup: 'SIGNATURES',
     }),
     'insecure-skip-signature': Flags.boolean({
       summary: 'Accept a missing or bad SHA256SUMS signature (reported as a warning).',
       default: false,
+      helpGroup: 'SIGNATURES',
     }),
-    'tofu-key': Flags.string({ summary: 'Public key that replaces the pinned OpenTofu release key.' }),
-    'terraform-key': Flags.string({ summary: 'Public key that replaces the pinned HashiCorp release key.' }),
+    'tofu-key': Flags.string({
+      summary: 'Public key that replaces the pinned OpenTofu release key.',
+      helpGroup: 'SIGNATURES',
+    }),
+    'terraform-key': Flags.string({
+      summary: 'Public key that replaces the pinned HashiCorp release key.',
+      helpGroup: 'SIGNATURES',
+    }),
     lockfile: Flags.string({
       summary:
-        'A .terraform.lock.hcl whose providers must all be in the bundle, hashes matching (repeatable).',
-      multiple: true,
-      default: [],
+        'A .terraform.lock.hcl whose providers must all be in the bundle, hashes matching (repeatable, or a comma list).',
+      ...LIST,
+      helpGroup: 'INPUTS',
     }),
     all: Flags.boolean({
       summary: 'List every check in the table, not only those that are not ok.',
       default: false,
+      helpGroup: 'DISPLAY',
     }),
   };
 
@@ -62,11 +71,11 @@ EXIT CODES
     const report = await runVerify(
       {
         target: args.target,
-        trustedKeyFiles: flags['trusted-key'],
+        trustedKeyFiles: flags['trusted-key'] ?? [],
         insecureSkipSignature: flags['insecure-skip-signature'],
         ...(flags['tofu-key'] ? { tofuKeyFile: flags['tofu-key'] } : {}),
         ...(flags['terraform-key'] ? { terraformKeyFile: flags['terraform-key'] } : {}),
-        lockfiles: flags.lockfile,
+        lockfiles: flags.lockfile ?? [],
         tempDir: os.tmpdir(),
         cwd: process.cwd(),
       },

@@ -48,6 +48,12 @@ export type ErrorCode =
   | 'MODULE_SOURCE_UNSUPPORTED' // a module's location uses a scheme or form airgap does not fetch (only git::https and https archives)
   | 'MODULE_FETCH_FAILED' // git could not clone a module's repository at its ref
   | 'MODULE_CHANGED' // a module version fetched again gives other bytes (or another commit) than the bundle pinned
+  | 'SERVE_DIR_INVALID' // `airgap serve DIR`: DIR is neither a bundle directory nor an import destination with a live generation
+  | 'SERVE_LISTEN_FAILED' // `airgap serve` could not listen on --listen (address in use, not permitted) or its TLS material was unusable
+  | 'S3_NO_CREDENTIALS' // the AWS SDK's default chain found no credentials for an s3:// address
+  | 'S3_ACCESS_DENIED' // S3 refused the credentials or the operation (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch)
+  | 'S3_NOT_FOUND' // the bucket or object an s3:// address names does not exist
+  | 'S3_ERROR' // S3 throttled, failed (5xx) or could not be reached after retries, or answered off-protocol
   | 'INTERNAL'; // a bug in airgap: an exception nobody expected (see BugError)
 
 /**
@@ -100,6 +106,12 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   MODULE_SOURCE_UNSUPPORTED: 'usage',
   MODULE_FETCH_FAILED: 'network',
   MODULE_CHANGED: 'verification',
+  SERVE_DIR_INVALID: 'usage',
+  SERVE_LISTEN_FAILED: 'usage',
+  S3_NO_CREDENTIALS: 'usage',
+  S3_ACCESS_DENIED: 'usage',
+  S3_NOT_FOUND: 'usage',
+  S3_ERROR: 'network',
   INTERNAL: 'internal',
 };
 
@@ -137,7 +149,9 @@ export interface ErrorDetails {
   platform?: string;
   expected?: string;
   actual?: string;
-  /** HTTP status, for HTTP_ERROR. */
+  /** The S3 operation that failed (GetObject, UploadPart, ...), for S3_* codes. */
+  operation?: string;
+  /** HTTP status, for HTTP_ERROR and S3_* codes. */
   status?: number;
   /** Underlying error, kept for AIRGAP_DEBUG output. */
   cause?: unknown;

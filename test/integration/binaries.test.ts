@@ -548,7 +548,7 @@ describe('mirrorBinaries failures: exact code, the artifact and both values name
     expect(error.code).toBe('USAGE');
     expect(error.message).toBe(
       '--tofu ">=  1.8": invalid specification ">=  1.8": only one space is expected after the operator ">="; ' +
-        'expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"',
+        'expected a version (1.8.5), latest, or constraints like "~> 1.8", ">= 1.6, < 1.9"',
     );
     expect(requests).toEqual([]);
   });

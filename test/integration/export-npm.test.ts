@@ -88,8 +88,30 @@ describeWithTools(['npm', 'tar', 'sha256sum'], 'the tool inside the bundle', () 
         ],
         { cwd: side, maxBuffer: 16 << 20 },
       );
-      const { stdout: version } = await run(path.join(prefix, 'bin', 'airgap'), ['--version']);
+      const airgap = path.join(prefix, 'bin', 'airgap');
+      const { stdout: version } = await run(airgap, ['--version']);
       expect(version.startsWith(`airgap/${pkg.version} `)).toBe(true);
+      // The oclif plugins came along, bundled: help, version --json, completion, not-found.
+      const env = { PATH: process.env.PATH, HOME: work };
+      const { stdout: help } = await run(airgap, ['help', 'verify'], { env });
+      expect(help.split('\n').slice(0, 4)).toEqual([
+        'Verify a transfer tarball or bundle directory: signature, checksums, packages, lock files.',
+        '',
+        'USAGE',
+        '  $ airgap verify TARGET [--json] [-q | -v] [--no-color]',
+      ]);
+      const { stdout: json } = await run(airgap, ['version', '--json'], { env });
+      expect(Object.keys(JSON.parse(json) as object)).toEqual(['architecture', 'cliVersion', 'nodeVersion']);
+      const { stdout: script } = await run(airgap, ['autocomplete', 'script', 'bash'], { env });
+      expect(script).toContain(
+        `AIRGAP_AC_BASH_SETUP_PATH=${path.join(work, '.cache/airgap/autocomplete/bash_setup')}`,
+      );
+      const typo = await run(airgap, ['verfy'], { env }).then(
+        () => undefined,
+        (e: { code?: number; stderr?: string }) => e,
+      );
+      expect(typo?.code).toBe(127);
+      expect(typo?.stderr).toContain('verfy is not a airgap command.');
     },
   );
 });

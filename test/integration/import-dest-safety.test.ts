@@ -271,12 +271,13 @@ describe('a DIR holding files airgap import did not make', () => {
 });
 
 describe('two imports into one DIR at once', () => {
+  // DIR's parent (race/) is removed before each round: the imports make it, with --parents.
   let reference: TreeDigest;
   let dest: string;
 
   beforeAll(async () => {
     dest = path.join(work, 'race', 'dest');
-    const r = await cliImport(b1, dest);
+    const r = await cliImport(b1, dest, '--parents');
     expect(r.code, r.stderr).toBe(0);
     reference = await treeDigest(dest);
   }, 60_000);
@@ -291,7 +292,7 @@ describe('two imports into one DIR at once', () => {
     for (let i = 0; i < rounds; i++) {
       await fs.rm(path.dirname(dest), { recursive: true, force: true });
       await setup();
-      const runs = await Promise.all([cliImport(b1, dest), cliImport(b1, dest)]);
+      const runs = await Promise.all([cliImport(b1, dest, '--parents'), cliImport(b1, dest, '--parents')]);
       const actions = runs.map((r) => {
         if (r.code === 0) return (JSON.parse(r.stdout) as { action: string }).action;
         expect(r.code, `round ${i}: ${r.stdout}${r.stderr}`).toBe(4);
@@ -327,7 +328,7 @@ describe('two imports into one DIR at once', () => {
 
   it('a lock a live process holds: exit 4, IMPORT_IN_PROGRESS, DIR untouched', async () => {
     await fs.rm(path.dirname(dest), { recursive: true, force: true });
-    const r0 = await cliImport(b1, dest);
+    const r0 = await cliImport(b1, dest, '--parents');
     expect(r0.code, r0.stderr).toBe(0);
     // This test process: alive, and not the import's.
     await fs.symlink(
@@ -335,7 +336,7 @@ describe('two imports into one DIR at once', () => {
       path.join(dest, '.airgap-tmp-import.lock'),
     );
     const before = await treeDigest(dest);
-    const r = await cliImport(b2, dest);
+    const r = await cliImport(b2, dest, '--parents');
     expect(r.code).toBe(4);
     expect(jsonError(r)).toMatchObject({
       code: 'IMPORT_IN_PROGRESS',

@@ -165,7 +165,17 @@ describe('airgap init', () => {
     await put(root, `stacks/a/${LOCK}`, TF_A);
     await put(root, `stacks/b/${LOCK}`, TF_B);
     const r = await runCli(
-      ['init', '--dir', 'stacks', '-f', 'infra/airgap.yaml', '--platform', 'linux_amd64', '--json'],
+      [
+        'init',
+        '--dir',
+        'stacks',
+        '-f',
+        'infra/airgap.yaml',
+        '--platform',
+        'linux_amd64',
+        '--parents',
+        '--json',
+      ],
       {
         cwd: root,
       },

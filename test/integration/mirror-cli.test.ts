@@ -833,7 +833,7 @@ describe('airgap mirror: options checked before anything is written', () => {
     [['--tofu', '~> banana'], '--tofu "~> banana"'],
     [
       ['--terraform', '^1.9'],
-      '--terraform "^1.9": invalid specification "^1.9": invalid constraint operator "^"; expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"',
+      '--terraform "^1.9": invalid specification "^1.9": invalid constraint operator "^"; expected a version (1.8.5), latest, or constraints like "~> 1.8", ">= 1.6, < 1.9"',
     ],
     [['--allow-direct', 'not-a-pattern'], 'invalid provider pattern "not-a-pattern"'],
     [

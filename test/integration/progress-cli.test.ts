@@ -4,9 +4,11 @@
 // resumes. Terminal cases run under a real pseudo-terminal (util-linux script(1)).
 
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMP_PREFIX } from '../../src/core/layout/names.js';
 import { formatBytes } from '../../src/cli/reporter.js';
 import { writeBaseImageLayout } from '../helpers/base-image.js';
 import { AIRGAP_BIN, runCli, type CliResult } from '../helpers/cli.js';
@@ -55,6 +57,17 @@ function pkg(type: string, platform: string): TestPackage {
   const p = registry.packages.find((x) => x.type === type && x.platform === platform);
   if (p === undefined) throw new Error(`no test package ${type} ${platform}`);
   return p;
+}
+
+/** Temp files mirror is writing below `root` right now (sync: called from the pty's data handler). */
+function partialFiles(root: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(root, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return 0;
+  }
+  return names.filter((n) => path.basename(n).startsWith(TEMP_PREFIX)).length;
 }
 
 function zipPath(out: string, p: TestPackage): string {
@@ -326,8 +339,11 @@ describeWithTools(['script', 'ps'], 'on a terminal', () => {
     try {
       let sent = false;
       r = await pty(mirrorArgs(out, ['--concurrency', '2']), ENV(), (text, pgid) => {
-        // Both download slots busy and the bar drawn: then the person presses Ctrl-C.
+        // Both download slots busy, both partial files on disk and the bar drawn: then the
+        // person presses Ctrl-C. (The files, not only the server's count: on a loaded machine
+        // the second response can be in flight before mirror has opened its file.)
         if (sent || registry.inFlight.packages !== 2 || !text.includes(' packages')) return;
+        if (partialFiles(path.join(out, 'providers')) !== 2) return;
         sent = true;
         process.kill(-pgid(), 'SIGINT');
       });

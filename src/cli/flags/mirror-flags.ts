@@ -3,6 +3,7 @@
 
 import { Flags } from '@oclif/core';
 import { packFlags } from './pack-flags.js';
+import { LIST, listDefaultHelp, REPEATABLE } from './repeatable.js';
 import { loadSpec } from '../../adapters/fs/spec-file.js';
 import { AirgapError } from '../../core/errors.js';
 import {
@@ -22,42 +23,60 @@ import {
   DEFAULT_TOFU_BASE_URL,
 } from '../../core/releases/index.js';
 
+/** What --tofu and --terraform take; a constraint may hold commas, so these flags are never comma lists. */
+const VERSION_SYNTAX =
+  '1.8.5, latest (the newest stable release), or a constraint such as "~> 1.8" or ">= 1.8, < 1.10"';
+const ONE_PER_FLAG = 'one version or constraint each time, commas included';
+
 export const mirrorFlags = {
   file: Flags.string({
     char: 'f',
     summary: `The spec: airgap.yaml describing the bundle (default: ./${SPEC_FILE_NAME} when it exists). Flags win over it.`,
+    helpGroup: 'INPUTS',
   }),
   ...packFlags(false),
   lockfile: Flags.string({
-    summary: 'A .terraform.lock.hcl file to mirror (repeatable).',
-    multiple: true,
+    summary: 'A .terraform.lock.hcl file to mirror (repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'INPUTS',
   }),
   dir: Flags.string({
-    summary: 'Find every .terraform.lock.hcl below this directory (repeatable).',
-    multiple: true,
+    summary: 'Find every .terraform.lock.hcl below this directory (repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'INPUTS',
   }),
   platform: Flags.string({
-    summary: `OS_ARCH to mirror (repeatable; default ${DEFAULT_PLATFORMS.join(', ')}).`,
-    multiple: true,
+    summary: 'OS_ARCH to mirror (repeatable, or a comma list).',
+    ...LIST,
+    defaultHelp: listDefaultHelp(DEFAULT_PLATFORMS),
+    helpGroup: 'PLATFORMS',
   }),
-  out: Flags.string({ summary: 'Output (bundle) directory (or output.dir in the spec).' }),
+  out: Flags.string({
+    summary: 'Output (bundle) directory (or output.dir in the spec).',
+    helpGroup: 'OUTPUT',
+  }),
   concurrency: Flags.integer({
     summary: 'Downloads at once: provider packages and release zips together.',
     default: 8,
     min: 1,
     max: 64,
+    helpGroup: 'REGISTRY ACCESS',
   }),
   'update-lockfiles': Flags.boolean({
     summary: 'Add h1: and zh: for every mirrored platform to each input lock file.',
     default: false,
+    helpGroup: 'OUTPUT',
   }),
   'skip-missing-platforms': Flags.boolean({
     summary: 'Warn instead of failing when a provider has no package for a platform.',
     default: false,
+    helpGroup: 'PLATFORMS',
   }),
   'local-provider': Flags.string({
-    summary: 'In-house package: HOST/NS/TYPE@VERSION=OS_ARCH:PATH (zip or executable; repeatable).',
-    multiple: true,
+    summary:
+      'In-house package: HOST/NS/TYPE@VERSION=OS_ARCH:PATH (zip or executable; repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'INPUTS',
   }),
   module: Flags.string({
     summary:
@@ -70,70 +89,93 @@ export const mirrorFlags = {
     multiple: true,
   }),
   'ca-cert': Flags.string({
-    summary: 'Extra CA certificate (PEM) to trust (repeatable).',
-    multiple: true,
+    summary: 'Extra CA certificate (PEM) to trust (repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'REGISTRY ACCESS',
   }),
   tofu: Flags.string({
-    summary: 'OpenTofu version or constraint to bundle, e.g. 1.8.5 or "~> 1.8" (repeatable).',
-    multiple: true,
+    summary: `OpenTofu version to bundle: ${VERSION_SYNTAX} (repeatable; ${ONE_PER_FLAG}).`,
+    ...REPEATABLE,
+    helpGroup: 'BINARIES',
   }),
   'tofu-api-url': Flags.string({
     summary: `OpenTofu release list, for constraints (default ${DEFAULT_TOFU_API_URL}).`,
+    helpGroup: 'BINARIES',
   }),
   'tofu-base-url': Flags.string({
     summary: `OpenTofu release files, at BASE/vVERSION/NAME (default ${DEFAULT_TOFU_BASE_URL}).`,
+    helpGroup: 'BINARIES',
   }),
   'tofu-key': Flags.string({
     summary: 'Public key that replaces the pinned OpenTofu release key (internal re-signing).',
+    helpGroup: 'BINARIES',
   }),
   terraform: Flags.string({
-    summary: 'Terraform version or constraint to bundle (repeatable).',
-    multiple: true,
+    summary: `Terraform version to bundle: ${VERSION_SYNTAX} (repeatable; ${ONE_PER_FLAG}).`,
+    ...REPEATABLE,
+    helpGroup: 'BINARIES',
   }),
   'terraform-api-url': Flags.string({
     summary: `Terraform release index, for constraints (default ${DEFAULT_TERRAFORM_API_URL}).`,
+    helpGroup: 'BINARIES',
   }),
   'terraform-base-url': Flags.string({
     summary: `Terraform release files, at BASE/VERSION/NAME (default ${DEFAULT_TERRAFORM_BASE_URL}).`,
+    helpGroup: 'BINARIES',
   }),
-  'terraform-key': Flags.string({ summary: 'Public key that replaces the pinned HashiCorp release key.' }),
+  'terraform-key': Flags.string({
+    summary: 'Public key that replaces the pinned HashiCorp release key.',
+    helpGroup: 'BINARIES',
+  }),
   'mirror-path': Flags.string({
     summary: `Where the mirror lives on the isolated side, for config/tofurc and the Dockerfile (default ${DEFAULT_MIRROR_PATH}).`,
+    helpGroup: 'CONFIGS',
   }),
   'network-mirror-url': Flags.string({
     summary: "Point config/tofurc at a network mirror serving the bundle's providers/ instead.",
+    helpGroup: 'CONFIGS',
   }),
   'allow-direct': Flags.string({
-    summary: 'HOST/NS/TYPE pattern (* allowed) that may still install from the internet (repeatable).',
-    multiple: true,
+    summary:
+      'HOST/NS/TYPE pattern (* allowed) that may still install from the internet (repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'CONFIGS',
   }),
   'workflow-tool': Flags.string({
     summary: 'Binary named in workflow.yml and installed by the Dockerfile (default tofu).',
     options: ['tofu', 'terraform'],
+    helpGroup: 'CONFIGS',
   }),
   'base-image': Flags.string({
     summary: `Base of the Dockerfile and of --image: REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE (default ${DEFAULT_BASE_IMAGE}).`,
+    helpGroup: 'IMAGE',
   }),
   image: Flags.boolean({
     summary:
       'Build the runner image (OCI image layout, one manifest per --platform) into OUT/image, without Docker.',
+    helpGroup: 'IMAGE',
   }),
   'base-registry-insecure': Flags.boolean({
     summary: "Reach --base-image's registry over plain http (a local test registry), anonymously.",
+    helpGroup: 'IMAGE',
   }),
   'ca-cert-into-image': Flags.string({
     summary:
       "PEM CA certificate(s) appended to the image's /etc/ssl/certs/ca-certificates.crt (with --image).",
+    helpGroup: 'IMAGE',
   }),
   'image-archive': Flags.string({
     summary:
       'Also write a `docker load` archive of one platform of the image here (with --image; outside --out).',
+    helpGroup: 'IMAGE',
   }),
   'image-archive-platform': Flags.string({
     summary: 'OS_ARCH of the --image-archive; default linux_amd64, or the only --platform.',
+    helpGroup: 'IMAGE',
   }),
   'image-archive-tag': Flags.string({
     summary: `NAME[:TAG] the --image-archive loads as (default ${DEFAULT_IMAGE_ARCHIVE_TAG}).`,
+    helpGroup: 'IMAGE',
   }),
 };
 

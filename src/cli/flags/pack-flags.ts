@@ -10,20 +10,25 @@ export function packFlags(tarballRequired: boolean) {
     tarball: Flags.string({
       summary: 'Output file (FILE.000, FILE.001, ... with --split-size).',
       required: tarballRequired,
+      helpGroup: 'OUTPUT',
     }),
     compress: Flags.string({
       summary: 'Compression of the whole tarball (the packages inside are zips already).',
       options: ['none', 'gzip'],
       ...(tarballRequired ? { default: 'none' } : {}),
+      helpGroup: 'OUTPUT',
     }),
     'split-size': Flags.string({
       summary: 'Cut the output into parts of this size: 700M, 4G (powers of 1024).',
+      helpGroup: 'OUTPUT',
     }),
     'sign-key': Flags.string({
       summary: 'Armored OpenPGP private key that signs SHA256SUMS (passphrase: AIRGAP_SIGN_PASSPHRASE).',
+      helpGroup: 'OUTPUT',
     }),
     'tool-package': Flags.string({
       summary: 'Use this `npm pack` archive of airgap instead of packing this one.',
+      helpGroup: 'OUTPUT',
     }),
   };
 }

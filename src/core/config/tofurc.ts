@@ -17,6 +17,12 @@ export interface TofurcOptions {
   networkMirrorUrl?: string;
   /** Provider patterns HOST/NAMESPACE/TYPE ("*" for a whole segment) that may install from the internet. */
   allowDirect?: string[];
+  /**
+   * `host` blocks that point registry hostnames' modules.v1 service elsewhere (`airgap
+   * serve`): such a block replaces the host's whole service map, so modules are fetched
+   * by their original addresses from the given URL; providers come from the mirror.
+   */
+  moduleServices?: { hostname: string; url: string }[];
 }
 
 export const DEFAULT_MIRROR_PATH = '/providers';
@@ -64,6 +70,35 @@ export function renderTofurc(options: TofurcOptions = {}): string {
     );
   }
 
+  const services = [...(options.moduleServices ?? [])].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  if (services.length > 0) {
+    lines.push(
+      '#',
+      '# Registry modules of the hosts below are fetched from the modules.v1 URL given,',
+      '# under their original addresses: no module source needs to change.',
+    );
+    for (const s of services) {
+      const h = checkHostname(s.hostname);
+      if (!h.ok) {
+        throw new AirgapError(
+          'USAGE',
+          `invalid module registry hostname ${JSON.stringify(s.hostname)}: ${h.reason}`,
+          {
+            expected: 'a hostname such as registry.terraform.io',
+            actual: s.hostname,
+          },
+        );
+      }
+      lines.push(
+        '',
+        `host ${hclString(hostnameForDisplay(h.value))} {`,
+        '  services = {',
+        `    "modules.v1" = ${hclString(checkNetworkMirrorUrl(s.url))}`,
+        '  }',
+        '}',
+      );
+    }
+  }
   lines.push('', 'provider_installation {', `  ${mirror.block} {`);
   if (direct.length === 0) {
     lines.push(`    ${mirror.attr} = ${hclString(mirror.value)}`);

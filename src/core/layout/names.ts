@@ -40,6 +40,14 @@ export const TRANSFER = {
   partSuffix: (n: number): string => `.${String(n).padStart(3, '0')}`,
 } as const;
 
+/** User metadata airgap puts on the S3 objects it writes (x-amz-meta-NAME; docs/S3.md). */
+export const S3_METADATA = {
+  /** Lower-case hex sha256 of the object's bytes: what `sha256sum` prints for the downloaded file. */
+  sha256: 'sha256',
+  /** On a split part: the sha256 of the whole tarball, all parts together. */
+  tarballSha256: 'airgap-tarball-sha256',
+} as const;
+
 export function toolPackagePath(version: string): string {
   return `${TRANSFER.toolDir}/airgap-${version}.tgz`;
 }
@@ -50,13 +58,26 @@ export const IMPORT = {
   binDir: 'bin',
   tofurc: 'tofurc',
   ociTofurc: 'tofurc.oci',
+  /** The CLI configuration `airgap publish` writes for the network mirror it published (docs/PUBLISH.md). */
+  networkMirrorTofurc: 'tofurc.network-mirror',
   /** The bundle's runner image (OCI image layout), what `import --push` pushes. */
   imageDir: 'image',
+  /** Registry modules, as in a bundle: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (what `airgap serve` serves). */
+  modulesDir: 'modules',
   state: 'airgap-state.json',
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,
   /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */
   lock: `${TEMP_PREFIX}import.lock`,
+} as const;
+
+/**
+ * What `airgap publish` writes: the mirror goes to PREFIX/providers/ in the bucket (as
+ * under a bundle), and the CLI configuration naming it to tofurc.network-mirror.
+ */
+export const PUBLISH = {
+  providersPrefix: `${BUNDLE.providersDir}/`,
+  tofurc: IMPORT.networkMirrorTofurc,
 } as const;
 
 /** Generated configuration, bundle-relative. */
@@ -137,3 +158,25 @@ export function moduleDir(m: ModuleCoords): string {
 export function modulePackagePath(m: ModuleCoords, version: string): string {
   return `${BUNDLE.modulesDir}/${moduleDir(m)}/${version}.zip`;
 }
+
+/**
+ * URL paths of `airgap serve` (docs/SERVE.md). Files are served at their root-relative
+ * path (the bundle's, or the live generation's), so providers/ and modules/ are those names.
+ */
+export const SERVE_URL = {
+  providers: BUNDLE.providersDir,
+  modules: BUNDLE.modulesDir,
+  /** The Module Registry Protocol's base: /v1/modules/HOST/NS/NAME/SYSTEM/... */
+  moduleApi: 'v1/modules',
+} as const;
+
+/** What `airgap serve` writes into its --out directory (never into the directory it serves). */
+export const SERVE_FILES = {
+  /** The CLI configuration a runner needs (TF_CLI_CONFIG_FILE). */
+  cliConfig: 'airgap-serve.tfrc',
+  /** --self-signed: the CA certificate runners trust (SSL_CERT_FILE); its key is never stored. */
+  caCert: 'airgap-serve-ca.pem',
+  /** --self-signed: the server's certificate (signed by that CA) and key. */
+  cert: 'airgap-serve-cert.pem',
+  key: 'airgap-serve-key.pem',
+} as const;

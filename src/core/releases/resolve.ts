@@ -2,7 +2,7 @@
 // ("1.8.5", "= 1.8.5", "1.9.0-rc1") is taken as given, with no release list; anything
 // else is a constraint in tofu's syntax ("~> 1.8", ">= 1.6, < 1.9, != 1.8.1", or
 // without spaces: "~>1.8", ">=1.6,<1.9") and picks the NEWEST listed version that
-// meets every part of it.
+// meets every part of it. "latest" is the newest stable (not prerelease) release listed.
 //
 // Semantics, kept close to tofu's version constraints:
 //   - omitted parts count as 0 ("= 1.8" is 1.8.0, "> 1.8" is > 1.8.0);
@@ -73,8 +73,11 @@ export function resolveToolVersions(
   return [...chosen.entries()].sort((a, b) => compareVersions(a[1], b[1])).map(([text]) => text);
 }
 
+/** Asks for the newest stable release: a constraint with no parts, which every stable version meets. */
+export const LATEST = 'latest';
+
 /** What a --tofu/--terraform value may be, said in every syntax error. */
-const SYNTAX = 'a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"';
+const SYNTAX = 'a version (1.8.5), latest, or constraints like "~> 1.8", ">= 1.6, < 1.9"';
 const SYNTAX_REMEDY =
   'operators: = != > >= < <= ~> (one space after the operator, or none); join constraints with ","';
 
@@ -89,6 +92,7 @@ function classify(raw: string, tool: ReleaseTool | undefined): Request {
       SYNTAX_REMEDY,
     );
   }
+  if (text === LATEST) return { constraints: [] };
   const exact = scanVersion(text);
   if (exact.error === undefined && formatVersion(exact.value) === text) return { exact: text };
   // tofu's own parser for constraints (go-versions ParseRubyStyleMulti): "~>1.8" and

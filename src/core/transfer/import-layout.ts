@@ -9,8 +9,9 @@
 //   DIR/airgap-state.json  -> .airgap/current/airgap-state.json
 //   DIR/image              -> .airgap/current/image             (made by the first import
 //                                                                of a bundle with an image)
+//   DIR/modules            -> .airgap/current/modules           (likewise, registry modules)
 //   DIR/.airgap/current    -> generations/NNNN-DIGEST16         (swapped by rename(2))
-//   DIR/.airgap/generations/NNNN-DIGEST16/{providers/,bin/,tofurc,airgap-state.json[,image/]}
+//   DIR/.airgap/generations/NNNN-DIGEST16/{providers/,bin/,tofurc,airgap-state.json[,image/][,modules/]}
 
 import { IMPORT } from '../layout/names.js';
 
@@ -33,6 +34,7 @@ export const STABLE_ENTRIES: readonly string[] = [
   IMPORT.tofurc,
   IMPORT.state,
   IMPORT.imageDir,
+  IMPORT.modulesDir,
 ];
 
 /**
@@ -41,7 +43,7 @@ export const STABLE_ENTRIES: readonly string[] = [
  * that resolves to nothing. Once made it stays, and resolves to nothing while the live
  * generation has no image (ENOENT, as every stable entry before a first import).
  */
-export const OPTIONAL_STABLE_ENTRIES: readonly string[] = [IMPORT.imageDir];
+export const OPTIONAL_STABLE_ENTRIES: readonly string[] = [IMPORT.imageDir, IMPORT.modulesDir];
 
 /** What the stable symlink DIR/NAME points at (relative, so DIR can be moved as a whole). */
 export function stableLinkTarget(name: string): string {

@@ -13,6 +13,7 @@ import {
   type MirrorArchives,
 } from '../mirror/network-mirror-json.js';
 import { MIRROR } from '../layout/names.js';
+import type { ImportedModule } from './import-state.js';
 
 export type MirrorJsonKind = 'index' | 'version';
 
@@ -85,4 +86,18 @@ export function mergeMirrorJson(
     if (incoming[platform] === undefined) kept[platform] = archive;
   }
   return renderVersionJson(kept, incoming);
+}
+
+/**
+ * The modules of a new generation: the live generation's, with the bundle's replacing any
+ * at the same path (the bundle's were just verified), sorted by path.
+ */
+export function mergeModules(
+  live: readonly ImportedModule[],
+  incoming: readonly ImportedModule[],
+): ImportedModule[] {
+  const byPath = new Map<string, ImportedModule>();
+  for (const m of live) byPath.set(m.path, m);
+  for (const m of incoming) byPath.set(m.path, m);
+  return [...byPath.values()].sort((a, b) => compareStrings(a.path, b.path));
 }

@@ -54,6 +54,22 @@ export interface ImportedImage {
   platforms: { platform: string; manifest: string }[];
 }
 
+/**
+ * A registry module version the generation holds at modules/HOST/NS/NAME/SYSTEM/VERSION.zip:
+ * every one, carried over from earlier imports or new with this one (what `airgap serve`
+ * serves and `airgap verify DIR` checks).
+ */
+export interface ImportedModule {
+  /** "HOST/NS/NAME/SYSTEM" */
+  source: string;
+  version: string;
+  /** Generation-relative: modules/HOST/NS/NAME/SYSTEM/VERSION.zip. */
+  path: string;
+  size: number;
+  sha256: string;
+  subdir?: string;
+}
+
 export interface ImportContents {
   platforms: string[];
   providers: ImportedProvider[];
@@ -65,6 +81,8 @@ export interface ImportContents {
   bytes: number;
   /** Present when the bundle carries a runner image (an additive field of format 1). */
   image?: ImportedImage;
+  /** Present when the generation holds registry modules (an additive field of format 1). */
+  modules?: ImportedModule[];
 }
 
 export interface ImportState {
@@ -162,6 +180,8 @@ export interface BuildImportStateInput {
   /** tool -> DIR-relative path, for each binary unpacked into bin/. */
   installed: ReadonlyMap<'tofu' | 'terraform', { version: string; path: string }>;
   files: { count: number; bytes: number };
+  /** Every module the generation holds (mergeModules), or empty. */
+  modules?: ImportedModule[];
 }
 
 /** The state of the generation an import builds; deterministic (no wall-clock time) so equal histories give equal bytes. */
@@ -218,6 +238,7 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
                   .sort((a, b) => compareStrings(a.platform, b.platform)),
               },
             }),
+        ...(input.modules === undefined || input.modules.length === 0 ? {} : { modules: input.modules }),
       },
     },
     history: [...(input.previous?.history ?? []), record],
@@ -265,6 +286,7 @@ export function parseImportState(text: string, file: string): ImportState {
   const current = doc.current as Record<string, unknown>;
   if (!isObj(current.contents)) throw fail('current.contents', 'an object', current.contents);
   if (current.contents.image !== undefined) checkImage(current.contents.image, fail);
+  if (current.contents.modules !== undefined) checkModules(current.contents.modules, fail);
   const last = doc.history.at(-1) as ImportRecord;
   if (last.bundleDigest !== current.bundleDigest || last.generation !== current.generation) {
     throw fail('history', 'the current import as its last entry', last);
@@ -311,6 +333,37 @@ function checkImage(
       !DIGEST.test(p.manifest)
     ) {
       throw fail(`${where}.platforms[${i}]`, '{"platform": OS_ARCH, "manifest": sha256:<hex>}', p);
+    }
+  });
+}
+
+const MODULE_PATH = /^modules\/[^/]+\/[^/]+\/[^/]+\/[^/]+\/[^/]+\.zip$/;
+
+function checkModules(
+  v: unknown,
+  fail: (where: string, expected: string, found: unknown) => AirgapError,
+): void {
+  const where = 'current.contents.modules';
+  if (!Array.isArray(v)) throw fail(where, 'a list', v);
+  v.forEach((m, i) => {
+    const ok =
+      isObj(m) &&
+      typeof m.source === 'string' &&
+      m.source.split('/').length === 4 &&
+      typeof m.version === 'string' &&
+      typeof m.path === 'string' &&
+      MODULE_PATH.test(m.path) &&
+      !m.path.split('/').includes('..') &&
+      Number.isSafeInteger(m.size) &&
+      typeof m.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(m.sha256) &&
+      (m.subdir === undefined || typeof m.subdir === 'string');
+    if (!ok) {
+      throw fail(
+        `${where}[${i}]`,
+        '{"source": "HOST/NS/NAME/SYSTEM", "version", "path": "modules/...zip", "size", "sha256"[, "subdir"]}',
+        m,
+      );
     }
   });
 }

@@ -18,8 +18,8 @@ export type CheckName =
   | 'binary-signature'
   | 'binary'
   | 'lockfile'
-  | 'module'
-  | 'state';
+  | 'state'
+  | 'module';
 
 export interface CheckRow {
   check: CheckName;
@@ -107,8 +107,8 @@ const KINDS = [
   'signature',
   'files',
   'providers',
-  'binaries',
   'modules',
+  'binaries',
   'lock files',
   'import state',
 ] as const;
@@ -124,8 +124,8 @@ const KIND_OF: Record<CheckName, Kind> = {
   'binary-signature': 'binaries',
   binary: 'binaries',
   lockfile: 'lock files',
-  module: 'modules',
   state: 'import state',
+  module: 'modules',
 };
 
 /** Kinds listed, in this order, even with no row: a 0 says the check had nothing to run on. */

@@ -6,9 +6,6 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 
 import { SplitWriter } from '../../adapters/archive/split-writer.js';
 import { tarArchiveSize } from '../../adapters/archive/tar-write.js';
@@ -17,26 +14,26 @@ import { creationTime, parseManifest, type FileRef } from '../../core/bundle/man
 import { AirgapError } from '../../core/errors.js';
 import { BUNDLE, TEMP_PREFIX, toolPackagePath } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
-import {
-  packEntries,
-  packMtime,
-  planPack,
-  verifyStreamedFile,
-  type PackEntry,
-} from '../../core/transfer/pack-plan.js';
+import { packEntries, packMtime, planPack, type PackEntry } from '../../core/transfer/pack-plan.js';
 import { readSigningKey, signChecksums, type SigningKey } from '../../core/transfer/pack-sign.js';
 import { checkPartCount } from '../../core/transfer/pack-size.js';
+import type { S3AccessOptions } from '../../adapters/s3/client.js';
+import { isS3Url, parseS3Url } from '../../core/s3/url.js';
 import { listBundleDir } from './bundle-listing.js';
-import { HashThread, SharedSlabs } from '../../adapters/fs/shared-hash.js';
-import { streamTarball, type StreamEntry } from './stream-tarball.js';
+import { uploadTarball, type S3UploadSummary } from './export-s3.js';
+import { writeTarball, type PackStreamEntry } from './write-tarball.js';
 
 export type Compression = 'none' | 'gzip';
 
 export interface ExportOptions {
   /** A bundle directory written by `airgap mirror --out`; relative to `cwd`. */
   bundleDir: string;
-  /** FILE; with splitSize, FILE.000, FILE.001, ...; relative to `cwd`. */
+  /** FILE; with splitSize, FILE.000, FILE.001, ...; relative to `cwd`. Or s3://BUCKET/KEY (docs/S3.md). */
   tarball: string;
+  /** How to reach S3, for an s3:// tarball. */
+  s3?: S3AccessOptions;
+  /** --s3-abort-incomplete: abort open multipart uploads instead of resuming them (and ours on failure). */
+  s3AbortIncomplete?: boolean;
   compress: Compression;
   /** Bytes per part. */
   splitSize?: number;
@@ -73,6 +70,8 @@ export interface ExportResult {
   toolPackage: FileRef & { version: string };
   /** The mtime of every entry (RFC 3339). */
   mtime: string;
+  /** For an s3:// tarball: what was sent, resumed or found already there. */
+  upload?: S3UploadSummary;
 }
 
 function isInside(parent: string, child: string): boolean {
@@ -80,7 +79,11 @@ function isInside(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-async function checkInputs(options: ExportOptions, bundleDir: string, tarball: string): Promise<void> {
+async function checkInputs(
+  options: ExportOptions,
+  bundleDir: string,
+  tarball: string | undefined,
+): Promise<void> {
   if (options.compress !== 'none' && options.compress !== 'gzip') {
     throw new AirgapError('USAGE', `--compress must be none or gzip, found "${String(options.compress)}"`, {
       expected: 'none | gzip',
@@ -115,6 +118,7 @@ async function checkInputs(options: ExportOptions, bundleDir: string, tarball: s
       'pass the directory `airgap mirror --out DIR` wrote',
     );
   }
+  if (tarball === undefined) return;
   const target = await fs.stat(tarball).catch(() => undefined);
   if (target?.isDirectory() === true) {
     throw new AirgapError(
@@ -172,10 +176,6 @@ async function readSigner(options: ExportOptions): Promise<SigningKey | undefine
   return readSigningKey(material, options.signKeyFile, options.passphrase);
 }
 
-interface PackStreamEntry extends StreamEntry {
-  pack: PackEntry;
-}
-
 function toStreamEntries(
   entries: PackEntry[],
   bundleDir: string,
@@ -194,79 +194,11 @@ function toStreamEntries(
   });
 }
 
-/** A pass-through that hashes what goes by (the compressed bytes, when gzip sits in front of the writer). */
-function hashTap(hash: HashThread): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-}
-
-/**
- * Streams the tarball into `writer` and returns the sha256 of what was written. Each file
- * is checked against the digest SHA256SUMS lists as it streams; the first mismatch stops
- * the stream, and all must have matched before this returns.
- */
-async function writeTarball(
-  entries: PackStreamEntry[],
-  writer: SplitWriter,
-  compress: Compression,
-  manifestFile: string,
-  onWrite: (bytes: number) => void,
-): Promise<string> {
-  const slabs = new SharedSlabs();
-  const fileHash = new HashThread(slabs);
-  const outputHash = new HashThread(slabs);
-  try {
-    // The first failure is the cause: a file that does not match its digest, a read error,
-    // or the writer's own (a write error, too many parts). It stops everything else: a
-    // failed writer never frees the slabs it holds, so the reader must not wait for them.
-    const stop = new AbortController();
-    let cause: unknown;
-    const fail = (e: unknown): void => {
-      if (cause !== undefined) return;
-      cause = e;
-      stop.abort(e);
-    };
-    const checks: Promise<void>[] = [];
-    const gzip = compress === 'gzip' ? createGzip() : undefined;
-    const sink = gzip ?? writer;
-    const written = gzip === undefined ? finished(writer) : pipeline(gzip, hashTap(outputHash), writer);
-    written.catch(fail);
-    const produced = streamTarball(entries, {
-      sink,
-      slabs,
-      fileHash,
-      ...(gzip === undefined ? { outputHash } : {}),
-      signal: stop.signal,
-      onWrite,
-      afterFile: (e, sha256) => {
-        const check = sha256.then((hex) => {
-          if (e.pack.type === 'file') verifyStreamedFile(e.pack, hex, manifestFile);
-        });
-        check.catch(fail);
-        checks.push(check);
-      },
-    });
-    produced.catch((e: unknown) => {
-      fail(e);
-      sink.destroy(e as Error);
-    });
-    await Promise.allSettled([produced, written]);
-    if (cause !== undefined) throw cause;
-    await Promise.all(checks);
-    return await outputHash.digest();
-  } finally {
-    await Promise.all([fileHash.close(), outputHash.close()]);
-  }
-}
-
 export async function exportBundle(options: ExportOptions, reporter: Reporter): Promise<ExportResult> {
   const bundleDir = path.resolve(options.cwd, options.bundleDir);
-  const tarball = path.resolve(options.cwd, options.tarball);
-  await checkInputs(options, bundleDir, tarball);
+  const s3Target = isS3Url(options.tarball) ? parseS3Url(options.tarball, '--tarball') : undefined;
+  const tarball = s3Target === undefined ? path.resolve(options.cwd, options.tarball) : options.tarball;
+  await checkInputs(options, bundleDir, s3Target === undefined ? tarball : undefined);
   const mtime = packMtime(options.env);
   const manifestFile = path.join(bundleDir, BUNDLE.manifest);
   const manifest = parseManifest(await readManifestText(manifestFile), manifestFile);
@@ -306,6 +238,34 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       checkPartCount(tarBytes, options.splitSize, tarball);
     }
     reporter.info(`packing ${files} files (${(tarBytes / 1e6).toFixed(1)} MB of tar) into ${tarball}`);
+    // In the order --json has always printed.
+    const result = (out: { parts: ExportResult['parts']; bytes: number; sha256: string }): ExportResult => ({
+      schemaVersion: 1,
+      bundleDir,
+      tarball,
+      compress: options.compress,
+      parts: out.parts,
+      bytes: out.bytes,
+      sha256: out.sha256,
+      files,
+      signedBy: signer?.fingerprint ?? null,
+      toolPackage: { ...toolRef, version: tool.version },
+      mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+    if (s3Target !== undefined) {
+      const up = await uploadTarball({
+        entries,
+        compress: options.compress,
+        ...(options.splitSize === undefined ? {} : { splitSize: options.splitSize }),
+        manifestFile,
+        location: s3Target,
+        access: options.s3 ?? { env: options.env, caCertFiles: [] },
+        resume: options.s3AbortIncomplete !== true,
+        tarBytes,
+        reporter,
+      });
+      return { ...result(up), upload: up.upload };
+    }
 
     const writer = new SplitWriter({
       target: tarball,
@@ -326,19 +286,7 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       await writer.abort();
       throw e;
     }
-    return {
-      schemaVersion: 1,
-      bundleDir,
-      tarball,
-      compress: options.compress,
-      parts: out.parts,
-      bytes: out.bytes,
-      sha256,
-      files,
-      signedBy: signer?.fingerprint ?? null,
-      toolPackage: { ...toolRef, version: tool.version },
-      mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    };
+    return result({ ...out, sha256 });
   } finally {
     if (packDir !== undefined) await fs.rm(packDir, { recursive: true, force: true });
   }

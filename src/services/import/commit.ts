@@ -47,10 +47,12 @@ export function planCommit(dest: Destination, staging: ImportStaging, generation
   let placed = false;
   let switched = false;
   const liveKeep = new Set([dest.live, dest.state?.previousGeneration].filter((g): g is string => !!g));
-  // DIR/image only once a generation has an image (see OPTIONAL_STABLE_ENTRIES).
+  // DIR/image and DIR/modules only once a generation has them (see OPTIONAL_STABLE_ENTRIES).
   const links = dest.missingLinks.filter(
     (name) =>
-      !OPTIONAL_STABLE_ENTRIES.includes(name) || (name === IMPORT.imageDir && staging.imageFiles.length > 0),
+      !OPTIONAL_STABLE_ENTRIES.includes(name) ||
+      (name === IMPORT.imageDir && staging.imageFiles.length > 0) ||
+      (name === IMPORT.modulesDir && staging.moduleFiles.length > 0),
   );
 
   const steps: CommitStep[] = [

@@ -51,12 +51,13 @@ export interface InspectOptions {
   force: boolean;
 }
 
-/** Names in DIR that belong to airgap import: the stable entries, .airgap, tofurc.oci and temp names. */
+/** Names in DIR that belong to airgap: the stable entries, .airgap, tofurc.oci, tofurc.network-mirror (publish) and temp names. */
 export function isImportEntry(name: string): boolean {
   return (
     STABLE_ENTRIES.includes(name) ||
     name === IMPORT_META.dir ||
     name === IMPORT.ociTofurc ||
+    name === IMPORT.networkMirrorTofurc ||
     name.startsWith(TEMP_PREFIX)
   );
 }
@@ -145,7 +146,13 @@ export async function inspectDestination(dir: string, options: InspectOptions): 
   }
   const liveDir = generationDir(dest, live);
   await ownEntry(liveDir, 'directory');
-  for (const sub of [IMPORT.providersDir, IMPORT.binDir, IMPORT.imageDir, `${IMPORT.imageDir}/blobs`]) {
+  for (const sub of [
+    IMPORT.providersDir,
+    IMPORT.binDir,
+    IMPORT.imageDir,
+    `${IMPORT.imageDir}/blobs`,
+    IMPORT.modulesDir,
+  ]) {
     await ownEntry(path.join(liveDir, sub), 'directory');
   }
   await ownEntry(path.join(liveDir, IMPORT.imageDir, 'blobs', 'sha256'), 'directory');

@@ -1,7 +1,8 @@
 // Completes the generation an import stages, once the reader has verified every
 // file: carries the live generation's providers and binaries over by hard link,
 // merges the network-mirror JSON, unpacks the host platform's tofu/terraform,
-// checks the runner image's OCI layout (image/) against airgap.json, writes tofurc
+// checks the runner image's OCI layout (image/) against airgap.json, carries registry
+// modules (modules/: the live generation's, the bundle's replacing), writes tofurc
 // and the new airgap-state.json, and flushes it all to disk.
 
 import fs from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import {
   mergeMirrorJson,
+  mergeModules,
   planProvidersMerge,
   type ProvidersMergePlan,
 } from '../../core/transfer/import-merge.js';
@@ -20,6 +22,7 @@ import { chooseHostBinaries } from '../../core/transfer/import-platform.js';
 import {
   buildImportState,
   renderImportState,
+  type ImportedModule,
   type ImportSigner,
   type ImportState,
 } from '../../core/transfer/import-state.js';
@@ -114,6 +117,7 @@ export async function buildGeneration(
   }
 
   await checkStagedImage(input);
+  const modules = await carryModules(input, carry);
 
   // tofurc names DIR/providers, the stable symlink, so every generation's copy is the same.
   await writeFileSynced(
@@ -131,6 +135,7 @@ export async function buildGeneration(
     downgrade: input.downgrade,
     installed: new Map(installed.map((i) => [i.tool, { version: i.version, path: i.path }])),
     files: { count: staging.files, bytes: staging.bytes },
+    modules,
   });
   await writeFileSynced(path.join(gen, IMPORT.state), renderImportState(state));
 
@@ -189,6 +194,57 @@ async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
     // The layout reader serves `import --push` too; here the layout is the bundle's, as signed.
     throw isAirgapError(e) && e.remedy === undefined ? e.withRemedy(REBUILD_BUNDLE) : e;
   }
+}
+
+/**
+ * modules/: every module airgap.json lists must have been delivered (the reader checked its
+ * bytes); the live generation's modules the bundle does not carry are hard-linked over.
+ */
+async function carryModules(
+  input: BuildGenerationInput,
+  carry: (from: string, to: string) => Promise<void>,
+): Promise<ImportedModule[]> {
+  const { manifest, staging, dest } = input;
+  const staged = new Set(staging.moduleFiles);
+  const incoming: ImportedModule[] = (manifest.modules ?? []).map((m) => {
+    if (!staged.has(m.path)) {
+      throw new AirgapError(
+        'MANIFEST_INVALID',
+        `airgap.json lists ${m.path} for module ${m.source} ${m.version}, but the bundle did not deliver it`,
+        { path: m.path, expected: 'the module zip in the bundle', actual: 'missing' },
+        REBUILD_BUNDLE,
+      );
+    }
+    return {
+      source: m.source,
+      version: m.version,
+      path: m.path,
+      size: m.size,
+      sha256: m.sha256,
+      ...(m.subdir === undefined ? {} : { subdir: m.subdir }),
+    };
+  });
+  const listed = new Set(incoming.map((m) => m.path));
+  const unlisted = staging.moduleFiles.find((p) => !listed.has(p));
+  if (unlisted !== undefined) {
+    throw new AirgapError(
+      'MANIFEST_INVALID',
+      `the bundle carries ${unlisted}, but airgap.json lists no module there`,
+      { path: unlisted, expected: 'a modules entry in airgap.json', actual: 'none' },
+      REBUILD_BUNDLE,
+    );
+  }
+  const live = dest.state?.current.contents.modules ?? [];
+  if (dest.liveDir !== undefined) {
+    for (const m of live) {
+      if (listed.has(m.path)) continue;
+      await carry(
+        path.join(dest.liveDir, ...m.path.split('/')),
+        path.join(staging.generationRoot, ...m.path.split('/')),
+      );
+    }
+  }
+  return mergeModules(live, incoming);
 }
 
 async function writeJson(p: string, text: string): Promise<void> {

@@ -3,7 +3,7 @@
 // Provider files go straight to their place in the generation being built;
 // network-mirror JSON is kept in memory for merging; the host platform's
 // tofu/terraform release zips are kept for unpacking; the runner image's OCI
-// layout (image/) goes to the generation's image/, each blob the live generation
+// layout (image/) goes to the generation's image/, registry module zips to its modules/, each blob the live generation
 // already holds intact hard-linked from there instead of written again; everything
 // else is read (the reader hashes it) and dropped. A crash leaves the directory
 // behind; the next import, holding DIR's lock, removes it.
@@ -44,6 +44,8 @@ export class ImportStaging {
   readonly providerJson = new Map<string, string>();
   /** Bundle path -> staged copy, for the host platform's release zips. */
   readonly releaseZips = new Map<string, string>();
+  /** Bundle-relative paths (modules/...) of the module zips staged into the generation's modules/. */
+  readonly moduleFiles: string[] = [];
   /** Layout-relative paths (below image/) of the runner image's files staged. */
   readonly imageFiles: string[] = [];
   /** Of those, blobs hard-linked (or copied) from the live generation rather than written. */
@@ -123,6 +125,12 @@ export class ImportStaging {
       }
       await this.writeStream(body, path.join(this.generationRoot, IMPORT.providersDir, ...parts.slice(1)));
       this.providerFiles.push(rel);
+      return;
+    }
+    if (parts[0] === BUNDLE.modulesDir && parts.length > 1) {
+      // The generation keeps the bundle's layout: modules/HOST/NS/NAME/SYSTEM/VERSION.zip.
+      await this.writeStream(body, path.join(this.generationRoot, IMPORT.modulesDir, ...parts.slice(1)));
+      this.moduleFiles.push(entry.path);
       return;
     }
     if (parts[0] === BUNDLE.imageDir && parts.length > 1) {

@@ -6,6 +6,9 @@
 //   - every version an index.json lists has its VERSION.json;
 //   - every provider, version and platform of the current import is in the mirror;
 //   - files below providers/ that no JSON names are warnings, links are failures;
+//   - the registry modules at DIR/modules the state records: each zip is there with the
+//     size and sha256 recorded (modules carry no signature of their own: the bundle's
+//     signed SHA256SUMS pinned these bytes at import); unlisted files warn, links fail;
 //   - the runner image at DIR/image, when the state records one: every blob hashes to
 //     its name, index.json names the recorded index digest, every document, config and
 //     layer the index reaches is there with its size, and each recorded platform is in it;
@@ -145,6 +148,7 @@ export async function verifyImportDestination(
     );
   }
   rows.push(...(await imageRows(dir, state)));
+  rows.push(...(await moduleRows(dir, state)));
   rows.push(...lockfileRows(needs, index, digests));
   rows.push(...(await ociMirrorRows(dir, needs, index, digests)));
   return { rows, ...(state === undefined ? {} : { bundleDigest: state.current.bundleDigest }) };
@@ -397,6 +401,69 @@ async function imageRows(dir: string, state: ImportState | undefined): Promise<C
   } catch (e) {
     if (!isAirgapError(e)) throw e;
     rows.push({ check: 'state', subject, status: 'failed', code: e.code, detail: e.message });
+  }
+  return rows;
+}
+
+async function moduleRows(dir: string, state: ImportState | undefined): Promise<CheckRow[]> {
+  const modules = state?.current.contents.modules ?? [];
+  const root = path.join(dir, IMPORT.modulesDir);
+  const found = await walk(root);
+  if (modules.length === 0 && found.length === 0) return [];
+  const rows: CheckRow[] = [];
+  const listed = new Set<string>();
+  for (const m of modules) {
+    const rel = m.path.split('/').slice(1).join('/');
+    listed.add(rel);
+    const subject = `${m.source} ${m.version}`;
+    const entry = found.find((f) => f.rel === rel);
+    if (entry === undefined || entry.kind !== 'file') {
+      rows.push({
+        check: 'module',
+        subject,
+        status: 'failed',
+        code: 'BUNDLE_FILE_MISSING',
+        detail: `${IMPORT.state} records ${m.path}, but it is ${entry === undefined ? 'missing' : 'not a regular file'}`,
+      });
+      continue;
+    }
+    const got = await sha256File(path.join(root, ...rel.split('/')));
+    rows.push(
+      got.sha256 === m.sha256 && got.size === m.size
+        ? {
+            check: 'module',
+            subject,
+            status: 'ok',
+            detail: `${m.path}: sha256 ${m.sha256} as recorded (modules carry no signature: the bundle's signed SHA256SUMS pinned these bytes)`,
+          }
+        : {
+            check: 'module',
+            subject,
+            status: 'failed',
+            code: 'CHECKSUM_MISMATCH',
+            detail: `${m.path}: sha256 ${got.sha256} (${got.size} bytes), but ${IMPORT.state} records ${m.sha256} (${m.size} bytes)`,
+          },
+    );
+  }
+  for (const f of found) {
+    if (f.kind === 'directory' || listed.has(f.rel)) continue;
+    const shown = `${IMPORT.modulesDir}/${f.rel}`;
+    rows.push(
+      f.kind === 'other'
+        ? {
+            check: 'extra',
+            subject: shown,
+            status: 'failed',
+            code: 'ARCHIVE_ENTRY_UNSAFE',
+            detail: `${shown} is not a regular file or directory (a link or special file among the modules)`,
+          }
+        : {
+            check: 'extra',
+            subject: shown,
+            status: 'warning',
+            detail: `${shown} is recorded by no module in ${IMPORT.state}`,
+          },
+    );
   }
   return rows;
 }

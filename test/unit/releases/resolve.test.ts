@@ -52,6 +52,9 @@ describe('resolveToolVersions', () => {
     ['~>1.8.0', '1.8.8'],
     ['>=1.6,<1.9', '1.8.8'],
     ['>=1.6,<1.9,!=1.8.8', '1.8.5'],
+    // The newest stable release: 1.10.0-alpha1 is newer, but a prerelease.
+    ['latest', '1.9.1'],
+    ['  latest ', '1.9.1'],
   ])('%s -> %s', (constraint, expected) => {
     expect(resolveToolVersions([constraint], AVAILABLE, 'tofu')).toEqual([expected]);
   });
@@ -90,13 +93,19 @@ describe('resolveToolVersions', () => {
     expect(empty.message).toBe('no release matches "~> 1.8" (0 listed; newest: none)');
   });
 
+  it('latest needs a stable release in the list', () => {
+    const err = failure(() => resolveToolVersions(['latest'], ['1.10.0-alpha1', '1.9.0-rc1'], 'tofu'));
+    expect(err.code).toBe('RELEASE_NOT_FOUND');
+    expect(err.message).toBe('no tofu release matches "latest" (2 listed; newest: none)');
+  });
+
   it('refuses a constraint when no list was given', () => {
     const err = failure(() => resolveToolVersions(['~> 1.8'], undefined, 'tofu'));
     expect(err.code).toBe('USAGE');
     expect(err.message).toBe('tofu "~> 1.8" is a constraint, and no release list was given to resolve it');
   });
 
-  const SYNTAX = 'expected a version (1.8.5) or constraints like "~> 1.8", ">= 1.6, < 1.9"';
+  const SYNTAX = 'expected a version (1.8.5), latest, or constraints like "~> 1.8", ">= 1.6, < 1.9"';
   it.each([
     [
       '>=  1.8',
@@ -135,6 +144,7 @@ describe('needsReleaseList', () => {
     expect(needsReleaseList(['1.8.5', '~> 1.8'])).toBe(true);
     expect(needsReleaseList(['=1.8.5'])).toBe(false);
     expect(needsReleaseList(['~>1.8'])).toBe(true);
+    expect(needsReleaseList(['latest'])).toBe(true);
     expect(needsReleaseList(['1.8'])).toBe(true);
     expect(needsReleaseList([])).toBe(false);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildManifest, type BundleManifest } from '../../../src/core/bundle/manifest.js';
 import { AirgapError } from '../../../src/core/errors.js';
+import { mergeModules } from '../../../src/core/transfer/import-merge.js';
 import {
   currentLinkTarget,
   generationFromCurrentTarget,
@@ -222,6 +223,47 @@ describe('the runner image in the state', () => {
     expect(() => parseImportState(JSON.stringify(doc), '/x/airgap-state.json')).toThrow(
       '/x/airgap-state.json: current.contents.image.platforms[0]: expected {"platform": OS_ARCH, "manifest": sha256:<hex>}, found {"platform":"linux_amd64"}',
     );
+  });
+});
+
+describe('registry modules in the state', () => {
+  const mod = {
+    source: 'registry.terraform.io/acme/net/aws',
+    version: '1.0.0',
+    path: 'modules/registry.terraform.io/acme/net/aws/1.0.0.zip',
+    size: 10,
+    sha256: 'c'.repeat(64),
+  };
+
+  it('round-trips, and leaves the key out when there are none', () => {
+    const s = stateAfter([{ digest: D1, createdAt: '2026-01-01T00:00:00Z' }]);
+    expect('modules' in s.current.contents).toBe(false);
+    const withModules = {
+      ...s,
+      current: { ...s.current, contents: { ...s.current.contents, modules: [mod] } },
+    };
+    expect(parseImportState(renderImportState(withModules), 'DIR/airgap-state.json')).toEqual(withModules);
+  });
+
+  it.each([
+    [{ ...mod, path: 'modules/../../etc/x.zip' }],
+    [{ ...mod, path: 'providers/x.zip' }],
+    [{ ...mod, sha256: 'XYZ' }],
+    [{ ...mod, source: 'acme/net/aws' }],
+    [{ ...mod, subdir: 3 }],
+  ])('refuses %j', (bad) => {
+    const s = stateAfter([{ digest: D1, createdAt: '2026-01-01T00:00:00Z' }]);
+    const doc = JSON.parse(renderImportState(s)) as { current: { contents: { modules?: unknown } } };
+    doc.current.contents.modules = [bad];
+    expect(() => parseImportState(JSON.stringify(doc), '/x/airgap-state.json')).toThrow(
+      '/x/airgap-state.json: current.contents.modules[0]: expected {"source": "HOST/NS/NAME/SYSTEM"',
+    );
+  });
+
+  it('merges: the live modules, the bundle replacing one at the same path, sorted by path', () => {
+    const other = { ...mod, version: '2.0.0', path: 'modules/registry.terraform.io/acme/net/aws/2.0.0.zip' };
+    const rebuilt = { ...mod, sha256: 'd'.repeat(64) };
+    expect(mergeModules([other, mod], [rebuilt])).toEqual([rebuilt, other]);
   });
 });
 

@@ -1,0 +1,270 @@
+// `npm run bench`, section "serve": throughput of `airgap serve` for the provider zips
+// against nginx (Debian's) serving the same directory over TLS with the same certificate,
+// and airgap serve's peak RSS under that load (VmHWM from /proc).
+//
+// The bundle: 8 providers x 2 platforms of incompressible packages (32 MB each at
+// BENCH_SCALE=1), cached in .bench/serve-bundle. The load: CLIENTS curl processes at
+// once, each fetching every zip, ROUNDS times per server, alternating airgap and nginx;
+// the median of each is reported. nginx runs in the foreground as a child process with a
+// config written to a temp directory, and is stopped by its PID.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AIRGAP_BIN } from '../test/helpers/cli.js';
+import { writeFixtureBundle } from '../test/helpers/import-fixtures.js';
+import { REPO_ROOT } from '../test/helpers/realdata.js';
+import { createSelfSignedCert } from '../test/helpers/tls.js';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const CLIENTS = Number(process.env.BENCH_SERVE_CLIENTS ?? '8');
+const ROUNDS = 3;
+const BENCH_DIR = path.join(REPO_ROOT, '.bench');
+const TYPES = ['aws', 'azurerm', 'google', 'kubernetes', 'helm', 'random', 'tls', 'vault'];
+const PLATFORMS = ['linux_amd64', 'linux_arm64'];
+const HOST = 'registry.airgap.test';
+
+export interface ServeBench {
+  /** MB/s (10^6 bytes) of each run, in order. */
+  airgap: number[];
+  nginx: number[];
+  airgapMedian: number;
+  nginxMedian: number;
+  ratio: number;
+  /** Peak RSS of the airgap serve process over all its runs. */
+  airgapPeakRssMb: number;
+  totalBytes: number;
+  nginxWorkers: string;
+}
+
+async function bundle(): Promise<{ dir: string; urls: string[]; bytes: number }> {
+  const dir = path.join(BENCH_DIR, `serve-bundle-${SCALE}`);
+  const done = path.join(dir, 'airgap.json');
+  if (
+    !(await fs.stat(done).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    await fs.rm(dir, { recursive: true, force: true });
+    await writeFixtureBundle(dir, {
+      createdAt: '2026-01-01T00:00:00Z',
+      providers: TYPES.map((type) => ({
+        namespace: 'bench',
+        type,
+        version: '1.0.0',
+        platforms: PLATFORMS,
+        payloadSize: Math.round(32e6 * SCALE),
+      })),
+      packageCache: path.join(BENCH_DIR, 'serve-packages'),
+    });
+  }
+  const urls: string[] = [];
+  let bytes = 0;
+  for (const type of TYPES) {
+    for (const p of PLATFORMS) {
+      const rel = `providers/${HOST}/bench/${type}/terraform-provider-${type}_1.0.0_${p}.zip`;
+      urls.push(rel);
+      bytes += (await fs.stat(path.join(dir, rel))).size;
+    }
+  }
+  return { dir, urls, bytes };
+}
+
+/** CLIENTS curls at once, each fetching every URL; MB/s over the wall time of all of them. */
+async function load(base: string, ca: string, urls: string[], bytes: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, (_, i) =>
+      run('curl', [
+        '-sS',
+        '--fail',
+        '--cacert',
+        ca,
+        ...rotate(urls, i).flatMap((u) => ['-o', '/dev/null', `${base}/${u}`]),
+      ]),
+    ),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return (bytes * CLIENTS) / 1e6 / seconds;
+}
+
+function rotate<T>(list: T[], by: number): T[] {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`)),
+    );
+  });
+}
+
+async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpExecArray> {
+  for (;;) {
+    const m = pattern.exec(read());
+    if (m !== null) return m;
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('close', () => resolve());
+    child.kill(signal);
+  });
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function startAirgap(dir: string, cert: { certPath: string; keyPath: string }, work: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      AIRGAP_BIN,
+      'serve',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      cert.certPath,
+      '--tls-key',
+      cert.keyPath,
+      '--out',
+      work,
+      '--quiet',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const m = await waitFor(() => out, /at (https:\/\/[^\s]+?)\/\n/, child);
+  return { child, base: m[1]! };
+}
+
+async function startNginx(
+  dir: string,
+  cert: { certPath: string; keyPath: string },
+  work: string,
+  workers: string,
+) {
+  const prefix = path.join(work, 'nginx');
+  await fs.mkdir(prefix, { recursive: true });
+  const port = 20000 + (process.pid % 20000);
+  const conf = path.join(prefix, 'nginx.conf');
+  await fs.writeFile(
+    conf,
+    `worker_processes ${workers};
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  sendfile on;
+  types { application/zip zip; application/json json; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${cert.certPath};
+    ssl_certificate_key ${cert.keyPath};
+    root ${dir};
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // Ready once it answers.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${err}`);
+    try {
+      await run('curl', [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '--cacert',
+        cert.certPath,
+        `https://127.0.0.1:${port}/airgap.json`,
+      ]);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { child, base: `https://127.0.0.1:${port}` };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function runServeBench(): Promise<ServeBench> {
+  const work = await fs.mkdtemp(path.join(BENCH_DIR, 'serve-'));
+  try {
+    const { dir, urls, bytes } = await bundle();
+    const cert = await createSelfSignedCert('airgap bench', ['IP:127.0.0.1'], work);
+    const workers = process.env.BENCH_NGINX_WORKERS ?? 'auto';
+    const airgap = await startAirgap(dir, cert, work);
+    const nginx = await startNginx(dir, cert, work, workers);
+    const a: number[] = [];
+    const n: number[] = [];
+    let rss = 0;
+    try {
+      // One warm-up each (page cache, TLS session setup), then alternating rounds.
+      await load(airgap.base, cert.certPath, urls, bytes);
+      await load(nginx.base, cert.certPath, urls, bytes);
+      for (let i = 0; i < ROUNDS; i++) {
+        a.push(await load(airgap.base, cert.certPath, urls, bytes));
+        n.push(await load(nginx.base, cert.certPath, urls, bytes));
+      }
+      rss = await peakRssMb(airgap.child.pid!);
+    } finally {
+      await stop(airgap.child, 'SIGTERM');
+      await stop(nginx.child, 'SIGQUIT');
+    }
+    const am = median(a);
+    const nm = median(n);
+    return {
+      airgap: a,
+      nginx: n,
+      airgapMedian: am,
+      nginxMedian: nm,
+      ratio: am / nm,
+      airgapPeakRssMb: rss,
+      totalBytes: bytes * CLIENTS,
+      nginxWorkers: workers,
+    };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+export function serveBenchReport(b: ServeBench): string {
+  const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
+  return [
+    `serve: ${CLIENTS} curl clients at once, ${(b.totalBytes / 1e6).toFixed(0)} MB of provider zips per round over TLS (127.0.0.1)`,
+    `  airgap serve  MB/s ${fmt(b.airgap)}  median ${b.airgapMedian.toFixed(0)}  peak RSS ${b.airgapPeakRssMb.toFixed(0)} MB`,
+    `  nginx (worker_processes ${b.nginxWorkers})  MB/s ${fmt(b.nginx)}  median ${b.nginxMedian.toFixed(0)}`,
+    `Targets (serve): >= 0.8x nginx: ${b.ratio.toFixed(2)}x; RSS < 250 MB: ${b.airgapPeakRssMb.toFixed(0)} MB`,
+  ].join('\n');
+}

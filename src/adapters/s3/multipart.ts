@@ -1,0 +1,192 @@
+// One object's multipart upload: find the open upload an interrupted run left for
+// the key, or start one; list the parts it already holds; upload a part with its
+// SHA-256 checksum (S3 refuses a part whose bytes do not match); complete; abort.
+// Every failure names the operation, bucket and key.
+
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { S3Location } from '../../core/s3/url.js';
+import type { S3Connection } from './client.js';
+import { s3Error } from './errors.js';
+import { sseParams } from './objects.js';
+
+export interface OpenUpload {
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface UploadedPart {
+  number: number;
+  size: number;
+  etag: string;
+  /** Base64 SHA-256 of the part, as S3 reports it (absent for an upload made without checksums). */
+  sha256?: string;
+}
+
+/** The multipart uploads open for exactly `at.key` (not merely keys starting with it), oldest first. */
+export async function openUploads(conn: S3Connection, at: S3Location): Promise<OpenUpload[]> {
+  const found: OpenUpload[] = [];
+  let keyMarker: string | undefined;
+  let idMarker: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await conn.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: at.bucket,
+          Prefix: at.key,
+          ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+          ...(idMarker === undefined ? {} : { UploadIdMarker: idMarker }),
+        }),
+      );
+    } catch (e) {
+      throw s3Error(e, { operation: 'ListMultipartUploads', ...at });
+    }
+    for (const u of page.Uploads ?? []) {
+      if (u.Key === at.key && u.UploadId !== undefined) {
+        found.push({ uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
+      }
+    }
+    if (page.IsTruncated !== true) break;
+    keyMarker = page.NextKeyMarker;
+    idMarker = page.NextUploadIdMarker;
+  }
+  return found.sort((a, b) => a.initiated.getTime() - b.initiated.getTime());
+}
+
+export async function listParts(
+  conn: S3Connection,
+  at: S3Location,
+  uploadId: string,
+): Promise<UploadedPart[]> {
+  const parts: UploadedPart[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await conn.client.send(
+        new ListPartsCommand({
+          Bucket: at.bucket,
+          Key: at.key,
+          UploadId: uploadId,
+          ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+        }),
+      );
+    } catch (e) {
+      throw s3Error(e, { operation: 'ListParts', ...at });
+    }
+    for (const p of page.Parts ?? []) {
+      if (p.PartNumber === undefined) continue;
+      parts.push({
+        number: p.PartNumber,
+        size: p.Size ?? 0,
+        etag: p.ETag ?? '',
+        ...(p.ChecksumSHA256 === undefined ? {} : { sha256: p.ChecksumSHA256 }),
+      });
+    }
+    if (page.IsTruncated !== true) break;
+    marker = page.NextPartNumberMarker;
+  }
+  return parts;
+}
+
+export interface CreateOptions {
+  contentType: string;
+  metadata: Record<string, string>;
+}
+
+export async function createUpload(
+  conn: S3Connection,
+  at: S3Location,
+  options: CreateOptions,
+): Promise<string> {
+  try {
+    const made = await conn.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: at.bucket,
+        Key: at.key,
+        ContentType: options.contentType,
+        Metadata: options.metadata,
+        ChecksumAlgorithm: 'SHA256',
+        ...sseParams(conn),
+      }),
+    );
+    if (made.UploadId === undefined) throw new Error('the answer has no UploadId');
+    return made.UploadId;
+  } catch (e) {
+    throw s3Error(e, { operation: 'CreateMultipartUpload', ...at });
+  }
+}
+
+/** Uploads one part; `sha256` is its base64 SHA-256, which S3 checks against the bytes. */
+export async function uploadPart(
+  conn: S3Connection,
+  at: S3Location,
+  uploadId: string,
+  number: number,
+  body: Uint8Array,
+  sha256: string,
+): Promise<UploadedPart> {
+  try {
+    const answer = await conn.client.send(
+      new UploadPartCommand({
+        Bucket: at.bucket,
+        Key: at.key,
+        UploadId: uploadId,
+        PartNumber: number,
+        Body: body,
+        ContentLength: body.length,
+        ChecksumSHA256: sha256,
+      }),
+    );
+    return { number, size: body.length, etag: answer.ETag ?? '', sha256 };
+  } catch (e) {
+    throw s3Error(e, { operation: `UploadPart ${number}`, ...at });
+  }
+}
+
+export async function completeUpload(
+  conn: S3Connection,
+  at: S3Location,
+  uploadId: string,
+  parts: readonly UploadedPart[],
+): Promise<void> {
+  try {
+    await conn.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: at.bucket,
+        Key: at.key,
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: [...parts]
+            .sort((a, b) => a.number - b.number)
+            .map((p) => ({
+              PartNumber: p.number,
+              ETag: p.etag,
+              ...(p.sha256 === undefined ? {} : { ChecksumSHA256: p.sha256 }),
+            })),
+        },
+      }),
+    );
+  } catch (e) {
+    throw s3Error(e, { operation: 'CompleteMultipartUpload', ...at });
+  }
+}
+
+export async function abortUpload(conn: S3Connection, at: S3Location, uploadId: string): Promise<void> {
+  try {
+    await conn.client.send(
+      new AbortMultipartUploadCommand({ Bucket: at.bucket, Key: at.key, UploadId: uploadId }),
+    );
+  } catch (e) {
+    const err = s3Error(e, { operation: 'AbortMultipartUpload', ...at });
+    // Already gone is what aborting wants.
+    if (err.code !== 'S3_NOT_FOUND') throw err;
+  }
+}

@@ -1,0 +1,256 @@
+// `airgap export --tarball s3://...` against a real S3 server (s3rver), checked with
+// the AWS CLI v2, sha256sum, tar and gpg: the same bytes as on disk, the sha256 in
+// the object's metadata, per-part SHA-256 checksums, nothing sent twice, split parts,
+// and a killed upload resumed from the parts S3 already holds.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ExportResult } from '../../../src/services/export/export-service.js';
+import { AIRGAP_BIN, runCli } from '../../helpers/cli.js';
+import { REPO_ROOT } from '../../helpers/realdata.js';
+import { makeS3TestBundle, type S3TestBundle } from '../../helpers/s3-bundle.js';
+import { AWS_CLI, startS3Server, uniqueBucket, type TestS3Server } from '../../helpers/s3-server.js';
+import { makeTempDir } from '../../helpers/tmp.js';
+import { describeWithTools } from '../../helpers/tools.js';
+
+const run = promisify(execFile);
+const MIB = 1024 * 1024;
+
+let fixture: S3TestBundle;
+let s3: TestS3Server;
+let work: string;
+let onDisk: ExportResult;
+
+beforeAll(async () => {
+  // Two 20 MiB provider zips: a tarball of a little over 40 MiB, three 16 MiB upload parts.
+  fixture = await makeS3TestBundle(20 * MIB);
+  s3 = await startS3Server();
+  work = await makeTempDir('airgap-s3-export-');
+  const local = await runCli(
+    ['export', fixture.dir, ...common(), '--tarball', path.join(work, 'disk.tar'), '--json'],
+    { env: fixture.env },
+  );
+  expect(local.stderr).toBe('');
+  onDisk = JSON.parse(local.stdout) as ExportResult;
+}, 180_000);
+
+afterAll(async () => {
+  await s3?.close();
+  await fixture?.bundle.close();
+});
+
+function common(): string[] {
+  return ['--tool-package', fixture.toolPackage, '--sign-key', fixture.keyFile];
+}
+
+function s3Flags(): string[] {
+  return ['--s3-endpoint', s3.endpoint, '--s3-path-style'];
+}
+
+async function exportToS3(
+  url: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; json: ExportResult; stderr: string }> {
+  const r = await runCli(
+    ['export', fixture.dir, ...common(), '--tarball', url, ...s3Flags(), ...extra, '--json'],
+    {
+      env: { ...fixture.env, ...s3.env },
+    },
+  );
+  return {
+    code: r.code,
+    json: (r.code === 0 ? JSON.parse(r.stdout) : undefined) as ExportResult,
+    stderr: r.stderr,
+  };
+}
+
+async function sha256sum(file: string): Promise<string> {
+  return (await run('sha256sum', [file])).stdout.split(' ')[0]!;
+}
+
+describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', () => {
+  it('uploads the same bytes as on disk, in 16 MiB parts with SHA-256 checksums; aws s3 cp gets a tarball that passes sha256sum -c and gpg --verify', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    s3.resetCounts();
+    const url = `s3://${bucket}/bundles/b.tar`;
+    const up = await exportToS3(url);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(up.json.sha256).toBe(onDisk.sha256);
+    expect(up.json.bytes).toBe(onDisk.bytes);
+    expect(up.json.parts).toEqual([{ path: url, size: onDisk.bytes }]);
+    const parts = Math.ceil(onDisk.bytes / (16 * MIB));
+    expect(parts).toBe(3);
+    expect(up.json.upload).toEqual({
+      alreadyPresent: false,
+      partsUploaded: parts,
+      partsReused: 0,
+      uploadsAborted: 0,
+      staleDeleted: [],
+    });
+    expect(s3.count('UploadPart')).toBe(parts);
+    expect(s3.count('CreateMultipartUpload')).toBe(1);
+    expect(s3.count('CompleteMultipartUpload')).toBe(1);
+
+    const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'bundles/b.tar']);
+    expect(JSON.parse(head.stdout)).toMatchObject({
+      ContentLength: onDisk.bytes,
+      ContentType: 'application/x-tar',
+      Metadata: { sha256: onDisk.sha256 },
+    });
+
+    const file = path.join(work, 'from-s3.tar');
+    const cp = await s3.aws(['s3', 'cp', url, file]);
+    expect(cp.code).toBe(0);
+    expect(await sha256sum(file)).toBe(onDisk.sha256);
+    const dir = await makeTempDir('airgap-s3-x-');
+    await run('tar', ['-xf', file, '-C', dir]);
+    const check = await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir });
+    expect(check.stdout).toContain('airgap.json: OK');
+    const home = await makeTempDir('airgap-gnupg-');
+    await fs.chmod(home, 0o700);
+    const env = { ...process.env, GNUPGHOME: home };
+    await run('gpg', ['--batch', '--import', fixture.publicKeyFile], { env });
+    const gpg = await run(
+      'gpg',
+      ['--batch', '--status-fd', '1', '--verify', 'SHA256SUMS.sig', 'SHA256SUMS'],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    expect(gpg.stdout).toContain(`[GNUPG:] VALIDSIG ${fixture.key.fingerprint}`);
+
+    // The same export again: the object already has this sha256, nothing is sent.
+    s3.resetCounts();
+    const again = await exportToS3(url);
+    expect(again.code).toBe(0);
+    expect(again.json.upload?.alreadyPresent).toBe(true);
+    expect(s3.count('UploadPart')).toBe(0);
+    expect(s3.count('CreateMultipartUpload')).toBe(0);
+  });
+
+  it('--split-size: one object per part, KEY.000 ..., which aws s3 cp and cat join to the tarball', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    // A stale part from an earlier, larger export is deleted.
+    const stale = path.join(work, 'stale');
+    await fs.writeFile(stale, 'old');
+    await s3.aws(['s3', 'cp', stale, `s3://${bucket}/s.tar.009`]);
+    const up = await exportToS3(`s3://${bucket}/s.tar`, ['--split-size', '20M']);
+    expect(up.stderr).toBe('');
+    expect(up.json.sha256).toBe(onDisk.sha256);
+    const sizes = [20 * MIB, 20 * MIB, onDisk.bytes - 40 * MIB];
+    expect(up.json.parts).toEqual(sizes.map((size, i) => ({ path: `s3://${bucket}/s.tar.00${i}`, size })));
+    expect(up.json.upload?.staleDeleted).toEqual([`s3://${bucket}/s.tar.009`]);
+    const dir = await makeTempDir('airgap-s3-parts-');
+    expect((await s3.aws(['s3', 'cp', `s3://${bucket}/`, dir, '--recursive'])).code).toBe(0);
+    expect((await fs.readdir(dir)).sort()).toEqual(['s.tar.000', 's.tar.001', 's.tar.002']);
+    await run('sh', ['-c', 'cat s.tar.* > joined.tar'], { cwd: dir });
+    expect(await sha256sum(path.join(dir, 'joined.tar'))).toBe(onDisk.sha256);
+    const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 's.tar.001']);
+    expect(JSON.parse(head.stdout).Metadata).toEqual({
+      sha256: await sha256sum(path.join(dir, 's.tar.001')),
+      'airgap-tarball-sha256': onDisk.sha256,
+    });
+  });
+
+  it('an upload killed half way resumes: list-parts shows the parts S3 holds, and only the rest are sent', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    s3.resetCounts();
+    const url = `s3://${bucket}/killed.tar`;
+    // The first two part uploads are answered; the next ones are held until the process dies.
+    const held = s3.holdAfter('UploadPart', 2);
+    const child = spawn(
+      process.execPath,
+      [AIRGAP_BIN, 'export', fixture.dir, ...common(), '--tarball', url, ...s3Flags()],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...fixture.env, ...s3.env },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await held;
+    // Let the two answered parts be stored before the kill.
+    while (s3.storedParts(bucket, 'killed.tar') < 2) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    s3.dropHeld();
+
+    const listing = await s3.aws(['s3api', 'list-multipart-uploads', '--bucket', bucket]);
+    expect(listing.stderr).toBe('');
+    const uploads = JSON.parse(listing.stdout) as { Uploads: { Key: string; UploadId: string }[] };
+    expect(uploads.Uploads.map((u) => u.Key)).toEqual(['killed.tar']);
+    const listed = JSON.parse(
+      (
+        await s3.aws([
+          's3api',
+          'list-parts',
+          '--bucket',
+          bucket,
+          '--key',
+          'killed.tar',
+          '--upload-id',
+          uploads.Uploads[0]!.UploadId,
+        ])
+      ).stdout,
+    ) as { Parts: { PartNumber: number; Size: number; ChecksumSHA256?: string }[] };
+    expect(listed.Parts.map((p) => p.Size)).toEqual([16 * MIB, 16 * MIB]);
+    expect(listed.Parts.every((p) => typeof p.ChecksumSHA256 === 'string')).toBe(true);
+    const done = listed.Parts.map((p) => p.PartNumber);
+
+    s3.resetCounts();
+    const resumed = await exportToS3(url);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.json.upload).toMatchObject({ partsUploaded: 1, partsReused: 2, uploadsAborted: 0 });
+    expect(s3.count('UploadPart')).toBe(1);
+    expect(s3.count('CreateMultipartUpload')).toBe(0);
+    expect(done.length).toBe(2);
+    const file = path.join(work, 'resumed.tar');
+    await s3.aws(['s3', 'cp', url, file]);
+    expect(await sha256sum(file)).toBe(onDisk.sha256);
+    expect(
+      JSON.parse((await s3.aws(['s3api', 'list-multipart-uploads', '--bucket', bucket])).stdout || '{}')
+        .Uploads,
+    ).toBeUndefined();
+  });
+
+  it('--s3-abort-incomplete aborts an open upload instead of resuming it', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    const made = JSON.parse(
+      (await s3.aws(['s3api', 'create-multipart-upload', '--bucket', bucket, '--key', 'a.tar'])).stdout,
+    ) as { UploadId: string };
+    expect(made.UploadId).toMatch(/\w+/);
+    s3.resetCounts();
+    const up = await exportToS3(`s3://${bucket}/a.tar`, ['--s3-abort-incomplete']);
+    expect(up.code).toBe(0);
+    expect(up.json.upload).toMatchObject({ partsUploaded: 3, partsReused: 0, uploadsAborted: 1 });
+    expect(s3.count('AbortMultipartUpload')).toBe(1);
+  });
+
+  it('a missing bucket gives S3_NOT_FOUND naming it, exit 2', async () => {
+    const r = await runCli(
+      [
+        'export',
+        fixture.dir,
+        ...common(),
+        '--tarball',
+        's3://no-such-bucket-here/x.tar',
+        ...s3Flags(),
+        '--json',
+      ],
+      { env: { ...fixture.env, ...s3.env } },
+    );
+    expect(r.code).toBe(2);
+    const err = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(err.error.code).toBe('S3_NOT_FOUND');
+    expect(err.error.message).toContain('no-such-bucket-here');
+  });
+});
