@@ -57,6 +57,10 @@ ${EXIT_CODES_HELP}`;
         );
       if (result.image?.archive)
         this.detail(`Wrote ${result.image.archive.path} (${result.image.archive.platform}) for docker load.`);
+      if (result.modules.length > 0)
+        this.log(
+          `Carried ${result.modules.length} module version(s) (no signatures: pinned by sha256 and git commit).`,
+        );
       for (const b of result.binaries)
         this.detail(`Bundled ${b.tool} ${b.version} for ${b.platforms.join(', ')}.`);
       this.detail(`Wrote ${result.configs.join(', ')} and airgap.json in ${result.outDir}.`);

@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'DOCKER_CONFIG_INVALID' // a docker config.json that is not JSON, or whose auths entry cannot be decoded
   | 'IMAGE_INVALID' // a base image (index, manifest, config or layer) not in the shape the OCI image-spec defines, or lacking a needed platform
   | 'SPEC_INVALID' // an airgap.yaml that is not valid YAML or breaks docs/SPEC-FORMAT.md
+  | 'MODULE_NOT_FOUND' // a module registry does not know a module or version, or no listed version meets a constraint
+  | 'MODULE_SOURCE_UNSUPPORTED' // a module's location uses a scheme or form airgap does not fetch (only git::https and https archives)
+  | 'MODULE_FETCH_FAILED' // git could not clone a module's repository at its ref
+  | 'MODULE_CHANGED' // a module version fetched again gives other bytes (or another commit) than the bundle pinned
   | 'SERVE_DIR_INVALID' // `airgap serve DIR`: DIR is neither a bundle directory nor an import destination with a live generation
   | 'SERVE_LISTEN_FAILED' // `airgap serve` could not listen on --listen (address in use, not permitted) or its TLS material was unusable
   | 'S3_NO_CREDENTIALS' // the AWS SDK's default chain found no credentials for an s3:// address
@@ -98,6 +102,10 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   DOCKER_CONFIG_INVALID: 'usage',
   IMAGE_INVALID: 'usage',
   SPEC_INVALID: 'usage',
+  MODULE_NOT_FOUND: 'network',
+  MODULE_SOURCE_UNSUPPORTED: 'usage',
+  MODULE_FETCH_FAILED: 'network',
+  MODULE_CHANGED: 'verification',
   SERVE_DIR_INVALID: 'usage',
   SERVE_LISTEN_FAILED: 'usage',
   S3_NO_CREDENTIALS: 'usage',

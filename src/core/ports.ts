@@ -29,6 +29,13 @@ export interface DownloadResult {
   size: number;
 }
 
+/** A whole answer: status (2xx, after redirects), lower-case header names, body. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
 /** What a HEAD request learnt. */
 export interface HeadResult {
   /**
@@ -51,6 +58,11 @@ export interface HeadResult {
 export interface HttpClient {
   getJson(url: string, options?: HttpRequestOptions): Promise<unknown>;
   getBytes(url: string, options?: HttpRequestOptions): Promise<Uint8Array>;
+  /**
+   * GET read whole (under getBytes' cap) with its status and headers, for answers that
+   * speak in headers: a module registry's 204 with X-Terraform-Get. Any 2xx is an answer.
+   */
+  getAnswer(url: string, options?: HttpRequestOptions): Promise<HttpAnswer>;
   /**
    * Streams the body into `destPath` (created or truncated), hashing while writing;
    * never holds the body in memory. A retry after a cut mid-body resumes with a Range

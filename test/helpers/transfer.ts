@@ -104,6 +104,9 @@ export async function makeTestBundle(options: TestBundleOptions = {}): Promise<T
           lockfilePatterns: [],
           providers: [],
           localProviders: [],
+          modules: [],
+          configurations: [],
+          moduleDefaultHost: 'registry.opentofu.org',
           outDir: dir,
           caCertFiles: [registry.caCertPath, releases.caCertPath],
           binaries: {

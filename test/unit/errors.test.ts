@@ -35,6 +35,7 @@ describe('error categories and exit codes', () => {
       'LOCK_HASH_MISMATCH',
       'MANIFEST_INVALID',
       'MANIFEST_MISMATCH',
+      'MODULE_CHANGED',
       'SIGNATURE_INVALID',
       'SIGNATURE_MISSING',
       'ZIP_INVALID',

@@ -191,6 +191,22 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
+    async getAnswer(url, request) {
+      return attempts(url, request, GET_JSON, async (opened) => {
+        const body = await readAll(opened);
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(opened.response.headers)) {
+          if (value !== undefined)
+            headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        return {
+          status: opened.response.statusCode,
+          headers,
+          body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+        };
+      });
+    },
+
     async getJson(url, request) {
       const { bytes, from } = await attempts(url, request, GET_JSON, async (opened) => ({
         bytes: await readAll(opened),

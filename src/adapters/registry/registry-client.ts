@@ -1,27 +1,20 @@
-// Provider Registry Protocol v1 client: service discovery (cached per host, with
-// CLI-config `host` blocks overriding it as tofu does), credentials, and the
-// versions and download endpoints. A host's token belongs to two origins: the host's
-// own (https://HOST, where discovery is) and that of its providers service (where
-// discovery or a host block points the API); it is handed out for a URL only when
-// the transport's credential rule (mayCarry: https, exact origin) allows it there.
+// Provider Registry Protocol v1 client: the versions and download endpoints, on the
+// shared service discovery and credential rule (./discovery.ts).
 
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type { HttpClient, ProviderRegistry, RegistryHosts, RegistryProvider } from '../../core/ports.js';
 import type { Platform } from '../../core/provider/platform.js';
 import { redactUrl } from '../../core/redact.js';
 import {
-  DISCOVERY_PATH,
   PROVIDERS_SERVICE,
   type DownloadInfo,
   type ProviderVersionInfo,
   downloadUrl,
-  parseDiscovery,
   parseDownload,
   parseVersions,
-  resolveServiceUrl,
   versionsUrl,
 } from '../../core/registry/protocol.js';
-import { mayCarry } from '../http/transport.js';
+import { createServiceDiscovery } from './discovery.js';
 
 export interface RegistryClientOptions {
   http: HttpClient;
@@ -34,69 +27,11 @@ function formatAddress(p: RegistryProvider): string {
 
 export function createRegistryClient(options: RegistryClientOptions): ProviderRegistry {
   const { http, hosts } = options;
-  const services = new Map<string, Promise<string>>();
+  const discovery = createServiceDiscovery({ http, hosts });
   const versionLists = new Map<string, Promise<ProviderVersionInfo[]>>();
-
-  async function tokenHeaders(hostname: string): Promise<Record<string, string>> {
-    const token = await hosts.token(hostname);
-    return token === undefined ? {} : { Authorization: `Bearer ${token}` };
-  }
-
-  async function discover(hostname: string): Promise<string> {
-    const override = hosts.services(hostname);
-    if (override !== undefined) {
-      const value = override[PROVIDERS_SERVICE];
-      const base = `https://${hostname}/`;
-      if (typeof value !== 'string') {
-        throw new AirgapError(
-          'CLICONFIG_INVALID',
-          `host "${hostname}" in ${hosts.servicesSource(hostname) ?? 'the CLI configuration'} has no "${PROVIDERS_SERVICE}" service`,
-          {
-            path: hosts.servicesSource(hostname),
-            expected: `services = { "${PROVIDERS_SERVICE}" = "https://..." }`,
-          },
-        );
-      }
-      return resolveServiceUrl(value, base);
-    }
-    const url = `https://${hostname}${DISCOVERY_PATH}`;
-    const doc = await http.getJson(url, { headers: await tokenHeaders(hostname) });
-    const base = parseDiscovery(doc, url);
-    if (base === undefined) {
-      throw new AirgapError(
-        'REGISTRY_PROTOCOL',
-        `${hostname} does not host a provider registry: ${redactUrl(url)} has no "${PROVIDERS_SERVICE}"`,
-        {
-          address: redactUrl(url),
-          expected: PROVIDERS_SERVICE,
-        },
-      );
-    }
-    return base;
-  }
-
-  function serviceUrl(hostname: string): Promise<string> {
-    let p = services.get(hostname);
-    if (p === undefined) {
-      p = discover(hostname);
-      services.set(hostname, p);
-      // A failed discovery is not cached: a later call may succeed.
-      p.catch(() => services.delete(hostname));
-    }
-    return p;
-  }
-
-  async function apiHeaders(provider: RegistryProvider, url: string): Promise<Record<string, string>> {
-    const base = await serviceUrl(provider.hostname);
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return {};
-    }
-    const origins = [new URL(`https://${provider.hostname}/`).origin, new URL(base).origin];
-    return origins.some((origin) => mayCarry(target, { origin })) ? tokenHeaders(provider.hostname) : {};
-  }
+  const serviceUrl = (hostname: string): Promise<string> => discovery.serviceUrl(hostname, PROVIDERS_SERVICE);
+  const apiHeaders = (provider: RegistryProvider, url: string): Promise<Record<string, string>> =>
+    discovery.headersFor(provider.hostname, PROVIDERS_SERVICE, url);
 
   async function fetchVersions(provider: RegistryProvider): Promise<ProviderVersionInfo[]> {
     const base = await serviceUrl(provider.hostname);

@@ -89,6 +89,9 @@ export function carriedManifest(manifest: BundleManifest): BundleManifest {
     binaries: manifest.binaries
       .map((b) => ({ ...b, platforms: b.platforms.filter((k) => !fromBase.has(k.path)) }))
       .filter((b) => b.platforms.length > 0),
+    ...(manifest.modules === undefined
+      ? {}
+      : { modules: manifest.modules.filter((m) => !fromBase.has(m.path)) }),
   };
 }
 

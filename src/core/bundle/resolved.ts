@@ -31,6 +31,27 @@ export interface ResolvedRelease {
   versions: string[];
 }
 
+/** One registry module version carried (docs/BUNDLE-FORMAT.md, "airgap.lock.json"). */
+export interface ResolvedModule {
+  /** "HOST/NS/NAME/SYSTEM" */
+  source: string;
+  version: string;
+  /**
+   * What asked for it: "modules" (the spec), "--module", a configuration's .tf file, or
+   * "HOST/NS/NAME/SYSTEM VERSION" for a module another module calls.
+   */
+  requestedBy: string[];
+  /** The constraints that picked this version ("" stands for a call without one). */
+  constraints: string[];
+  /** Where the registry said the source was, credentials redacted. */
+  location: string;
+  /** For git locations: the commit the ref resolved to. */
+  commit?: string;
+  subdir?: string;
+  /** Of the module's zip in the bundle. */
+  sha256: string;
+}
+
 export interface ResolvedSpecDocument {
   formatVersion: typeof RESOLVED_FORMAT_VERSION;
   /** The spec file read, with its sha256; absent when the run was described by flags alone. */
@@ -42,6 +63,8 @@ export interface ResolvedSpecDocument {
   binaries: ResolvedRelease[];
   /** The runner image's base as asked for, and the digest it resolved to. */
   image?: { base: string; digest: string };
+  /** Registry modules (absent when the run carries none). */
+  modules?: ResolvedModule[];
 }
 
 export function renderResolved(doc: ResolvedSpecDocument): string {
@@ -66,6 +89,46 @@ export function renderResolved(doc: ResolvedSpecDocument): string {
       }))
       .sort((a, b) => compareStrings(a.tool, b.tool)),
     ...(doc.image === undefined ? {} : { image: doc.image }),
+    ...(doc.modules === undefined || doc.modules.length === 0
+      ? {}
+      : {
+          modules: doc.modules
+            .map((m) => ({
+              source: m.source,
+              version: m.version,
+              requestedBy: [...new Set(m.requestedBy)].sort(compareStrings),
+              constraints: [...new Set(m.constraints)].sort(compareStrings),
+              location: m.location,
+              ...(m.commit === undefined ? {} : { commit: m.commit }),
+              ...(m.subdir === undefined ? {} : { subdir: m.subdir }),
+              sha256: m.sha256,
+            }))
+            .sort((a, b) => compareStrings(a.source, b.source) || compareStrings(a.version, b.version)),
+        }),
   };
   return `${JSON.stringify(sorted, null, 2)}\n`;
+}
+
+/**
+ * The modules of an airgap.lock.json as far as they can be read; anything else (no file,
+ * an older or damaged one) gives none: a plan only uses them as a hint.
+ */
+export function parseResolvedModules(text: string | undefined): ResolvedModule[] {
+  if (text === undefined) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const modules = (doc as { modules?: unknown }).modules;
+  if (!Array.isArray(modules)) return [];
+  return modules.filter(
+    (m): m is ResolvedModule =>
+      typeof m === 'object' &&
+      m !== null &&
+      typeof (m as ResolvedModule).source === 'string' &&
+      typeof (m as ResolvedModule).version === 'string' &&
+      Array.isArray((m as ResolvedModule).requestedBy),
+  );
 }

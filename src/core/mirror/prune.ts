@@ -1,5 +1,5 @@
 // What a re-run removes so that the bundle directory is exactly what the request asks
-// for: files in the areas mirror writes (providers/, tofu/, terraform/, config/) that
+// for: files in the areas mirror writes (providers/, tofu/, terraform/, config/, modules/) that
 // this run did not produce or keep. Pure: listings in, removals and report lines out.
 
 import { compareStrings } from '../compare.js';
@@ -18,6 +18,7 @@ export const PRUNED_AREAS: readonly string[] = [
   BUNDLE.tofuDir,
   BUNDLE.terraformDir,
   BUNDLE.configDir,
+  BUNDLE.modulesDir,
 ];
 
 const ZIP = /^terraform-provider-(.+)_([^_]+)_([a-z0-9]+_[a-z0-9]+)\.zip$/;
@@ -46,6 +47,10 @@ export function planPrune(found: readonly string[], keep: ReadonlySet<string>): 
       if (whole) releases.add(`${area} ${parts[1]}`);
       else if (platform !== undefined)
         lines.push(`removed ${area} ${parts[1]} (${platform}): no longer requested`);
+    } else if (area === BUNDLE.modulesDir && parts.length === 6 && parts[5]!.endsWith('.zip')) {
+      lines.push(
+        `removed module ${parts.slice(1, 5).join('/')} ${parts[5]!.slice(0, -4)}: no longer requested`,
+      );
     } else if (area === BUNDLE.providersDir) {
       // index.json / VERSION.json go with their versions; other stray files are named.
       if (!f.endsWith('.json')) lines.push(`removed ${f}: not part of this bundle`);

@@ -16,6 +16,8 @@ import {
   DEFAULT_TOFU_API_URL,
   DEFAULT_TOFU_BASE_URL,
 } from '../releases/index.js';
+import { defaultModuleHost, requireModuleSource, type ModuleSource } from '../module/address.js';
+import { scanVersionConstraints } from '../provider/version.js';
 import { resolveSpecPath } from '../spec/paths.js';
 import type { Located, Spec, SpecProvider } from '../spec/types.js';
 
@@ -54,6 +56,21 @@ export interface MirrorFlagValues {
   'split-size'?: number;
   'sign-key'?: string;
   'tool-package'?: string;
+  /** SOURCE@CONSTRAINT, repeatable. */
+  module?: string[];
+  /** Directories of .tf files, repeatable. */
+  configuration?: string[];
+}
+
+/** One registry module the run carries, with what asked for it. */
+export interface ModuleWanted {
+  /** As written. */
+  source: string;
+  address: ModuleSource;
+  /** Constraints; empty: the newest version. */
+  constraints: string[];
+  /** What asked: "modules" (the spec) or "--module". */
+  from: string;
 }
 
 /** A lock-file path, directory or glob from the spec, as written (relative to the spec's directory). */
@@ -122,6 +139,12 @@ export interface MirrorRequest {
   image?: ImageRequest;
   /** Absent: the bundle is not packed. */
   pack?: PackRequest;
+  /** Registry modules named directly (spec `modules:`, --module). */
+  modules: ModuleWanted[];
+  /** Directories whose .tf files' registry module calls are carried (spec `configurations:`, --configuration). */
+  configurations: string[];
+  /** The registry a short module address names (defaultRegistry, else the workflow tool's own). */
+  moduleDefaultHost: string;
 }
 
 /** Where the request's relative paths are anchored. */
@@ -221,8 +244,23 @@ export function buildMirrorRequest(spec: Spec | undefined, flags: MirrorFlagValu
       (l) => `${l.key}@${l.version.value}=${l.platform.value}:${rel(l.path.value)}`,
     );
 
+  const moduleDefaultHost = s?.defaultRegistry?.value ?? defaultModuleHost(workflowTool);
+  const modules: ModuleWanted[] =
+    flags.module !== undefined
+      ? flags.module.map((m) => moduleFlag(m, moduleDefaultHost))
+      : (s?.modules?.value ?? []).map((m) => ({
+          source: m.source.value,
+          address: m.address,
+          constraints: m.versions.value.map((v) => v.value),
+          from: 'modules',
+        }));
+  const configurations = flags.configuration ?? list(s?.configurations)?.map(rel) ?? [];
+
   return {
     ...(s === undefined ? {} : { specFile: s.file }),
+    modules,
+    configurations,
+    moduleDefaultHost,
     platforms,
     lockfiles: flags.lockfile ?? [],
     dirs: flags.dir ?? [],
@@ -236,6 +274,25 @@ export function buildMirrorRequest(spec: Spec | undefined, flags: MirrorFlagValu
     ...(image === undefined ? {} : { image }),
     ...(pack === undefined ? {} : { pack }),
   };
+}
+
+// --module SOURCE@CONSTRAINT (the constraint may be left out: the newest version).
+function moduleFlag(value: string, defaultHost: string): ModuleWanted {
+  const at = value.indexOf('@');
+  const source = at === -1 ? value : value.slice(0, at);
+  const constraint = at === -1 ? '' : value.slice(at + 1).trim();
+  const address = requireModuleSource(source, defaultHost, `--module ${value}`);
+  if (at !== -1) {
+    const parsed = scanVersionConstraints(constraint);
+    if (parsed.error !== undefined || parsed.value.length === 0) {
+      throw new AirgapError(
+        'USAGE',
+        `--module ${value}: "${constraint}" is not a version constraint${parsed.error === undefined ? '' : ` (${parsed.error})`}`,
+        { expected: 'SOURCE@CONSTRAINT, such as terraform-aws-modules/vpc/aws@~> 5.0', actual: value },
+      );
+    }
+  }
+  return { source, address, constraints: constraint === '' ? [] : [constraint], from: '--module' };
 }
 
 // Where tofurc points: a network mirror or a mirror path. A flag for either wins over

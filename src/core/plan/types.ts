@@ -5,7 +5,7 @@
 export const PLAN_SCHEMA_VERSION = 1;
 
 /** What an item is: a provider package, a release zip, a layer of the runner image, a generated file. */
-export type PlanItemKind = 'provider' | 'binary' | 'image-layer' | 'config' | 'lockfile';
+export type PlanItemKind = 'provider' | 'binary' | 'module' | 'image-layer' | 'config' | 'lockfile';
 
 /**
  * What mirror would do with it: fetch it, keep it (already in the bundle, intact), delete
@@ -27,6 +27,7 @@ export type SizeSource = 'registry package_size' | 'Content-Length' | 'manifest'
 export const KIND_ORDER: readonly PlanItemKind[] = [
   'provider',
   'binary',
+  'module',
   'image-layer',
   'config',
   'lockfile',

@@ -59,12 +59,19 @@ function str(obj: Record<string, unknown>, key: string, url: string): string {
   return v;
 }
 
-/** Resolves the providers.v1 base URL from a discovery document fetched from `discoveryUrl`. */
-export function parseDiscovery(doc: unknown, discoveryUrl: string): string | undefined {
+/**
+ * Resolves a service's base URL (providers.v1 by default, or modules.v1) from a discovery
+ * document fetched from `discoveryUrl`; undefined when the document does not list it.
+ */
+export function parseDiscovery(
+  doc: unknown,
+  discoveryUrl: string,
+  service: string = PROVIDERS_SERVICE,
+): string | undefined {
   if (!isRecord(doc)) throw protocolError(discoveryUrl, 'a JSON object', doc);
-  const v = doc[PROVIDERS_SERVICE];
+  const v = doc[service];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw protocolError(discoveryUrl, `a string "${PROVIDERS_SERVICE}"`, v);
+  if (typeof v !== 'string') throw protocolError(discoveryUrl, `a string "${service}"`, v);
   return resolveServiceUrl(v, discoveryUrl);
 }
 

@@ -18,6 +18,7 @@ import {
   parseProviderSource,
   type ProviderAddress,
 } from '../provider/address.js';
+import { defaultModuleHost, formatModuleAddress, parseModuleSource } from '../module/address.js';
 import { parsePlatform } from '../provider/platform.js';
 import { parseVersion, scanVersionConstraints } from '../provider/version.js';
 import { redactUrl } from '../redact.js';
@@ -37,6 +38,7 @@ import {
   type SpecImage,
   type SpecImageArchive,
   type SpecLocalProvider,
+  type SpecModule,
   type SpecOutput,
   type SpecProvider,
   type SpecRegistries,
@@ -56,6 +58,8 @@ export const TOP_KEYS = [
   'configs',
   'output',
   'registries',
+  'modules',
+  'configurations',
 ] as const;
 const PROVIDER_KEYS = ['versions', 'all'] as const;
 const LOCAL_PROVIDER_KEYS = ['source', 'version', 'platform', 'path'] as const;
@@ -122,6 +126,8 @@ const ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
   splitsize: ['output.splitSize'],
   signkey: ['output.signKey'],
   toolpackage: ['output.toolPackage'],
+  module: ['modules'],
+  configuration: ['configurations'],
 };
 
 /** Flags of `airgap mirror` that say how one run behaves, not what crosses the gap: they stay flags. */
@@ -749,6 +755,60 @@ function readProviders(ctx: Ctx, slot: Slot, ac: AddressContext): Located<SpecPr
   return { value: out, at: at(ctx, slot) };
 }
 
+/** `modules:`: registry module addresses to a constraint, or a list of them (docs/SPEC-FORMAT.md, "modules"). */
+function readModules(ctx: Ctx, slot: Slot, defaultHost: string): Located<SpecModule[]> | undefined {
+  const entries = readMap(
+    ctx,
+    slot,
+    undefined,
+    'a map from registry module addresses to version constraints',
+  );
+  if (entries === undefined) return undefined;
+  const out: SpecModule[] = [];
+  const seen = new Map<string, SourcePosition>();
+  for (const [written, entry] of entries) {
+    const source: Located<string> = { value: written, at: entry.keyAt };
+    const address = parseModuleSource(written, defaultHost);
+    if (address === undefined || address.subdir !== undefined) {
+      report(
+        ctx,
+        source.at,
+        entry.path,
+        'a registry module address NAMESPACE/NAME/SYSTEM or HOSTNAME/NAMESPACE/NAME/SYSTEM',
+        quote(written),
+        address?.subdir !== undefined
+          ? 'a //SUBDIR is part of a call, not of the module: name the module alone'
+          : undefined,
+      );
+      continue;
+    }
+    let versions: LocatedList<string> | undefined;
+    if (isSeq(entry.node)) {
+      versions = readConstraints(ctx, entry);
+    } else {
+      const text = readText(ctx, entry, EXPECT.constraint);
+      if (text === undefined || !checkConstraint(ctx, text, entry.path)) continue;
+      versions = { value: [text], at: text.at };
+    }
+    if (versions === undefined) continue;
+    const key = formatModuleAddress(address);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      report(
+        ctx,
+        source.at,
+        entry.path,
+        'each module once',
+        `${key} again (first at ${first.line}:${first.col})`,
+      );
+      continue;
+    }
+    seen.set(key, source.at);
+    out.push({ source, address, key, versions });
+  }
+  return { value: out, at: at(ctx, slot) };
+}
+
 function readLocalProviders(ctx: Ctx, slot: Slot): Located<SpecLocalProvider[]> | undefined {
   const items = readList(ctx, slot, 'a list of maps with source, version, platform and path', 0);
   if (items === undefined) return undefined;
@@ -1194,6 +1254,12 @@ export function parseSpec(text: string, file: string): Spec {
   const output = outputSlot === undefined ? undefined : readOutput(ctx, outputSlot);
   const registriesSlot = keys.get('registries');
   const registries = registriesSlot === undefined ? undefined : readRegistries(ctx, registriesSlot);
+  const modulesSlot = keys.get('modules');
+  const modules =
+    modulesSlot === undefined
+      ? undefined
+      : readModules(ctx, modulesSlot, defaultRegistry?.value ?? defaultModuleHost(tool ?? 'tofu'));
+  const configurations = readPathList(ctx, keys.get('configurations'), 'configuration directories');
 
   if (ctx.problems.length > 0 || apiVersion === undefined) throw done(ctx);
   return {
@@ -1209,6 +1275,8 @@ export function parseSpec(text: string, file: string): Spec {
     ...(configs === undefined ? {} : { configs }),
     ...(output === undefined ? {} : { output }),
     ...(registries === undefined ? {} : { registries }),
+    ...(modules === undefined ? {} : { modules }),
+    ...(configurations === undefined ? {} : { configurations }),
   };
 }
 

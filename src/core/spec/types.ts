@@ -4,6 +4,7 @@
 // Every value keeps where it was written, so an error found later ("no version of
 // hashicorp/aws matches ~> 9.0") can point at airgap.yaml:LINE:COL.
 
+import type { ModuleSource } from '../module/address.js';
 import type { ProviderAddress } from '../provider/address.js';
 import type { ReleaseTool } from '../releases/types.js';
 
@@ -59,6 +60,22 @@ export interface Spec {
   configs?: Located<SpecConfigs>;
   output?: Located<SpecOutput>;
   registries?: Located<SpecRegistries>;
+  /** Registry modules to carry (`--module`), in the order written. */
+  modules?: Located<SpecModule[]>;
+  /** Directories of .tf files whose registry `module` calls are carried (`--configuration`), as written. */
+  configurations?: LocatedList<string>;
+}
+
+/** One entry of `modules:`: a registry module and the versions to carry. */
+export interface SpecModule {
+  /** The key as written, at the key's position. */
+  source: Located<string>;
+  /** The short form resolved against defaultRegistry, else the workflow tool's registry. */
+  address: ModuleSource;
+  /** "HOST/NS/NAME/SYSTEM" */
+  key: string;
+  /** Constraints in the module `version` syntax, each as written; at least one. */
+  versions: LocatedList<string>;
 }
 
 /** One entry of `providers:`, mirrored without a lock file. */

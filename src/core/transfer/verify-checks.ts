@@ -256,3 +256,33 @@ export function deltaBaseRows(manifest: BundleManifest): CheckRow[] {
     },
   ];
 }
+
+/**
+ * Each registry module the manifest lists: its zip was read intact (its file row), and
+ * that is all there is to check, for modules are unsigned in both ecosystems; the row
+ * says what pins it.
+ */
+export function moduleRows(
+  manifest: BundleManifest,
+  fileState: ReadonlyMap<string, 'ok' | 'failed'>,
+): CheckRow[] {
+  return (manifest.modules ?? []).map((m) => {
+    const subject = `${m.source} ${m.version}`;
+    if (fileState.get(m.path) !== 'ok') {
+      return {
+        check: 'module' as const,
+        subject,
+        status: 'failed' as const,
+        code: 'CHECKSUM_MISMATCH' as const,
+        detail: `${m.path} was not read intact (see its file row)`,
+      };
+    }
+    const commit = m.commit === undefined ? '' : `, git commit ${m.commit}`;
+    return {
+      check: 'module' as const,
+      subject,
+      status: 'ok' as const,
+      detail: `${m.path}: sha256 ${m.sha256}${commit}; no signature (modules are unsigned), pinned by the bundle`,
+    };
+  });
+}

@@ -138,6 +138,10 @@ const KINDS_SHOWN: Record<TargetKind, readonly Kind[]> = {
   'import-destination': ['import state', 'providers', 'files', 'lock files'],
 };
 
+/** Said under the summary of a bundle that carries modules. */
+export const MODULES_UNSIGNED =
+  "Modules carry no signatures in either ecosystem: each is pinned by the sha256 (and git commit) airgap.json records when it was fetched, and vouched for by this bundle's signature alone.";
+
 /** Narrower, a bundle digest (78 columns with its label) would not fit; wider, details get hard to read. */
 export const TABLE_MIN_WIDTH = 80;
 export const TABLE_MAX_WIDTH = 120;
@@ -158,6 +162,9 @@ export interface TableOptions {
 export function renderVerifyTable(report: VerifyReport, options: TableOptions): string {
   const width = Math.min(TABLE_MAX_WIDTH, Math.max(TABLE_MIN_WIDTH, Math.floor(options.width)));
   const out = [...summaryLines(report), ''];
+  if (report.rows.some((r) => r.check === 'module')) {
+    out.push(...wrapWords(MODULES_UNSIGNED, width), '');
+  }
   const listed = options.all ? report.rows : report.rows.filter((r) => r.status !== 'ok');
   const total = report.rows.length;
   if (listed.length === 0) {

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
+import {
+  createModuleRegistryClient,
+  type ModuleRegistry,
+} from '../../adapters/registry/module-registry-client.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapErrors } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
@@ -19,7 +23,14 @@ import {
   providerVersionKey,
 } from '../../core/mirror/plan.js';
 import type { MirrorRequest } from '../../core/mirror/request.js';
-import type { HttpClient, HttpObserver, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type {
+  HttpClient,
+  HttpObserver,
+  ImageSource,
+  ProviderRegistry,
+  RegistryHosts,
+  Reporter,
+} from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
 import { createLimiter } from '../concurrency.js';
 import { exportBundle, type ExportResult } from '../export/export-service.js';
@@ -35,6 +46,7 @@ import { writeLockfiles } from './stages/lockfiles.js';
 import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
 import { pruneBundle } from './stages/prune.js';
 import { resolveSpecProviders } from './stages/resolve.js';
+import { mirrorModules } from './stages/modules.js';
 import { mirrorProviders } from './stages/providers.js';
 
 export type { LockfileReport } from './lockfiles.js';
@@ -82,11 +94,14 @@ export interface MirrorResult {
   image?: RunnerImageSummary;
   /** What this run removed because the request no longer names it, one line each. */
   removed: string[];
+  /** Registry modules carried (docs/JSON-OUTPUT.md). */
+  modules: { source: string; version: string; path: string; sha256: string; commit?: string }[];
 }
 
 export interface MirrorDeps {
   http?: HttpClient;
   registry?: ProviderRegistry;
+  moduleRegistry?: ModuleRegistry;
   imageSource?: ImageSource;
 }
 
@@ -113,8 +128,13 @@ export async function runMirror(
         })
       : undefined;
   const http = deps.http ?? ownHttp!;
+  const base =
+    request.specFile === undefined ? options.cwd : path.dirname(path.resolve(options.cwd, request.specFile));
   try {
-    const registry = deps.registry ?? (await openRegistry(http, options.env, reporter));
+    let hosts: RegistryHosts | undefined;
+    const registryHosts = async (): Promise<RegistryHosts> =>
+      (hosts ??= await openRegistryHosts(options.env, reporter));
+    const registry = deps.registry ?? createRegistryClient({ http, hosts: await registryHosts() });
     const fromSpec = await resolveSpecProviders(
       {
         file: request.specFile ?? 'airgap.yaml',
@@ -158,6 +178,24 @@ export async function runMirror(
     const { outcomes } = providers;
     const warnings = [...providers.warnings];
 
+    const carried = await mirrorModules(
+      {
+        outDir,
+        wanted: request.modules,
+        configurations: request.configurations.map((d) => path.resolve(options.cwd, d)),
+        defaultHost: request.moduleDefaultHost,
+        base,
+        caCertFiles: request.caCertFiles,
+        env: options.env,
+        concurrency: options.concurrency,
+      },
+      {
+        http,
+        registry: deps.moduleRegistry ?? createModuleRegistryClient({ http, hosts: await registryHosts() }),
+        reporter,
+      },
+    );
+
     const binaries = await binaryManifestEntries(outDir, released.entries);
     const configs = await writeConfigs(outDir, request.configs, binaries, reporter);
     const lockfiles = await writeLockfiles(
@@ -172,7 +210,11 @@ export async function runMirror(
       },
       reporter,
     );
-    const removed = await pruneBundle(outDir, { outcomes, binaries, configs }, reporter);
+    const removed = await pruneBundle(
+      outDir,
+      { outcomes, binaries, configs, modules: carried.modules },
+      reporter,
+    );
     const providerEntries = await listProviders(outDir, outcomes);
 
     let image: Awaited<ReturnType<typeof buildBundleImage>> | undefined;
@@ -199,15 +241,13 @@ export async function runMirror(
 
     const resolved = await writeResolved(outDir, {
       request,
-      base:
-        request.specFile === undefined
-          ? options.cwd
-          : path.dirname(path.resolve(options.cwd, request.specFile)),
+      base,
       inputs,
       inputCopies: lockfiles.entries.slice(0, inputs.length),
       locals,
       outcomes,
       binaries,
+      modules: carried.resolved,
       ...(image === undefined ? {} : { image: image.image.base }),
     });
     await writeBundleManifest(
@@ -220,6 +260,7 @@ export async function runMirror(
         configs,
         ...(image === undefined ? {} : { image: image.image }),
         resolved,
+        modules: carried.modules,
       },
       options.env,
     );
@@ -248,6 +289,13 @@ export async function runMirror(
     return {
       ...summarize(outDir, platformNames, outcomes, lockfiles.reports, warnings),
       removed,
+      modules: carried.modules.map((m) => ({
+        source: m.source,
+        version: m.version,
+        path: m.path,
+        sha256: m.sha256,
+        ...(m.commit === undefined ? {} : { commit: m.commit }),
+      })),
       ...(image === undefined ? {} : { image: image.summary }),
       ...(exported === undefined ? {} : { export: exported }),
       binaries: binaries.map((b) => ({
@@ -262,14 +310,13 @@ export async function runMirror(
   }
 }
 
-async function openRegistry(
-  http: HttpClient,
+async function openRegistryHosts(
   env: Record<string, string | undefined>,
   reporter: Reporter,
-): Promise<ProviderRegistry> {
+): Promise<RegistryHosts> {
   const { hosts, warnings } = await loadRegistryHosts(env);
   for (const w of warnings) reporter.warn(w);
-  return createRegistryClient({ http, hosts });
+  return hosts;
 }
 
 function summarize(
@@ -278,7 +325,7 @@ function summarize(
   outcomes: JobOutcome[],
   lockfiles: LockfileReport[],
   warnings: string[],
-): Omit<MirrorResult, 'binaries' | 'configs' | 'removed'> {
+): Omit<MirrorResult, 'binaries' | 'configs' | 'removed' | 'modules'> {
   const versions = new Map<string, MirroredVersion>();
   const skipped: SkippedPackage[] = [];
   let bytesDownloaded = 0;

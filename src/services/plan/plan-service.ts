@@ -5,9 +5,14 @@
 // against the bundle directory as it stands (./bundle-state.ts). Nothing is written,
 // and no package, release zip or image layer is downloaded. Takes options, never flags.
 
+import path from 'node:path';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
+import {
+  createModuleRegistryClient,
+  type ModuleRegistry,
+} from '../../adapters/registry/module-registry-client.js';
 import { compareVersions, parseVersion } from '../../core/provider/version.js';
 import { AirgapErrors } from '../../core/errors.js';
 import {
@@ -19,7 +24,7 @@ import {
 } from '../../core/mirror/plan.js';
 import type { MirrorRequest } from '../../core/mirror/request.js';
 import { buildPlanDocument, type PlanDocument, type PlanItem } from '../../core/plan/index.js';
-import type { HttpClient, ImageSource, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type { HttpClient, ImageSource, ProviderRegistry, RegistryHosts, Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
 import { createLimiter } from '../concurrency.js';
 import { checkRequest } from '../mirror/stages/check.js';
@@ -30,6 +35,7 @@ import { planReleases } from './binaries.js';
 import { BundleState } from './bundle-state.js';
 import { planConfigItems, planLockfileItems } from './generated.js';
 import { planImage } from './image.js';
+import { planModules } from './modules.js';
 import { planProviderPackages } from './providers.js';
 import { planRemovals } from './removals.js';
 
@@ -54,6 +60,7 @@ export interface PlanOptions {
 export interface PlanDeps {
   http?: HttpClient;
   registry?: ProviderRegistry;
+  moduleRegistry?: ModuleRegistry;
   imageSource?: ImageSource;
 }
 
@@ -87,7 +94,10 @@ export async function runPlan(
       : undefined;
   const http = deps.http ?? ownHttp!;
   try {
-    const registry = deps.registry ?? (await openRegistry(http, options.env, report));
+    let hosts: RegistryHosts | undefined;
+    const registryHosts = async (): Promise<RegistryHosts> =>
+      (hosts ??= await openRegistryHosts(options.env, report));
+    const registry = deps.registry ?? createRegistryClient({ http, hosts: await registryHosts() });
     const fromSpec = await resolveSpecProviders(
       {
         file: request.specFile ?? 'airgap.yaml',
@@ -129,6 +139,22 @@ export async function runPlan(
     if (failures.length > 0) throw failures.length === 1 ? failures[0]! : new AirgapErrors(failures);
     const packages = providers.packages;
 
+    const modules = await planModules(
+      {
+        wanted: request.modules,
+        configurations: request.configurations.map((d) => path.resolve(options.cwd, d)),
+        defaultHost: request.moduleDefaultHost,
+        base:
+          request.specFile === undefined
+            ? options.cwd
+            : path.dirname(path.resolve(options.cwd, request.specFile)),
+      },
+      {
+        registry: deps.moduleRegistry ?? createModuleRegistryClient({ http, hosts: await registryHosts() }),
+        bundle,
+      },
+    );
+
     const configs = await planConfigItems(request.configs, releases.releases, bundle);
     const lockfiles = await planLockfileItems(
       {
@@ -146,6 +172,7 @@ export async function runPlan(
         packages,
         releaseFiles: releases.files,
         configs: configs.flatMap((c) => (c.path === null ? [] : [c.path])),
+        modules: modules.keep,
       },
       bundle,
     );
@@ -177,6 +204,7 @@ export async function runPlan(
     const items: PlanItem[] = [
       ...providerItems,
       ...releases.items,
+      ...modules.items,
       ...image.items,
       ...configs,
       ...lockfiles,
@@ -201,12 +229,11 @@ function removedItems(items: readonly PlanItem[]): string[] {
   return items.flatMap((i) => (i.action === 'remove' && i.path !== null ? [i.path] : []));
 }
 
-async function openRegistry(
-  http: HttpClient,
+async function openRegistryHosts(
   env: Record<string, string | undefined>,
   reporter: Reporter,
-): Promise<ProviderRegistry> {
+): Promise<RegistryHosts> {
   const { hosts, warnings } = await loadRegistryHosts(env);
   for (const w of warnings) reporter.warn(w);
-  return createRegistryClient({ http, hosts });
+  return hosts;
 }

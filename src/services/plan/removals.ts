@@ -1,5 +1,5 @@
 // Plan stage: what mirror's prune would delete (src/services/mirror/stages/prune.ts):
-// the files of providers/, tofu/, terraform/ and config/ that the run would neither keep
+// the files of providers/, tofu/, terraform/, config/ and modules/ that the run would neither keep
 // nor write, decided by the same planPrune, with its report lines. Removed provider
 // zips, release zips and configs are items too, sized from the bundle.
 
@@ -19,10 +19,12 @@ export async function planRemovals(
     releaseFiles: readonly string[];
     /** Generated configs, bundle-relative. */
     configs: readonly string[];
+    /** Module zips mirror would keep or write, bundle-relative. */
+    modules: readonly string[];
   },
   bundle: BundleState,
 ): Promise<{ items: PlanItem[]; lines: string[]; files: string[] }> {
-  const keep = new Set<string>([...kept.releaseFiles, ...kept.configs]);
+  const keep = new Set<string>([...kept.releaseFiles, ...kept.configs, ...kept.modules]);
   for (const p of kept.packages) {
     if (p.item?.path === undefined || p.item.path === null) continue;
     keep.add(p.item.path);
@@ -44,6 +46,8 @@ export async function planRemovals(
       item = { kind: 'provider', subject: `${parts.slice(1, 4).join('/')} ${zip[1]!} ${zip[2]!}` };
     } else if ((parts[0] === BUNDLE.tofuDir || parts[0] === BUNDLE.terraformDir) && release !== null) {
       item = { kind: 'binary', subject: `${release[1]!} ${release[2]!} ${release[3]!}` };
+    } else if (parts[0] === BUNDLE.modulesDir && parts.length === 6 && name.endsWith('.zip')) {
+      item = { kind: 'module', subject: `${parts.slice(1, 5).join('/')} ${name.slice(0, -4)}` };
     } else if (parts[0] === BUNDLE.configDir) {
       item = { kind: 'config', subject: rel };
     }

@@ -32,6 +32,7 @@ import {
   binaryRows,
   deltaBaseRows,
   lockfileRows,
+  moduleRows,
   providerRows,
   type LockNeed,
   type ReleaseSumsCheck,
@@ -274,6 +275,7 @@ async function verifyBundle(
     rows.push(...deltaBaseRows(manifest));
     rows.push(...providerRows(carried, intactZips));
     rows.push(...(await releaseRows(carried, small, fileState, collect.files, releaseKeys)));
+    rows.push(...moduleRows(carried, fileState));
     rows.push(...lockfileRows(needs, manifest, intactZips));
   }
   return buildVerifyReport({

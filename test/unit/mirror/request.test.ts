@@ -33,6 +33,10 @@ output:
   signKey: keys/signer.asc
 registries:
   caCertificates: [certs/corp.pem]
+modules:
+  terraform-aws-modules/vpc/aws: '~> 5.0'
+  registry.terraform.io/acme/net/aws: ['1.0.0', '~>2.1']
+configurations: [stacks/app]
 `;
 
 const spec = parseSpec(SPEC, 'conf/airgap.yaml');
@@ -41,6 +45,27 @@ describe('buildMirrorRequest', () => {
   it('takes everything from the spec, paths relative to its directory', () => {
     expect(buildMirrorRequest(spec, {})).toEqual({
       specFile: 'conf/airgap.yaml',
+      modules: [
+        {
+          source: 'terraform-aws-modules/vpc/aws',
+          address: {
+            hostname: 'registry.opentofu.org',
+            namespace: 'terraform-aws-modules',
+            name: 'vpc',
+            system: 'aws',
+          },
+          constraints: ['~> 5.0'],
+          from: 'modules',
+        },
+        {
+          source: 'registry.terraform.io/acme/net/aws',
+          address: { hostname: 'registry.terraform.io', namespace: 'acme', name: 'net', system: 'aws' },
+          constraints: ['1.0.0', '~>2.1'],
+          from: 'modules',
+        },
+      ],
+      configurations: ['conf/stacks/app'],
+      moduleDefaultHost: 'registry.opentofu.org',
       platforms: ['linux_amd64', 'linux_arm64'],
       lockfiles: [],
       dirs: [],
@@ -106,8 +131,41 @@ describe('buildMirrorRequest', () => {
     expect(r.pack?.compress).toBe('gzip');
   });
 
+  it('--module SOURCE@CONSTRAINT and --configuration replace the spec lists; a bad one is a usage error', () => {
+    const r = buildMirrorRequest(spec, {
+      module: ['acme/net/aws@~> 1.2', 'example.com/acme/dns/aws'],
+      configuration: ['here'],
+      'workflow-tool': 'terraform',
+    });
+    expect(r.modules).toEqual([
+      {
+        source: 'acme/net/aws',
+        address: { hostname: 'registry.terraform.io', namespace: 'acme', name: 'net', system: 'aws' },
+        constraints: ['~> 1.2'],
+        from: '--module',
+      },
+      {
+        source: 'example.com/acme/dns/aws',
+        address: { hostname: 'example.com', namespace: 'acme', name: 'dns', system: 'aws' },
+        constraints: [],
+        from: '--module',
+      },
+    ]);
+    expect(r.configurations).toEqual(['here']);
+    expect(r.moduleDefaultHost).toBe('registry.terraform.io');
+    expect(() => buildMirrorRequest(spec, { module: ['./local@1.0.0'] })).toThrow(
+      '--module ./local@1.0.0: "./local" is not a registry module address',
+    );
+    expect(() => buildMirrorRequest(spec, { module: ['acme/net/aws@bogus'] })).toThrow(
+      '--module acme/net/aws@bogus: "bogus" is not a version constraint',
+    );
+  });
+
   it('without a spec: the flags and the defaults; no --out anywhere is a usage error', () => {
     expect(buildMirrorRequest(undefined, { out: 'b', lockfile: ['l.hcl'] })).toEqual({
+      modules: [],
+      configurations: [],
+      moduleDefaultHost: 'registry.opentofu.org',
       platforms: ['linux_amd64', 'linux_arm64'],
       lockfiles: ['l.hcl'],
       dirs: [],

@@ -128,9 +128,30 @@ export const VALID: ValidCase[] = [
     name: 'several constraints for one provider',
     text: `${V1}providers: {hashicorp/aws: ["~> 5.0", "~> 4.67", "= 3.76.1"]}\n`,
   },
+  {
+    name: 'modules by constraint or list, and configurations',
+    text: `${V1}modules:\n  terraform-aws-modules/vpc/aws: "~> 5.0"\n  example.com/acme/net/aws: ["1.0.0", ">= 2.0"]\nconfigurations: [stacks/app]\n`,
+  },
 ];
 
 export const INVALID: InvalidCase[] = [
+  {
+    name: 'a module address that is no registry module',
+    text: `${V1}modules:\n  ./local: "1.0.0"\n  acme/net: "1.0.0"\n`,
+    messages: [
+      'airgap.yaml:3:3: modules["./local"]: expected a registry module address NAMESPACE/NAME/SYSTEM or HOSTNAME/NAMESPACE/NAME/SYSTEM, found "./local"',
+      'airgap.yaml:4:3: modules["acme/net"]: expected a registry module address NAMESPACE/NAME/SYSTEM or HOSTNAME/NAMESPACE/NAME/SYSTEM, found "acme/net"',
+    ],
+    schema: 'refuses',
+  },
+  {
+    name: 'a module with a bad constraint',
+    text: `${V1}modules:\n  acme/net/aws: "~> x"\n`,
+    messages: [
+      'airgap.yaml:3:17: modules["acme/net/aws"]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "~> x"; can\'t use wildcard for major number; omit segments that should be unconstrained',
+    ],
+    schema: { parserOnly: 'version constraint syntax' },
+  },
   // --- YAML itself
   {
     name: 'a YAML syntax error',
@@ -214,7 +235,7 @@ export const INVALID: InvalidCase[] = [
     name: 'a misspelt key',
     text: `${V1}plaforms: [linux_amd64]\n`,
     messages: [
-      'airgap.yaml:2:1: plaforms: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "plaforms"; did you mean "platforms"?',
+      'airgap.yaml:2:1: plaforms: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "plaforms"; did you mean "platforms"?',
     ],
     schema: 'refuses',
   },
@@ -222,7 +243,7 @@ export const INVALID: InvalidCase[] = [
     name: 'a key in snake case',
     text: `${V1}local_providers: []\n`,
     messages: [
-      'airgap.yaml:2:1: local_providers: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "local_providers"; did you mean "localProviders"?',
+      'airgap.yaml:2:1: local_providers: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "local_providers"; did you mean "localProviders"?',
     ],
     schema: 'refuses',
   },
@@ -230,7 +251,7 @@ export const INVALID: InvalidCase[] = [
     name: 'an unknown key with nothing close',
     text: `${V1}colour: blue\n`,
     messages: [
-      'airgap.yaml:2:1: colour: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "colour"',
+      'airgap.yaml:2:1: colour: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "colour"',
     ],
     schema: 'refuses',
   },
@@ -238,9 +259,9 @@ export const INVALID: InvalidCase[] = [
     name: 'a flag name at the top',
     text: `${V1}out: bundle\ntofu: ["1.8.5"]\nbase-image: alpine:3\n`,
     messages: [
-      'airgap.yaml:2:1: out: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "out"; did you mean output.dir?',
-      'airgap.yaml:3:1: tofu: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "tofu"; did you mean binaries.tofu?',
-      'airgap.yaml:4:1: ["base-image"]: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "base-image"; did you mean image.base?',
+      'airgap.yaml:2:1: out: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "out"; did you mean output.dir?',
+      'airgap.yaml:3:1: tofu: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "tofu"; did you mean binaries.tofu?',
+      'airgap.yaml:4:1: ["base-image"]: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "base-image"; did you mean image.base?',
     ],
     schema: 'refuses',
   },
@@ -748,7 +769,7 @@ export const INVALID: InvalidCase[] = [
       'airgap.yaml:2:26: platforms[1]: expected an OS_ARCH platform such as linux_amd64, found "windows"',
       'airgap.yaml:4:19: providers["hashicorp/aws"][0]: expected a version or constraint such as "5.31.0", "~> 5.0" or ">= 1.6, < 1.9", found "=> 5"; invalid constraint operator "=>"; did you mean ">="?',
       'airgap.yaml:5:23: output.splitSize: expected output.tarball beside it, found splitSize alone; splitSize applies only to the tarball airgap packs',
-      'airgap.yaml:6:1: imag: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, found unknown key "imag"; did you mean "image"?',
+      'airgap.yaml:6:1: imag: expected one of apiVersion, defaultRegistry, platforms, lockfiles, providers, localProviders, binaries, image, configs, output, registries, modules, configurations, found unknown key "imag"; did you mean "image"?',
       'airgap.yaml:7:30: registries.caCertificates: expected a list of PEM certificate files, found the string "corp.pem"',
     ],
     schema: 'refuses',

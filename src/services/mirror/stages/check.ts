@@ -22,13 +22,20 @@ export async function checkRequest(
 ): Promise<CheckedRequest> {
   const wantsBinaries =
     request.binaries.tofu.versions.length > 0 || request.binaries.terraform.versions.length > 0;
-  if (!hasInputs && request.localProviders.length === 0 && request.providers.length === 0 && !wantsBinaries) {
+  const wantsModules = request.modules.length > 0 || request.configurations.length > 0;
+  if (
+    !hasInputs &&
+    request.localProviders.length === 0 &&
+    request.providers.length === 0 &&
+    !wantsBinaries &&
+    !wantsModules
+  ) {
     throw new AirgapError(
       'USAGE',
       request.specFile === undefined
-        ? 'nothing to mirror: pass --lockfile FILE, --dir DIR, --local-provider, --tofu or --terraform, or write an airgap.yaml (airgap init)'
-        : `nothing to mirror: ${request.specFile} names no lock files, providers, local providers or binaries`,
-      { expected: 'at least one lock file, provider or binary', actual: 'none' },
+        ? 'nothing to mirror: pass --lockfile FILE, --dir DIR, --local-provider, --tofu or --terraform, --module or --configuration, or write an airgap.yaml (airgap init)'
+        : `nothing to mirror: ${request.specFile} names no lock files, providers, local providers, binaries or modules`,
+      { expected: 'at least one lock file, provider, binary or module', actual: 'none' },
       'start from `airgap init`, which writes an airgap.yaml from the lock files below this directory',
     );
   }

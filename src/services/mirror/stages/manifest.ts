@@ -21,6 +21,7 @@ import {
 import {
   renderResolved,
   RESOLVED_FORMAT_VERSION,
+  type ResolvedModule,
   type ResolvedProvider,
 } from '../../../core/bundle/resolved.js';
 import { BUNDLE, providerDir } from '../../../core/layout/names.js';
@@ -56,6 +57,7 @@ export interface ResolvedInput {
   locals: readonly LocalProviderSpec[];
   outcomes: readonly JobOutcome[];
   binaries: readonly ManifestBinary[];
+  modules?: readonly ResolvedModule[];
   image?: { reference: string; digest: string };
 }
 
@@ -116,6 +118,7 @@ export async function writeResolved(outDir: string, input: ResolvedInput): Promi
     ...(input.image === undefined
       ? {}
       : { image: { base: input.image.reference, digest: input.image.digest } }),
+    ...(input.modules === undefined ? {} : { modules: [...input.modules] }),
   });
   const file = path.join(outDir, BUNDLE.resolved);
   if (text !== (await readFileIfExists(file))) await writeFileAtomic(file, text);

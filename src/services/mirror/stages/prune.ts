@@ -12,7 +12,7 @@ import {
   providerVersionJsonPath,
 } from '../../../core/layout/names.js';
 import { planPrune, PRUNED_AREAS } from '../../../core/mirror/prune.js';
-import type { ManifestBinary, ManifestConfig } from '../../../core/bundle/manifest.js';
+import type { ManifestBinary, ManifestConfig, ManifestModule } from '../../../core/bundle/manifest.js';
 import type { Reporter } from '../../../core/ports.js';
 import type { JobOutcome } from '../provider-packages.js';
 
@@ -22,6 +22,7 @@ export async function pruneBundle(
     outcomes: readonly JobOutcome[];
     binaries: readonly ManifestBinary[];
     configs: readonly ManifestConfig[];
+    modules: readonly ManifestModule[];
   },
   reporter: Reporter,
 ): Promise<string[]> {
@@ -37,6 +38,7 @@ export async function pruneBundle(
     for (const f of [...b.platforms, b.sums, b.signature]) keep.add(f.path);
   }
   for (const c of kept.configs) keep.add(c.path);
+  for (const m of kept.modules) keep.add(m.path);
 
   const found: string[] = [];
   for (const area of PRUNED_AREAS) found.push(...(await listFiles(outDir, area)));
