@@ -182,7 +182,7 @@ describe('flags and the positional argument in any order', () => {
     const r = await runCli(['verify', '--trusted-key', publicKey, '--lockfile', bundle.lockfile]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'Error: Missing 1 required arg:\ntarget  Tarball, FILE.000, bundle directory, or import destination.\n  Hint: see --help\n',
+      'Error: Missing 1 required arg:\ntarget  Tarball, FILE.000, bundle directory, or import destination; or\n        s3://BUCKET/KEY.\n  Hint: see --help\n',
     );
   });
 });
@@ -282,13 +282,23 @@ describe('--tofu: latest, constraints with commas, and the syntax when unparsabl
 
 describe('help', () => {
   const GROUPS: Record<string, string[]> = {
-    export: ['ARGUMENTS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'GLOBAL FLAGS', 'DESCRIPTION', 'EXAMPLES'],
+    export: [
+      'ARGUMENTS',
+      'S3 FLAGS',
+      'DELTA FLAGS',
+      'OUTPUT FLAGS',
+      'DISPLAY FLAGS',
+      'GLOBAL FLAGS',
+      'DESCRIPTION',
+      'EXAMPLES',
+    ],
     import: [
       'ARGUMENTS',
       'SIGNATURES FLAGS',
       'DESTINATION FLAGS',
       'PUSH FLAGS',
       'REGISTRY ACCESS FLAGS',
+      'S3 FLAGS',
       'DISPLAY FLAGS',
       'GLOBAL FLAGS',
       'DESCRIPTION',
@@ -310,6 +320,7 @@ describe('help', () => {
       'CONFIGS FLAGS',
       'IMAGE FLAGS',
       'REGISTRY ACCESS FLAGS',
+      'S3 FLAGS',
       'OUTPUT FLAGS',
       'DISPLAY FLAGS',
       'GLOBAL FLAGS',
@@ -320,6 +331,18 @@ describe('help', () => {
       'ARGUMENTS',
       'INPUTS FLAGS',
       'SIGNATURES FLAGS',
+      'S3 FLAGS',
+      'DISPLAY FLAGS',
+      'GLOBAL FLAGS',
+      'DESCRIPTION',
+      'EXAMPLES',
+    ],
+    serve: ['ARGUMENTS', 'SERVER FLAGS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
+    publish: [
+      'ARGUMENTS',
+      'PUBLISH FLAGS',
+      'S3 FLAGS',
+      'OUTPUT FLAGS',
       'DISPLAY FLAGS',
       'GLOBAL FLAGS',
       'DESCRIPTION',
@@ -333,7 +356,7 @@ describe('help', () => {
     async (c) => {
       const r = await runCli([c, '--help']);
       expect(r.code).toBe(0);
-      const headings = r.stdout.split('\n').filter((l) => /^[A-Z][A-Z ]*$/.test(l));
+      const headings = r.stdout.split('\n').filter((l) => /^[A-Z][A-Z0-9 ]*$/.test(l));
       expect(headings).toEqual(['USAGE', ...GROUPS[c]!]);
       expect(r.stdout).not.toContain('[default: ]');
       expect(r.stdout).not.toMatch(/\n\S*FLAGS\n {2}\S[^\n]*\n\nFLAGS\n/);

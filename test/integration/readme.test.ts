@@ -40,7 +40,7 @@ function parseFlags(help: string): Set<string> {
   const flags = new Set<string>();
   let inFlags = false;
   for (const line of help.split('\n')) {
-    if (/^[A-Z][A-Z ]*$/.test(line)) {
+    if (/^[A-Z][A-Z0-9 ]*$/.test(line)) {
       // FLAGS, GLOBAL FLAGS, and the groups flags are shown in (OUTPUT FLAGS, ...).
       inFlags = /FLAGS$/.test(line);
       continue;

@@ -83,12 +83,14 @@ export const mirrorFlags = {
   module: Flags.string({
     summary:
       'Registry module to carry: SOURCE@CONSTRAINT, e.g. "terraform-aws-modules/vpc/aws@~> 5.0" (repeatable; the modules spec key).',
-    multiple: true,
+    ...REPEATABLE,
+    helpGroup: 'INPUTS',
   }),
   configuration: Flags.string({
     summary:
-      'Directory of .tf files whose registry module calls are carried, with the modules they call (repeatable).',
-    multiple: true,
+      'Directory of .tf files whose registry module calls are carried, with the modules they call (repeatable, or a comma list).',
+    ...LIST,
+    helpGroup: 'INPUTS',
   }),
   'ca-cert': Flags.string({
     summary: 'Extra CA certificate (PEM) to trust (repeatable, or a comma list).',
