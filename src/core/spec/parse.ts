@@ -199,6 +199,28 @@ function report(
   ctx.problems.push({ at, path, expected, found, ...(note === undefined ? {} : { note }) });
 }
 
+/**
+ * Records where `key` was first seen; a second time is a problem naming both places.
+ * `shown` is the key as messages write it.
+ */
+function firstTime(
+  ctx: Ctx,
+  seen: Map<string, SourcePosition>,
+  key: string,
+  shown: string,
+  at: SourcePosition,
+  path: Path,
+  what: string,
+): boolean {
+  const first = seen.get(key);
+  if (first !== undefined) {
+    report(ctx, at, path, `each ${what} once`, `${shown} again (first at ${first.line}:${first.col})`);
+    return false;
+  }
+  seen.set(key, at);
+  return true;
+}
+
 function toError(file: string, p: Problem): AirgapError {
   const where = `${file}:${p.at.line}:${p.at.col}`;
   const key = formatKeyPath(p.path);
@@ -358,12 +380,7 @@ function readMap(
     }
     const key = keyNode.value;
     const path = [...slot.path, key];
-    const first = seen.get(key);
-    if (first !== undefined) {
-      report(ctx, keyAt, path, 'each key once', `${quote(key)} again (first at ${first.line}:${first.col})`);
-      continue;
-    }
-    seen.set(key, keyAt);
+    if (!firstTime(ctx, seen, key, quote(key), keyAt, path, 'key')) continue;
     if (allowed !== undefined && !allowed.includes(key)) {
       unknownKey(ctx, path, key, keyAt, allowed);
       continue;
@@ -738,18 +755,7 @@ function readProviders(ctx: Ctx, slot: Slot, ac: AddressContext): Located<SpecPr
     }
     if (address === undefined || versions === undefined) continue;
     const key = formatProviderAddress(address);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      report(
-        ctx,
-        source.at,
-        entry.path,
-        'each provider once',
-        `${key} again (first at ${first.line}:${first.col})`,
-      );
-      continue;
-    }
-    seen.set(key, source.at);
+    if (!firstTime(ctx, seen, key, key, source.at, entry.path, 'provider')) continue;
     out.push({ source, address, key, versions, ...(all === undefined ? {} : { all }) });
   }
   return { value: out, at: at(ctx, slot) };
@@ -792,18 +798,7 @@ function readModules(ctx: Ctx, slot: Slot, defaultHost: string): Located<SpecMod
     }
     if (versions === undefined) continue;
     const key = formatModuleAddress(address);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      report(
-        ctx,
-        source.at,
-        entry.path,
-        'each module once',
-        `${key} again (first at ${first.line}:${first.col})`,
-      );
-      continue;
-    }
-    seen.set(key, source.at);
+    if (!firstTime(ctx, seen, key, key, source.at, entry.path, 'module')) continue;
     out.push({ source, address, key, versions });
   }
   return { value: out, at: at(ctx, slot) };
