@@ -7,8 +7,8 @@ import { LIST } from '../cli/flags/repeatable.js';
 import { runImport, type ImportResult, type RegistryAccess } from '../services/import/import-service.js';
 import { readVerifiedBundle } from '../services/transfer/bundle-reader.js';
 
-/** The registry flags need a push: --push, --push-providers, or both (one set of credentials for both). */
-const PUSHING = { type: 'some' as const, flags: ['push', 'push-providers'] };
+/** The registry flags need a push: --push, --push-providers, --push-modules (one set of credentials for all). */
+const PUSHING = { type: 'some' as const, flags: ['push', 'push-providers', 'push-modules'] };
 
 export default class Import extends AirgapCommand {
   static override summary = 'Verify a transfer bundle and install it into a directory on the isolated host.';
@@ -23,6 +23,7 @@ ${EXIT_CODES_HELP}`;
     '<%= config.bin %> import s3://transfer-bucket/bundles/2026-02.tar --dest /opt/airgap --trusted-key bundle-signer.asc',
     'cat pw | <%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push-providers registry.corp.example/tofu-providers --registry-username ci --registry-password-stdin',
     '<%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push registry.corp.example/ci/runner:2026-02',
+    '<%= config.bin %> import bundle.tar --dest /opt/airgap --trusted-key signer.asc --push-modules registry.corp.example/tofu-modules',
   ];
 
   static override args = {
@@ -72,6 +73,12 @@ ${EXIT_CODES_HELP}`;
       helpValue: 'REGISTRY/PREFIX',
       helpGroup: 'PUSH',
     }),
+    'push-modules': Flags.string({
+      summary:
+        'Then push every registry module in DIR/modules to REGISTRY/PREFIX/HOST/NS/NAME/SYSTEM:VERSION as an OpenTofu module package, for oci:// module sources.',
+      helpValue: 'REGISTRY/PREFIX',
+      helpGroup: 'PUSH',
+    }),
     push: Flags.string({
       summary:
         'Then push the runner image in DIR/image (a bundle made with mirror --image) to REGISTRY/REPO:TAG; the tag is written last.',
@@ -115,7 +122,10 @@ ${EXIT_CODES_HELP}`;
     const { args, flags } = await this.parse(Import);
     await checkParents([{ from: '--dest', path: flags.dest }], process.cwd(), flags.parents);
     const reporter = this.createReporter(flags);
-    const pushing = flags.push !== undefined || flags['push-providers'] !== undefined;
+    const pushing =
+      flags.push !== undefined ||
+      flags['push-providers'] !== undefined ||
+      flags['push-modules'] !== undefined;
     const access = pushing ? await registryAccess(flags) : undefined;
     try {
       const result = await runImport(
@@ -131,6 +141,9 @@ ${EXIT_CODES_HELP}`;
           ...(flags['push-providers'] === undefined || access === undefined
             ? {}
             : { pushProviders: { ...access, target: flags['push-providers'] } }),
+          ...(flags['push-modules'] === undefined || access === undefined
+            ? {}
+            : { pushModules: { ...access, target: flags['push-modules'] } }),
           ...(flags.push === undefined || access === undefined
             ? {}
             : {
@@ -181,6 +194,15 @@ ${EXIT_CODES_HELP}`;
           `For tofu's oci_mirror: export TF_CLI_CONFIG_FILE=${result.push.tofurc}`,
       );
       for (const w of result.push.warnings) this.detail(`Warning for tofu: ${w}`);
+    }
+    const modules = result.pushModules;
+    if (modules !== undefined) {
+      const pushed = modules.modules.filter((m) => m.action === 'pushed').length;
+      this.detail(
+        `Pushed ${pushed} module version(s) to ${modules.registry} (${modules.modules.length - pushed} up to date). For tofu, as module sources:`,
+      );
+      for (const m of modules.modules) this.detail(`  ${m.source} ${m.version}: ${m.ociSource}`);
+      for (const w of modules.warnings) this.detail(`Warning for tofu: ${w}`);
     }
     const image = result.image;
     if (image === undefined) return;

@@ -4,8 +4,8 @@
 // with one atomic symlink switch (commit.ts). Any failure before the switch
 // removes everything the import wrote; a crash leaves the old generation live
 // and the next import cleans up. Then, on request, pushes DIR/providers
-// (push-providers.ts) and the runner image DIR/image (push-image.ts) to OCI
-// registries. Layout and state format: docs/IMPORT-STATE.md.
+// (push-providers.ts), DIR/modules (push-modules.ts) and the runner image DIR/image
+// (push-image.ts) to OCI registries. Layout and state format: docs/IMPORT-STATE.md.
 
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import fs from 'node:fs/promises';
@@ -33,6 +33,7 @@ import { buildGeneration, type InstalledBinary } from './generation-builder.js';
 import { acquireImportLock, type ImportLock } from './lock.js';
 import { ImportStaging, type PayloadSink } from './staging.js';
 import { pushProviders, type PushResult } from './push-providers.js';
+import { pushModules, type PushModulesResult } from './push-modules.js';
 import { locateImage, parseImageTarget, pushImage, type PushImageResult } from './push-image.js';
 import { createOciRegistryClient } from '../../adapters/oci/registry-client.js';
 import { readDockerConfig } from '../../adapters/oci/docker-config.js';
@@ -62,6 +63,8 @@ export interface ImportOptions {
   pushProviders?: PushProvidersRequest;
   /** After the import (and the providers' push), push the runner image DIR/image to REGISTRY/REPO:TAG. */
   pushImage?: PushImageRequest;
+  /** After the import, push DIR/modules as OpenTofu module packages to REGISTRY/PREFIX (push-modules.ts). */
+  pushModules?: PushProvidersRequest;
   host: ImportHost;
   /** Told of every registry request (--verbose). */
   httpObserver?: HttpObserver;
@@ -166,6 +169,8 @@ export interface ImportResult {
   push?: PushResult;
   /** With --push: the runner image pushed. */
   image?: PushImageResult;
+  /** With --push-modules: the module packages pushed. */
+  pushModules?: PushModulesResult;
 }
 
 /** An import verified and staged, ready to be made live; `plan` is absent when there is nothing to do. */
@@ -190,6 +195,9 @@ export async function runImport(
     push === undefined ? undefined : checkPushRequest(push, parseOciTarget(push.target));
   const imageTarget =
     pushImg === undefined ? undefined : checkPushRequest(pushImg, parseImageTarget(pushImg.target));
+  const pushMods = options.pushModules;
+  const modulesTarget =
+    pushMods === undefined ? undefined : checkPushRequest(pushMods, parseOciTarget(pushMods.target));
   if (pushImg?.mountFrom !== undefined && !isValidRepositoryName(pushImg.mountFrom)) {
     throw new AirgapError(
       'OCI_REFERENCE_INVALID',
@@ -225,6 +233,27 @@ export async function runImport(
       throw withPushRemedy(e);
     });
     result = { ...result, push: pushed };
+  }
+  if (pushMods !== undefined && modulesTarget !== undefined) {
+    const pushed = await withClient(create, { ...pushMods, registry: modulesTarget.registry }, (client) =>
+      pushModules({
+        dest: result.dest,
+        target: pushMods.target,
+        client,
+        reporter,
+        insecure: pushMods.insecure,
+        caCertFiles: pushMods.caCertFiles,
+      }),
+    ).catch((e: unknown) => {
+      // Only a registry failure is one that running again resumes.
+      if (!isAirgapError(e) || e.category === 'network') {
+        reporter.warn(
+          `${result.dest} is imported, but pushing its modules to ${pushMods.target} failed; run the same command again to resume`,
+        );
+      }
+      throw withPushRemedy(e);
+    });
+    result = { ...result, pushModules: pushed };
   }
   if (pushImg !== undefined && imageTarget !== undefined) {
     // No image is no failure of the push to resume: say only that (exit 2), before any request.
