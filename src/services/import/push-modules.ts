@@ -111,7 +111,7 @@ export async function pushModules(options: PushModulesOptions): Promise<PushModu
       if (!isAirgapError(e)) throw e;
       throw new AirgapError(
         e.code,
-        `pushing ${what} to ${ref} failed: ${e.message}`,
+        `${what}, pushing to ${ref}: ${e.message}`,
         { ...e.details, version: m.record.version, cause: e },
         e.remedy,
       );
