@@ -363,6 +363,25 @@ describe('help', () => {
     },
   );
 
+  it('import: the three pushes under PUSH FLAGS; a registry flag without any of them is refused, naming all three', async () => {
+    const help = await runCli(['import', '--help']);
+    const push = help.stdout.slice(
+      help.stdout.indexOf('\nPUSH FLAGS\n'),
+      help.stdout.indexOf('\nREGISTRY ACCESS FLAGS\n'),
+    );
+    expect([...push.matchAll(/^ {2}--([a-z-]+)=/gm)].map((m) => m[1])).toEqual([
+      'push',
+      'push-modules',
+      'push-mount-from',
+      'push-providers',
+    ]);
+    const r = await runCli(['import', 'bundle.tar', '--dest', 'd', '--registry-insecure']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.replace(/\s*\u203a\s*/g, ' ')).toContain(
+      'One of the following must be provided when using --registry-insecure: --push, --push-providers, --push-modules',
+    );
+  });
+
   it('airgap help verify, airgap verify --help and airgap verify -h print the same', async () => {
     const [a, b, c] = await Promise.all([
       runCli(['help', 'verify']),
