@@ -5,7 +5,8 @@
 // website/docs/cli/oci_registries/module-package.mdx, internal/getmodules/oci_getter.go),
 // the layer's digest the zip's sha256 in airgap.json, the blob byte for byte the zip;
 // a second run that sends nothing; a moved tag that costs one manifest PUT; a failing
-// registry (connection refused; a 401 through the CLI) named with the module; and the
+// registry (connection refused; a 401 through the CLI) named with the module; a push over
+// https with a login and --ca-cert; a bundle that fails verification pushing nothing; and the
 // refusals that come before any request (a zip changed since the import, two module
 // names that fold to one repository, a destination without modules).
 
@@ -391,6 +392,39 @@ describeWithTools(['docker-registry', 'skopeo', 'htpasswd'], 'airgap import --pu
         blobs: { uploaded: 0, existing: 0, mounted: 0 },
       })),
     });
+  }, 60_000);
+
+  it('over https with a login and --ca-cert: pushed, and what tofu needs is said', async () => {
+    const tls = await startDockerRegistry({ tls: true, htpasswd: { username: 'ci', password: 'secret' } });
+    try {
+      const to = path.join(work, 'dest-tls');
+      const dockerConfig = await makeTempDir('airgap-docker-config-');
+      const result = await runImport(
+        importOptions(bundleDir, to, {
+          host: { ...thisProcess(), env: { DOCKER_CONFIG: dockerConfig } },
+          pushModules: {
+            target: `${tls.host}/mods`,
+            insecure: false,
+            caCertFiles: [tls.caCertPath!],
+            username: 'ci',
+            password: 'secret',
+          },
+        }),
+        quiet,
+        { readBundle: readFixtureDirectory },
+      );
+      const pushed = result.pushModules!;
+      expect(pushed.modules.map((m) => [m.repository, m.tag, m.action, m.digest])).toEqual(
+        first.modules.map((m) => [m.repository, m.tag, 'pushed', m.digest]),
+      );
+      expect(pushed.warnings).toEqual([
+        `The push trusted ${tls.host}'s certificate through --ca-cert; tofu checks an OCI registry's certificate against the system trust store: add that CA to the trust store of every host that runs tofu (on Linux, SSL_CERT_FILE naming a PEM file that holds it also works).`,
+      ]);
+      expect(tls.requests()).toContain(`PUT /v2/${DNS_REPO}/manifests/0.1.0`);
+      expect(JSON.stringify(result)).not.toContain('secret');
+    } finally {
+      await tls.stop();
+    }
   }, 60_000);
 
   it('a bundle that fails verification is not imported, and nothing is pushed (no client made)', async () => {
