@@ -96,26 +96,17 @@ export async function pushModules(options: PushModulesOptions): Promise<PushModu
   for (const m of local) {
     const ref = `${target.registry}/${m.repository}:${m.tag}`;
     const what = `module ${m.record.source} ${m.record.version}`;
-    let r;
-    try {
-      r = await pushSingleManifestArtifact(client, {
-        repository: m.repository,
-        tag: m.tag,
-        manifest: m.manifest,
-        blobs: [
-          { digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size, bytes: EMPTY_CONFIG.bytes },
-          { digest: m.manifest.layerDigest, size: m.record.size, path: m.file },
-        ],
-      });
-    } catch (e) {
-      if (!isAirgapError(e)) throw e;
-      throw new AirgapError(
-        e.code,
-        `${what}, pushing to ${ref}: ${e.message}`,
-        { ...e.details, version: m.record.version, cause: e },
-        e.remedy,
-      );
-    }
+    const r = await pushSingleManifestArtifact(client, {
+      repository: m.repository,
+      tag: m.tag,
+      manifest: m.manifest,
+      blobs: [
+        { digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size, bytes: EMPTY_CONFIG.bytes },
+        { digest: m.manifest.layerDigest, size: m.record.size, path: m.file },
+      ],
+    }).catch((e: unknown) => {
+      throw naming(e, `${what}, pushing to ${ref}`, m.record.version);
+    });
     reporter.info(
       r.action === 'unchanged'
         ? `${ref} is up to date (${what})`
@@ -139,6 +130,12 @@ export async function pushModules(options: PushModulesOptions): Promise<PushModu
     caCert: (options.caCertFiles ?? []).length > 0,
   });
   return { registry: target.registry, prefix: target.prefix, modules: pushed, warnings };
+}
+
+/** The registry's error, its message led by the module and target it concerns. */
+function naming(e: unknown, where: string, version: string): unknown {
+  if (!isAirgapError(e)) return e;
+  return new AirgapError(e.code, `${where}: ${e.message}`, { ...e.details, version, cause: e }, e.remedy);
 }
 
 /** The modules airgap-state.json of the live generation records, and that generation's path. */
