@@ -3,8 +3,9 @@
 // test module registries named like the public ones (registry.terraform.io answering
 // 204 + X-Terraform-Get `git::https://...?ref=vVERSION` from a real git repository
 // over dumb HTTP, and .tar.gz / .zip//SUBDIR archives; registry.opentofu.org answering
-// with a JSON location), following a module's own registry call. Then `airgap serve`
-// over the bundle directory, and the real terraform, offline (proxy at a closed port,
+// with a JSON location), following a module's own registry call and reading a call
+// written in JSON syntax (.tf.json). Then `airgap serve` over the bundle directory,
+// and the real terraform, offline (proxy at a closed port,
 // the registries must see no request), with only the CLI configuration serve wrote and
 // its CA, runs `init` on a root module calling those modules by their original
 // addresses and versions, installs the provider from the served network mirror, and
@@ -149,15 +150,13 @@ module "bucket" {
   version = "1.0.0"
 }
 
-module "dns" {
-  source  = "${OTF}/acme/dns/aws"
-  version = "< 1.0"
-}
-
 output "arn" {
   value = module.bucket.arn
 }
 `;
+
+// A call in JSON syntax: airgap reads it from the configuration, terraform from the root.
+const DNS_TF_JSON = `${JSON.stringify({ module: { dns: { source: `${OTF}/acme/dns/aws`, version: '< 1.0' } } }, null, 2)}\n`;
 
 const LABEL_TF = `
 module "label" {
@@ -220,6 +219,7 @@ describeWithTools(
       work = await makeTempDir();
       await fs.mkdir(path.join(work, 'stack'));
       await fs.writeFile(path.join(work, 'stack', 'main.tf'), STACK_TF);
+      await fs.writeFile(path.join(work, 'stack', 'dns.tf.json'), DNS_TF_JSON);
       const cfg = path.join(work, 'upstream.tfrc');
       await fs.writeFile(
         cfg,
@@ -353,6 +353,7 @@ describeWithTools(
       await fs.mkdir(dir);
       const root = STACK_TF + LABEL_TF;
       await fs.writeFile(path.join(dir, 'main.tf'), root);
+      await fs.writeFile(path.join(dir, 'dns.tf.json'), DNS_TF_JSON);
       const env = {
         PATH: process.env.PATH,
         HOME: dir,
