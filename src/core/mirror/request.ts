@@ -20,6 +20,7 @@ import { defaultModuleHost, requireModuleSource, type ModuleSource } from '../mo
 import { scanVersionConstraints } from '../provider/version.js';
 import { resolveSpecPath } from '../spec/paths.js';
 import type { Located, Spec, SpecProvider } from '../spec/types.js';
+import { parseServeBaseUrl } from '../serve/listen.js';
 
 export const DEFAULT_IMAGE_ARCHIVE_TAG = 'airgap-runner:latest';
 
@@ -106,6 +107,8 @@ export interface ImageRequest {
   caCerts: { file: string; from: string }[];
   /** A `docker load` archive of one platform. */
   archive?: { file: string; platform: string; tag: string };
+  /** `image.serve.url`, normalized (https://HOST[:PORT]): module hosts point at this serve. */
+  serveUrl?: string;
 }
 
 export interface PackRequest {
@@ -338,6 +341,9 @@ function imageRequest(
     baseImage,
     baseRegistryInsecure: flags['base-registry-insecure'] ?? img?.registryInsecure?.value ?? false,
     caCerts,
+    ...(img?.serve === undefined
+      ? {}
+      : { serveUrl: parseServeBaseUrl(img.serve.value.url.value, 'image.serve.url') }),
     ...(archiveFile === undefined
       ? {}
       : {

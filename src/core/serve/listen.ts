@@ -2,6 +2,7 @@
 // URL it tells runners (in the CLI config it writes and in X-Terraform-Get).
 
 import { AirgapError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8443';
 
@@ -27,33 +28,42 @@ function isUnspecified(host: string): boolean {
 }
 
 /**
+ * A serve base URL as runners reach it (`--url`, and `image.serve.url` in airgap.yaml):
+ * "https://HOST[:PORT]" with no path, query, fragment or credentials, returned without a
+ * trailing slash. `what` names where it was given, for the message.
+ */
+export function parseServeBaseUrl(url: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    u = new URL('invalid://');
+  }
+  if (
+    u.protocol !== 'https:' ||
+    u.hostname === '' ||
+    u.pathname !== '/' ||
+    u.search !== '' ||
+    u.hash !== '' ||
+    u.username !== '' ||
+    u.password !== ''
+  ) {
+    const shown = redactUrl(url);
+    throw new AirgapError('USAGE', `${what} ${JSON.stringify(shown)} is not https://HOST[:PORT]`, {
+      expected: 'https://HOST[:PORT], the address runners reach airgap serve at',
+      actual: shown,
+    });
+  }
+  return `https://${u.host}`;
+}
+
+/**
  * The advertised base URL, "https://HOST:PORT" without a trailing slash: --url when given,
  * else the listen address with the bound port. Listening on every address names no host
  * runners could use, so --url is required then.
  */
 export function advertisedUrl(listen: ListenAddress, boundPort: number, url: string | undefined): string {
-  if (url !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      u = new URL('invalid://');
-    }
-    if (
-      u.protocol !== 'https:' ||
-      u.hostname === '' ||
-      u.pathname !== '/' ||
-      u.search !== '' ||
-      u.hash !== '' ||
-      u.username !== ''
-    ) {
-      throw new AirgapError('USAGE', `--url ${JSON.stringify(url)} is not https://HOST[:PORT]`, {
-        expected: 'https://HOST[:PORT], the address runners reach this server at',
-        actual: url,
-      });
-    }
-    return `https://${u.host}`;
-  }
+  if (url !== undefined) return parseServeBaseUrl(url, '--url');
   if (isUnspecified(listen.host)) {
     throw new AirgapError(
       'USAGE',

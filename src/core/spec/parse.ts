@@ -25,6 +25,7 @@ import { redactUrl } from '../redact.js';
 import type { ReleaseTool } from '../releases/types.js';
 import { parseSplitSize } from '../transfer/pack-size.js';
 import { closestName, foldName } from './suggest.js';
+import { parseServeBaseUrl } from '../serve/listen.js';
 import {
   SPEC_API_VERSION,
   SPEC_DEFAULT_REGISTRY,
@@ -65,7 +66,8 @@ const PROVIDER_KEYS = ['versions', 'all'] as const;
 const LOCAL_PROVIDER_KEYS = ['source', 'version', 'platform', 'path'] as const;
 const BINARY_TOOLS: readonly ReleaseTool[] = ['tofu', 'terraform'];
 const BINARY_KEYS = ['versions', 'key', 'apiUrl', 'baseUrl'] as const;
-const IMAGE_KEYS = ['build', 'base', 'caCertificates', 'archive', 'registryInsecure'] as const;
+const IMAGE_KEYS = ['build', 'base', 'caCertificates', 'archive', 'registryInsecure', 'serve'] as const;
+const IMAGE_SERVE_KEYS = ['url'] as const;
 const ARCHIVE_KEYS = ['file', 'platform', 'tag'] as const;
 const CONFIGS_KEYS = ['mirrorPath', 'networkMirrorUrl', 'allowDirect', 'workflowTool'] as const;
 const OUTPUT_KEYS = ['dir', 'tarball', 'compress', 'splitSize', 'signKey', 'toolPackage'] as const;
@@ -80,6 +82,7 @@ export const SPEC_KEYS: Readonly<Record<string, readonly string[]>> = {
   'binaries.*': BINARY_KEYS,
   image: IMAGE_KEYS,
   'image.archive': ARCHIVE_KEYS,
+  'image.serve': IMAGE_SERVE_KEYS,
   configs: CONFIGS_KEYS,
   output: OUTPUT_KEYS,
   registries: REGISTRIES_KEYS,
@@ -940,7 +943,7 @@ function readImage(
     ctx,
     slot,
     IMAGE_KEYS,
-    'a map with build, base, caCertificates, archive, registryInsecure (or nothing)',
+    'a map with build, base, caCertificates, archive, registryInsecure, serve (or nothing)',
   );
   if (keys === undefined) return undefined;
   const out: SpecImage = {};
@@ -999,11 +1002,30 @@ function readImage(
   const insecure = insecureSlot === undefined ? undefined : readBool(ctx, insecureSlot);
   if (insecure !== undefined) out.registryInsecure = insecure;
 
+  const serveSlot = keys.get('serve');
+  if (serveSlot !== undefined) {
+    const serveKeys = readMap(ctx, serveSlot, IMAGE_SERVE_KEYS, 'a map with url');
+    if (serveKeys !== undefined) {
+      const expected = 'https://HOST[:PORT], the address runners reach airgap serve at';
+      const urlSlot = serveKeys.get('url');
+      if (urlSlot === undefined) missing(ctx, serveSlot, 'url', expected);
+      const url = readUrl(ctx, urlSlot, expected, /^https:\/\//);
+      if (
+        url !== undefined &&
+        urlSlot !== undefined &&
+        check(ctx, url, urlSlot.path, expected, () => parseServeBaseUrl(url.value, 'image.serve.url'))
+      ) {
+        out.serve = { value: { url }, at: at(ctx, serveSlot) };
+      }
+    }
+  }
+
   if (build?.value === false) {
     const buildOnly: [string, boolean][] = [
       ['caCertificates', keys.has('caCertificates')],
       ['archive', keys.has('archive')],
       ['registryInsecure', insecure?.value === true],
+      ['serve', keys.has('serve')],
     ];
     for (const [key, present] of buildOnly) {
       if (!present) continue;

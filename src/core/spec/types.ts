@@ -133,6 +133,13 @@ export interface SpecImage {
   archive?: Located<SpecImageArchive>;
   /** `--base-registry-insecure`. */
   registryInsecure?: Located<boolean>;
+  /** The `airgap serve` the image's CLI configuration points module hosts at. */
+  serve?: Located<SpecImageServe>;
+}
+
+export interface SpecImageServe {
+  /** https://HOST[:PORT], as written. */
+  url: Located<string>;
 }
 
 export interface SpecImageArchive {

@@ -73,6 +73,8 @@ export interface ImageBuildOptions {
   mirrorPath: string;
   /** PEM text appended to the base's CA bundle (--ca-cert-into-image). */
   caCerts?: { file: string; text: string };
+  /** The CLI configuration's bytes (image.serve); absent: the bundle's config/tofurc. */
+  cliConfig?: Uint8Array;
   /** Config `created` and every layer entry's mtime. */
   created: Date;
   toolVersion: string;
@@ -141,7 +143,8 @@ export async function buildRunnerImage(
   // Plans first, one platform after the other (warnings in a stable order); then the
   // layers, two at a time (src/adapters/oci/layer-write.ts); then the documents.
   const images = [...resolved.images].sort((a, b) => compareStrings(a.platform, b.platform));
-  const cliConfig = await fs.readFile(path.join(options.bundleDir, CONFIG_FILES.tofurc));
+  const cliConfig =
+    options.cliConfig ?? (await fs.readFile(path.join(options.bundleDir, CONFIG_FILES.tofurc)));
   const planned: { image: BasePlatformImage; plan: LayerPlan; ca: boolean }[] = [];
   for (const image of images) {
     const where = `base image ${ref} (${image.platform})`;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
 import type { ManifestBinary, ManifestConfig } from '../../core/bundle/manifest.js';
 import { renderDockerfile, renderTofurc, renderWorkflow } from '../../core/config/index.js';
+import type { TofurcOptions } from '../../core/config/tofurc.js';
 import { BUNDLE, CONFIG_FILES } from '../../core/layout/names.js';
 import type { ConfigRequest } from '../../core/mirror/request.js';
 import { compareVersions, parseVersion } from '../../core/provider/version.js';
@@ -15,13 +16,18 @@ import type { Reporter } from '../../core/ports.js';
 /** What the run asks of config/ (src/core/mirror/request.ts). */
 export type ConfigOptions = ConfigRequest;
 
-function tofurcText(options: ConfigOptions): string {
-  return renderTofurc({
+/** config/tofurc's provider installation, which the runner image's CLI configuration keeps too. */
+export function configTofurcOptions(options: ConfigOptions): TofurcOptions {
+  return {
     ...(options.networkMirrorUrl !== undefined
       ? { networkMirrorUrl: options.networkMirrorUrl }
       : { mirrorPath: options.mirrorPath ?? '/providers' }),
     allowDirect: options.allowDirect,
-  });
+  };
+}
+
+function tofurcText(options: ConfigOptions): string {
+  return renderTofurc(configTofurcOptions(options));
 }
 
 /** Throws the USAGE error a bad mirror path, network-mirror URL or --allow-direct pattern gives, before any work. */

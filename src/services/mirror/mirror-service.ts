@@ -231,6 +231,8 @@ export async function runMirror(
           caCertFiles: request.caCertFiles,
           env: options.env,
           image: checked.image,
+          configs: request.configs,
+          moduleSources: carried.modules.map((m) => m.source),
           ...(deps.imageSource === undefined ? {} : { source: deps.imageSource }),
           ...(options.httpObserver === undefined ? {} : { httpObserver: options.httpObserver }),
         },

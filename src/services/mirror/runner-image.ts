@@ -17,11 +17,13 @@ import {
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import { parseBaseImageReference } from '../../core/oci/base-reference.js';
-import type { ImageRequest } from '../../core/mirror/request.js';
+import type { ConfigRequest, ImageRequest } from '../../core/mirror/request.js';
+import { renderServedImageCliConfig } from '../../core/serve/cli-config.js';
 import type { HttpObserver, ImageSource, Reporter } from '../../core/ports.js';
 import { parsePlatform } from '../../core/provider/platform.js';
 import { PACK_DEFAULT_MTIME } from '../../core/transfer/pack-plan.js';
 import { buildRunnerImage } from '../image/build-image.js';
+import { configTofurcOptions } from './config-writer.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 
 /** What the run asks of the image (src/core/mirror/request.ts). */
@@ -123,6 +125,10 @@ export interface BuildImageInput {
   caCertFiles: string[];
   env: Record<string, string | undefined>;
   image: CheckedImageOptions;
+  /** config/'s options: with image.serve, the image keeps their provider installation. */
+  configs: ConfigRequest;
+  /** "HOST/NS/NAME/SYSTEM" of every carried module: with image.serve, their hosts point at serve. */
+  moduleSources: readonly string[];
   /** Tests inject a source; otherwise one is opened from --base-image. */
   source?: ImageSource;
   /** Told of every base-image registry request (--verbose). */
@@ -144,6 +150,14 @@ export async function buildBundleImage(
       userAgent: USER_AGENT,
       ...(input.httpObserver === undefined ? {} : { observer: input.httpObserver }),
     });
+  const warnings: string[] = [];
+  const cliConfig =
+    input.image.serveUrl === undefined
+      ? undefined
+      : servedCliConfig(input.image.serveUrl, input, (message) => {
+          warnings.push(message);
+          reporter.warn(message);
+        });
   try {
     const built = await buildRunnerImage(
       {
@@ -155,6 +169,7 @@ export async function buildBundleImage(
         tool: input.tool,
         mirrorPath: input.mirrorPath,
         ...(input.image.caCerts === undefined ? {} : { caCerts: input.image.caCerts }),
+        ...(cliConfig === undefined ? {} : { cliConfig }),
         created: creationTime(input.env, () => PACK_DEFAULT_MTIME),
         toolVersion: TOOL_VERSION,
       },
@@ -193,12 +208,31 @@ export async function buildBundleImage(
         size: written.size,
       };
     }
-    return { image: built.image, summary, warnings: built.warnings };
+    return { image: built.image, summary, warnings: [...warnings, ...built.warnings] };
   } catch (e) {
     throw isAirgapError(e) && e.remedy === undefined ? withBaseImageRemedy(e, input.image.baseImage) : e;
   } finally {
     await source.close();
   }
+}
+
+/**
+ * With image.serve: config/tofurc's provider installation (the image carries the
+ * providers, so they install from its own mirror) plus a host block per carried module
+ * host pointing modules.v1 at serve, so a stack needs only TF_CLI_CONFIG_FILE.
+ */
+function servedCliConfig(
+  serveUrl: string,
+  input: BuildImageInput,
+  warn: (message: string) => void,
+): Uint8Array {
+  if (input.moduleSources.length === 0) {
+    warn(
+      `image.serve: the bundle carries no registry modules, so the image's CLI configuration points no module host at ${serveUrl}`,
+    );
+  }
+  const text = renderServedImageCliConfig(configTofurcOptions(input.configs), serveUrl, input.moduleSources);
+  return new TextEncoder().encode(text);
 }
 
 // The image source and OCI client serve import --push too; the advice for pulling the

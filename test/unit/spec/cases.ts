@@ -82,6 +82,10 @@ export const VALID: ValidCase[] = [
   { name: 'every key', text: FULL_SPEC },
   { name: 'image: with nothing after it (build with every default)', text: `${V1}image:\n` },
   {
+    name: 'image.serve: the serve the image points module hosts at',
+    text: `${V1}image:\n  serve: {url: "https://tf-mirror.corp.example:8443"}\n`,
+  },
+  {
     name: 'image: build false, only the base for the Dockerfile',
     text: `${V1}image: {build: false, base: "oci:base-layout:3.20", registryInsecure: false}\n`,
   },
@@ -269,7 +273,7 @@ export const INVALID: InvalidCase[] = [
     name: 'a key from another section',
     text: `${V1}image: {tarball: x.tar}\n`,
     messages: [
-      'airgap.yaml:2:9: image.tarball: expected one of build, base, caCertificates, archive, registryInsecure, found unknown key "tarball"; did you mean output.tarball?',
+      'airgap.yaml:2:9: image.tarball: expected one of build, base, caCertificates, archive, registryInsecure, serve, found unknown key "tarball"; did you mean output.tarball?',
     ],
     schema: 'refuses',
   },
@@ -468,7 +472,7 @@ export const INVALID: InvalidCase[] = [
     name: 'image: true',
     text: `${V1}image: true\n`,
     messages: [
-      'airgap.yaml:2:8: image: expected a map with build, base, caCertificates, archive, registryInsecure (or nothing), found the boolean true',
+      'airgap.yaml:2:8: image: expected a map with build, base, caCertificates, archive, registryInsecure, serve (or nothing), found the boolean true',
     ],
     schema: 'refuses',
   },
@@ -479,6 +483,31 @@ export const INVALID: InvalidCase[] = [
       'airgap.yaml:4:3: image.caCertificates: expected no caCertificates with build: false, found caCertificates (it applies only to the image airgap builds)',
       'airgap.yaml:5:3: image.archive: expected no archive with build: false, found archive (it applies only to the image airgap builds)',
       'airgap.yaml:6:3: image.registryInsecure: expected no registryInsecure with build: false, found registryInsecure (it applies only to the image airgap builds)',
+    ],
+    schema: 'refuses',
+  },
+  {
+    name: 'image.serve without a url, with build: false',
+    text: `${V1}image:\n  build: false\n  serve: {}\n`,
+    messages: [
+      'airgap.yaml:4:3: image.serve: expected no serve with build: false, found serve (it applies only to the image airgap builds)',
+      'airgap.yaml:4:10: image.serve.url: expected https://HOST[:PORT], the address runners reach airgap serve at, found nothing; the key is required',
+    ],
+    schema: 'refuses',
+  },
+  {
+    name: 'an image.serve url with a path',
+    text: `${V1}image:\n  serve: {url: "https://tf-mirror.corp.example/airgap"}\n`,
+    messages: [
+      'airgap.yaml:3:16: image.serve.url: expected https://HOST[:PORT], the address runners reach airgap serve at, found "https://tf-mirror.corp.example/airgap"; image.serve.url "https://tf-mirror.corp.example/airgap" is not https://HOST[:PORT]',
+    ],
+    schema: 'refuses',
+  },
+  {
+    name: 'an image.serve url with credentials',
+    text: `${V1}image: {serve: {url: "https://u:p@tf.example"}}\n`,
+    messages: [
+      'airgap.yaml:2:22: image.serve.url: expected https://HOST[:PORT], the address runners reach airgap serve at without credentials, found "https://***@tf.example/"; secrets never go in airgap.yaml: registry tokens come from TF_TOKEN_<host> variables or the CLI config (tofu login), image registry logins from the docker config (docker login), the signing key\'s passphrase from AIRGAP_SIGN_PASSPHRASE',
     ],
     schema: 'refuses',
   },

@@ -67,6 +67,7 @@ describe('docs/airgap.schema.json', () => {
       'binaries.*': (defs.binary as { anyOf: unknown[] }).anyOf[1],
       image: at('image'),
       'image.archive': at('image', 'properties', 'archive'),
+      'image.serve': at('image', 'properties', 'serve'),
       configs: at('configs'),
       output: at('output'),
       registries: at('registries'),

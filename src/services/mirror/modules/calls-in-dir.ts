@@ -1,6 +1,6 @@
 // The registry module calls of one module directory (a configuration, or a fetched
-// module), following its local `./` and `../` calls into the directories they name, as
-// the CLIs do when they install a configuration's modules. `within` bounds where local
+// module; its .tf and .tf.json files), following its local `./` and `../` calls into the
+// directories they name, as the CLIs do when they install a configuration's modules. `within` bounds where local
 // calls may lead: a fetched module's own tree (a call leaving it is refused), or nothing
 // for a configuration on this machine.
 
@@ -10,6 +10,7 @@ import { compareStrings } from '../../../core/compare.js';
 import { AirgapError } from '../../../core/errors.js';
 import { parseModuleSource, type ModuleSource } from '../../../core/module/address.js';
 import { readModuleCalls } from '../../../core/module/calls.js';
+import { readJsonModuleCalls } from '../../../core/module/calls-json.js';
 
 export interface RegistryCall {
   address: ModuleSource;
@@ -40,7 +41,7 @@ export async function registryCallsIn(dir: string, options: CallScanOptions): Pr
     visited.add(current);
     let names: string[];
     try {
-      names = (await fs.readdir(current)).filter((n) => n.endsWith('.tf')).sort(compareStrings);
+      names = (await fs.readdir(current)).filter(isConfigurationFile).sort(compareStrings);
     } catch (e) {
       throw new AirgapError(
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
@@ -53,7 +54,11 @@ export async function registryCallsIn(dir: string, options: CallScanOptions): Pr
       const st = await fs.lstat(file);
       if (!st.isFile()) continue;
       const shown = options.show(file);
-      for (const call of readModuleCalls(await fs.readFile(file, 'utf8'), shown)) {
+      const text = await fs.readFile(file, 'utf8');
+      const calls = name.endsWith(JSON_SUFFIX)
+        ? readJsonModuleCalls(text, shown)
+        : readModuleCalls(text, shown);
+      for (const call of calls) {
         if (call.source.startsWith('./') || call.source.startsWith('../')) {
           const target = path.resolve(current, call.source.split('//')[0]!);
           if (options.within !== undefined && !isInside(options.within, target)) {
@@ -79,6 +84,13 @@ export async function registryCallsIn(dir: string, options: CallScanOptions): Pr
     }
   }
   return out;
+}
+
+const JSON_SUFFIX = '.tf.json';
+
+/** What tofu and terraform read as configuration: native (.tf) and JSON (.tf.json) syntax. */
+function isConfigurationFile(name: string): boolean {
+  return name.endsWith('.tf') || name.endsWith(JSON_SUFFIX);
 }
 
 function isInside(root: string, target: string): boolean {
