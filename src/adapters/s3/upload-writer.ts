@@ -257,8 +257,12 @@ export class S3UploadWriter extends Writable {
     return this.#free.pop() ?? Buffer.allocUnsafe(this.#partSize);
   }
 
+  /**
+   * Part buffers are reused, never left to the garbage collector: with 8 MiB each, the
+   * ones it has not collected yet would be most of the process's memory.
+   */
   #give(buffer: Buffer): void {
-    if (this.#free.length < 1) this.#free.push(buffer);
+    if (this.#free.length <= this.#concurrency) this.#free.push(buffer);
   }
 
   async #dispatch(o: ObjectState): Promise<void> {

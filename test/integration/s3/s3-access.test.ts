@@ -2,12 +2,21 @@
 // (s3rver behind the test front): the server-side encryption flags as the headers
 // S3 gets (--s3-sse, --s3-kms-key-id), and HTTPS_PROXY / NO_PROXY as for every other
 // request (a CONNECT proxy on 127.0.0.1 counts the tunnels).
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportResult } from '../../../src/services/export/export-service.js';
 import { runCli } from '../../helpers/cli.js';
 import { makeS3TestBundle, type S3TestBundle } from '../../helpers/s3-bundle.js';
-import { AWS_CLI, startS3Server, uniqueBucket, type TestS3Server } from '../../helpers/s3-server.js';
+import {
+  AWS_CLI,
+  S3_ACCESS_KEY,
+  S3_SECRET_KEY,
+  startS3Server,
+  uniqueBucket,
+  type TestS3Server,
+} from '../../helpers/s3-server.js';
+import { makeTempDir } from '../../helpers/tmp.js';
 import { describeWithTools } from '../../helpers/tools.js';
 import { startConnectProxy, type TestProxy } from '../http/servers.js';
 
@@ -177,5 +186,66 @@ describeWithTools([AWS_CLI, 'openssl'], 'S3 access through HTTPS_PROXY', () => {
     expect(s3.count('GetObject')).toBeGreaterThan(0);
     expect(proxy.connects.length).toBe(tunnels);
     expect(path.basename(json.tarball)).toBe('proxied.tar');
+  });
+
+  it('takes credentials from AWS_PROFILE in the shared files and trust from SSL_CERT_FILE; no secret in any output', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    const url = `s3://${bucket}/profile.tar`;
+    const made = await exportTo(s3, url, ['--ca-cert', s3.cert!.certPath]);
+    expect(made.code).toBe(0);
+
+    const dir = await makeTempDir('airgap-s3-profile-');
+    const credentials = path.join(dir, 'credentials');
+    const config = path.join(dir, 'config');
+    const secret = 'wJalrXUtnFEMI-airgap-test-secret';
+    const token = 'FQoGZXIvYXdzEairgap-test-session-token';
+    await fs.writeFile(
+      credentials,
+      `[airgap-test]\naws_access_key_id = ${S3_ACCESS_KEY}\naws_secret_access_key = ${S3_SECRET_KEY}\n\n` +
+        `[airgap-wrong]\naws_access_key_id = AKIAWRONGKEY\naws_secret_access_key = ${secret}\naws_session_token = ${token}\n`,
+    );
+    await fs.writeFile(
+      config,
+      '[profile airgap-test]\nregion = us-east-1\n\n[profile airgap-wrong]\nregion = us-east-1\n',
+    );
+    // No key in the environment: only the profile can supply one.
+    const env = (profile: string): Record<string, string> => ({
+      AWS_PROFILE: profile,
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: config,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      SSL_CERT_FILE: s3.cert!.certPath,
+    });
+    const verify = (profile: string): ReturnType<typeof runCli> =>
+      runCli(
+        [
+          'verify',
+          url,
+          '--trusted-key',
+          fixture.publicKeyFile,
+          '--s3-endpoint',
+          s3.endpoint,
+          '--s3-path-style',
+          '--json',
+        ],
+        { env: env(profile) },
+      );
+    const ok = await verify('airgap-test');
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+
+    const denied = await verify('airgap-wrong');
+    expect(denied.code).toBe(2);
+    const error = (JSON.parse(denied.stdout) as { error: { code: string; message: string } }).error;
+    expect([error.code, error.message]).toEqual([
+      'S3_ACCESS_DENIED',
+      `S3 HeadObject ${url}: access denied (HTTP 403)`,
+    ]);
+    for (const text of [denied.stdout, denied.stderr]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('Signature=');
+    }
   });
 });
