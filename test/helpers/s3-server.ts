@@ -99,6 +99,8 @@ export interface TestS3Server {
     key: string;
     /** The x-amz-checksum-sha256 the request claimed, if any. */
     checksumSha256?: string;
+    /** The request's headers as received (lower-case names), to check what a client sent. */
+    headers: http.IncomingHttpHeaders;
   }[];
   count(operation: S3Operation): number;
   resetCounts(): void;
@@ -242,6 +244,7 @@ export async function startS3Server(options: { https?: boolean; dir?: string } =
       bucket,
       key,
       ...(typeof claimedChecksum === 'string' ? { checksumSha256: claimedChecksum } : {}),
+      headers: req.headers,
     });
     const hold = holds.find((h) => h.operation === op);
     if (hold !== undefined) {

@@ -65,9 +65,6 @@ function checkEndpoint(endpoint: string): void {
 }
 
 export function connectS3(options: S3AccessOptions): S3Connection {
-  // The SDK warns on Node < 22 about its own future releases; airgap bundles the SDK
-  // version it was tested with (bundleDependencies), so the warning would only be noise.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (options.endpoint !== undefined) checkEndpoint(options.endpoint);
   if (options.kmsKeyId !== undefined && options.sse !== 'aws:kms') {
     throw new AirgapError(

@@ -14,7 +14,7 @@ import {
 import type { S3Location } from '../../core/s3/url.js';
 import type { S3Connection } from './client.js';
 import { s3Error } from './errors.js';
-import { sseParams } from './objects.js';
+import { sseParams, withPayloadHash } from './objects.js';
 
 export interface OpenUpload {
   uploadId: string;
@@ -29,9 +29,17 @@ export interface UploadedPart {
   sha256?: string;
 }
 
-/** The multipart uploads open for exactly `at.key` (not merely keys starting with it), oldest first. */
-export async function openUploads(conn: S3Connection, at: S3Location): Promise<OpenUpload[]> {
-  const found: OpenUpload[] = [];
+export interface OpenUploadAt extends OpenUpload {
+  key: string;
+}
+
+/** The multipart uploads open for keys starting with `prefix` in `bucket`, oldest first. */
+export async function openUploadsUnder(
+  conn: S3Connection,
+  bucket: string,
+  prefix: string,
+): Promise<OpenUploadAt[]> {
+  const found: OpenUploadAt[] = [];
   let keyMarker: string | undefined;
   let idMarker: string | undefined;
   for (;;) {
@@ -39,18 +47,18 @@ export async function openUploads(conn: S3Connection, at: S3Location): Promise<O
     try {
       page = await conn.client.send(
         new ListMultipartUploadsCommand({
-          Bucket: at.bucket,
-          Prefix: at.key,
+          Bucket: bucket,
+          Prefix: prefix,
           ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
           ...(idMarker === undefined ? {} : { UploadIdMarker: idMarker }),
         }),
       );
     } catch (e) {
-      throw s3Error(e, { operation: 'ListMultipartUploads', ...at });
+      throw s3Error(e, { operation: 'ListMultipartUploads', bucket, key: prefix });
     }
     for (const u of page.Uploads ?? []) {
-      if (u.Key === at.key && u.UploadId !== undefined) {
-        found.push({ uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
+      if (u.Key !== undefined && u.UploadId !== undefined) {
+        found.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
       }
     }
     if (page.IsTruncated !== true) break;
@@ -58,6 +66,13 @@ export async function openUploads(conn: S3Connection, at: S3Location): Promise<O
     idMarker = page.NextUploadIdMarker;
   }
   return found.sort((a, b) => a.initiated.getTime() - b.initiated.getTime());
+}
+
+/** The multipart uploads open for exactly `at.key` (not merely keys starting with it), oldest first. */
+export async function openUploads(conn: S3Connection, at: S3Location): Promise<OpenUpload[]> {
+  return (await openUploadsUnder(conn, at.bucket, at.key))
+    .filter((u) => u.key === at.key)
+    .map(({ uploadId, initiated }) => ({ uploadId, initiated }));
 }
 
 export async function listParts(
@@ -124,26 +139,33 @@ export async function createUpload(
   }
 }
 
-/** Uploads one part; `sha256` is its base64 SHA-256, which S3 checks against the bytes. */
+/**
+ * Uploads one part; `digest` is its SHA-256: sent (base64) as the checksum S3 checks
+ * against the bytes, and given to the request signer so it does not hash them again.
+ */
 export async function uploadPart(
   conn: S3Connection,
   at: S3Location,
   uploadId: string,
   number: number,
   body: Uint8Array,
-  sha256: string,
+  digest: Buffer,
 ): Promise<UploadedPart> {
+  const sha256 = digest.toString('base64');
   try {
     const answer = await conn.client.send(
-      new UploadPartCommand({
-        Bucket: at.bucket,
-        Key: at.key,
-        UploadId: uploadId,
-        PartNumber: number,
-        Body: body,
-        ContentLength: body.length,
-        ChecksumSHA256: sha256,
-      }),
+      withPayloadHash(
+        new UploadPartCommand({
+          Bucket: at.bucket,
+          Key: at.key,
+          UploadId: uploadId,
+          PartNumber: number,
+          Body: body,
+          ContentLength: body.length,
+          ChecksumSHA256: sha256,
+        }),
+        digest,
+      ),
     );
     return { number, size: body.length, etag: answer.ETag ?? '', sha256 };
   } catch (e) {

@@ -4,6 +4,7 @@
 
 import {
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -50,6 +51,32 @@ export async function headObject(conn: S3Connection, at: S3Location): Promise<S3
   }
 }
 
+/**
+ * GET of a small object (a checksum list): its bytes, or undefined when there is no
+ * such object. One longer than `maxBytes` is refused rather than read.
+ */
+export async function getSmallObject(
+  conn: S3Connection,
+  at: S3Location,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  try {
+    const answer = await conn.client.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of answer.Body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new Error(`longer than ${maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'NoSuchKey') return undefined;
+    throw s3Error(e, { operation: 'GetObject', ...at });
+  }
+}
+
 export interface PutOptions {
   contentType?: string;
   /** Extra user metadata; the sha256 entry is always set from the body. */
@@ -70,21 +97,53 @@ export async function putObject(
   const sha256 = digest.toString('hex');
   try {
     await conn.client.send(
-      new PutObjectCommand({
-        Bucket: at.bucket,
-        Key: at.key,
-        Body: body,
-        ContentLength: body.length,
-        ChecksumSHA256: digest.toString('base64'),
-        ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
-        Metadata: { ...options.metadata, [S3_METADATA.sha256]: sha256 },
-        ...sseParams(conn),
-      }),
+      withPayloadHash(
+        new PutObjectCommand({
+          Bucket: at.bucket,
+          Key: at.key,
+          Body: body,
+          ContentLength: body.length,
+          ChecksumSHA256: digest.toString('base64'),
+          ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+          Metadata: { ...options.metadata, [S3_METADATA.sha256]: sha256 },
+          ...sseParams(conn),
+        }),
+        digest,
+      ),
     );
   } catch (e) {
     throw s3Error(e, { operation: 'PutObject', ...at });
   }
   return { sha256 };
+}
+
+interface HasMiddleware {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: { request: unknown }) => Promise<unknown>,
+      ) => (args: { request: unknown }) => Promise<unknown>,
+      options: { step: 'build'; name: string },
+    ): void;
+  };
+}
+
+/**
+ * The SigV4 signer hashes a request's body for x-amz-content-sha256 unless the header
+ * is already there: with the body's SHA-256 known (it is also the checksum S3 checks),
+ * set it, and save hashing every uploaded byte twice.
+ */
+export function withPayloadHash<C>(command: C, digest: Buffer): C {
+  const hex = digest.toString('hex');
+  (command as unknown as HasMiddleware).middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = hex;
+      return next(args);
+    },
+    { step: 'build', name: 'airgapPayloadSha256' },
+  );
+  return command;
 }
 
 /** The server-side encryption parameters every write carries (--s3-sse, --s3-kms-key-id). */

@@ -44,9 +44,17 @@ export const TRANSFER = {
 export const S3_METADATA = {
   /** Lower-case hex sha256 of the object's bytes: what `sha256sum` prints for the downloaded file. */
   sha256: 'sha256',
-  /** On a split part: the sha256 of the whole tarball, all parts together. */
+  /** On the checksum object: the sha256 of the whole tarball, all parts together. */
   tarballSha256: 'airgap-tarball-sha256',
+  /** On every object of an export: what the tarball holds (core/s3/content-id.ts), known before it is streamed. */
+  contentId: 'airgap-content-id',
 } as const;
+
+/**
+ * Beside an exported KEY in S3: the `sha256sum` lines of KEY (or of KEY.000, KEY.001,
+ * ...). Not `KEY.something`: `cat KEY.*` must still join the split parts.
+ */
+export const S3_CHECKSUM_SUFFIX = '_SHA256SUMS';
 
 export function toolPackagePath(version: string): string {
   return `${TRANSFER.toolDir}/airgap-${version}.tgz`;

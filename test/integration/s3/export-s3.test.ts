@@ -1,6 +1,7 @@
 // `airgap export --tarball s3://...` against a real S3 server (s3rver), checked with
-// the AWS CLI v2, sha256sum, tar and gpg: the same bytes as on disk, the sha256 in
-// the object's metadata, per-part SHA-256 checksums, nothing sent twice, split parts,
+// the AWS CLI v2, sha256sum, tar and gpg: the same bytes as on disk, the content id in
+// the object's metadata and the sha256 in the KEY_SHA256SUMS object beside it, per-part
+// SHA-256 checksums, nothing sent twice, split parts,
 // and a killed upload resumed from the parts S3 already holds.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -89,6 +90,7 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     expect(parts).toBe(3);
     expect(up.json.upload).toEqual({
       alreadyPresent: false,
+      checksums: `${url}_SHA256SUMS`,
       partsUploaded: parts,
       partsReused: 0,
       uploadsAborted: 0,
@@ -97,17 +99,48 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     expect(s3.count('UploadPart')).toBe(parts);
     expect(s3.count('CreateMultipartUpload')).toBe(1);
     expect(s3.count('CompleteMultipartUpload')).toBe(1);
+    // One pass over the bundle: the parts, then the old checksum object removed, the
+    // object completed, and its checksum object written last.
+    expect(
+      s3.log
+        .filter((r) => r.method !== 'HEAD' && r.operation !== 'ListMultipartUploads')
+        .map((r) => `${r.operation} ${r.key}`),
+    ).toEqual([
+      'CreateMultipartUpload bundles/b.tar',
+      'UploadPart bundles/b.tar',
+      'UploadPart bundles/b.tar',
+      'UploadPart bundles/b.tar',
+      'DeleteObjects ',
+      'CompleteMultipartUpload bundles/b.tar',
+      'PutObject bundles/b.tar_SHA256SUMS',
+    ]);
 
     const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'bundles/b.tar']);
-    expect(JSON.parse(head.stdout)).toMatchObject({
-      ContentLength: onDisk.bytes,
-      ContentType: 'application/x-tar',
-      Metadata: { sha256: onDisk.sha256 },
+    const headJson = JSON.parse(head.stdout) as { Metadata: Record<string, string> };
+    expect(headJson).toMatchObject({ ContentLength: onDisk.bytes, ContentType: 'application/x-tar' });
+    const contentId = headJson.Metadata['airgap-content-id']!;
+    expect(contentId).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(headJson.Metadata)).toEqual(['airgap-content-id']);
+    const sumsHead = await s3.aws([
+      's3api',
+      'head-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'bundles/b.tar_SHA256SUMS',
+    ]);
+    expect((JSON.parse(sumsHead.stdout) as { Metadata: Record<string, string> }).Metadata).toMatchObject({
+      'airgap-content-id': contentId,
+      'airgap-tarball-sha256': onDisk.sha256,
     });
 
-    const file = path.join(work, 'from-s3.tar');
-    const cp = await s3.aws(['s3', 'cp', url, file]);
-    expect(cp.code).toBe(0);
+    // aws s3 cp of the object and its checksum object: sha256sum -c passes.
+    const got = await makeTempDir('airgap-s3-got-');
+    expect((await s3.aws(['s3', 'cp', url, path.join(got, 'b.tar')])).code).toBe(0);
+    expect((await s3.aws(['s3', 'cp', `${url}_SHA256SUMS`, got])).code).toBe(0);
+    expect(await fs.readFile(path.join(got, 'b.tar_SHA256SUMS'), 'utf8')).toBe(`${onDisk.sha256}  b.tar\n`);
+    expect((await run('sha256sum', ['-c', 'b.tar_SHA256SUMS'], { cwd: got })).stdout).toBe('b.tar: OK\n');
+    const file = path.join(got, 'b.tar');
     expect(await sha256sum(file)).toBe(onDisk.sha256);
     const dir = await makeTempDir('airgap-s3-x-');
     await run('tar', ['-xf', file, '-C', dir]);
@@ -127,11 +160,13 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     );
     expect(gpg.stdout).toContain(`[GNUPG:] VALIDSIG ${fixture.key.fingerprint}`);
 
-    // The same export again: the object already has this sha256, nothing is sent.
+    // The same export again: the object already holds this content, nothing is sent.
     s3.resetCounts();
     const again = await exportToS3(url);
     expect(again.code).toBe(0);
     expect(again.json.upload?.alreadyPresent).toBe(true);
+    expect(again.json.sha256).toBe(onDisk.sha256);
+    expect(again.json.parts).toEqual([{ path: url, size: onDisk.bytes }]);
     expect(s3.count('UploadPart')).toBe(0);
     expect(s3.count('CreateMultipartUpload')).toBe(0);
   });
@@ -151,14 +186,21 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     expect(up.json.upload?.staleDeleted).toEqual([`s3://${bucket}/s.tar.009`]);
     const dir = await makeTempDir('airgap-s3-parts-');
     expect((await s3.aws(['s3', 'cp', `s3://${bucket}/`, dir, '--recursive'])).code).toBe(0);
-    expect((await fs.readdir(dir)).sort()).toEqual(['s.tar.000', 's.tar.001', 's.tar.002']);
+    expect((await fs.readdir(dir)).sort()).toEqual([
+      's.tar.000',
+      's.tar.001',
+      's.tar.002',
+      's.tar_SHA256SUMS',
+    ]);
+    expect((await run('sha256sum', ['-c', 's.tar_SHA256SUMS'], { cwd: dir })).stdout).toBe(
+      's.tar.000: OK\ns.tar.001: OK\ns.tar.002: OK\n',
+    );
+    const sums = await fs.readFile(path.join(dir, 's.tar_SHA256SUMS'), 'utf8');
+    expect(sums.split('\n')[1]).toBe(`${await sha256sum(path.join(dir, 's.tar.001'))}  s.tar.001`);
     await run('sh', ['-c', 'cat s.tar.* > joined.tar'], { cwd: dir });
     expect(await sha256sum(path.join(dir, 'joined.tar'))).toBe(onDisk.sha256);
     const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 's.tar.001']);
-    expect(JSON.parse(head.stdout).Metadata).toEqual({
-      sha256: await sha256sum(path.join(dir, 's.tar.001')),
-      'airgap-tarball-sha256': onDisk.sha256,
-    });
+    expect(Object.keys(JSON.parse(head.stdout).Metadata)).toEqual(['airgap-content-id']);
   });
 
   it('an upload killed half way resumes: list-parts shows the parts S3 holds, and only the rest are sent', async () => {
