@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import {
+  alwaysCarried,
   baseDigests,
   deltaManifest,
   describeBase,
@@ -101,7 +102,7 @@ export async function deltaAgainstBase(
   reporter: Reporter,
 ): Promise<{ manifest: BundleManifest; summary: DeltaSummary }> {
   const read = await readBase(options, cwd, reporter);
-  const plan = planDelta(manifestFiles(manifest), baseDigests(read.manifest));
+  const plan = planDelta(manifestFiles(manifest), baseDigests(read.manifest), alwaysCarried(manifest));
   const bytes = (files: { size: number }[]): number => files.reduce((n, f) => n + f.size, 0);
   const summary: DeltaSummary = {
     base: read.base,
