@@ -273,6 +273,59 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
     expect((await treeDigest(v1Only)).entries).toEqual(beforeV1.entries);
   });
 
+  it('verify --against DEST: the same base check, read only, as rows of the report', async () => {
+    const v1Sums = sha256Hex(await member(tar.v1!, 'SHA256SUMS'));
+    const subject = `the bundle created at 2026-01-01T00:00:00Z (bundle digest ${v1Sums})`;
+    type Report = {
+      verdict: string;
+      rows: { check: string; subject: string; status: string; detail: string; code?: string }[];
+    };
+    const verify = async (dest: string): Promise<{ code: number | null; report: Report }> => {
+      const r = await runCli(['verify', tar.d12!, '--trusted-key', pub, '--against', dest, '--json']);
+      return { code: r.code, report: JSON.parse(r.stdout) as Report };
+    };
+    const dest = path.join(work, 'dest-against');
+    await imported(dest, tar.v1!);
+    const before = await treeDigest(dest);
+    const ok = await verify(dest);
+    // The fixture's tofu release signature is a placeholder: that row alone fails here.
+    expect(ok.report.rows.filter((r) => r.status === 'failed').map((r) => [r.check, r.subject])).toEqual([
+      ['binary-signature', 'tofu 1.8.6'],
+    ]);
+    expect(ok.report.rows.filter((r) => r.check === 'delta-base')).toEqual([
+      {
+        check: 'delta-base',
+        subject,
+        status: 'ok',
+        detail: `${dest} holds the base: 2 files found by sha256 in its live generation, 0 bin/ executables unpacked from the expected zips; 1 of the 3 files are kept by no import and not needed`,
+      },
+    ]);
+    expect((await treeDigest(dest)).entries).toEqual(before.entries);
+
+    const empty = path.join(work, 'never-imported');
+    const bad = await verify(empty);
+    expect(bad.code).toBe(1);
+    expect(bad.report.verdict).toBe('failed');
+    const zips = ['linux_amd64', 'linux_arm64'].map(
+      (p) => `${RANDOM_DIR}/terraform-provider-random_3.6.0_${p}.zip`,
+    );
+    expect(
+      bad.report.rows.filter((r) => r.check === 'delta-base').map((r) => [r.subject, r.status, r.code]),
+    ).toEqual([
+      [subject, 'failed', 'DELTA_BASE_MISSING'],
+      [zips[0], 'failed', 'DELTA_BASE_MISSING'],
+      [zips[1], 'failed', 'DELTA_BASE_MISSING'],
+    ]);
+    expect(bad.report.rows.find((r) => r.subject === subject)?.detail).toBe(
+      `${empty} does not hold 2 of the 3 files the delta expects from this base (matched by sha256)`,
+    );
+    await expect(fs.stat(empty)).rejects.toThrow('ENOENT');
+
+    const table = await runCli(['verify', tar.d12!, '--trusted-key', pub, '--against', empty]);
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain('\ndelta base      3   0       3        0        0\n');
+  });
+
   it('a tampered delta fails as any bundle does, DIR unchanged', async () => {
     const dest = path.join(work, 'dest-tamper');
     await imported(dest, tar.v1!);

@@ -332,6 +332,7 @@ describe('help', () => {
       'INPUTS FLAGS',
       'SIGNATURES FLAGS',
       'S3 FLAGS',
+      'DELTA FLAGS',
       'DISPLAY FLAGS',
       'GLOBAL FLAGS',
       'DESCRIPTION',

@@ -48,9 +48,14 @@ export interface LiveGeneration {
 export async function matchDeltaBase(
   live: LiveGeneration,
   manifest: BundleManifest,
-  hostPlatform: string,
+  hostPlatform: string | undefined,
 ): Promise<DeltaBaseMatch> {
-  const zips = new Set(chooseHostBinaries(manifest, hostPlatform).install.map((b) => b.zipPath));
+  // No live generation (hostPlatform unknown): every placed file is missing already.
+  const zips = new Set(
+    hostPlatform === undefined
+      ? []
+      : chooseHostBinaries(manifest, hostPlatform).install.map((b) => b.zipPath),
+  );
   const needs = deltaNeeds(manifest, zips);
   const placed = new Map<string, string>();
   const binaries = new Map<string, BaseBinary>();
