@@ -326,6 +326,117 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
     expect(table.stdout).toContain('\ndelta base      3   0       3        0        0\n');
   });
 
+  it('inventory DIR: the live files hashed and the bundles imported; a delta from it is the delta from the bundle, byte for byte', async () => {
+    const dest = path.join(work, 'dest-inventory');
+    await imported(dest, tar.v1!);
+    const inv = await runCli(['inventory', dest]);
+    expect(inv.code, inv.stderr).toBe(0);
+    const doc = JSON.parse(inv.stdout) as {
+      schemaVersion: number;
+      kind: string;
+      generation: string;
+      live: { bundleDigest: string; manifestSha256: string; kind: string; files: { path: string }[] };
+      bundles: { sequence: number; kind: string; bundleDigest: string }[];
+      files: { path: string; size: number; sha256: string }[];
+    };
+    const v1Sums = sha256Hex(await member(tar.v1!, 'SHA256SUMS'));
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.kind).toBe('airgap-inventory');
+    expect(doc.generation).toBe(`0001-${v1Sums.slice(0, 16)}`);
+    expect(doc.live.bundleDigest).toBe(v1Sums);
+    expect(doc.live.manifestSha256).toBe(sha256Hex(await member(tar.v1!, 'airgap.json')));
+    expect(doc.bundles.map((b) => [b.sequence, b.kind, b.bundleDigest])).toEqual([[1, 'full', v1Sums]]);
+    const zip = `${NULL_DIR}/terraform-provider-null_3.2.1_linux_amd64.zip`;
+    const zipBytes = await fs.readFile(path.join(work, 'v1', zip));
+    expect(doc.files.find((f) => f.path === zip)).toEqual({
+      path: zip,
+      size: zipBytes.length,
+      sha256: sha256Hex(zipBytes),
+    });
+    expect(doc.files.map((f) => f.path).filter((p) => !p.startsWith('providers/'))).toEqual([
+      'airgap-state.json',
+      'bin/tofu',
+      'tofurc',
+    ]);
+    // Deterministic: the same DIR gives the same bytes.
+    expect((await runCli(['inventory', dest])).stdout).toBe(inv.stdout);
+    const invFile = path.join(work, 'inventory.json');
+    await fs.writeFile(invFile, inv.stdout);
+
+    const fromInv = path.join(work, 'd12-from-inventory.tar');
+    const e = await runCli(
+      [
+        'export',
+        path.join(work, 'v2'),
+        '--tarball',
+        fromInv,
+        '--sign-key',
+        priv,
+        '--tool-package',
+        tool,
+        '--base',
+        invFile,
+      ],
+      { env: ENV },
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(sha256Hex(await fs.readFile(fromInv))).toBe(sha256Hex(await fs.readFile(tar.d12!)));
+
+    // Signed: an envelope checked against --trusted-key, as a bundle's signature is.
+    const signed = await runCli(['inventory', dest, '--sign-key', priv], { env: ENV });
+    expect(signed.code, signed.stderr).toBe(0);
+    const envelope = JSON.parse(signed.stdout) as {
+      kind: string;
+      inventory: string;
+      signature: string;
+      signedBy: string;
+    };
+    expect(envelope.kind).toBe('airgap-inventory-signed');
+    expect(envelope.inventory).toBe(inv.stdout);
+    const signedFile = path.join(work, 'inventory-signed.json');
+    await fs.writeFile(signedFile, signed.stdout);
+    const exportFrom = (base: string, ...more: string[]) =>
+      runCli(
+        [
+          'export',
+          path.join(work, 'v2'),
+          '--tarball',
+          fromInv,
+          '--sign-key',
+          priv,
+          '--tool-package',
+          tool,
+          '--base',
+          base,
+          ...more,
+        ],
+        { env: ENV },
+      );
+    const noKey = await exportFrom(signedFile);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain(
+      `no --trusted-key given to check ${signedFile}: the inventory is signed (by ${envelope.signedBy})`,
+    );
+    await fs.rm(fromInv);
+    const checked = await exportFrom(signedFile, '--trusted-key', pub);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stderr).toContain(`the inventory is signed by ${envelope.signedBy}`);
+    expect(sha256Hex(await fs.readFile(fromInv))).toBe(sha256Hex(await fs.readFile(tar.d12!)));
+
+    // An inventory altered after signing (a file claimed that DIR does not hold) is refused.
+    const forged = {
+      ...envelope,
+      inventory: envelope.inventory.replace(doc.files[0]!.sha256, 'f'.repeat(64)),
+    };
+    const forgedFile = path.join(work, 'inventory-forged.json');
+    await fs.writeFile(forgedFile, JSON.stringify(forged));
+    await fs.rm(fromInv);
+    const refused = await exportFrom(forgedFile, '--trusted-key', pub, '--json');
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as { error: { code: string } }).error.code).toBe('SIGNATURE_INVALID');
+    await expect(fs.stat(fromInv)).rejects.toThrow('ENOENT');
+  });
+
   it('a tampered delta fails as any bundle does, DIR unchanged', async () => {
     const dest = path.join(work, 'dest-tamper');
     await imported(dest, tar.v1!);

@@ -637,7 +637,7 @@ async function readAll(
 const TRUSTED_KEY_REMEDY =
   'pass --trusted-key the public key of whoever signed the bundle, e.g. from `gpg --export --armor KEYID > signer.asc`';
 
-async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
+export async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
   if (files.length === 0) return undefined;
   const sets: PublicKeySet[] = [];
   for (const file of files) {
