@@ -338,6 +338,7 @@ describe('help', () => {
       'DESCRIPTION',
       'EXAMPLES',
     ],
+    inventory: ['ARGUMENTS', 'SIGNATURES FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
     serve: ['ARGUMENTS', 'SERVER FLAGS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
     publish: [
       'ARGUMENTS',
