@@ -32,18 +32,19 @@ ${EXIT_CODES_HELP}`;
     'ca-cert': s3CaCertFlag,
     base: Flags.string({
       summary:
-        'Pack a delta: leave out every file (by sha256) this previous bundle holds: its directory, airgap.json, or tarball (FILE.000 when split).',
+        'Pack a delta: leave out every file (by sha256) the receiver holds: a previous bundle (directory, airgap.json, tarball or FILE.000), or an `airgap inventory` of the destination.',
       helpGroup: 'DELTA',
     }),
     'trusted-key': Flags.string({
       summary:
-        'With --base TARBALL: a public key whose signature on its SHA256SUMS is accepted (repeatable, or a comma list).',
+        'With --base TARBALL or a signed inventory: a public key whose signature is accepted (repeatable, or a comma list).',
       ...LIST,
       dependsOn: ['base'],
       helpGroup: 'DELTA',
     }),
     'insecure-skip-signature': Flags.boolean({
-      summary: 'With --base TARBALL: accept the base though its signature is missing or not checked.',
+      summary:
+        'With --base TARBALL or a signed inventory: accept the base though its signature is missing or not checked.',
       default: false,
       helpGroup: 'DELTA',
     }),

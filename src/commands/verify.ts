@@ -12,7 +12,7 @@ export default class Verify extends AirgapCommand {
   static override summary =
     'Verify a transfer tarball or bundle directory: signature, checksums, packages, lock files.';
 
-  static override description = `TARGET is a transfer tarball (plain or gzip), the first part FILE.000 of a split one, a bundle directory (extracted, or written by \`airgap mirror\`), or an import destination (a directory holding airgap-state.json: its mirror's zips are checked against their VERSION.json hashes, and the imports the state records against the mirror). Bundle checks, each a row of the report: the SHA256SUMS signature against --trusted-key; every file against SHA256SUMS and airgap.json; every provider zip against the h1: and zh: airgap.json records; every tofu/terraform release zip against its vendor's signed SHA256SUMS (pinned keys, or --tofu-key/--terraform-key); with --lockfile, that each provider version and platform the lock files need is present with a matching hash. Files present but listed nowhere are warnings. Unsafe archive entries (absolute or .. paths, links, devices) stop the reading. The table counts the checks by kind and lists the rows that are not ok (--all: every row), within the terminal's width; with --json the report is documented in docs/VERIFY-REPORT.md.
+  static override description = `TARGET is a transfer tarball (plain or gzip), the first part FILE.000 of a split one, a bundle directory (extracted, or written by \`airgap mirror\`), or an import destination (a directory holding airgap-state.json: its mirror's zips are checked against their VERSION.json hashes, and the imports the state records against the mirror). Bundle checks, each a row of the report: the SHA256SUMS signature against --trusted-key; every file against SHA256SUMS and airgap.json; every provider zip against the h1: and zh: airgap.json records; every tofu/terraform release zip against its vendor's signed SHA256SUMS (pinned keys, or --tofu-key/--terraform-key); with --lockfile, that each provider version and platform the lock files need is present with a matching hash; with --against DEST, that the import destination DEST holds every file a delta bundle expects from its base (by sha256, as import checks it; DEST is only read). Files present but listed nowhere are warnings. Unsafe archive entries (absolute or .. paths, links, devices) stop the reading. The table counts the checks by kind and lists the rows that are not ok (--all: every row), within the terminal's width; with --json the report is documented in docs/VERIFY-REPORT.md.
 
 EXIT CODES
   0  everything verified (warnings allowed)
@@ -25,6 +25,7 @@ EXIT CODES
     '<%= config.bin %> verify airgap-bundle.tar.gz --trusted-key release-signer.asc',
     '<%= config.bin %> verify airgap-bundle.tar.000 --trusted-key signer.asc --lockfile stacks/app/.terraform.lock.hcl',
     '<%= config.bin %> verify ./bundle --insecure-skip-signature --json',
+    '<%= config.bin %> verify delta.tar --trusted-key signer.asc --against /opt/airgap',
   ];
 
   static override args = {
@@ -64,6 +65,11 @@ EXIT CODES
       default: false,
       helpGroup: 'DISPLAY',
     }),
+    against: Flags.string({
+      summary:
+        "An import destination that must hold the delta's base: checked by sha256, as import checks it, read only.",
+      helpGroup: 'DELTA',
+    }),
     ...s3ReadFlags,
     'ca-cert': s3CaCertFlag,
   };
@@ -82,6 +88,7 @@ EXIT CODES
         lockfiles: flags.lockfile ?? [],
         tempDir: os.tmpdir(),
         cwd: process.cwd(),
+        ...(flags.against === undefined ? {} : { against: flags.against }),
       },
       reporter,
     );

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'RELEASE_LIST_INVALID' // a tofu api.json or terraform index.json release list not in its documented shape
   | 'RELEASE_NOT_FOUND' // no tofu/terraform release matches a requested version constraint
   | 'DOWNGRADE_REFUSED' // an import bundle older than the newest one already imported (rollback protection)
+  | 'DELTA_BASE_MISSING' // a delta bundle's destination lacks files (by sha256) the delta expects from its base
   | 'IMPORT_DEST_INVALID' // an import destination holding entries or state airgap import did not make
   | 'IMPORT_IN_PROGRESS' // another airgap import holds the destination's lock (a transient state of DIR, not a usage error)
   | 'BUNDLE_MISMATCH' // a bundle directory disagrees with its airgap.json (a listed file missing or changed, an unlisted file)
@@ -87,6 +88,7 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   RELEASE_LIST_INVALID: 'network',
   RELEASE_NOT_FOUND: 'network',
   DOWNGRADE_REFUSED: 'verification',
+  DELTA_BASE_MISSING: 'verification',
   IMPORT_DEST_INVALID: 'usage',
   IMPORT_IN_PROGRESS: 'filesystem',
   BUNDLE_MISMATCH: 'verification',

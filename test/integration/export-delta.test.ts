@@ -1,8 +1,9 @@
 // `airgap export --base` (issue 14 §1): a delta tarball carries only the files whose sha256
 // the base lacks (a zip that moved is not re-sent), its airgap.json still lists the whole
 // new state with a `delta` section, SHA256SUMS lists only what it holds, `verify` checks
-// that and names the base, and `import` refuses it (delta import is not done yet) with DIR
-// unchanged. Everything through the built CLI; members listed with GNU tar.
+// that and names the base, and `import` refuses it with DIR unchanged where the base is
+// missing (import-delta.test.ts has the rest). Everything through the built CLI; members
+// listed with GNU tar.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,7 @@ import { beforeAll, expect, it } from 'vitest';
 
 import { manifestFiles, parseManifest } from '../../src/core/bundle/manifest.js';
 import { runCli } from '../helpers/cli.js';
-import { treeDigest, writeFixtureBundle } from '../helpers/import-fixtures.js';
+import { writeFixtureBundle } from '../helpers/import-fixtures.js';
 import { generateSigningKey } from '../helpers/pgp.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
@@ -125,6 +126,11 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       'SHA256SUMS',
       'airgap.json',
       'providers/',
+      'providers/mirror.airgap.test/',
+      'providers/mirror.airgap.test/hashicorp/',
+      'providers/mirror.airgap.test/hashicorp/random/',
+      'providers/mirror.airgap.test/hashicorp/random/3.6.0.json',
+      'providers/mirror.airgap.test/hashicorp/random/index.json',
       'providers/registry.airgap.test/',
       'providers/registry.airgap.test/hashicorp/',
       `${NULL_DIR}/`,
@@ -141,7 +147,10 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     // The complete new state, as the directory's own airgap.json lists it.
     expect(manifestFiles(packed)).toEqual(manifestFiles(own));
     expect(packed.kind).toBe('delta');
+    // Network-mirror JSON is always carried: an import merges it, so no receiver holds the base's bytes.
     const carried = [
+      'providers/mirror.airgap.test/hashicorp/random/3.6.0.json',
+      'providers/mirror.airgap.test/hashicorp/random/index.json',
       `${NULL_DIR}/3.2.2.json`,
       `${NULL_DIR}/index.json`,
       `${NULL_DIR}/terraform-provider-null_3.2.2_linux_amd64.zip`,
@@ -157,8 +166,6 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     });
     expect(packed.delta!.fromBase.map((f) => f.path)).toEqual([
       'config/tofurc',
-      'providers/mirror.airgap.test/hashicorp/random/3.6.0.json',
-      'providers/mirror.airgap.test/hashicorp/random/index.json',
       'providers/mirror.airgap.test/hashicorp/random/terraform-provider-random_3.6.0_linux_amd64.zip',
       'providers/mirror.airgap.test/hashicorp/random/terraform-provider-random_3.6.0_linux_arm64.zip',
       'tofu/1.8.5/tofu_1.8.5_SHA256SUMS',
@@ -187,12 +194,12 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     );
     expect(result.delta).toEqual({
       base: packed.delta!.base,
-      carried: 4,
+      carried: 6,
       carriedBytes: bytes,
-      fromBase: 9,
+      fromBase: 7,
       fromBaseBytes: packed.delta!.fromBase.reduce((n, f) => n + f.size, 0),
     });
-    expect(result.files).toBe(8);
+    expect(result.files).toBe(10);
 
     // The signature covers SHA256SUMS, which covers the delta's airgap.json.
     const verify = await runCli(['verify', deltaTar, '--trusted-key', pub, '--json', '--all']);
@@ -209,7 +216,7 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
         check: 'delta-base',
         subject: `the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(v1Sums)})`,
         status: 'skipped',
-        detail: `a delta bundle: 9 of its files (${packed.delta!.fromBase.reduce((n, f) => n + f.size, 0)} bytes) are not carried but expected from this base, which an import destination must already hold`,
+        detail: `a delta bundle: 7 of its files (${packed.delta!.fromBase.reduce((n, f) => n + f.size, 0)} bytes) are not carried but expected from this base, which an import destination must already hold`,
       },
     ]);
     expect(report.rows.filter((r) => r.check === 'provider').map((r) => r.subject)).toEqual([
@@ -251,9 +258,9 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const baseSha = sha256(await fs.readFile(path.join(v1Dir, 'airgap.json')));
     expect(a.stderr).toContain(
-      `delta against the bundle created at 2026-01-01T00:00:00Z (airgap.json sha256 ${baseSha}): carrying 4 files (5011 bytes), 9 expected from the base\n`,
+      `delta against the bundle created at 2026-01-01T00:00:00Z (airgap.json sha256 ${baseSha}): carrying 6 files (5582 bytes), 7 expected from the base\n`,
     );
-    expect(a.stdout).toContain('Delta: 4 files (5011 bytes) carried, 9 (');
+    expect(a.stdout).toContain('Delta: 6 files (5582 bytes) carried, 7 (');
     expect(await fs.readFile(fromDir)).toEqual(await fs.readFile(fromJson));
     const packed = parseManifest(await member(fromDir, 'airgap.json'), 'delta');
     expect(packed.delta!.base).toEqual({
@@ -276,23 +283,23 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     await expect(fs.stat(out)).rejects.toThrow('ENOENT');
   });
 
-  it('import refuses a delta before placing anything: DIR unchanged', async () => {
+  it('import refuses the delta before placing anything where its base is missing, and applies it over the base', async () => {
     const fresh = path.join(work, 'fresh-dest');
-    const refused = await runCli([
+    const args = (dest: string): string[] => [
       'import',
       deltaTar,
       '--dest',
-      fresh,
+      dest,
       '--trusted-key',
       pub,
       '--platform',
       'linux_amd64',
-    ]);
-    expect(refused.code).toBe(2);
+    ];
+    const refused = await runCli(args(fresh));
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      `${deltaTar} is a delta bundle (it carries only what changed on top of the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(await member(v1Tar, 'SHA256SUMS'))})); this airgap cannot import a delta bundle yet`,
+      `${deltaTar} is a delta bundle on top of the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(await member(v1Tar, 'SHA256SUMS'))}), but ${fresh} does not hold 3 of the 7 files it expects from that base (matched by sha256)`,
     );
-    expect(refused.stderr).toContain('Hint: export the bundle again without --base');
     await expect(fs.stat(fresh)).rejects.toThrow('ENOENT');
 
     const dest = path.join(work, 'dest');
@@ -307,19 +314,8 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       'linux_amd64',
     ]);
     expect(first.code).toBe(0);
-    const before = await treeDigest(dest);
-    const again = await runCli([
-      'import',
-      deltaTar,
-      '--dest',
-      dest,
-      '--trusted-key',
-      pub,
-      '--platform',
-      'linux_amd64',
-    ]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain('this airgap cannot import a delta bundle yet');
-    expect((await treeDigest(dest)).digest).toBe(before.digest);
+    const applied = await runCli(args(dest));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain('3 files taken from the live generation, matched by sha256');
   });
 });

@@ -332,11 +332,13 @@ describe('help', () => {
       'INPUTS FLAGS',
       'SIGNATURES FLAGS',
       'S3 FLAGS',
+      'DELTA FLAGS',
       'DISPLAY FLAGS',
       'GLOBAL FLAGS',
       'DESCRIPTION',
       'EXAMPLES',
     ],
+    inventory: ['ARGUMENTS', 'SIGNATURES FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
     serve: ['ARGUMENTS', 'SERVER FLAGS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
     publish: [
       'ARGUMENTS',

@@ -150,6 +150,7 @@ describe('the README command reference', () => {
   it('reads the commands and their flags from --help', () => {
     expect(commands).toEqual(expect.arrayContaining(['export', 'import', 'init', 'mirror', 'verify']));
     expect([...flagsOf.get('verify')!].sort()).toEqual([
+      'against',
       'all',
       'ca-cert',
       'insecure-skip-signature',

@@ -31,6 +31,7 @@ describe('error categories and exit codes', () => {
       'CHECKSUMS_INVALID',
       'CHECKSUM_MISMATCH',
       'CHECKSUM_MISSING',
+      'DELTA_BASE_MISSING',
       'DOWNGRADE_REFUSED',
       'LOCK_HASH_MISMATCH',
       'MANIFEST_INVALID',

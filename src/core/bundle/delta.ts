@@ -6,6 +6,7 @@
 
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
+import { BUNDLE } from '../layout/names.js';
 import { manifestFiles, type BundleManifest, type FileRef } from './manifest.js';
 
 /** The bundle a delta was measured against. */
@@ -37,15 +38,29 @@ export function baseDigests(base: BundleManifest): Set<string> {
   return new Set(manifestFiles(base).map((f) => f.sha256));
 }
 
-/** Splits the new bundle's complete file list into what is carried and what the base already has. */
-export function planDelta(files: readonly FileRef[], base: ReadonlySet<string>): DeltaPlan {
+/**
+ * Splits the new bundle's complete file list into what is carried and what the base already
+ * has. Files in `alwaysCarry` (the network-mirror JSON, manifest.mirrorIndexes) are carried
+ * even when the base has them: an import merges them with what the destination held, so the
+ * receiver's copy is not the base's bytes and could not be matched by sha256; they are small.
+ */
+export function planDelta(
+  files: readonly FileRef[],
+  base: ReadonlySet<string>,
+  alwaysCarry: ReadonlySet<string> = new Set(),
+): DeltaPlan {
   const carried: FileRef[] = [];
   const fromBase: FileRef[] = [];
   for (const f of [...files].sort((a, b) => compareStrings(a.path, b.path))) {
     const ref = { path: f.path, size: f.size, sha256: f.sha256 };
-    (base.has(f.sha256) ? fromBase : carried).push(ref);
+    (base.has(f.sha256) && !alwaysCarry.has(f.path) ? fromBase : carried).push(ref);
   }
   return { carried, fromBase };
+}
+
+/** The paths a delta always carries (planDelta's `alwaysCarry`). */
+export function alwaysCarried(manifest: BundleManifest): Set<string> {
+  return new Set(manifest.mirrorIndexes.map((f) => f.path));
 }
 
 /** The new bundle's manifest turned into a delta's: the complete state plus the delta section. */
@@ -104,17 +119,65 @@ export function describeBase(base: DeltaBase): string {
   return `the bundle created at ${base.createdAt} (${id})`;
 }
 
+/** Top-level bundle folders an import places as they are into the generation it builds. */
+const PLACED_DIRS = [BUNDLE.providersDir, BUNDLE.modulesDir, BUNDLE.imageDir].map((d) => `${d}/`);
+
+/** Whether an import keeps this bundle file, at the same path, in the generation it builds. */
+export function isPlacedInGeneration(bundlePath: string): boolean {
+  return PLACED_DIRS.some((d) => bundlePath.startsWith(d));
+}
+
 /**
- * What `airgap import` says of a delta until it can apply one: refused before anything is
- * placed, so a destination never gets a generation missing the files the base held.
+ * What a delta's import must find at the destination, by sha256: files it places
+ * (providers/, modules/, image/: `placed`, matched against the live generation's files
+ * wherever they sit), and the host platform's release zips it would unpack into bin/
+ * (`hostZips`, matched against the executables the live generation unpacked from them).
+ * Lock files, configs, other platforms' releases and the tool archive are verified and
+ * dropped by every import, so no destination holds them and none is needed (`unused`).
  */
-export function deltaImportUnsupported(manifest: BundleManifest, source: string): AirgapError {
+export interface DeltaNeeds {
+  placed: FileRef[];
+  hostZips: FileRef[];
+  unused: FileRef[];
+}
+
+export function deltaNeeds(manifest: BundleManifest, hostZipPaths: ReadonlySet<string>): DeltaNeeds {
+  const needs: DeltaNeeds = { placed: [], hostZips: [], unused: [] };
+  for (const f of manifest.delta?.fromBase ?? []) {
+    if (isPlacedInGeneration(f.path)) needs.placed.push(f);
+    else if (hostZipPaths.has(f.path)) needs.hostZips.push(f);
+    else needs.unused.push(f);
+  }
+  return needs;
+}
+
+/** How many missing files a refusal lists by name. */
+export const MISSING_LISTED = 10;
+
+/**
+ * The refusal of a delta whose base the destination does not hold (DELTA_BASE_MISSING):
+ * the first missing files by name and sha256, how many more, and which bundle to import first.
+ */
+export function deltaBaseMissing(
+  manifest: BundleManifest,
+  source: string,
+  dest: string,
+  missing: readonly FileRef[],
+): AirgapError {
   const base = manifest.delta?.base;
-  const needs = base === undefined ? '' : ` on top of ${describeBase(base)}`;
+  const named = base === undefined ? 'its base' : describeBase(base);
+  const shown = missing.slice(0, MISSING_LISTED).map((f) => `  ${f.path} (sha256 ${f.sha256})`);
+  const more = missing.length - shown.length;
+  const lines = [...shown, ...(more > 0 ? [`  ... and ${more} more`] : [])].join('\n');
+  const total = (manifest.delta?.fromBase ?? []).length;
   return new AirgapError(
-    'USAGE',
-    `${source} is a delta bundle (it carries only what changed${needs}); this airgap cannot import a delta bundle yet`,
-    { path: source, expected: 'a full bundle (kind "full")', actual: 'kind "delta"' },
-    'export the bundle again without --base (airgap export DIR --tarball FILE) and import that full bundle',
+    'DELTA_BASE_MISSING',
+    `${source} is a delta bundle on top of ${named}, but ${dest} does not hold ${missing.length} of the ${total} files it expects from that base (matched by sha256); nothing was placed:\n${lines}`,
+    {
+      path: dest,
+      expected: `the files of ${named}`,
+      actual: `${missing.length} missing, first ${missing[0]?.path ?? ''}`,
+    },
+    `import ${named} into ${dest} first, or export a full bundle (without --base) for this destination`,
   );
 }

@@ -117,6 +117,8 @@ export interface PackRequest {
   splitSize?: number;
   signKeyFile?: string;
   toolPackage?: string;
+  /** output.base: pack a delta against this (export --base); its keys from output.baseTrustedKeys. */
+  base?: { source: string; trustedKeyFiles: string[]; insecureSkipSignature: false };
 }
 
 export interface MirrorRequest {
@@ -239,6 +241,15 @@ export function buildMirrorRequest(spec: Spec | undefined, flags: MirrorFlagValu
           ...(splitSize === undefined ? {} : { splitSize }),
           ...(signKeyFile === undefined ? {} : { signKeyFile }),
           ...(toolPackage === undefined ? {} : { toolPackage }),
+          ...(out?.base === undefined
+            ? {}
+            : {
+                base: {
+                  source: rel(out.base.value),
+                  trustedKeyFiles: (list(out.baseTrustedKeys) ?? []).map(rel),
+                  insecureSkipSignature: false as const,
+                },
+              }),
         };
 
   const localProviders =

@@ -70,7 +70,16 @@ const IMAGE_KEYS = ['build', 'base', 'caCertificates', 'archive', 'registryInsec
 const IMAGE_SERVE_KEYS = ['url'] as const;
 const ARCHIVE_KEYS = ['file', 'platform', 'tag'] as const;
 const CONFIGS_KEYS = ['mirrorPath', 'networkMirrorUrl', 'allowDirect', 'workflowTool'] as const;
-const OUTPUT_KEYS = ['dir', 'tarball', 'compress', 'splitSize', 'signKey', 'toolPackage'] as const;
+const OUTPUT_KEYS = [
+  'dir',
+  'tarball',
+  'compress',
+  'splitSize',
+  'signKey',
+  'toolPackage',
+  'base',
+  'baseTrustedKeys',
+] as const;
 const REGISTRIES_KEYS = ['caCertificates'] as const;
 const COMPRESSIONS = ['none', 'gzip'] as const;
 /** The keys of each map in the grammar, by key path ("" is the top); the schema test compares them with docs/airgap.schema.json. */
@@ -88,7 +97,7 @@ export const SPEC_KEYS: Readonly<Record<string, readonly string[]>> = {
   registries: REGISTRIES_KEYS,
 };
 /** output keys that describe the tarball, so mean nothing without output.tarball. */
-const TARBALL_KEYS = ['compress', 'splitSize', 'signKey', 'toolPackage'] as const;
+const TARBALL_KEYS = ['compress', 'splitSize', 'signKey', 'toolPackage', 'base', 'baseTrustedKeys'] as const;
 
 /**
  * Where the value of a flag (or of a key misplaced) goes, by folded name, for the
@@ -1136,7 +1145,7 @@ function readOutput(ctx: Ctx, slot: Slot): Located<SpecOutput> | undefined {
     ctx,
     slot,
     OUTPUT_KEYS,
-    'a map with dir, tarball, compress, splitSize, signKey, toolPackage',
+    'a map with dir, tarball, compress, splitSize, signKey, toolPackage, base, baseTrustedKeys',
   );
   if (keys === undefined) return undefined;
   const out: SpecOutput = {};
@@ -1154,6 +1163,25 @@ function readOutput(ctx: Ctx, slot: Slot): Located<SpecOutput> | undefined {
   if (signKey !== undefined) out.signKey = signKey;
   const toolPackage = readPath(ctx, keys.get('toolPackage'), 'an `npm pack` archive of airgap');
   if (toolPackage !== undefined) out.toolPackage = toolPackage;
+  const base = readPath(
+    ctx,
+    keys.get('base'),
+    'a previous bundle (directory, airgap.json, tarball) or an inventory',
+  );
+  if (base !== undefined) out.base = base;
+  const baseKeys = readPathList(ctx, keys.get('baseTrustedKeys'), 'public key files');
+  if (baseKeys !== undefined) out.baseTrustedKeys = baseKeys;
+  if (!keys.has('base') && keys.has('baseTrustedKeys')) {
+    const s = keys.get('baseTrustedKeys')!;
+    report(
+      ctx,
+      s.keyAt,
+      s.path,
+      'output.base beside it',
+      'baseTrustedKeys alone',
+      'baseTrustedKeys applies only to the base of a delta',
+    );
+  }
   if (!keys.has('tarball')) {
     for (const key of TARBALL_KEYS) {
       const s = keys.get(key);

@@ -172,6 +172,10 @@ export interface SpecOutput {
   /** Armored OpenPGP private key file; the passphrase stays in AIRGAP_SIGN_PASSPHRASE. */
   signKey?: Located<string>;
   toolPackage?: Located<string>;
+  /** Pack a delta against this (`export --base`): a previous bundle, or an `airgap inventory`. */
+  base?: Located<string>;
+  /** Public keys whose signature on a base tarball or signed inventory is accepted (`export --trusted-key`). */
+  baseTrustedKeys?: LocatedList<string>;
 }
 
 export interface SpecRegistries {

@@ -3,7 +3,7 @@
 // rollback-protection decision made from it. Pure: the service reads and writes
 // the file.
 
-import type { BundleManifest } from '../bundle/manifest.js';
+import { manifestFiles, type BundleManifest, type FileRef } from '../bundle/manifest.js';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
 import { isGenerationName } from './import-layout.js';
@@ -28,6 +28,10 @@ export interface ImportRecord {
   signer: ImportSigner | null;
   /** Imported with --allow-downgrade although an imported bundle was newer. */
   downgrade: boolean;
+  /** Present for a delta bundle (additive in format 1; absent: a full bundle). */
+  kind?: 'delta';
+  /** A delta's base, as its airgap.json names it. */
+  base?: { bundleDigest?: string; manifestSha256: string; createdAt: string };
 }
 
 export interface ImportedProvider {
@@ -42,6 +46,9 @@ export interface ImportedBinary {
   platforms: string[];
   /** DIR-relative path it was unpacked to ("bin/tofu"), or null when the bundle has no build for the host platform. */
   installed: string | null;
+  /** When installed: the sha256 of the executable and of the release zip it came from (additive in format 1). */
+  sha256?: string;
+  zipSha256?: string;
 }
 
 /** The runner image (`airgap mirror --image`) the generation holds at image/, as airgap.json describes it. */
@@ -83,6 +90,12 @@ export interface ImportContents {
   image?: ImportedImage;
   /** Present when the generation holds registry modules (an additive field of format 1). */
   modules?: ImportedModule[];
+  /**
+   * Every file of the bundle's complete state (airgap.json's list; for a delta, the new state
+   * including what came from the base), sorted by path: what `airgap inventory` reports as the
+   * bundle the destination holds. An additive field of format 1.
+   */
+  bundleFiles?: FileRef[];
 }
 
 export interface ImportState {
@@ -92,7 +105,12 @@ export interface ImportState {
   /** The generation that was live before this one (kept for a manual rollback), or null. */
   previousGeneration: string | null;
   /** The last import: the one this generation is. */
-  current: ImportRecord & { toolVersion: string; contents: ImportContents };
+  current: ImportRecord & {
+    toolVersion: string;
+    /** sha256 of the bundle's airgap.json as packed (additive in format 1). */
+    manifestSha256?: string;
+    contents: ImportContents;
+  };
   /** Every import into DIR, oldest first; the last one is `current`. */
   history: ImportRecord[];
 }
@@ -177,8 +195,16 @@ export interface BuildImportStateInput {
   sequence: number;
   generation: string;
   downgrade: boolean;
-  /** tool -> DIR-relative path, for each binary unpacked into bin/. */
-  installed: ReadonlyMap<'tofu' | 'terraform', { version: string; path: string }>;
+  /**
+   * tool -> DIR-relative path, for each binary in bin/ this bundle accounts for: unpacked by
+   * this import, or (a delta) carried from the live generation as unpacked from the same zip.
+   */
+  installed: ReadonlyMap<
+    'tofu' | 'terraform',
+    { version: string; path: string; sha256?: string; zipSha256?: string }
+  >;
+  /** sha256 of the bundle's airgap.json as packed, when known. */
+  manifestSha256?: string;
   files: { count: number; bytes: number };
   /** Every module the generation holds (mergeModules), or empty. */
   modules?: ImportedModule[];
@@ -194,6 +220,16 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
     generation: input.generation,
     signer: input.signer,
     downgrade: input.downgrade,
+    ...(m.delta === undefined
+      ? {}
+      : {
+          kind: 'delta' as const,
+          base: {
+            ...(m.delta.base.bundleDigest === undefined ? {} : { bundleDigest: m.delta.base.bundleDigest }),
+            manifestSha256: m.delta.base.manifestSha256,
+            createdAt: m.delta.base.createdAt,
+          },
+        }),
   };
   const providers = m.providers
     .map((p) => ({
@@ -210,6 +246,12 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
         version: b.version,
         platforms: b.platforms.map((p) => p.platform).sort(compareStrings),
         installed: inst !== undefined && inst.version === b.version ? inst.path : null,
+        ...(inst === undefined || inst.version !== b.version
+          ? {}
+          : {
+              ...(inst.sha256 === undefined ? {} : { sha256: inst.sha256 }),
+              ...(inst.zipSha256 === undefined ? {} : { zipSha256: inst.zipSha256 }),
+            }),
       };
     })
     .sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.version, b.version));
@@ -220,6 +262,7 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
     current: {
       ...record,
       toolVersion: m.tool.version,
+      ...(input.manifestSha256 === undefined ? {} : { manifestSha256: input.manifestSha256 }),
       contents: {
         platforms: [...m.platforms].sort(compareStrings),
         providers,
@@ -239,6 +282,7 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
               },
             }),
         ...(input.modules === undefined || input.modules.length === 0 ? {} : { modules: input.modules }),
+        bundleFiles: manifestFiles(m),
       },
     },
     history: [...(input.previous?.history ?? []), record],

@@ -3,8 +3,8 @@
 // signed SHA256SUMS, and lock files against what the bundle carries. Pure: digests
 // and documents in, report rows out.
 
-import type { BundleManifest, ManifestBinary } from '../bundle/manifest.js';
-import { describeBase } from '../bundle/delta.js';
+import type { BundleManifest, FileRef, ManifestBinary } from '../bundle/manifest.js';
+import { describeBase, MISSING_LISTED } from '../bundle/delta.js';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
 import { formatProviderAddress, parseProviderAddress } from '../provider/address.js';
@@ -254,6 +254,66 @@ export function deltaBaseRows(manifest: BundleManifest): CheckRow[] {
       status: 'skipped',
       detail: `a delta bundle: ${delta.fromBase.length} of its files (${bytes} bytes) are not carried but expected from this base, which an import destination must already hold`,
     },
+  ];
+}
+
+/** What `verify --against DEST` found of a delta's base in DEST (services/import/delta-base-check.ts). */
+export interface BaseFound {
+  dest: string;
+  /** Files placed from the base found by sha256, host executables found, files no import keeps. */
+  placed: number;
+  binaries: number;
+  unused: number;
+  /** Sorted by path. */
+  missing: readonly FileRef[];
+}
+
+/**
+ * `verify DELTA --against DEST`: the delta-base row says whether DEST's live generation holds
+ * everything an import of the delta would take from it, then one failed row for each of the
+ * first missing files (MISSING_LISTED). A full bundle needs nothing from DEST.
+ */
+export function deltaAgainstRows(manifest: BundleManifest, found: BaseFound): CheckRow[] {
+  const delta = manifest.delta;
+  if (manifest.kind !== 'delta' || delta === undefined) {
+    return [
+      {
+        check: 'delta-base',
+        subject: found.dest,
+        status: 'ok',
+        detail: 'a full bundle: it needs nothing from this destination',
+      },
+    ];
+  }
+  const subject = describeBase(delta.base);
+  const total = delta.fromBase.length;
+  if (found.missing.length === 0) {
+    return [
+      {
+        check: 'delta-base',
+        subject,
+        status: 'ok',
+        detail: `${found.dest} holds the base: ${found.placed} files found by sha256 in its live generation, ${found.binaries} bin/ executables unpacked from the expected zips; ${found.unused} of the ${total} files are kept by no import and not needed`,
+      },
+    ];
+  }
+  const more = found.missing.length - Math.min(found.missing.length, MISSING_LISTED);
+  return [
+    {
+      check: 'delta-base',
+      subject,
+      status: 'failed',
+      code: 'DELTA_BASE_MISSING',
+      detail: `${found.dest} does not hold ${found.missing.length} of the ${total} files the delta expects from this base (matched by sha256)${more > 0 ? `; the first ${MISSING_LISTED} are listed` : ''}`,
+      hint: `import ${subject} into ${found.dest} first, or export a full bundle (without --base) for it`,
+    },
+    ...found.missing.slice(0, MISSING_LISTED).map((f): CheckRow => ({
+      check: 'delta-base',
+      subject: f.path,
+      status: 'failed',
+      code: 'DELTA_BASE_MISSING',
+      detail: `sha256 ${f.sha256} (${f.size} bytes) is not in ${found.dest}`,
+    })),
   ];
 }
 

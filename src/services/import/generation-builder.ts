@@ -26,6 +26,8 @@ import {
   type ImportSigner,
   type ImportState,
 } from '../../core/transfer/import-state.js';
+import { sha256File } from '../../adapters/fs/sha256-file.js';
+import type { BaseBinary } from './delta-base-check.js';
 import type { Destination } from './destination.js';
 import { extractExecutable } from './extract-binary.js';
 import { fsError, fsyncPath, linkOrCopy, walkDirs, walkFiles, writeFileSynced } from './fs-ops.js';
@@ -43,6 +45,10 @@ export interface BuildGenerationInput {
   sequence: number;
   downgrade: boolean;
   generation: string;
+  /** sha256 of the bundle's airgap.json as packed, when the reader knows it. */
+  manifestSha256?: string;
+  /** A delta's host release zips left to the base: the live executables unpacked from them. */
+  baseBinaries?: ReadonlyMap<string, BaseBinary>;
 }
 
 export interface InstalledBinary {
@@ -94,9 +100,22 @@ export async function buildGeneration(
     );
   }
   const installed: InstalledBinary[] = [];
+  const recorded = new Map<
+    'tofu' | 'terraform',
+    { version: string; path: string; sha256: string; zipSha256: string }
+  >();
   const newBin = path.join(gen, IMPORT.binDir);
+  const zipSha = new Map(
+    manifest.binaries.flatMap((b) => b.platforms).map((p) => [p.path, p.sha256] as const),
+  );
   for (const b of choice.install) {
     const staged = staging.releaseZips.get(b.zipPath);
+    const fromBase = input.baseBinaries?.get(b.zipPath);
+    if (staged === undefined && fromBase !== undefined) {
+      // The live bin/ executable came from this very zip (delta-base-check.ts): carried below.
+      recorded.set(b.tool, { ...fromBase, version: b.version });
+      continue;
+    }
     if (staged === undefined) {
       throw new AirgapError(
         'MANIFEST_INVALID',
@@ -105,8 +124,18 @@ export async function buildGeneration(
         REBUILD_BUNDLE,
       );
     }
-    await extractExecutable(staged, b.entry, path.join(newBin, b.entry), b.zipPath);
+    const exe = path.join(newBin, b.entry);
+    await extractExecutable(staged, b.entry, exe, b.zipPath);
     installed.push({ tool: b.tool, version: b.version, path: `${IMPORT.binDir}/${b.entry}` });
+    const { sha256 } = await sha256File(exe).catch((e: unknown) => {
+      throw fsError('read', exe, e);
+    });
+    recorded.set(b.tool, {
+      version: b.version,
+      path: `${IMPORT.binDir}/${b.entry}`,
+      sha256,
+      zipSha256: zipSha.get(b.zipPath) ?? '',
+    });
   }
   if (dest.liveDir !== undefined) {
     const fresh = new Set(installed.map((i) => path.posix.basename(i.path)));
@@ -133,7 +162,8 @@ export async function buildGeneration(
     sequence: input.sequence,
     generation: input.generation,
     downgrade: input.downgrade,
-    installed: new Map(installed.map((i) => [i.tool, { version: i.version, path: i.path }])),
+    installed: recorded,
+    ...(input.manifestSha256 === undefined ? {} : { manifestSha256: input.manifestSha256 }),
     files: { count: staging.files, bytes: staging.bytes },
     modules,
   });

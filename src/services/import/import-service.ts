@@ -11,11 +11,12 @@ import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from '../../core/bundle/manifest.js';
-import { deltaImportUnsupported } from '../../core/bundle/delta.js';
+import type { DeltaBase } from '../../core/bundle/delta.js';
+import { deltaBaseMissing, describeBase } from '../../core/bundle/delta.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
 import { isValidRepositoryName } from '../../core/oci/reference.js';
 import { AirgapError, isAirgapError, type ErrorCode } from '../../core/errors.js';
-import { IMPORT } from '../../core/layout/names.js';
+import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
 import type { SignatureCheck } from '../../core/signature/index.js';
@@ -28,6 +29,7 @@ import {
   type ImportState,
 } from '../../core/transfer/import-state.js';
 import { planCommit, sweepLeftovers, type CommitPlan } from './commit.js';
+import { matchDeltaBase, type DeltaBaseMatch } from './delta-base-check.js';
 import { inspectDestination, type Destination } from './destination.js';
 import { buildGeneration, type InstalledBinary } from './generation-builder.js';
 import { acquireImportLock, type ImportLock } from './lock.js';
@@ -122,12 +124,14 @@ export interface BundleReadRequest {
   sink?: PayloadSink;
   /** The progress bar's word for the read ("importing"). */
   progressVerb?: string;
-  /** Told the verified manifest before the first payload byte; a throw stops the read. */
-  onManifest?: (manifest: BundleManifest) => void;
+  /** Told the verified manifest before the first payload byte; a throw (or rejection) stops the read. */
+  onManifest?: (manifest: BundleManifest) => void | Promise<void>;
 }
 
 export interface VerifiedBundleView {
   manifest: BundleManifest;
+  /** SHA256SUMS as read (path -> sha256), when the reader keeps it: gives airgap.json's sha256. */
+  sums?: ReadonlyMap<string, string>;
   /** sha256 of SHA256SUMS, lower-case hex. */
   bundleDigest: string;
   signature?: SignatureCheck;
@@ -171,6 +175,8 @@ export interface ImportResult {
   image?: PushImageResult;
   /** With --push-modules: the module packages pushed. */
   pushModules?: PushModulesResult;
+  /** A delta bundle: its base, and the files taken from the live generation (by sha256). */
+  delta?: { base: DeltaBase; fromBase: number; linked: number; binaries: number };
 }
 
 /** An import verified and staged, ready to be made live; `plan` is absent when there is nothing to do. */
@@ -350,11 +356,6 @@ async function createDefaultOciClient(
   });
 }
 
-/** Applying a delta (issue 14 §2) is not done yet: refuse it before any payload reaches staging. */
-function refuseDelta(manifest: BundleManifest, source: string): void {
-  if (manifest.kind === 'delta') throw deltaImportUnsupported(manifest, source);
-}
-
 /** Verifies the bundle into staging and builds the next generation; DIR's visible state is unchanged. */
 export async function prepareImport(
   options: ImportOptions,
@@ -410,6 +411,14 @@ export async function prepareImport(
   try {
     dest = { ...(await inspectDestination(first.dir, inspect)), beforeTimes: first.beforeTimes };
     staging = await ImportStaging.create(dest, hostPlatform);
+    // A delta: the destination must hold its base, by sha256, before any payload is placed.
+    let base: DeltaBaseMatch | undefined;
+    const live = dest;
+    const checkBase = async (m: BundleManifest): Promise<void> => {
+      if (m.kind !== 'delta' || base !== undefined) return;
+      base = await matchDeltaBase(live, m, hostPlatform);
+      if (base.missing.length > 0) throw deltaBaseMissing(m, options.source, live.dir, base.missing);
+    };
     const verified = await deps.readBundle(
       {
         source: options.source,
@@ -418,12 +427,12 @@ export async function prepareImport(
         sink: staging.sink,
         progressVerb: 'importing',
         ...(options.s3 === undefined ? {} : { s3: options.s3 }),
-        onManifest: (m) => refuseDelta(m, options.source),
+        onManifest: checkBase,
       },
       reporter,
     );
     const { manifest, bundleDigest } = verified;
-    refuseDelta(manifest, options.source);
+    await checkBase(manifest);
     const decision = decideImport(
       dest.state,
       { bundleDigest, createdAt: manifest.createdAt },
@@ -445,6 +454,12 @@ export async function prepareImport(
         `--allow-downgrade: importing a bundle created at ${manifest.createdAt} over one created at ${decision.newest.createdAt}`,
       );
     }
+    if (base !== undefined) {
+      for (const [bundlePath, liveFile] of base.placed) await staging.placeFromBase(bundlePath, liveFile);
+      reporter.info(
+        `delta on top of ${describeBase(manifest.delta!.base)}: ${base.placed.size + base.binaries.size} files taken from the live generation, matched by sha256`,
+      );
+    }
     const generation = generationName(decision.sequence, bundleDigest);
     const signer = verified.signature === undefined ? null : signerOf(verified.signature);
     const built = await buildGeneration(
@@ -458,6 +473,8 @@ export async function prepareImport(
         sequence: decision.sequence,
         downgrade: decision.downgrade,
         generation,
+        ...manifestShaOf(verified),
+        ...(base === undefined ? {} : { baseBinaries: base.binaries }),
       },
       reporter,
     );
@@ -483,6 +500,16 @@ export async function prepareImport(
         merged: built.providers.merge.length,
       },
       tofurc: path.join(dest.dir, IMPORT.tofurc),
+      ...(base === undefined || manifest.delta === undefined
+        ? {}
+        : {
+            delta: {
+              base: manifest.delta.base,
+              fromBase: manifest.delta.fromBase.length,
+              linked: base.placed.size,
+              binaries: base.binaries.size,
+            },
+          }),
     };
     return { result, plan, abort, release: () => lock.release() };
   } catch (e) {
@@ -528,6 +555,11 @@ export async function commitImport(prepared: PreparedImport, reporter: Reporter)
     `imported bundle ${result.bundleDigest.slice(0, 16)} into ${result.dest} (generation ${result.generation})`,
   );
   return result;
+}
+
+function manifestShaOf(verified: VerifiedBundleView): { manifestSha256?: string } {
+  const sha = verified.sums?.get(BUNDLE.manifest);
+  return sha === undefined ? {} : { manifestSha256: sha };
 }
 
 function liveGenerations(dest: Destination): Set<string> {

@@ -198,6 +198,35 @@ export class ImportStaging {
     }
   }
 
+  /**
+   * Places a file a delta left to its base: `live` is the live generation's file with the
+   * same size and sha256 (delta-base-check.ts), hard-linked (or copied) to the bundle path's
+   * place in the generation, as if the bundle had carried it.
+   */
+  async placeFromBase(bundlePath: string, live: string): Promise<void> {
+    const parts = bundlePath.split('/');
+    const rest = parts.slice(1);
+    if (parts[0] === BUNDLE.providersDir && mirrorJsonKind(rest.join('/')) !== undefined) {
+      this.providerJson.set(rest.join('/'), await fs.readFile(live, 'utf8'));
+      return;
+    }
+    const dir =
+      parts[0] === BUNDLE.providersDir
+        ? IMPORT.providersDir
+        : parts[0] === BUNDLE.modulesDir
+          ? IMPORT.modulesDir
+          : IMPORT.imageDir;
+    const target = path.join(this.generationRoot, dir, ...rest);
+    await this.makeDir(path.dirname(target));
+    await linkOrCopy(live, target);
+    if (dir === IMPORT.providersDir) this.providerFiles.push(rest.join('/'));
+    else if (dir === IMPORT.modulesDir) this.moduleFiles.push(bundlePath);
+    else {
+      this.imageFiles.push(rest.join('/'));
+      if (BLOB_PATH.test(rest.join('/'))) this.imageBlobsKept += 1;
+    }
+  }
+
   async remove(): Promise<void> {
     await fs.rm(this.root, { recursive: true, force: true });
   }

@@ -144,7 +144,7 @@ export interface BundleScanOptions extends BundleReadOptions {
   /** Accept a directory without SHA256SUMS (an `airgap mirror` output), checked against airgap.json alone. */
   allowUnpacked?: boolean;
   /** Told the manifest once it was read and checked, before the first payload. */
-  onManifest?: (manifest: BundleManifest) => void;
+  onManifest?: (manifest: BundleManifest) => void | Promise<void>;
 }
 
 export interface BundleScan {
@@ -315,7 +315,7 @@ class BundleScanner {
         this.phase = next;
         if (role === 'signature') this.sigBytes = bytes;
         else if (role === 'sums') await this.onSums(bytes);
-        else this.onManifest(bytes);
+        else await this.onManifest(bytes);
         continue;
       }
       if (checked.kind === 'directory') continue;
@@ -422,7 +422,7 @@ class BundleScanner {
     }
   }
 
-  private onManifest(bytes: Buffer): void {
+  private async onManifest(bytes: Buffer): Promise<void> {
     const label = this.src.label;
     const problems: AirgapError[] = [];
     if (this.src.packed) {
@@ -476,7 +476,7 @@ class BundleScanner {
       throw problems.length === 1 ? problems[0]! : new AirgapErrors(problems);
     }
     for (const p of problems) this.issue('manifest', p.details.path ?? BUNDLE.manifest, p);
-    this.options.onManifest?.(manifest);
+    await this.options.onManifest?.(manifest);
   }
 
   private async onPayload(entryPath: string, size: number, entry: SourceEntry): Promise<void> {
@@ -637,7 +637,7 @@ async function readAll(
 const TRUSTED_KEY_REMEDY =
   'pass --trusted-key the public key of whoever signed the bundle, e.g. from `gpg --export --armor KEYID > signer.asc`';
 
-async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
+export async function loadTrustedKeys(files: readonly string[]): Promise<PublicKeySet | undefined> {
   if (files.length === 0) return undefined;
   const sets: PublicKeySet[] = [];
   for (const file of files) {

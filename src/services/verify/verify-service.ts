@@ -30,6 +30,7 @@ import { formatProviderAddress } from '../../core/provider/address.js';
 import { readPublicKeys, verifyDetachedSignature, type PublicKeySet } from '../../core/signature/index.js';
 import {
   binaryRows,
+  deltaAgainstRows,
   deltaBaseRows,
   lockfileRows,
   moduleRows,
@@ -53,6 +54,8 @@ import {
 } from '../transfer/bundle-reader.js';
 import { TOOL_VERSION } from '../tool-version.js';
 import { verifyImportDestination } from './import-destination.js';
+import { matchDeltaBase } from '../import/delta-base-check.js';
+import { inspectDestination } from '../import/destination.js';
 
 export interface VerifyOptions {
   /** Relative to `cwd`; or s3://BUCKET/KEY. */
@@ -71,6 +74,8 @@ export interface VerifyOptions {
   tempDir: string;
   /** The working directory (the command's process.cwd()). */
   cwd: string;
+  /** --against DEST: an import destination that must hold a delta's base (read only). */
+  against?: string;
 }
 
 /** Codes that mean "the bundle failed a check": a report row, exit 1. Anything else is thrown (usage, I/O). */
@@ -96,6 +101,22 @@ export async function runVerify(options: VerifyOptions, reporter: Reporter): Pro
   const kind = remote ? 'tarball' : await targetKind(target);
   // Inputs that are the user's, not the bundle's, fail before any reading.
   const needs = await readLockNeeds(options.lockfiles);
+  if (options.against !== undefined) {
+    if (kind === 'import-destination') {
+      throw new AirgapError(
+        'USAGE',
+        `--against checks a bundle's base in an import destination, but ${target} is an import destination itself`,
+        {
+          path: target,
+          expected: 'a delta bundle (tarball, FILE.000 or directory)',
+          actual: 'an import destination',
+        },
+        'pass the delta bundle as TARGET and the import destination to --against',
+      );
+    }
+    // Refuses a DEST import would refuse, before the bundle is read.
+    await inspectDestination(path.resolve(options.cwd, options.against), { force: true });
+  }
   if (kind === 'import-destination') {
     const { rows, bundleDigest } = await verifyImportDestination(target, needs);
     return buildVerifyReport({
@@ -272,7 +293,11 @@ async function verifyBundle(
     }
     // A delta holds only part of the state: check that part, and name the base for the rest.
     const carried = carriedManifest(manifest);
-    rows.push(...deltaBaseRows(manifest));
+    rows.push(
+      ...(options.against === undefined
+        ? deltaBaseRows(manifest)
+        : await againstRows(manifest, path.resolve(options.cwd, options.against))),
+    );
     rows.push(...providerRows(carried, intactZips));
     rows.push(...(await releaseRows(carried, small, fileState, collect.files, releaseKeys)));
     rows.push(...moduleRows(carried, fileState));
@@ -285,6 +310,19 @@ async function verifyBundle(
     ...(collect.bundleDigest === undefined ? {} : { bundleDigest: collect.bundleDigest }),
     ...(collect.signature === undefined ? {} : { signature: collect.signature }),
     rows,
+  });
+}
+
+/** `--against DEST`: DEST's live generation read (never written) and matched against the delta's base. */
+async function againstRows(manifest: BundleManifest, dest: string): Promise<CheckRow[]> {
+  const found = await inspectDestination(dest, { force: true });
+  const match = await matchDeltaBase(found, manifest, found.state?.hostPlatform);
+  return deltaAgainstRows(manifest, {
+    dest,
+    placed: match.placed.size,
+    binaries: match.binaries.size,
+    unused: match.needs.unused.length,
+    missing: match.missing,
   });
 }
 

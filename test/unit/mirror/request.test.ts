@@ -111,6 +111,31 @@ describe('buildMirrorRequest', () => {
     });
   });
 
+  it('output.base packs a delta: the base and its keys resolved against the spec, never insecure', () => {
+    const withBase = parseSpec(
+      `apiVersion: airgap/v1\noutput:\n  dir: bundle\n  tarball: out/v2.tar\n  base: out/v1.tar\n  baseTrustedKeys: [keys/signer.pub.asc]\n`,
+      'conf/airgap.yaml',
+    );
+    expect(buildMirrorRequest(withBase, {}).pack).toEqual({
+      tarball: 'conf/out/v2.tar',
+      compress: 'none',
+      base: {
+        source: 'conf/out/v1.tar',
+        trustedKeyFiles: ['conf/keys/signer.pub.asc'],
+        insecureSkipSignature: false,
+      },
+    });
+    const inventory = parseSpec(
+      `apiVersion: airgap/v1\noutput: {dir: b, tarball: d.tar, base: inventory.json}\n`,
+      'airgap.yaml',
+    );
+    expect(buildMirrorRequest(inventory, {}).pack?.base).toEqual({
+      source: 'inventory.json',
+      trustedKeyFiles: [],
+      insecureSkipSignature: false,
+    });
+  });
+
   it('a flag wins for its run; a repeatable flag replaces the list; --lockfile/--dir replace lockfiles', () => {
     const r = buildMirrorRequest(spec, {
       platform: ['linux_arm64'],

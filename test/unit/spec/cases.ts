@@ -628,6 +628,7 @@ export const INVALID: InvalidCase[] = [
       ['splitSize', '4G'],
       ['signKey', 'sign.asc'],
       ['toolPackage', 'airgap.tgz'],
+      ['base', 'v1.tar'],
     ] as const
   ).map(([key, value]): InvalidCase => ({
     name: `output.${key} without a tarball`,
@@ -637,6 +638,14 @@ export const INVALID: InvalidCase[] = [
     ],
     schema: 'refuses',
   })),
+  {
+    name: 'output.baseTrustedKeys without a base',
+    text: `${V1}output:\n  tarball: b.tar\n  baseTrustedKeys: [signer.asc]\n`,
+    messages: [
+      'airgap.yaml:4:3: output.baseTrustedKeys: expected output.base beside it, found baseTrustedKeys alone; baseTrustedKeys applies only to the base of a delta',
+    ],
+    schema: 'refuses',
+  },
   {
     name: 'sizes and compressions airgap does not read',
     text: `${V1}output: {tarball: b.tar, splitSize: 4GB, compress: gz}\n`,

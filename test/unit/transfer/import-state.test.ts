@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildManifest, type BundleManifest } from '../../../src/core/bundle/manifest.js';
+import { buildManifest, manifestFiles, type BundleManifest } from '../../../src/core/bundle/manifest.js';
 import { AirgapError } from '../../../src/core/errors.js';
 import { mergeModules } from '../../../src/core/transfer/import-merge.js';
 import {
@@ -133,6 +133,8 @@ describe('buildImportState', () => {
           lockfiles: ['lockfiles/app/.terraform.lock.hcl'],
           files: 7,
           bytes: 1234,
+          // The bundle's complete file list: what `airgap inventory` reports it holds.
+          bundleFiles: manifestFiles(manifest('2026-02-01T00:00:00Z')),
         },
       },
       history: [
@@ -204,7 +206,7 @@ describe('the runner image in the state', () => {
         { platform: 'linux_arm64', manifest: M_ARM },
       ],
     });
-    expect(Object.keys(s.current.contents).at(-1)).toBe('image');
+    expect(Object.keys(s.current.contents).at(-2)).toBe('image');
     expect(s.formatVersion).toBe(1);
     expect(parseImportState(renderImportState(s), 'DIR/airgap-state.json')).toEqual(s);
     // Without an image there is no such key at all: states written before stay byte for byte.
