@@ -481,9 +481,9 @@ async function writeBody(
     for await (const raw of body) {
       const chunk = raw as Buffer;
       const held = onChunk(chunk);
-      const drained = out.write(chunk);
-      if (held !== undefined) await held;
-      if (!drained) await once(out, 'drain');
+      // Listen for 'drain' before waiting on the tap: it may come while the tap holds the body.
+      const drained = out.write(chunk) ? undefined : once(out, 'drain');
+      await Promise.all([held, drained]);
     }
   } catch (e) {
     bodyError = e;

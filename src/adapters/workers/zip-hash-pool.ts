@@ -257,5 +257,10 @@ export class ZipHashJob implements DownloadTap {
 function spawnWorker(): Worker {
   const js = new URL('./zip-hash-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js);
-  return new Worker(new URL('./zip-hash-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
+  // Sources run by vitest or tsx: the worker registers tsx's loader before importing the .ts file.
+  const ts = new URL('./zip-hash-worker.ts', import.meta.url).href;
+  return new Worker(
+    `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(ts)}); });`,
+    { eval: true },
+  );
 }
