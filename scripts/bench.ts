@@ -9,7 +9,15 @@
 //   - the floor: every package fetched in parallel with curl, then sha256sum over them.
 // On the unthrottled bundle it also measures export, import and verify (against tar -cf
 // and sha256sum -c) and the runner image build (against tar -cf of the providers).
-// Wall time and peak RSS come from GNU time. Packages are cached in .bench/ between runs.
+// Wall time and peak RSS come from GNU time.
+//
+// Two corpus shapes, each measured against terraform and the floor in the same run:
+//   - release: packages shaped like real provider releases (deflated executables, sizes in
+//     local headers), made from the real binaries on this machine (terraform, skopeo,
+//     docker-registry, umoci), distinct per package. Built once into the OS temp dir
+//     (airgap-bench-corpus), reused by later runs.
+//   - stored: the fast test shape (incompressible, stored), cached in .bench/. The transfer
+//     and image rows run on this bundle.
 //
 // Section "serve" (scripts/bench-serve.ts): `airgap serve` throughput for the zips against
 // nginx over TLS, and its RSS under that load.
@@ -17,10 +25,12 @@
 // `aws s3 cp` of the same tarball each way.
 //
 // Env: BENCH_SCALE (default 1; 0.25 gives a ~250 MB quick run), BENCH_MODES
-// (unthrottled,shaped,serve,s3; BENCH_MODES=s3 alone mirrors the bundle once, then runs the S3 part).
+// (unthrottled,shaped,serve,s3; BENCH_MODES=s3 alone mirrors the bundle once, then runs the S3 part),
+// BENCH_SHAPES (release,stored).
 
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeBaseImageLayout } from '../test/helpers/base-image.js';
@@ -41,7 +51,19 @@ const HOST = 'registry.airgap.test';
 const PLATFORMS = ['linux_amd64', 'linux_arm64'];
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3').split(',');
+const SHAPES = (process.env.BENCH_SHAPES ?? 'release,stored').split(',') as Shape[];
 const BENCH_DIR = path.join(REPO_ROOT, '.bench');
+/** The release-shaped corpus: outside the repository, kept between runs. */
+const CORPUS_DIR = path.join(os.tmpdir(), 'airgap-bench-corpus');
+/** Real Go executables the release-shaped payloads are made of. */
+const RELEASE_SOURCES = [
+  '/usr/local/bin/terraform',
+  '/usr/bin/skopeo',
+  '/usr/bin/docker-registry',
+  '/usr/bin/umoci',
+];
+
+type Shape = 'release' | 'stored';
 const TYPES = [
   'aws',
   'azurerm',
@@ -62,7 +84,7 @@ interface Measure {
   peakRssMb: number;
 }
 
-function specs(): TestProviderSpec[] {
+function specs(shape: Shape = 'stored'): TestProviderSpec[] {
   return TYPES.map((type, i) => ({
     namespace: 'bench',
     type,
@@ -70,7 +92,12 @@ function specs(): TestProviderSpec[] {
     platforms: PLATFORMS,
     // 20..60 MB, spread deterministically.
     payloadSize: Math.round((20 + ((i * 17) % 41)) * 1e6 * SCALE),
+    ...(shape === 'release' ? { shape: 'release' as const, payloadFiles: RELEASE_SOURCES } : {}),
   }));
+}
+
+function packagesDir(shape: Shape): string {
+  return shape === 'release' ? CORPUS_DIR : path.join(BENCH_DIR, 'packages');
 }
 
 async function timed(
@@ -115,17 +142,25 @@ async function setupWorkspace(): Promise<{ dir: string; lockfile: string }> {
   return { dir, lockfile };
 }
 
-async function runMode(mode: string, lockfile: string, stackDir: string): Promise<Record<string, Measure>> {
+async function runMode(
+  mode: string,
+  shape: Shape,
+  lockfile: string,
+  stackDir: string,
+): Promise<Record<string, Measure>> {
   const shaping = mode === 'shaped' ? { latencyMs: 100, bytesPerSecondPerConnection: 20e6 } : undefined;
+  const built = Date.now();
   const registry: TestRegistry = await startTestRegistry({
-    providers: specs(),
-    workDir: path.join(BENCH_DIR, 'packages'),
+    providers: specs(shape),
+    workDir: packagesDir(shape),
     ...(shaping ? { shaping } : {}),
   });
   try {
     const totalMb = registry.packages.reduce((a, p) => a + p.size, 0) / 1e6;
+    const insideMb = specs(shape).reduce((a, s) => a + (s.payloadSize ?? 0) * s.platforms.length, 0) / 1e6;
     console.log(
-      `\n[${mode}] ${registry.packages.length} packages, ${totalMb.toFixed(0)} MB${shaping ? ', 100 ms latency, 20 MB/s per connection' : ''}`,
+      `\n[${mode}, ${shape}] ${registry.packages.length} packages, ${totalMb.toFixed(0)} MB of zips, ${insideMb.toFixed(0)} MB inside` +
+        `${shaping ? ', 100 ms latency, 20 MB/s per connection' : ''} (corpus ready in ${((Date.now() - built) / 1000).toFixed(1)} s)`,
     );
     const cfg = path.join(BENCH_DIR, 'registry.tfrc');
     await fs.writeFile(cfg, registry.cliConfigText());
@@ -159,7 +194,7 @@ async function runMode(mode: string, lockfile: string, stackDir: string): Promis
     results['airgap cold c24'] = await airgap(['--concurrency', '24']);
     console.log(`  airgap cold (concurrency 24)  ${results['airgap cold c24'].wallSeconds.toFixed(2)} s`);
 
-    if (mode === 'unthrottled') {
+    if (mode === 'unthrottled' && shape === 'stored') {
       Object.assign(results, await runTransfer(out));
       Object.assign(results, await runImage(out, airgap));
     }
@@ -398,7 +433,7 @@ const TRANSFER_ROWS = new Set([
 ]);
 
 function table(all: Record<string, Record<string, Measure>>): string {
-  const rows = [['mode', 'run', 'wall s', 'peak RSS MB', 'vs terraform', 'vs floor']];
+  const rows = [['mode/corpus', 'run', 'wall s', 'peak RSS MB', 'vs terraform', 'vs floor']];
   for (const [mode, r] of Object.entries(all)) {
     const tf = r['terraform providers mirror']!.wallSeconds;
     const floor = r.floor!.wallSeconds;
@@ -428,8 +463,20 @@ async function main(): Promise<void> {
   await fs.mkdir(BENCH_DIR, { recursive: true });
   const { dir, lockfile } = await setupWorkspace();
   const all: Record<string, Record<string, Measure>> = {};
-  for (const mode of MODES.filter((m) => m !== 'serve' && m !== 's3'))
-    all[mode] = await runMode(mode, lockfile, dir);
+  for (const mode of MODES.filter((m) => m !== 'serve' && m !== 's3')) {
+    for (const shape of SHAPES) {
+      if (shape === 'release') {
+        for (const f of RELEASE_SOURCES) {
+          await fs.access(f).catch(() => {
+            throw new Error(
+              `the release-shaped corpus is made of ${RELEASE_SOURCES.join(', ')}: ${f} is missing`,
+            );
+          });
+        }
+      }
+      all[`${mode}/${shape}`] = await runMode(mode, shape, lockfile, dir);
+    }
+  }
   if (Object.keys(all).length > 0) console.log(`\n${table(all)}`);
   if (MODES.includes('serve')) {
     for (const tool of ['nginx', 'curl']) {
@@ -440,7 +487,7 @@ async function main(): Promise<void> {
     console.log(`\n${serveBenchReport(await runServeBench())}`);
   }
   if (MODES.includes('s3')) await runS3Mode(lockfile);
-  const un = all.unthrottled;
+  const un = all['unthrottled/stored'];
   if (un?.['airgap export']) {
     const ratio = (a: string, b: string): string => (un[a]!.wallSeconds / un[b]!.wallSeconds).toFixed(2);
     console.log(
@@ -457,7 +504,31 @@ async function main(): Promise<void> {
         `peak RSS < 250 MB: ${image.peakRssMb.toFixed(0)} MB; warm re-run ${un['airgap image build (warm)']!.wallSeconds.toFixed(2)} s`,
     );
   }
-  const shaped = all.shaped;
+  const unRelease = all['unthrottled/release'];
+  const shapedRelease = all['shaped/release'];
+  if (unRelease || shapedRelease) {
+    const parts: string[] = [];
+    const rss: number[] = [];
+    if (unRelease) {
+      const cold = unRelease['airgap cold']!.wallSeconds;
+      parts.push(
+        `unthrottled cold <= 0.5x terraform: ${(cold / unRelease['terraform providers mirror']!.wallSeconds).toFixed(2)}x, ` +
+          `<= 2x floor: ${(cold / unRelease.floor!.wallSeconds).toFixed(2)}x; warm < 2 s: ${unRelease['airgap warm']!.wallSeconds.toFixed(2)} s`,
+      );
+      rss.push(...['airgap cold', 'airgap warm', 'airgap cold c24'].map((k) => unRelease[k]!.peakRssMb));
+    }
+    if (shapedRelease) {
+      parts.push(
+        `shaped cold <= 1.15x floor: ${(shapedRelease['airgap cold']!.wallSeconds / shapedRelease.floor!.wallSeconds).toFixed(2)}x; ` +
+          `warm < 2 s: ${shapedRelease['airgap warm']!.wallSeconds.toFixed(2)} s`,
+      );
+      rss.push(...['airgap cold', 'airgap warm', 'airgap cold c24'].map((k) => shapedRelease[k]!.peakRssMb));
+    }
+    console.log(
+      `\nTargets (release-shaped corpus): ${parts.join('; ')}; peak RSS < 150 MB: ${Math.max(...rss).toFixed(0)} MB`,
+    );
+  }
+  const shaped = all['shaped/stored'];
   if (shaped) {
     const cold = shaped['airgap cold']!;
     console.log(

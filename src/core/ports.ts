@@ -21,6 +21,19 @@ export interface DownloadOptions extends HttpRequestOptions {
   onProgress?: (bytes: number) => void;
   /** Called when an answer says how big the whole file is (Content-Length, or a 206's Content-Range). */
   onTotal?: (bytes: number) => void;
+  /** Sees the file's bytes as they are written, e.g. to digest a zip without reading it back. */
+  tap?: DownloadTap;
+}
+
+/** A second consumer of a download's body, in file order. */
+export interface DownloadTap {
+  /**
+   * An attempt starts writing at byte `offset`: 0 starts the file over; any other offset
+   * continues after the bytes already written (a resumed download).
+   */
+  begin(offset: number): void;
+  /** The next bytes of the file. A returned promise holds the body back until it settles. */
+  write(chunk: Uint8Array): void | Promise<void>;
 }
 
 export interface DownloadResult {

@@ -88,6 +88,45 @@ export async function digestZip(path: string): Promise<ZipDigest> {
   }
 }
 
+/** What the central directory says about one entry, as the entry checks need it. */
+export interface ZipEntryHeader {
+  rawName: Buffer;
+  versionMadeBy: number;
+  externalFileAttributes: number;
+  /** General purpose flag bit 0. */
+  encrypted: boolean;
+}
+
+/**
+ * The entry-name policy (module header) and the entry's kind: throws ZIP_INVALID (or
+ * HASH_INPUT_INVALID for a newline) naming `label` and the entry. `seen` holds the hex
+ * names of the regular files so far, to refuse a second one of the same name.
+ */
+export function checkEntry(
+  label: string,
+  header: ZipEntryHeader,
+  seen: Set<string>,
+): { name: string; isDirectory: boolean; mode?: number } {
+  const rawName = header.rawName;
+  const name = rawName.toString('utf8');
+  const mode = unixMode(header);
+  const isDirectory = isDirectoryEntry(header, rawName, mode);
+  checkName(label, rawName, name, isDirectory);
+  if (mode !== undefined && (mode & S_IFMT) === S_IFLNK) {
+    throw invalid(
+      label,
+      `entry ${JSON.stringify(name)} is a symbolic link; provider packages must hold regular files only`,
+    );
+  }
+  const kind = { name, isDirectory, ...(mode === undefined ? {} : { mode }) };
+  if (isDirectory) return kind;
+  const key = rawName.toString('hex');
+  if (seen.has(key)) throw invalid(label, `entry ${JSON.stringify(name)} appears more than once`);
+  seen.add(key);
+  if (header.encrypted) throw invalid(label, `entry ${JSON.stringify(name)} is encrypted`);
+  return kind;
+}
+
 async function digestEntry(
   path: string,
   zip: ZipFile,
@@ -95,16 +134,16 @@ async function digestEntry(
   seen: Set<string>,
 ): Promise<ZipEntryDigest> {
   const rawName = entry.fileNameRaw;
-  const name = rawName.toString('utf8');
-  const mode = unixMode(entry);
-  const isDirectory = isDirectoryEntry(entry, rawName, mode);
-  checkName(path, rawName, name, isDirectory);
-  if (mode !== undefined && (mode & S_IFMT) === S_IFLNK) {
-    throw invalid(
-      path,
-      `entry ${JSON.stringify(name)} is a symbolic link; provider packages must hold regular files only`,
-    );
-  }
+  const { name, isDirectory, mode } = checkEntry(
+    path,
+    {
+      rawName,
+      versionMadeBy: entry.versionMadeBy,
+      externalFileAttributes: entry.externalFileAttributes,
+      encrypted: entry.isEncrypted(),
+    },
+    seen,
+  );
   const base = {
     name,
     rawName: new Uint8Array(rawName),
@@ -112,11 +151,6 @@ async function digestEntry(
     ...(mode === undefined ? {} : { mode }),
   };
   if (isDirectory) return { ...base, size: 0, sha256: '' };
-
-  const key = rawName.toString('hex');
-  if (seen.has(key)) throw invalid(path, `entry ${JSON.stringify(name)} appears more than once`);
-  seen.add(key);
-  if (entry.isEncrypted()) throw invalid(path, `entry ${JSON.stringify(name)} is encrypted`);
 
   let stream: Readable;
   try {
@@ -183,7 +217,9 @@ function checkName(path: string, raw: Buffer, name: string, isDirectory: boolean
   }
 }
 
-function unixMode(entry: Entry): number | undefined {
+function unixMode(
+  entry: Pick<ZipEntryHeader, 'versionMadeBy' | 'externalFileAttributes'>,
+): number | undefined {
   const host = entry.versionMadeBy >> 8;
   if (host !== HOST_UNIX && host !== HOST_MACOSX) return undefined;
   const mode = entry.externalFileAttributes >>> 16;
@@ -191,7 +227,11 @@ function unixMode(entry: Entry): number | undefined {
 }
 
 // Go's zip.FileHeader.Mode().IsDir(): a trailing '/', or the host's directory attribute.
-function isDirectoryEntry(entry: Entry, raw: Buffer, mode: number | undefined): boolean {
+function isDirectoryEntry(
+  entry: Pick<ZipEntryHeader, 'versionMadeBy' | 'externalFileAttributes'>,
+  raw: Buffer,
+  mode: number | undefined,
+): boolean {
   if (raw.at(-1) === 0x2f) return true;
   if (mode !== undefined && (mode & S_IFMT) === S_IFDIR) return true;
   const host = entry.versionMadeBy >> 8;

@@ -235,6 +235,8 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
         if (reported !== offset) onProgress?.(offset - reported);
         reported = offset;
         const hash = offset === 0 ? createHash('sha256') : await hashPrefix(destPath, offset);
+        const tap = request?.tap;
+        tap?.begin(offset);
         let received = 0;
         try {
           await writeBody(response.body, destPath, offset, (chunk) => {
@@ -242,6 +244,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
             received += chunk.length;
             reported += chunk.length;
             onProgress?.(chunk.length);
+            return tap?.write(chunk);
           });
           checkLength(opened, received);
           const size = offset + received;
@@ -468,7 +471,7 @@ async function writeBody(
   body: AsyncIterable<unknown>,
   file: string,
   offset: number,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
 ): Promise<void> {
   const out = fs.createWriteStream(file, offset === 0 ? { flags: 'w' } : { flags: 'r+', start: offset });
   let writeError: unknown;
@@ -477,8 +480,10 @@ async function writeBody(
   try {
     for await (const raw of body) {
       const chunk = raw as Buffer;
-      onChunk(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
+      const held = onChunk(chunk);
+      // Listen for 'drain' before waiting on the tap: it may come while the tap holds the body.
+      const drained = out.write(chunk) ? undefined : once(out, 'drain');
+      await Promise.all([held, drained]);
     }
   } catch (e) {
     bodyError = e;

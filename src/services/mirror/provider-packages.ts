@@ -5,7 +5,8 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { digestZip } from '../../adapters/archive/zip-read.js';
+import { digestZip, type ZipDigest } from '../../adapters/archive/zip-read.js';
+import type { ZipStreamOutcome } from '../../adapters/archive/zip-stream.js';
 import { writeDeterministicZip } from '../../adapters/archive/zip-write.js';
 import { commitFile, readFileIfExists, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
@@ -37,7 +38,7 @@ import {
   type SignedChecksums,
 } from '../../core/mirror/package-check.js';
 import { providerVersionKey, type PackageJob } from '../../core/mirror/plan.js';
-import type { HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
+import type { DownloadTap, HttpClient, ProviderRegistry, Reporter } from '../../core/ports.js';
 import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform } from '../../core/provider/platform.js';
 import { statedPackageSize, type DownloadInfo } from '../../core/registry/protocol.js';
@@ -70,6 +71,17 @@ export interface SkippedPackage {
 
 export type Job = PackageJob;
 
+/** Digests zips as they download (adapters/workers/zip-hash-pool.ts). */
+export interface StreamDigests {
+  start(label: string): StreamDigest;
+}
+
+export interface StreamDigest extends DownloadTap {
+  /** After the download: the zip's digest, or why the stream could not give one. */
+  result(): Promise<ZipStreamOutcome>;
+  abort(): void;
+}
+
 export interface JobOutcome {
   job: Job;
   /** The version's signed SHA256SUMS (file name -> sha256), when the run fetched it. */
@@ -78,6 +90,8 @@ export interface JobOutcome {
   lockCheck?: LockCheck;
   skipped?: SkippedPackage;
   hasDirectoryEntries?: boolean;
+  /** Where a downloaded package's h1 came from: its bytes as they arrived, or a read of the written file. */
+  digestedFrom?: 'stream' | 'file';
 }
 
 export function formatAddr(a: ProviderAddress): string {
@@ -106,6 +120,7 @@ export class ProviderPackageMirror {
     private readonly registry: ProviderRegistry,
     private readonly reporter: Reporter,
     private readonly downloadSlot: <R>(fn: () => Promise<R>) => Promise<R>,
+    private readonly digests: StreamDigests,
   ) {}
 
   async mirrorOne(job: Job, skipMissing: boolean): Promise<JobOutcome> {
@@ -141,6 +156,7 @@ export class ProviderPackageMirror {
     const tmp = tempPathBeside(target);
     const headers = await this.registry.headersFor(job.address, info.downloadUrl);
     const event = { id: jobId(job), label: jobLabel(job) };
+    const stream = this.digests.start(`${job.key} ${job.version} (${platform}): ${filename}`);
     try {
       // The slot bounds the downloads themselves (--concurrency); metadata runs wider.
       const dl = await this.downloadSlot(() => {
@@ -149,11 +165,13 @@ export class ProviderPackageMirror {
           headers,
           onProgress: (bytes) => this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
           onTotal: (total) => this.reporter.progress?.({ ...event, phase: 'start', total }),
+          tap: stream,
         });
       });
       // Hashes before parsing: a tampered zip is a checksum failure, not a zip-format one.
       checkChecksums(id, dl, { shasum: info.shasum, sumsLine: sums.get(filename), sumsUrl: info.shasumsUrl });
-      const zip = await digestZip(tmp);
+      // The signed sha256 matched; now the central directory must confirm the streamed entries.
+      const { zip, from } = await digestDownloaded(await stream.result(), tmp);
       const digest: PackageDigest = { sha256: dl.sha256, h1: zip.h1, zh: hashZh(dl.sha256) };
       checkPackagesExtension(id, digest, info.packages?.[platform]?.hashes);
       const lockCheck = checkAgainstLockfiles(
@@ -169,6 +187,7 @@ export class ProviderPackageMirror {
         lockCheck,
         signedSums: sums,
         hasDirectoryEntries: zip.hasDirectoryEntries,
+        digestedFrom: from,
         pkg: {
           platform,
           filename,
@@ -180,6 +199,7 @@ export class ProviderPackageMirror {
         },
       };
     } finally {
+      stream.abort();
       await fs.rm(tmp, { force: true });
     }
   }
@@ -365,6 +385,18 @@ export class ProviderPackageMirror {
       await fs.rm(tmp, { force: true });
     }
   }
+}
+
+/**
+ * The streamed digest when the central directory confirmed it; else (data descriptors,
+ * a layout the stream reader does not follow, a corrupt entry) the written file, read once.
+ */
+async function digestDownloaded(
+  outcome: ZipStreamOutcome,
+  file: string,
+): Promise<{ zip: ZipDigest; from: 'stream' | 'file' }> {
+  if (outcome.confirmed) return { zip: outcome.digest, from: 'stream' };
+  return { zip: await digestZip(file), from: 'file' };
 }
 
 /**

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { writeReleaseZip } from './release-zip.js';
 import type { TestPackage, TestProviderSpec } from './types.js';
 
 export const DEFAULT_PAYLOAD_SIZE = 2048;
@@ -82,8 +83,52 @@ interface PackageMeta {
   h1: string;
 }
 
-function cacheKey(id: PackageId, payloadSize: number, withDirectoryEntry: boolean): string {
-  return JSON.stringify({ id: seedOf(id), payloadSize, withDirectoryEntry });
+interface Shape {
+  release: boolean;
+  payloadFiles: string[];
+}
+
+function cacheKey(id: PackageId, payloadSize: number, withDirectoryEntry: boolean, shape: Shape): string {
+  return JSON.stringify({
+    id: seedOf(id),
+    payloadSize,
+    withDirectoryEntry,
+    ...(shape.release ? { shape: 'release', payloadFiles: shape.payloadFiles } : {}),
+  });
+}
+
+async function writeRelease(
+  id: PackageId,
+  payloadSize: number,
+  withDirectoryEntry: boolean,
+  shape: Shape,
+  zipPath: string,
+): Promise<PackageMeta> {
+  const tmp = `${zipPath}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    const written = await writeReleaseZip(
+      tmp,
+      {
+        name: executableName(id.type, id.version),
+        seed: seedOf(id),
+        size: payloadSize,
+        sourceFiles: shape.payloadFiles,
+      },
+      withDirectoryEntry ? [{ name: 'docs/' }, { name: 'docs/README.md', data: readmeText(id) }] : [],
+    );
+    const meta: PackageMeta = {
+      builder: BUILDER_VERSION,
+      key: cacheKey(id, payloadSize, withDirectoryEntry, shape),
+      sha256: written.sha256,
+      size: written.size,
+      h1: hash1(written.files),
+    };
+    await fs.rename(tmp, zipPath);
+    await fs.writeFile(`${zipPath}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
+    return meta;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -161,7 +206,7 @@ async function writeZip(
     files.push({ name: execName, sha256: execHash.digest('hex') });
     const meta: PackageMeta = {
       builder: BUILDER_VERSION,
-      key: cacheKey(id, payloadSize, withDirectoryEntry),
+      key: cacheKey(id, payloadSize, withDirectoryEntry, { release: false, payloadFiles: [] }),
       sha256: zipHash.digest('hex'),
       size,
       h1: hash1(files),
@@ -180,6 +225,7 @@ export async function buildPackages(specs: TestProviderSpec[], workDir: string):
   for (const spec of specs) {
     const payloadSize = spec.payloadSize ?? DEFAULT_PAYLOAD_SIZE;
     const withDirectoryEntry = spec.withDirectoryEntry === true;
+    const shape: Shape = { release: spec.shape === 'release', payloadFiles: spec.payloadFiles ?? [] };
     for (const version of spec.versions) {
       const dir = path.join(workDir, 'packages', spec.namespace, spec.type, version);
       await fs.mkdir(dir, { recursive: true });
@@ -188,8 +234,10 @@ export async function buildPackages(specs: TestProviderSpec[], workDir: string):
         const filename = packageFilename(spec.type, version, platform);
         const zipPath = path.join(dir, filename);
         const meta =
-          (await readCached(zipPath, cacheKey(id, payloadSize, withDirectoryEntry))) ??
-          (await writeZip(id, payloadSize, withDirectoryEntry, zipPath));
+          (await readCached(zipPath, cacheKey(id, payloadSize, withDirectoryEntry, shape))) ??
+          (shape.release
+            ? await writeRelease(id, payloadSize, withDirectoryEntry, shape, zipPath)
+            : await writeZip(id, payloadSize, withDirectoryEntry, zipPath));
         out.push({ ...id, filename, path: zipPath, sha256: meta.sha256, size: meta.size, h1: meta.h1 });
       }
     }

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { removeStaleTemps } from '../../../adapters/fs/atomic.js';
+import { ZipHashPool } from '../../../adapters/workers/zip-hash-pool.js';
 import { fromUnknown, type AirgapError } from '../../../core/errors.js';
 import { BUNDLE } from '../../../core/layout/names.js';
 import type { PackageJob } from '../../../core/mirror/plan.js';
@@ -20,6 +21,7 @@ import {
   unconfirmedLockWarnings,
   writeNetworkMirrorJson,
   type JobOutcome,
+  type StreamDigests,
 } from '../provider-packages.js';
 
 /** How many jobs may be in their metadata phase per download slot. */
@@ -44,7 +46,32 @@ export interface ProvidersStageResult {
 
 export async function mirrorProviders(
   input: ProvidersStageInput,
-  deps: { http: HttpClient; registry: ProviderRegistry; reporter: Reporter; slot?: DownloadSlot },
+  deps: {
+    http: HttpClient;
+    registry: ProviderRegistry;
+    reporter: Reporter;
+    slot?: DownloadSlot;
+    /** Default: a worker pool of this run, one thread per core. */
+    digests?: StreamDigests;
+  },
+): Promise<ProvidersStageResult> {
+  const pool = deps.digests === undefined ? new ZipHashPool() : undefined;
+  try {
+    return await mirrorWith(input, { ...deps, digests: deps.digests ?? pool! });
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function mirrorWith(
+  input: ProvidersStageInput,
+  deps: {
+    http: HttpClient;
+    registry: ProviderRegistry;
+    reporter: Reporter;
+    slot?: DownloadSlot;
+    digests: StreamDigests;
+  },
 ): Promise<ProvidersStageResult> {
   const { reporter } = deps;
   const root = path.join(input.outDir, BUNDLE.providersDir);
@@ -59,6 +86,7 @@ export async function mirrorProviders(
     deps.registry,
     reporter,
     deps.slot ?? createLimiter(concurrency),
+    deps.digests,
   );
   // Every package is counted before any starts: the bar's total is the run's.
   for (const job of input.jobs)

@@ -1,0 +1,545 @@
+// A provider zip digested as its bytes arrive, so a download needs no second read of the
+// file: local headers are parsed as they pass, each entry is inflated (zlib, streaming)
+// and hashed, and the central directory at the end is kept (only that tail) and compared
+// with what was streamed. The result is the same ZipDigest digestZip gives from the file.
+//
+// Three outcomes:
+//   - confirmed: every central-directory entry matches a streamed local header exactly
+//     (offset, name, method, flags, CRC-32, both sizes), the entries lie back to back from
+//     offset 0 up to the central directory, and the content agrees with its CRC and size;
+//   - fallback: the stream uses what this reader does not follow (data descriptors,
+//     encryption, other methods, multi-disk, bytes it cannot place, a corrupt entry): the
+//     caller digests the written file with digestZip, which also gives the proper error;
+//   - refused (ZIP_INVALID): the local headers and the central directory disagree. The
+//     entries tofu unpacks (through the central directory) would not be the bytes hashed
+//     here, so the package is refused rather than re-read.
+// The entry-name policy is digestZip's (checkEntry), applied to the central directory's view.
+
+import { createHash, type Hash } from 'node:crypto';
+import { createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
+import { AirgapError } from '../../core/errors.js';
+import { hashH1 } from '../../core/hash/package-hash.js';
+import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-read.js';
+
+export type ZipStreamOutcome = { confirmed: true; digest: ZipDigest } | { confirmed: false; reason: string };
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_EOCD64 = 0x06064b50;
+const SIG_LOCATOR64 = 0x07064b50;
+const LOCAL_FIXED = 30;
+const CENTRAL_FIXED = 46;
+const EOCD_FIXED = 22;
+const LOCATOR64_SIZE = 20;
+const EOCD64_FIXED = 56;
+const FLAG_ENCRYPTED = 0x1;
+const FLAG_DATA_DESCRIPTOR = 0x8;
+const METHOD_STORED = 0;
+const METHOD_DEFLATED = 8;
+const U32_MAX = 0xffffffff;
+const U16_MAX = 0xffff;
+const EXTRA_ZIP64 = 0x0001;
+/** The central directory and end records kept from the stream's tail; a bigger one falls back. */
+const MAX_TAIL = 8 * 1024 * 1024;
+const INFLATE_CHUNK = 128 * 1024;
+
+interface Streamed {
+  offset: number;
+  flags: number;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  rawName: Buffer;
+  /** What the bytes gave. */
+  actualCrc: number;
+  actualSize: number;
+  sha256: string;
+}
+
+interface Current {
+  header: Omit<Streamed, 'actualCrc' | 'actualSize' | 'sha256'>;
+  remaining: number;
+  hash: Hash;
+  crc: number;
+  size: number;
+  inflater?: InflateRaw;
+  inflateError?: Error;
+  inflateEnded: boolean;
+}
+
+type Mode = 'header' | 'data' | 'tail' | 'gave-up';
+
+/**
+ * Push the zip's bytes in order with write() (await each: deflated entries apply
+ * backpressure), then end(). `label` names the package in errors ("provider version
+ * (platform): file.zip").
+ */
+export class ZipStreamDigester {
+  private mode: Mode = 'header';
+  /** Offset of the next byte the parser takes. */
+  private pos = 0;
+  /** Header bytes gathered so far, starting at `pendingStart`. */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private pendingStart = 0;
+  private current: Current | undefined;
+  private readonly entries: Streamed[] = [];
+  private tail: Buffer[] = [];
+  private tailLength = 0;
+  private tailStart = 0;
+  private reason = '';
+
+  constructor(private readonly label: string) {}
+
+  /** Gives up streaming (the caller will read the file); later bytes are ignored. */
+  giveUp(reason: string): void {
+    if (this.mode === 'gave-up') return;
+    this.mode = 'gave-up';
+    this.reason = reason;
+    this.destroyCurrent();
+    this.pending = [];
+    this.tail = [];
+  }
+
+  destroy(): void {
+    this.giveUp('cancelled');
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (buf.length > 0) {
+      switch (this.mode) {
+        case 'gave-up':
+          return;
+        case 'tail':
+          this.tail.push(Buffer.from(buf));
+          this.tailLength += buf.length;
+          if (this.tailLength > MAX_TAIL)
+            this.giveUp('its central directory is larger than this reader keeps');
+          return;
+        case 'data': {
+          const cur = this.current!;
+          if (cur.remaining === 0) {
+            await this.closeEntry();
+            break;
+          }
+          const n = Math.min(cur.remaining, buf.length);
+          await this.feed(cur, buf.subarray(0, n));
+          buf = buf.subarray(n);
+          this.pos += n;
+          cur.remaining -= n;
+          if (cur.remaining === 0) await this.closeEntry();
+          break;
+        }
+        case 'header':
+          buf = this.takeHeader(buf);
+          break;
+      }
+    }
+  }
+
+  /** After the last byte: the digest when the central directory confirms the stream. */
+  async end(): Promise<ZipStreamOutcome> {
+    if (this.mode === 'data' && this.current?.remaining === 0) await this.closeEntry();
+    if (this.mode === 'header' && this.pendingLength > 0) this.giveUp('it ends inside a local header');
+    if (this.mode === 'data') this.giveUp('it ends inside an entry');
+    if (this.mode === 'header') this.giveUp('it ends without a central directory');
+    if (this.mode === 'gave-up') return { confirmed: false, reason: this.reason };
+    const tail = Buffer.concat(this.tail);
+    this.tail = [];
+    return this.confirm(tail);
+  }
+
+  /** Gathers header bytes; returns what is left of `buf` once a header is complete. */
+  private takeHeader(buf: Buffer): Buffer {
+    if (this.pendingLength === 0) this.pendingStart = this.pos;
+    const need = this.headerNeed();
+    const n = Math.min(need - this.pendingLength, buf.length);
+    // A copy: `buf` belongs to the caller once write() returns.
+    this.pending.push(Buffer.from(buf.subarray(0, n)));
+    this.pendingLength += n;
+    const rest = buf.subarray(n);
+    if (this.pendingLength < need) return rest;
+    const head = Buffer.concat(this.pending);
+    if (head.readUInt32LE(0) === SIG_CENTRAL) {
+      this.pending = [];
+      this.pendingLength = 0;
+      this.mode = 'tail';
+      this.tailStart = this.pendingStart;
+      this.tail = [head];
+      this.tailLength = head.length;
+      return rest;
+    }
+    if (head.readUInt32LE(0) !== SIG_LOCAL) {
+      this.giveUp(
+        `the bytes at offset ${this.pendingStart} are neither a local header nor the central directory`,
+      );
+      return rest;
+    }
+    if (this.headerNeed(head) > head.length) return rest;
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pos = this.pendingStart + head.length;
+    this.startEntry(head);
+    return rest;
+  }
+
+  /** Bytes needed to parse the header begun in `pending` (4, 30, then 30 + name + extra). */
+  private headerNeed(head?: Buffer): number {
+    if (this.pendingLength < 4) return 4;
+    const h = head ?? Buffer.concat(this.pending);
+    if (h.readUInt32LE(0) !== SIG_LOCAL) return 4;
+    if (this.pendingLength < LOCAL_FIXED) return LOCAL_FIXED;
+    return LOCAL_FIXED + h.readUInt16LE(26) + h.readUInt16LE(28);
+  }
+
+  private startEntry(head: Buffer): void {
+    const flags = head.readUInt16LE(6);
+    const method = head.readUInt16LE(8);
+    const nameLength = head.readUInt16LE(26);
+    const rawName = Buffer.from(head.subarray(LOCAL_FIXED, LOCAL_FIXED + nameLength));
+    let compressedSize = head.readUInt32LE(18);
+    let size = head.readUInt32LE(22);
+    const offset = this.pendingStart;
+    const shown = JSON.stringify(rawName.toString('utf8'));
+    if ((flags & FLAG_DATA_DESCRIPTOR) !== 0) {
+      return this.giveUp(`entry ${shown} keeps its sizes in a data descriptor`);
+    }
+    if ((flags & FLAG_ENCRYPTED) !== 0) return this.giveUp(`entry ${shown} is encrypted`);
+    if (method !== METHOD_STORED && method !== METHOD_DEFLATED) {
+      return this.giveUp(`entry ${shown} uses compression method ${method}`);
+    }
+    if (compressedSize === U32_MAX || size === U32_MAX) {
+      const z = zip64Extra(head.subarray(LOCAL_FIXED + nameLength), 2);
+      if (z === undefined || z.length < 2) return this.giveUp(`entry ${shown} lacks its zip64 sizes`);
+      [size, compressedSize] = z as [number, number];
+    }
+    if (method === METHOD_STORED && compressedSize !== size) {
+      return this.giveUp(`stored entry ${shown} has two sizes`);
+    }
+    const cur: Current = {
+      header: { offset, flags, method, crc: head.readUInt32LE(14), compressedSize, size, rawName },
+      remaining: compressedSize,
+      hash: createHash('sha256'),
+      crc: 0,
+      size: 0,
+      inflateEnded: false,
+    };
+    if (method === METHOD_DEFLATED) {
+      const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK });
+      inflater.on('data', (out: Buffer) => {
+        cur.hash.update(out);
+        cur.crc = crc32(out, cur.crc);
+        cur.size += out.length;
+      });
+      inflater.on('error', (e) => (cur.inflateError ??= e));
+      inflater.on('end', () => (cur.inflateEnded = true));
+      cur.inflater = inflater;
+    }
+    this.current = cur;
+    this.mode = 'data';
+  }
+
+  private async feed(cur: Current, bytes: Buffer): Promise<void> {
+    const inflater = cur.inflater;
+    if (inflater === undefined) {
+      cur.hash.update(bytes);
+      cur.crc = crc32(bytes, cur.crc);
+      cur.size += bytes.length;
+      return;
+    }
+    // Past an error, or past the end of the deflate stream, the rest is only counted.
+    if (cur.inflateError !== undefined || cur.inflateEnded) return;
+    await new Promise<void>((resolve) => inflater.write(bytes, () => resolve()));
+  }
+
+  private async closeEntry(): Promise<void> {
+    const cur = this.current!;
+    this.current = undefined;
+    this.mode = 'header';
+    const inflater = cur.inflater;
+    if (inflater !== undefined) {
+      if (cur.inflateError === undefined && !cur.inflateEnded) {
+        await new Promise<void>((resolve) => {
+          inflater.once('end', resolve);
+          inflater.once('error', () => resolve());
+          inflater.end();
+        });
+      }
+      const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
+      if (cur.inflateError !== undefined) {
+        return this.giveUp(`entry ${shown} does not inflate (${cur.inflateError.message})`);
+      }
+      if (inflater.bytesWritten !== cur.header.compressedSize) {
+        return this.giveUp(`entry ${shown}'s deflate data ends before its compressed size`);
+      }
+    }
+    if (this.mode !== 'header') return;
+    this.entries.push({
+      ...cur.header,
+      actualCrc: cur.crc >>> 0,
+      actualSize: cur.size,
+      sha256: cur.hash.digest('hex'),
+    });
+  }
+
+  private destroyCurrent(): void {
+    this.current?.inflater?.destroy();
+    this.current = undefined;
+  }
+
+  private confirm(tail: Buffer): ZipStreamOutcome {
+    const end = findEnd(tail, this.tailStart);
+    if (typeof end === 'string') {
+      this.giveUp(end);
+      return { confirmed: false, reason: end };
+    }
+    const cdOffset = end.cdOffset;
+    if (cdOffset !== this.tailStart) {
+      throw this.refuse(
+        `its central directory is at offset ${cdOffset}, but the local entries end at offset ${this.tailStart}`,
+        String(this.tailStart),
+        String(cdOffset),
+      );
+    }
+    if (end.cdSize !== end.recordsAt) {
+      throw this.refuse(
+        `its central directory is ${end.cdSize} bytes, but ${end.recordsAt} bytes lie before the end records`,
+        String(end.recordsAt),
+        String(end.cdSize),
+      );
+    }
+    const central = parseCentral(tail.subarray(0, end.recordsAt), end.entries);
+    if (typeof central === 'string') throw this.refuse(central);
+    if (central.length !== this.entries.length) {
+      throw this.refuse(
+        `its central directory lists ${central.length} entries, the stream holds ${this.entries.length} local entries`,
+        String(this.entries.length),
+        String(central.length),
+      );
+    }
+    const byOffset = new Map(this.entries.map((e) => [e.offset, e]));
+    const used = new Set<number>();
+    for (const c of central) {
+      const s = byOffset.get(c.offset);
+      const shown = JSON.stringify(c.rawName.toString('utf8'));
+      if (s === undefined || used.has(c.offset)) {
+        throw this.refuse(
+          `central directory entry ${shown} points at offset ${c.offset}, where no local entry of its own starts`,
+        );
+      }
+      used.add(c.offset);
+      if (!s.rawName.equals(c.rawName)) {
+        throw this.refuse(
+          `the local header at offset ${c.offset} names ${JSON.stringify(s.rawName.toString('utf8'))}, the central directory ${shown}`,
+          s.rawName.toString('utf8'),
+          c.rawName.toString('utf8'),
+        );
+      }
+      const fields: [string, number, number, (n: number) => string][] = [
+        ['compression method', s.method, c.method, String],
+        ['flags', s.flags, c.flags, hex16],
+        ['CRC-32', s.crc, c.crc, hex32],
+        ['compressed size', s.compressedSize, c.compressedSize, String],
+        ['size', s.size, c.size, String],
+      ];
+      for (const [what, local, cd, show] of fields) {
+        if (local !== cd) {
+          throw this.refuse(
+            `entry ${shown}: the local header says ${what} ${show(local)}, the central directory ${show(cd)}`,
+            show(cd),
+            show(local),
+          );
+        }
+      }
+    }
+    // Corrupt content (agreeing headers, other bytes): digestZip says so in its own words.
+    for (const s of this.entries) {
+      if (s.actualCrc !== s.crc >>> 0 || s.actualSize !== s.size) {
+        const reason = `entry ${JSON.stringify(s.rawName.toString('utf8'))} does not match its CRC-32 or size`;
+        this.giveUp(reason);
+        return { confirmed: false, reason };
+      }
+    }
+    const seen = new Set<string>();
+    const entries: ZipEntryDigest[] = central.map((c) => {
+      const kind = checkEntry(
+        this.label,
+        {
+          rawName: c.rawName,
+          versionMadeBy: c.versionMadeBy,
+          externalFileAttributes: c.externalFileAttributes,
+          encrypted: (c.flags & FLAG_ENCRYPTED) !== 0,
+        },
+        seen,
+      );
+      const s = byOffset.get(c.offset)!;
+      return {
+        name: kind.name,
+        rawName: new Uint8Array(c.rawName),
+        isDirectory: kind.isDirectory,
+        size: kind.isDirectory ? 0 : s.actualSize,
+        sha256: kind.isDirectory ? '' : s.sha256,
+        ...(kind.mode === undefined ? {} : { mode: kind.mode }),
+      };
+    });
+    const files = entries.filter((e) => !e.isDirectory).map((e) => ({ name: e.rawName, sha256: e.sha256 }));
+    return {
+      confirmed: true,
+      digest: { entries, h1: hashH1(files), hasDirectoryEntries: entries.some((e) => e.isDirectory) },
+    };
+  }
+
+  private refuse(why: string, expected?: string, actual?: string): AirgapError {
+    return new AirgapError(
+      'ZIP_INVALID',
+      `${this.label}: its local headers and its central directory disagree: ${why}`,
+      {
+        path: this.label,
+        ...(expected === undefined ? {} : { expected }),
+        ...(actual === undefined ? {} : { actual }),
+      },
+      'do not use this package: unpacking it gives other files than its entries as they stream',
+    );
+  }
+}
+
+interface EndRecords {
+  entries: number;
+  cdSize: number;
+  cdOffset: number;
+  /** Offset in the tail where the end records (zip64 or not) begin. */
+  recordsAt: number;
+}
+
+/** The end of central directory record (and its zip64 form), or why it cannot be used. */
+function findEnd(tail: Buffer, tailStart: number): EndRecords | string {
+  const lowest = Math.max(0, tail.length - EOCD_FIXED - U16_MAX);
+  let at = -1;
+  for (let i = tail.length - EOCD_FIXED; i >= lowest; i--) {
+    if (tail.readUInt32LE(i) === SIG_EOCD && i + EOCD_FIXED + tail.readUInt16LE(i + 20) === tail.length) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return 'no end of central directory record closes it';
+  if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) return 'it spans several disks';
+  let entries = tail.readUInt16LE(at + 10);
+  let cdSize = tail.readUInt32LE(at + 12);
+  let cdOffset = tail.readUInt32LE(at + 16);
+  let recordsAt = at;
+  if (entries === U16_MAX || cdSize === U32_MAX || cdOffset === U32_MAX) {
+    const loc = at - LOCATOR64_SIZE;
+    if (loc < 0 || tail.readUInt32LE(loc) !== SIG_LOCATOR64) return 'its zip64 locator is missing';
+    // The zip64 end record: the fixed-size one right before the locator, where the locator points.
+    const start = loc - EOCD64_FIXED;
+    const valid =
+      start >= 0 &&
+      tail.readUInt32LE(start) === SIG_EOCD64 &&
+      readU64(tail, start + 4) === EOCD64_FIXED - 12 &&
+      readU64(tail, loc + 8) === tailStart + start;
+    if (!valid) return 'its zip64 end record is not where its locator points';
+    entries = readU64(tail, start + 32);
+    cdSize = readU64(tail, start + 40);
+    cdOffset = readU64(tail, start + 48);
+    recordsAt = start;
+  }
+  return { entries, cdSize, cdOffset, recordsAt };
+}
+
+interface Central {
+  versionMadeBy: number;
+  flags: number;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  rawName: Buffer;
+  externalFileAttributes: number;
+  offset: number;
+}
+
+function parseCentral(cd: Buffer, count: number): Central[] | string {
+  const out: Central[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + CENTRAL_FIXED > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) {
+      return `central directory entry ${i + 1} of ${count} is not where the one before it ends`;
+    }
+    const nameLength = cd.readUInt16LE(p + 28);
+    const extraLength = cd.readUInt16LE(p + 30);
+    const commentLength = cd.readUInt16LE(p + 32);
+    const next = p + CENTRAL_FIXED + nameLength + extraLength + commentLength;
+    if (next > cd.length) return `central directory entry ${i + 1} of ${count} runs past the directory`;
+    const rawName = Buffer.from(cd.subarray(p + CENTRAL_FIXED, p + CENTRAL_FIXED + nameLength));
+    let size = cd.readUInt32LE(p + 24);
+    let compressedSize = cd.readUInt32LE(p + 20);
+    let offset = cd.readUInt32LE(p + 42);
+    if (size === U32_MAX || compressedSize === U32_MAX || offset === U32_MAX) {
+      // Zip64 extra: only the fields whose 32-bit value is the sentinel, in this order.
+      const want = [size, compressedSize, offset].filter((v) => v === U32_MAX).length;
+      const extra = cd.subarray(p + CENTRAL_FIXED + nameLength, p + CENTRAL_FIXED + nameLength + extraLength);
+      const z = zip64Extra(extra, want);
+      if (z === undefined)
+        return `central directory entry ${JSON.stringify(rawName.toString('utf8'))} lacks its zip64 fields`;
+      let k = 0;
+      if (size === U32_MAX) size = z[k++]!;
+      if (compressedSize === U32_MAX) compressedSize = z[k++]!;
+      if (offset === U32_MAX) offset = z[k++]!;
+    }
+    if (cd.readUInt16LE(p + 34) !== 0)
+      return `central directory entry ${JSON.stringify(rawName.toString('utf8'))} is on another disk`;
+    out.push({
+      versionMadeBy: cd.readUInt16LE(p + 4),
+      flags: cd.readUInt16LE(p + 8),
+      method: cd.readUInt16LE(p + 10),
+      crc: cd.readUInt32LE(p + 16),
+      compressedSize,
+      size,
+      rawName,
+      externalFileAttributes: cd.readUInt32LE(p + 38),
+      offset,
+    });
+    p = next;
+  }
+  if (p !== cd.length) return `${cd.length - p} bytes follow the ${count} central directory entries`;
+  return out;
+}
+
+/** The first `want` 8-byte values of the zip64 extra field, or undefined. */
+function zip64Extra(extra: Buffer, want: number): number[] | undefined {
+  let p = 0;
+  while (p + 4 <= extra.length) {
+    const id = extra.readUInt16LE(p);
+    const size = extra.readUInt16LE(p + 2);
+    if (p + 4 + size > extra.length) return undefined;
+    if (id === EXTRA_ZIP64) {
+      if (size < want * 8) return undefined;
+      const values: number[] = [];
+      for (let i = 0; i < want; i++) {
+        const v = readU64(extra, p + 4 + i * 8);
+        if (v < 0) return undefined;
+        values.push(v);
+      }
+      return values;
+    }
+    p += 4 + size;
+  }
+  return undefined;
+}
+
+/** A little-endian 64-bit value, or -1 above Number.MAX_SAFE_INTEGER. */
+function readU64(buf: Buffer, at: number): number {
+  const v = buf.readBigUInt64LE(at);
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
+}
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function hex16(n: number): string {
+  return `0x${n.toString(16).padStart(4, '0')}`;
+}

@@ -1,0 +1,218 @@
+// ZipStreamDigester (the zip digested as it downloads) against digestZip (the written file
+// read again): the same h1 and entries for every real zip in the test data and for zips
+// built here (directory entries, stored and deflated entries, zip64); data descriptors
+// fall back to the file; local headers that disagree with the central directory are refused.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import yazl from 'yazl';
+import { digestZip, type ZipDigest } from '../../../src/adapters/archive/zip-read.js';
+import { ZipStreamDigester, type ZipStreamOutcome } from '../../../src/adapters/archive/zip-stream.js';
+import { AirgapError } from '../../../src/core/errors.js';
+import { hash1 } from '../../helpers/registry/index.js';
+import { writeReleaseZip } from '../../helpers/registry/release-zip.js';
+import { realdata } from '../../helpers/realdata.js';
+import { makeTempDir } from '../../helpers/tmp.js';
+import { centralEntries } from './zip-bytes.js';
+
+const LABEL = 'acme/widget 1.0.0 (linux_amd64): terraform-provider-widget_1.0.0_linux_amd64.zip';
+
+async function stream(zip: Buffer, step: number): Promise<ZipStreamOutcome> {
+  const d = new ZipStreamDigester(LABEL);
+  for (let i = 0; i < zip.length; i += step) await d.write(zip.subarray(i, i + step));
+  return d.end();
+}
+
+/** The stream's digest in chunks of several sizes; all must agree. */
+async function streamed(zip: Buffer): Promise<ZipStreamOutcome> {
+  const outcomes = [];
+  for (const step of [1, 13, 4096, 1 << 20]) outcomes.push(await stream(zip, step));
+  for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+  return outcomes[0]!;
+}
+
+function comparable(d: ZipDigest): unknown {
+  return { ...d, entries: d.entries.map((e) => ({ ...e, rawName: Buffer.from(e.rawName).toString('hex') })) };
+}
+
+async function yazlZip(add: (zip: yazl.ZipFile) => void): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  add(zip);
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const c of zip.outputStream as Readable) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const mtime = new Date(2020, 0, 1);
+const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+describe('the stream digest equals the two-pass digest', () => {
+  const zips = execFileSync('find', [realdata(), '-name', '*.zip'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .sort();
+
+  it('for every real zip in the test data, or both refuse it', async () => {
+    let confirmed = 0;
+    let unreadable = 0;
+    for (const file of zips) {
+      const bytes = await readFile(file);
+      const outcome = await streamed(bytes);
+      const two = await digestZip(file).catch((e: unknown) => e as AirgapError);
+      if (two instanceof AirgapError) {
+        // Placeholder "zips" in the upstream test data: not zips at all.
+        expect(outcome.confirmed, file).toBe(false);
+        expect(two.code).toBe('ZIP_INVALID');
+        unreadable += 1;
+        continue;
+      }
+      expect(outcome.confirmed, file).toBe(true);
+      if (outcome.confirmed) expect(comparable(outcome.digest), file).toEqual(comparable(two));
+      confirmed += 1;
+    }
+    expect([zips.length, confirmed, unreadable]).toEqual([22, 4, 18]);
+  });
+
+  it('for a zip with a directory entry, stored and deflated entries (the renovate fixture)', async () => {
+    const file = realdata(
+      'vectors/renovate/lib/modules/manager/terraform/lockfile/__fixtures__',
+      'test_with_folder.zip',
+    );
+    const outcome = await streamed(await readFile(file));
+    expect(outcome.confirmed && outcome.digest.h1).toBe('h1:g92f/mR2hlVmeWBlplxxJyP2H3fdyPwYccr7uJhcRz8=');
+    expect(outcome.confirmed && outcome.digest.hasDirectoryEntries).toBe(true);
+  });
+
+  it('for release-shaped zips (deflated, sizes in local headers, a directory entry)', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const file = path.join(dir, 'release.zip');
+    const written = await writeReleaseZip(
+      file,
+      { name: 'terraform-provider-widget_v1.0.0', seed: 'widget', size: 100_000 },
+      [{ name: 'docs/' }, { name: 'docs/README.md', data: Buffer.from('# widget\n') }],
+    );
+    const outcome = await streamed(await readFile(file));
+    expect(outcome.confirmed).toBe(true);
+    if (!outcome.confirmed) return;
+    expect(outcome.digest.h1).toBe(hash1(written.files));
+    expect(comparable(outcome.digest)).toEqual(comparable(await digestZip(file)));
+  });
+
+  it('for zip64 records (sizes and offsets in zip64 extra fields, a zip64 end record)', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const file = path.join(dir, 'zip64.zip');
+    const exec = Buffer.from('#!/bin/sh\necho zip64\n'.repeat(500));
+    const bytes = await yazlZip((z) => {
+      z.addBuffer(exec, 'terraform-provider-z_v1.0.0', {
+        mtime,
+        mode: 0o100755,
+        compress: true,
+        forceZip64Format: true,
+      });
+      z.addBuffer(Buffer.from('stored'), 'notes.txt', {
+        mtime,
+        mode: 0o100644,
+        compress: false,
+        forceZip64Format: true,
+      });
+    });
+    await writeFile(file, bytes);
+    const outcome = await streamed(bytes);
+    expect(outcome.confirmed).toBe(true);
+    if (!outcome.confirmed) return;
+    expect(outcome.digest.h1).toBe(
+      hash1([
+        { name: 'terraform-provider-z_v1.0.0', sha256: sha256(exec) },
+        { name: 'notes.txt', sha256: sha256('stored') },
+      ]),
+    );
+    expect(comparable(outcome.digest)).toEqual(comparable(await digestZip(file)));
+  });
+
+  it('falls back to the file for data descriptors, whose two-pass digest is then the h1', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const file = path.join(dir, 'dd.zip');
+    const exec = Buffer.from('data descriptor payload\n'.repeat(100));
+    const bytes = await yazlZip((z) => {
+      z.addReadStream(Readable.from([exec]), 'terraform-provider-dd_v1.0.0', {
+        mtime,
+        mode: 0o100755,
+        compress: true,
+      });
+    });
+    await writeFile(file, bytes);
+    expect(await streamed(bytes)).toEqual({
+      confirmed: false,
+      reason: 'entry "terraform-provider-dd_v1.0.0" keeps its sizes in a data descriptor',
+    });
+    expect((await digestZip(file)).h1).toBe(
+      hash1([{ name: 'terraform-provider-dd_v1.0.0', sha256: sha256(exec) }]),
+    );
+  });
+});
+
+describe('a zip whose local headers disagree with its central directory', () => {
+  async function release(): Promise<Buffer> {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const file = path.join(dir, 'release.zip');
+    await writeReleaseZip(file, { name: 'terraform-provider-widget_v1.0.0', seed: 'widget', size: 50_000 }, [
+      { name: 'docs/README.md', data: Buffer.from('# widget\n') },
+    ]);
+    return readFile(file);
+  }
+
+  async function refusal(zip: Buffer): Promise<AirgapError> {
+    try {
+      await stream(zip, 4096);
+    } catch (e) {
+      expect(e).toBeInstanceOf(AirgapError);
+      return e as AirgapError;
+    }
+    throw new Error('expected the zip to be refused');
+  }
+
+  it('is refused when the central directory names another file than the local header', async () => {
+    const zip = await release();
+    const readme = centralEntries(zip).find((e) => e.name.toString() === 'docs/README.md')!;
+    // The local header keeps "docs/README.md"; tofu, reading the central directory, would unpack "docs/READYO.md".
+    zip.write('READYO', readme.central + 46 + 'docs/'.length, 'latin1');
+    const e = await refusal(zip);
+    expect(e.code).toBe('ZIP_INVALID');
+    expect(e.message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: the local header at offset ${readme.local} names "docs/README.md", the central directory "docs/READYO.md"`,
+    );
+    expect([e.details.expected, e.details.actual]).toEqual(['docs/README.md', 'docs/READYO.md']);
+  });
+
+  it('is refused when the central directory records another CRC-32 or size', async () => {
+    const zip = await release();
+    const exec = centralEntries(zip)[0]!;
+    const localCrc = zip.readUInt32LE(exec.local + 14);
+    zip.writeUInt32LE((localCrc ^ 1) >>> 0, exec.central + 16);
+    const e = await refusal(zip);
+    const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    expect(e.message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the local header says CRC-32 ${hex(localCrc)}, the central directory ${hex((localCrc ^ 1) >>> 0)}`,
+    );
+
+    const other = await release();
+    const size = other.readUInt32LE(exec.local + 22);
+    other.writeUInt32LE(size + 1, exec.central + 24);
+    expect((await refusal(other)).message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the local header says size 50000, the central directory 50001`,
+    );
+  });
+
+  it('is refused when a central directory entry points into another entry', async () => {
+    const zip = await release();
+    const readme = centralEntries(zip).find((e) => e.name.toString() === 'docs/README.md')!;
+    zip.writeUInt32LE(readme.local - 100, readme.central + 42);
+    expect((await refusal(zip)).message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: central directory entry "docs/README.md" points at offset ${readme.local - 100}, where no local entry of its own starts`,
+    );
+  });
+});

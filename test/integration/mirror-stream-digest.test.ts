@@ -1,0 +1,204 @@
+// The providers stage digests release-shaped zips while they download: no second read of
+// the file (digestedFrom 'stream'), the file read once only for zips with data descriptors;
+// a download cut mid-entry leaves no file and no digest behind, and a re-run succeeds.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpClient, type ClosableHttpClient } from '../../src/adapters/http/client.js';
+import { createRegistryClient } from '../../src/adapters/registry/registry-client.js';
+import { ZipHashPool } from '../../src/adapters/workers/zip-hash-pool.js';
+import { BUNDLE } from '../../src/core/layout/names.js';
+import type { PackageJob } from '../../src/core/mirror/plan.js';
+import type { RegistryHosts, Reporter } from '../../src/core/ports.js';
+import { parsePlatform } from '../../src/core/provider/platform.js';
+import { mirrorProviders } from '../../src/services/mirror/stages/providers.js';
+import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+const HOST = 'registry.airgap.test';
+const PLATFORMS = ['linux_amd64', 'linux_arm64'];
+
+let registry: TestRegistry;
+let http: ClosableHttpClient;
+
+beforeAll(async () => {
+  registry = await startTestRegistry({
+    providers: [
+      // Release-shaped: deflated, sizes in local headers (one with a directory entry).
+      {
+        namespace: 'acme',
+        type: 'big',
+        versions: ['1.0.0'],
+        platforms: PLATFORMS,
+        payloadSize: 3_000_000,
+        shape: 'release',
+      },
+      {
+        namespace: 'acme',
+        type: 'docs',
+        versions: ['2.0.0'],
+        platforms: PLATFORMS,
+        payloadSize: 100_000,
+        shape: 'release',
+        withDirectoryEntry: true,
+      },
+      // The stored test shape: yazl streams it with data descriptors.
+      {
+        namespace: 'acme',
+        type: 'stored',
+        versions: ['0.1.0'],
+        platforms: ['linux_amd64'],
+        payloadSize: 50_000,
+      },
+    ],
+  });
+  http = createHttpClient({ userAgent: 'airgap/test', caCertFiles: [registry.caCertPath], retries: 0 });
+});
+
+afterAll(async () => {
+  await http?.close();
+  await registry?.close();
+});
+
+function jobs(type: string, version: string, platforms = PLATFORMS): PackageJob[] {
+  return platforms.map((p) => ({
+    address: { hostname: HOST, namespace: 'acme', type },
+    key: `${HOST}/acme/${type}`,
+    version,
+    platform: parsePlatform(p),
+    recorded: [],
+  }));
+}
+
+const hosts: RegistryHosts = {
+  services: (h) => (h === HOST ? { 'providers.v1': `${registry.url}/v1/providers/` } : undefined),
+  servicesSource: () => undefined,
+  token: () => Promise.resolve(undefined),
+};
+
+const quiet: Reporter = { info: () => undefined, warn: () => undefined };
+
+async function run(outDir: string, list: PackageJob[], digests: ZipHashPool) {
+  return mirrorProviders(
+    { outDir, jobs: list, concurrency: 4, skipMissingPlatforms: false, updateLockfiles: false },
+    { http, registry: createRegistryClient({ http, hosts }), reporter: quiet, digests },
+  );
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath, e.name)));
+  }
+  return out.sort();
+}
+
+describe('mirror digests provider zips as they download', () => {
+  it('reads no release-shaped package back from disk, and gets the same h1 as the packages were built with', async () => {
+    const out = await makeTempDir('airgap-stream-');
+    const pool = new ZipHashPool({ size: 2 });
+    try {
+      const r = await run(
+        out,
+        [...jobs('big', '1.0.0'), ...jobs('docs', '2.0.0'), ...jobs('stored', '0.1.0', ['linux_amd64'])],
+        pool,
+      );
+      expect(r.failures).toEqual([]);
+      const got = r.outcomes.map((o) => [o.job.key, o.pkg?.platform, o.pkg?.h1, o.pkg?.zh, o.digestedFrom]);
+      const want = (type: string, platform: string, from: string) => {
+        const p = registry.packages.find((x) => x.type === type && x.platform === platform)!;
+        return [`${HOST}/acme/${type}`, platform, p.h1, `zh:${p.sha256}`, from];
+      };
+      expect(got).toEqual([
+        want('big', 'linux_amd64', 'stream'),
+        want('big', 'linux_arm64', 'stream'),
+        want('docs', 'linux_amd64', 'stream'),
+        want('docs', 'linux_arm64', 'stream'),
+        // Data descriptors: the one package read back.
+        want('stored', 'linux_amd64', 'file'),
+      ]);
+      expect(r.outcomes.filter((o) => o.hasDirectoryEntries).map((o) => o.pkg?.filename)).toEqual([
+        'terraform-provider-docs_2.0.0_linux_amd64.zip',
+        'terraform-provider-docs_2.0.0_linux_arm64.zip',
+      ]);
+      expect(pool.active).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('leaves no file and no digest behind when the download is cut mid-entry, and a re-run succeeds from the stream', async () => {
+    const out = await makeTempDir('airgap-stream-cut-');
+    const pool = new ZipHashPool({ size: 2 });
+    const big = registry.packages.find((p) => p.type === 'big' && p.platform === 'linux_amd64')!;
+    try {
+      // Half-way through the deflated executable, on every attempt (retries are off).
+      registry.addFault({ kind: 'reset-mid-body', match: big.filename, at: Math.floor(big.size / 2) });
+      const failed = await run(out, jobs('big', '1.0.0', ['linux_amd64']), pool);
+      expect(failed.failures.map((f) => f.code)).toEqual(['HTTP_ERROR']);
+      expect(await filesUnder(path.join(out, BUNDLE.providersDir))).toEqual([]);
+      expect(pool.active).toBe(0);
+
+      registry.clearFaults();
+      const again = await run(out, jobs('big', '1.0.0', ['linux_amd64']), pool);
+      expect(again.failures).toEqual([]);
+      expect(again.outcomes.map((o) => [o.pkg?.h1, o.pkg?.zh, o.digestedFrom])).toEqual([
+        [big.h1, `zh:${big.sha256}`, 'stream'],
+      ]);
+      expect(await filesUnder(path.join(out, BUNDLE.providersDir))).toEqual([
+        `${HOST}/acme/big/1.0.0.json`,
+        `${HOST}/acme/big/index.json`,
+        `${HOST}/acme/big/${big.filename}`,
+      ]);
+      expect(pool.active).toBe(0);
+    } finally {
+      registry.clearFaults();
+      await pool.close();
+    }
+  });
+
+  it('continues the same digest when a cut download resumes with a Range request', async () => {
+    const out = await makeTempDir('airgap-stream-resume-');
+    const pool = new ZipHashPool({ size: 1 });
+    const resuming = createHttpClient({
+      userAgent: 'airgap/test',
+      caCertFiles: [registry.caCertPath],
+      retries: 2,
+    });
+    const docs = registry.packages.find((p) => p.type === 'docs' && p.platform === 'linux_arm64')!;
+    try {
+      registry.addFault({ kind: 'reset-mid-body', match: docs.filename, at: 1000, times: 1 });
+      const before = registry.requests.length;
+      const r = await mirrorProviders(
+        {
+          outDir: out,
+          jobs: jobs('docs', '2.0.0', ['linux_arm64']),
+          concurrency: 1,
+          skipMissingPlatforms: false,
+          updateLockfiles: false,
+        },
+        {
+          http: resuming,
+          registry: createRegistryClient({ http: resuming, hosts }),
+          reporter: quiet,
+          digests: pool,
+        },
+      );
+      expect(r.failures).toEqual([]);
+      expect(r.outcomes.map((o) => [o.pkg?.h1, o.digestedFrom])).toEqual([[docs.h1, 'stream']]);
+      expect(
+        registry.requests
+          .slice(before)
+          .filter((q) => q.path.includes(docs.filename))
+          .map((q) => [q.status, q.headers.range]),
+      ).toEqual([
+        [200, undefined],
+        [206, 'bytes=1000-'],
+      ]);
+    } finally {
+      registry.clearFaults();
+      await resuming.close();
+      await pool.close();
+    }
+  });
+});
