@@ -25,6 +25,8 @@ export const BUNDLE = {
   manifest: 'airgap.json',
   /** What the spec asked for and what it resolved to (docs/BUNDLE-FORMAT.md, "airgap.lock.json"). */
   resolved: 'airgap.lock.json',
+  /** The CycloneDX 1.6 SBOM of the bundle (docs/SBOM-FORMAT.md); an import keeps it for `--push`. */
+  sbom: 'sbom.cdx.json',
   checksums: 'SHA256SUMS',
   checksumsSignature: 'SHA256SUMS.sig',
 } as const;
