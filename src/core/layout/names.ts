@@ -67,6 +67,8 @@ export const IMPORT = {
   /** Registry modules, as in a bundle: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (what `airgap serve` serves). */
   modulesDir: 'modules',
   state: 'airgap-state.json',
+  /** The bundle's SBOM, kept in each generation (not linked into DIR) for `import --push`. */
+  sbom: BUNDLE.sbom,
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,
   /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */
