@@ -7,11 +7,19 @@
 // no component describes.
 
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readKey } from 'openpgp';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runImport } from '../../src/services/import/import-service.js';
+import { readVerifiedBundle } from '../../src/services/transfer/bundle-reader.js';
+import { startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.js';
+import { thisProcess } from '../helpers/host.js';
+import { describeWithTools } from '../helpers/tools.js';
+import { fakeToolArchive } from '../helpers/transfer.js';
 import { openZipMember } from '../../src/adapters/archive/zip-entry.js';
 import { writeBaseImageLayout } from '../helpers/base-image.js';
 import { runCli } from '../helpers/cli.js';
@@ -350,5 +358,135 @@ describe('sbom.cdx.json', { timeout: 300_000 }, () => {
         },
       ].sort((x, y) => (x.subject < y.subject ? -1 : 1)),
     );
+  });
+});
+
+describeWithTools(['docker-registry', 'skopeo'], 'import --push: the SBOM next to the image', () => {
+  let docker: DockerRegistry;
+  beforeAll(async () => {
+    docker = await startDockerRegistry();
+  });
+  afterAll(async () => {
+    await docker?.stop();
+  });
+
+  it('refers to the pushed index: found through the referrers API or the fallback tag, shown by skopeo', async () => {
+    const { text, dir } = await mirror('all.yaml', 'pushed');
+    const tool = path.join(work, 'airgap-0.1.0.tgz');
+    await fs.writeFile(tool, fakeToolArchive());
+    const tarball = path.join(work, 'pushed.tar');
+    const exported = await runCli(['export', dir, '--tarball', tarball, '--tool-package', tool], {
+      cwd: work,
+      env,
+    });
+    expect(exported.code).toBe(0);
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'airgap.json'), 'utf8')) as {
+      image: { digest: string };
+    };
+    const index = await fs.readFile(path.join(dir, 'image/blobs/sha256', manifest.image.digest.slice(7)));
+    const dest = path.join(await makeTempDir('airgap-sbom-dest-'), 'dest');
+    const quiet = { info: () => undefined, warn: () => undefined };
+    const result = await runImport(
+      {
+        source: tarball,
+        dest,
+        trustedKeyFiles: [],
+        insecureSkipSignature: true,
+        allowDowngrade: false,
+        host: thisProcess(),
+        platform: 'linux_amd64',
+        pushImage: { target: `${docker.host}/runner/tofu:1`, insecure: true, caCertFiles: [] },
+      },
+      quiet,
+      { readBundle: readVerifiedBundle },
+    );
+    const sbom = result.image!.sbom!;
+    const artifactBytes = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.cyclonedx+json',
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+        size: 2,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.cyclonedx+json',
+          digest: `sha256:${sha256(text)}`,
+          size: Buffer.byteLength(text),
+          annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' },
+        },
+      ],
+      subject: {
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        digest: manifest.image.digest,
+        size: index.length,
+      },
+      annotations: { 'org.opencontainers.image.created': '2025-11-24T16:00:00Z' },
+    });
+    expect(sbom.digest).toBe(`sha256:${sha256(artifactBytes)}`);
+    expect(sbom.subject).toBe(manifest.image.digest);
+    expect(sbom.artifactType).toBe('application/vnd.cyclonedx+json');
+
+    // The referrers API where the registry has one, else the tag sha256-HEX of the index.
+    const api = await fetch(`${docker.url}/v2/runner/tofu/referrers/${manifest.image.digest}`);
+    const listing =
+      api.status === 200
+        ? await api.json()
+        : await (
+            await fetch(`${docker.url}/v2/runner/tofu/manifests/sha256-${manifest.image.digest.slice(7)}`, {
+              headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+            })
+          ).json();
+    expect(sbom.referrers).toBe(api.status === 200 ? 'api' : 'tag');
+    expect((listing as { manifests: unknown[] }).manifests).toEqual([
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: sbom.digest,
+        size: Buffer.byteLength(artifactBytes),
+        artifactType: 'application/vnd.cyclonedx+json',
+        annotations: { 'org.opencontainers.image.created': '2025-11-24T16:00:00Z' },
+      },
+    ]);
+
+    const { stdout } = await promisify(execFile)('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${docker.host}/runner/tofu@${sbom.digest}`,
+    ]);
+    expect(stdout).toBe(artifactBytes);
+    const raw = JSON.parse(stdout) as { subject: { digest: string }; artifactType: string };
+    expect(raw.subject.digest).toBe(manifest.image.digest);
+    expect(raw.artifactType).toBe('application/vnd.cyclonedx+json');
+    const layer = await fetch(`${docker.url}/v2/runner/tofu/blobs/sha256:${sha256(text)}`);
+    expect(await layer.text()).toBe(text);
+
+    // Again: the image is up to date, the SBOM listed already: only reads.
+    const before = docker.requests().length;
+    const again = await runImport(
+      {
+        source: tarball,
+        dest,
+        trustedKeyFiles: [],
+        insecureSkipSignature: true,
+        allowDowngrade: false,
+        host: thisProcess(),
+        platform: 'linux_amd64',
+        pushImage: { target: `${docker.host}/runner/tofu:1`, insecure: true, caCertFiles: [] },
+      },
+      quiet,
+      { readBundle: readVerifiedBundle },
+    );
+    expect(again.image!.sbom).toEqual(sbom);
+    if (sbom.referrers === 'tag') {
+      expect(
+        docker
+          .requests()
+          .slice(before)
+          .filter((x) => !x.startsWith('GET ') && !x.startsWith('HEAD ')),
+      ).toEqual([]);
+    }
   });
 });
