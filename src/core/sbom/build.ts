@@ -15,6 +15,7 @@ import type {
 } from '../bundle/manifest.js';
 import { BUNDLE } from '../layout/names.js';
 import { parseBaseImageReference } from '../oci/base-reference.js';
+import { redactUrl } from '../redact.js';
 import { releaseFiles, releaseUrl } from '../releases/files.js';
 import {
   CDX_SPEC_VERSION,
@@ -179,7 +180,7 @@ function binaryComponents(m: BundleManifest, baseUrls: SbomInput['releaseUrls'])
     const url = (path: string): string | undefined =>
       base === undefined
         ? undefined
-        : releaseUrl(base, `${remoteDir}${path.slice(path.lastIndexOf('/') + 1)}`);
+        : redactUrl(releaseUrl(base, `${remoteDir}${path.slice(path.lastIndexOf('/') + 1)}`));
     const signed: [string, string][] = [
       [SBOM_PROPERTY.primaryKey, b.verifiedBy.primaryKeyFingerprint],
       [SBOM_PROPERTY.signingKey, b.verifiedBy.signingKeyFingerprint],
