@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'MODULE_NOT_FOUND' // a module registry does not know a module or version, or no listed version meets a constraint
   | 'MODULE_SOURCE_UNSUPPORTED' // a module's location uses a scheme or form airgap does not fetch (only git::https and https archives)
   | 'MODULE_FETCH_FAILED' // git could not clone a module's repository at its ref
+  | 'SBOM_MISMATCH' // a bundle's sbom.cdx.json is malformed, or a component and a bundle file disagree (docs/SBOM-FORMAT.md)
   | 'MODULE_CHANGED' // a module version fetched again gives other bytes (or another commit) than the bundle pinned
   | 'SERVE_DIR_INVALID' // `airgap serve DIR`: DIR is neither a bundle directory nor an import destination with a live generation
   | 'SERVE_LISTEN_FAILED' // `airgap serve` could not listen on --listen (address in use, not permitted) or its TLS material was unusable
@@ -108,6 +109,7 @@ export const ERROR_CATEGORY: Readonly<Record<ErrorCode, ErrorCategory>> = {
   MODULE_SOURCE_UNSUPPORTED: 'usage',
   MODULE_FETCH_FAILED: 'network',
   MODULE_CHANGED: 'verification',
+  SBOM_MISMATCH: 'verification',
   SERVE_DIR_INVALID: 'usage',
   SERVE_LISTEN_FAILED: 'usage',
   S3_NO_CREDENTIALS: 'usage',

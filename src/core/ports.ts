@@ -205,6 +205,17 @@ export interface OciRegistryClient {
     reference: string,
     manifest: { mediaType: string; bytes: Uint8Array },
   ): Promise<string>;
+  /**
+   * PUT a manifest that has a `subject` (distribution-spec 1.1), by digest. `ociSubject` is
+   * the registry's OCI-Subject header: present when the registry indexes referrers itself,
+   * absent when the client must keep the referrers tag schema. Optional: a client without
+   * it is taken to be talking to a registry without the referrers API.
+   */
+  pushManifestWithSubject?(
+    repo: string,
+    digest: string,
+    manifest: { mediaType: string; bytes: Uint8Array },
+  ): Promise<{ digest: string; ociSubject: string | undefined }>;
   /** undefined on 404. */
   getManifest(
     repo: string,

@@ -760,6 +760,7 @@ describe('airgap mirror: the bundle manifest', () => {
     const { createHash } = await import('node:crypto');
     const text = await fs.readFile(path.join(ws.out, 'airgap.json'), 'utf8');
     const resolved = await fs.readFile(path.join(ws.out, 'airgap.lock.json'), 'utf8');
+    const sbom = await fs.readFile(path.join(ws.out, 'sbom.cdx.json'), 'utf8');
     const [a, b] = ['linux_amd64', 'linux_arm64'].map((pl) => pkg('widget', '1.0.0', pl));
     expect(JSON.parse(text)).toEqual({
       formatVersion: 1,
@@ -805,6 +806,11 @@ describe('airgap mirror: the bundle manifest', () => {
         path: 'airgap.lock.json',
         size: Buffer.byteLength(resolved),
         sha256: createHash('sha256').update(resolved).digest('hex'),
+      },
+      sbom: {
+        path: 'sbom.cdx.json',
+        size: Buffer.byteLength(sbom),
+        sha256: createHash('sha256').update(sbom).digest('hex'),
       },
     });
     // What was asked (the lock file, as its completed copy in the bundle) and what it resolved to.

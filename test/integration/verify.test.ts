@@ -143,6 +143,12 @@ async function soundRows(
     },
     tofu('linux_amd64'),
     tofu('linux_arm64'),
+    {
+      check: 'sbom',
+      subject: BUNDLE.sbom,
+      status: 'ok',
+      detail: `${files.filter((p) => !p.startsWith('tool/') && p !== BUNDLE.sbom).length} component(s) name bundle files, one for every file airgap.json lists, each with its sha256`,
+    },
   ];
 }
 
@@ -189,7 +195,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
       summary: { ok: rows.length, failed: 0, warning: 0, skipped: 0 },
       rows,
     });
-    expect(rows.length).toBe(24);
+    expect(rows.length).toBe(26);
   });
 
   it('prints the counts by kind, that every check passed, and the verdict; --all lists every row', async () => {
@@ -208,14 +214,15 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
       [
         'KIND        TOTAL  OK  FAILED  WARNING  SKIPPED',
         'signature       1   1       0        0        0',
-        'files          17  17       0        0        0',
+        'files          18  18       0        0        0',
         'providers       3   3       0        0        0',
         'binaries        3   3       0        0        0',
         'lock files      0   0       0        0        0',
+        'sbom            1   1       0        0        0',
         '',
-        'Every check passed (24); --all lists them.',
+        'Every check passed (26); --all lists them.',
         '',
-        `VERIFIED: ${packed.file} (24 ok, 0 failed, 0 warning(s), 0 skipped)`,
+        `VERIFIED: ${packed.file} (26 ok, 0 failed, 0 warning(s), 0 skipped)`,
         `bundle digest ${await bundleDigest()}`,
         '',
       ].join('\n'),
@@ -230,8 +237,8 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(at, all.stdout).toBeGreaterThan(0);
     expect(lines[at + 1]).toBe(`        ${pkg('null', 'linux_arm64').h1}`);
     expect(lines[at + 2]).toBe(`        zh:${pkg('null', 'linux_arm64').sha256}`);
-    expect(lines.filter((l) => /^ok +file +/.test(l))).toHaveLength(17);
-    expect(lines.filter((l) => /^ok +[a-z-]+ +/.test(l))).toHaveLength(24);
+    expect(lines.filter((l) => /^ok +file +/.test(l))).toHaveLength(18);
+    expect(lines.filter((l) => /^ok +[a-z-]+ +/.test(l))).toHaveLength(26);
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
   });
 
@@ -260,7 +267,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
       },
       ...(await soundRows(bundle.dir, { toolPackage: false })),
     ]);
-    expect(report.summary).toEqual({ ok: 22, failed: 0, warning: 1, skipped: 0 });
+    expect(report.summary).toEqual({ ok: 24, failed: 0, warning: 1, skipped: 0 });
   });
 
   it('checks tofu releases with the pinned OpenTofu key by default: a re-signed release fails (exit 1)', async () => {
@@ -282,21 +289,22 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(rows[0]!.hint).toBe(
       `pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle was mirrored with)`,
     );
-    expect(report.summary).toEqual({ ok: 21, failed: 1, warning: 0, skipped: 2 });
+    expect(report.summary).toEqual({ ok: 23, failed: 1, warning: 0, skipped: 2 });
 
     // The table: the counts, then only the three rows that are not ok, the hint under the failure.
     const table = await runCli(['verify', packed.file, '--trusted-key', keyFile]);
     expect(table.code).toBe(1);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines.slice(0, 8)).toEqual([
+    expect(lines.slice(0, 9)).toEqual([
       'KIND        TOTAL  OK  FAILED  WARNING  SKIPPED',
       'signature       1   1       0        0        0',
-      'files          17  17       0        0        0',
+      'files          18  18       0        0        0',
       'providers       3   3       0        0        0',
       'binaries        3   0       1        0        2',
       'lock files      0   0       0        0        0',
+      'sbom            1   1       0        0        0',
       '',
-      'Not ok: 3 of 24 checks (--all lists every one).',
+      'Not ok: 3 of 26 checks (--all lists every one).',
     ]);
     expect(lines.filter((l) => /^(ok|FAILED|warning|skipped) /.test(l))).toEqual([
       'FAILED   binary-signature  tofu 1.8.5',
@@ -306,7 +314,7 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
     expect(lines.join(' ').replace(/ +/g, ' ')).toContain(
       ` hint: pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle was mirrored with) `,
     );
-    expect(lines.at(-2)).toBe(`FAILED: ${packed.file} (21 ok, 1 failed, 0 warning(s), 2 skipped)`);
+    expect(lines.at(-2)).toBe(`FAILED: ${packed.file} (23 ok, 1 failed, 0 warning(s), 2 skipped)`);
 
     // With the key the bundle was mirrored with, it verifies.
     const withKey = await runCli([
@@ -470,6 +478,14 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
         code: 'CHECKSUM_MISMATCH',
         detail: `${zip}: zh:${arm.sha256} is not among the hashes airgap.json records (${[amd.h1, `zh:${amd.sha256}`].sort().join(', ')})`,
       },
+      // The SBOM still describes the zip that was mirrored.
+      {
+        check: 'sbom',
+        subject: `${BUNDLE.sbom}: ${zip}`,
+        status: 'failed',
+        code: 'SBOM_MISMATCH',
+        detail: `component "${NULL} 3.2.1": SHA-256 ${amd.sha256}, but ${zip} has sha256 ${arm.sha256}`,
+      },
     ]);
   });
 });
@@ -500,7 +516,7 @@ describeWithTools(['tar', 'script', 'stty'], 'airgap verify on a terminal', () =
       `         ${fp} that the bundle was mirrored`,
       '         with)',
     ]);
-    expect(narrow).toContain('21 ok, 1 failed, 0 warning(s), 2 skipped');
+    expect(narrow).toContain('23 ok, 1 failed, 0 warning(s), 2 skipped');
 
     const wide = await onTerminal(120, [packed.file, '--trusted-key', keyFile]);
     expect(Math.max(...wide.map((l) => l.length))).toBeLessThanOrEqual(120);
@@ -509,7 +525,7 @@ describeWithTools(['tar', 'script', 'stty'], 'airgap verify on a terminal', () =
       `         hint: pass --tofu-key FILE (the key with fingerprint ${fp} that the bundle`,
       '         was mirrored with)',
     ]);
-    expect(wide).toContain(`FAILED: ${packed.file} (21 ok, 1 failed, 0 warning(s), 2 skipped)`);
+    expect(wide).toContain(`FAILED: ${packed.file} (23 ok, 1 failed, 0 warning(s), 2 skipped)`);
   });
 });
 

@@ -37,6 +37,7 @@ describe('error categories and exit codes', () => {
       'MANIFEST_INVALID',
       'MANIFEST_MISMATCH',
       'MODULE_CHANGED',
+      'SBOM_MISMATCH',
       'SIGNATURE_INVALID',
       'SIGNATURE_MISSING',
       'ZIP_INVALID',

@@ -530,6 +530,34 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     return { body: response.body, size, offset };
   }
 
+  async function putManifest(
+    repo: string,
+    reference: string,
+    manifest: { mediaType: string; bytes: Uint8Array },
+  ): Promise<{ digest: string; ociSubject: string | undefined }> {
+    checkRepo(repo);
+    const digest = `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
+    checkReference(reference);
+    if (reference.includes(':') && reference !== digest) {
+      throw new AirgapError(
+        'OCI_REFERENCE_INVALID',
+        `manifest for ${repo}@${reference}: its bytes hash to ${digest}, not the digest it is pushed under`,
+        { address: `${options.registry}/${repo}@${reference}`, expected: reference, actual: digest },
+      );
+    }
+    const call: Call = {
+      method: 'PUT',
+      url: url(`/v2/${repo}/manifests/${reference}`),
+      scopes: pushScopes(repo),
+      headers: { 'content-type': manifest.mediaType, 'content-length': String(manifest.bytes.length) },
+      body: () => manifest.bytes,
+    };
+    const response = await expect(call, [201]);
+    await response.body.dump().catch(() => undefined);
+    checkDigestHeader(call, response, digest);
+    return { digest, ociSubject: header(response, 'oci-subject') };
+  }
+
   return {
     hasBlob,
     openBlob,
@@ -546,28 +574,10 @@ export function createOciRegistryClient(options: OciRegistryClientOptions): Clos
     },
 
     async pushManifest(repo, reference, manifest) {
-      checkRepo(repo);
-      const digest = `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`;
-      checkReference(reference);
-      if (reference.includes(':') && reference !== digest) {
-        throw new AirgapError(
-          'OCI_REFERENCE_INVALID',
-          `manifest for ${repo}@${reference}: its bytes hash to ${digest}, not the digest it is pushed under`,
-          { address: `${options.registry}/${repo}@${reference}`, expected: reference, actual: digest },
-        );
-      }
-      const call: Call = {
-        method: 'PUT',
-        url: url(`/v2/${repo}/manifests/${reference}`),
-        scopes: pushScopes(repo),
-        headers: { 'content-type': manifest.mediaType, 'content-length': String(manifest.bytes.length) },
-        body: () => manifest.bytes,
-      };
-      const response = await expect(call, [201]);
-      await response.body.dump().catch(() => undefined);
-      checkDigestHeader(call, response, digest);
-      return digest;
+      return (await putManifest(repo, reference, manifest)).digest;
     },
+
+    pushManifestWithSubject: putManifest,
 
     async getManifest(repo, reference) {
       checkRepo(repo);

@@ -125,6 +125,8 @@ export interface BundleManifest {
   resolved?: FileRef;
   /** Registry modules (absent when the bundle carries none). */
   modules?: ManifestModule[];
+  /** sbom.cdx.json, CycloneDX 1.6 (docs/SBOM-FORMAT.md; absent in bundles of airgap before 0.2). */
+  sbom?: FileRef;
   /** Present exactly when kind is "delta". */
   delta?: DeltaSection;
 }
@@ -141,6 +143,7 @@ export interface ManifestInput {
   image?: ManifestImage;
   resolved?: FileRef;
   modules?: ManifestModule[];
+  sbom?: FileRef;
 }
 
 /** Builds the manifest with every list in a stable order, so equal inputs give equal bytes. */
@@ -186,6 +189,7 @@ export function buildManifest(input: ManifestInput): BundleManifest {
             (a, b) => compareStrings(a.source, b.source) || compareStrings(a.version, b.version),
           ),
         }),
+    ...(input.sbom === undefined ? {} : { sbom: input.sbom }),
   };
 }
 
@@ -209,6 +213,7 @@ export function manifestFiles(m: BundleManifest): FileRef[] {
     ...(m.image?.files ?? []),
     ...(m.resolved === undefined ? [] : [m.resolved]),
     ...(m.modules ?? []),
+    ...(m.sbom === undefined ? [] : [m.sbom]),
   ].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
@@ -339,6 +344,7 @@ export function parseManifest(text: string, file: string): BundleManifest {
     image.files.forEach((f, i) => checkFileRef(f, file, `image.files[${i}]`));
   }
   if (doc.resolved !== undefined) checkFileRef(doc.resolved, file, 'resolved');
+  if (doc.sbom !== undefined) checkFileRef(doc.sbom, file, 'sbom');
   checkKind(doc, file);
   if (doc.modules !== undefined) {
     if (!Array.isArray(doc.modules)) throw fail(file, 'modules', 'a list', doc.modules);

@@ -25,6 +25,8 @@ export const BUNDLE = {
   manifest: 'airgap.json',
   /** What the spec asked for and what it resolved to (docs/BUNDLE-FORMAT.md, "airgap.lock.json"). */
   resolved: 'airgap.lock.json',
+  /** The CycloneDX 1.6 SBOM of the bundle (docs/SBOM-FORMAT.md); an import keeps it for `--push`. */
+  sbom: 'sbom.cdx.json',
   checksums: 'SHA256SUMS',
   checksumsSignature: 'SHA256SUMS.sig',
 } as const;
@@ -73,6 +75,8 @@ export const IMPORT = {
   /** Registry modules, as in a bundle: modules/HOST/NS/NAME/SYSTEM/VERSION.zip (what `airgap serve` serves). */
   modulesDir: 'modules',
   state: 'airgap-state.json',
+  /** The bundle's SBOM, kept in each generation (not linked into DIR) for `import --push`. */
+  sbom: BUNDLE.sbom,
   /** Staging for an import in progress; a crash leaves it, the next import removes it. */
   staging: `${TEMP_PREFIX}import`,
   /** The import lock: a symlink whose target names the process holding it (docs/IMPORT-STATE.md). */

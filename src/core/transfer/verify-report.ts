@@ -20,6 +20,7 @@ export type CheckName =
   | 'lockfile'
   | 'state'
   | 'module'
+  | 'sbom'
   | 'delta-base';
 
 export interface CheckRow {
@@ -112,6 +113,7 @@ const KINDS = [
   'binaries',
   'lock files',
   'import state',
+  'sbom',
   'delta base',
 ] as const;
 type Kind = (typeof KINDS)[number];
@@ -128,6 +130,7 @@ const KIND_OF: Record<CheckName, Kind> = {
   lockfile: 'lock files',
   state: 'import state',
   module: 'modules',
+  sbom: 'sbom',
   'delta-base': 'delta base',
 };
 

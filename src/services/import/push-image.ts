@@ -30,6 +30,7 @@ import {
 import { parseOciReference } from '../../core/oci/reference.js';
 import type { OciRegistryClient, Reporter } from '../../core/ports.js';
 import { IMPORT_META } from '../../core/transfer/import-layout.js';
+import { pushSbom, type PushedSbom } from './push-sbom.js';
 import { parseImportState, type ImportedImage } from '../../core/transfer/import-state.js';
 
 export interface PushImageOptions {
@@ -59,6 +60,8 @@ export interface PushImageResult {
   action: 'pushed' | 'unchanged';
   /** Configs and layers sent, found in the registry already, or mounted. */
   blobs: { uploaded: number; existing: number; mounted: number };
+  /** The bundle's SBOM, pushed as an artifact referring to the index (absent: the bundle has none). */
+  sbom?: PushedSbom;
 }
 
 /** The image of the live generation, and where its layout is. */
@@ -190,9 +193,24 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   };
 
   const existing = await client.getManifest(target.repository, target.tag);
+  const sbom = (): Promise<PushedSbom | undefined> =>
+    pushSbom({
+      client,
+      repository: target.repository,
+      where: `${target.registry}/${target.repository}`,
+      layoutDir: located.layoutDir,
+      index: { mediaType: plan.index.mediaType, digest: plan.index.digest, size: plan.index.bytes.length },
+      reporter,
+    });
   if (existing?.digest === plan.index.digest) {
     reporter.info(`${ref} is up to date (${plan.index.digest.slice(0, 19)})`);
-    return { ...base, action: 'unchanged', blobs: { uploaded: 0, existing: 0, mounted: 0 } };
+    const pushed = await sbom();
+    return {
+      ...base,
+      action: 'unchanged',
+      blobs: { uploaded: 0, existing: 0, mounted: 0 },
+      ...(pushed === undefined ? {} : { sbom: pushed }),
+    };
   }
 
   const blobs = { uploaded: 0, existing: 0, mounted: 0 };
@@ -216,7 +234,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   reporter.info(
     `pushed ${ref} (${plan.manifests.length} platform(s); ${blobs.uploaded} blob(s) uploaded, ${blobs.existing + blobs.mounted} already there)`,
   );
-  return { ...base, action: 'pushed', blobs };
+  const pushed = await sbom();
+  return { ...base, action: 'pushed', blobs, ...(pushed === undefined ? {} : { sbom: pushed }) };
 }
 
 async function putDocument(

@@ -137,6 +137,11 @@ export class ImportStaging {
       await this.placeImageFile(entry, parts.slice(1), body);
       return;
     }
+    if (entry.path === BUNDLE.sbom) {
+      // Kept with the generation: `import --push` pushes it next to the runner image.
+      await this.writeStream(body, path.join(this.generationRoot, IMPORT.sbom));
+      return;
+    }
     if (isReleaseZipFor(entry.path, this.hostPlatform)) {
       const staged = path.join(this.releasesRoot, parts.join('__'));
       await this.writeStream(body, staged);

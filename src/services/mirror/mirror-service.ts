@@ -46,6 +46,7 @@ import { writeLockfiles } from './stages/lockfiles.js';
 import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
 import { pruneBundle } from './stages/prune.js';
 import { resolveSpecProviders } from './stages/resolve.js';
+import { writeSbom } from './stages/sbom.js';
 import { mirrorModules } from './stages/modules.js';
 import { mirrorProviders } from './stages/providers.js';
 
@@ -252,20 +253,18 @@ export async function runMirror(
       modules: carried.resolved,
       ...(image === undefined ? {} : { image: image.image.base }),
     });
-    await writeBundleManifest(
-      outDir,
-      {
-        platforms: platformNames,
-        lockfiles: lockfiles.entries,
-        ...providerEntries,
-        binaries,
-        configs,
-        ...(image === undefined ? {} : { image: image.image }),
-        resolved,
-        modules: carried.modules,
-      },
-      options.env,
-    );
+    const parts = {
+      platforms: platformNames,
+      lockfiles: lockfiles.entries,
+      ...providerEntries,
+      binaries,
+      configs,
+      ...(image === undefined ? {} : { image: image.image }),
+      resolved,
+      modules: carried.modules,
+    };
+    const sbom = await writeSbom({ outDir, parts, outcomes, binaries: request.binaries, env: options.env });
+    await writeBundleManifest(outDir, { ...parts, sbom }, options.env);
 
     const exported =
       request.pack === undefined

@@ -42,9 +42,21 @@ import type { DownloadTap, HttpClient, ProviderRegistry, Reporter } from '../../
 import type { ProviderAddress } from '../../core/provider/address.js';
 import { formatPlatform } from '../../core/provider/platform.js';
 import { statedPackageSize, type DownloadInfo } from '../../core/registry/protocol.js';
+import { redactUrl } from '../../core/redact.js';
+import type { ProviderProvenance, SignedBy } from '../../core/sbom/build.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 import { lookUpPackage } from './package-lookup.js';
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
+
+interface VerifiedSums {
+  sums: Map<string, string>;
+  signedBy: SignedBy;
+}
+
+/** URLs as the SBOM records them: never a credential (a presigned download URL's signature). */
+function provenanceOf(info: DownloadInfo, signedBy: SignedBy): ProviderProvenance {
+  return { downloadUrl: redactUrl(info.downloadUrl), sumsUrl: redactUrl(info.shasumsUrl), signedBy };
+}
 
 export interface MirroredPackage {
   platform: string;
@@ -86,6 +98,8 @@ export interface JobOutcome {
   job: Job;
   /** The version's signed SHA256SUMS (file name -> sha256), when the run fetched it. */
   signedSums?: ReadonlyMap<string, string>;
+  /** Where the package came from and which key signed its SHA256SUMS, when this run checked (the SBOM's). */
+  provenance?: ProviderProvenance;
   pkg?: MirroredPackage;
   lockCheck?: LockCheck;
   skipped?: SkippedPackage;
@@ -112,7 +126,7 @@ const UNSIGNED_REMEDY =
 
 export class ProviderPackageMirror {
   private readonly versionJson = new Map<string, Promise<MirrorArchives>>();
-  private readonly sums = new Map<string, Promise<Map<string, string>>>();
+  private readonly sums = new Map<string, Promise<VerifiedSums>>();
 
   constructor(
     private readonly root: string,
@@ -152,7 +166,7 @@ export class ProviderPackageMirror {
     const { info } = found;
 
     // The signature on the checksum list first, then the package against it.
-    const sums = await this.verifiedSums(job, info);
+    const { sums, signedBy } = await this.verifiedSums(job, info);
     const tmp = tempPathBeside(target);
     const headers = await this.registry.headersFor(job.address, info.downloadUrl);
     const event = { id: jobId(job), label: jobLabel(job) };
@@ -186,6 +200,7 @@ export class ProviderPackageMirror {
         job,
         lockCheck,
         signedSums: sums,
+        provenance: provenanceOf(info, signedBy),
         hasDirectoryEntries: zip.hasDirectoryEntries,
         digestedFrom: from,
         pkg: {
@@ -238,7 +253,7 @@ export class ProviderPackageMirror {
     return {
       job,
       lockCheck,
-      ...(fetched === undefined ? {} : { signedSums: fetched.sums }),
+      ...(fetched === undefined ? {} : { signedSums: fetched.sums, provenance: fetched.provenance }),
       pkg: {
         platform: id.platform,
         filename: id.filename,
@@ -260,15 +275,15 @@ export class ProviderPackageMirror {
     job: Job,
     id: PackageIdentity,
     sha256: string,
-  ): Promise<{ signed: SignedChecksums; sums: ReadonlyMap<string, string> }> {
+  ): Promise<{ signed: SignedChecksums; sums: ReadonlyMap<string, string>; provenance: ProviderProvenance }> {
     const info = await this.registry.download(job.address, job.version, job.platform);
-    const sums = await this.verifiedSums(job, info);
+    const { sums, signedBy } = await this.verifiedSums(job, info);
     checkChecksums(
       id,
       { sha256 },
       { shasum: info.shasum, sumsLine: sums.get(id.filename), sumsUrl: info.shasumsUrl },
     );
-    return { signed: signedChecksums(info.shasumsUrl, sums), sums };
+    return { signed: signedChecksums(info.shasumsUrl, sums), sums, provenance: provenanceOf(info, signedBy) };
   }
 
   private readVersionJson(address: ProviderAddress, version: string): Promise<MirrorArchives> {
@@ -282,7 +297,7 @@ export class ProviderPackageMirror {
     return p;
   }
 
-  private verifiedSums(job: Job, info: DownloadInfo): Promise<Map<string, string>> {
+  private verifiedSums(job: Job, info: DownloadInfo): Promise<VerifiedSums> {
     const cacheKey = `${info.shasumsUrl} ${info.shasumsSignatureUrl}`;
     let p = this.sums.get(cacheKey);
     if (p === undefined) {
@@ -292,7 +307,7 @@ export class ProviderPackageMirror {
     return p;
   }
 
-  private async fetchVerifiedSums(job: Job, info: DownloadInfo): Promise<Map<string, string>> {
+  private async fetchVerifiedSums(job: Job, info: DownloadInfo): Promise<VerifiedSums> {
     const [sumsBytes, sigBytes] = await Promise.all([
       this.http.getBytes(info.shasumsUrl, {
         headers: await this.registry.headersFor(job.address, info.shasumsUrl),
@@ -316,15 +331,22 @@ export class ProviderPackageMirror {
       );
     }
     const keys = await readPublicKeys(info.signingKeys.map((k) => k.asciiArmor).join('\n'));
+    let check;
     try {
-      await verifyDetachedSignature({ data: sumsBytes, signature: sigBytes, keys, subject });
+      check = await verifyDetachedSignature({ data: sumsBytes, signature: sigBytes, keys, subject });
     } catch (e) {
       if (!isAirgapError(e)) throw e;
       e.details.provider ??= job.key;
       e.details.version ??= job.version;
       throw e.remedy === undefined ? e.withRemedy(UNSIGNED_REMEDY) : e;
     }
-    return parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), info.shasumsUrl);
+    return {
+      sums: parseSha256Sums(Buffer.from(sumsBytes).toString('utf8'), info.shasumsUrl),
+      signedBy: {
+        primaryKeyFingerprint: check.primaryKeyFingerprint,
+        signingKeyFingerprint: check.signingKeyFingerprint,
+      },
+    };
   }
 
   private async mirrorLocal(job: Job, id: PackageIdentity, target: string): Promise<JobOutcome> {

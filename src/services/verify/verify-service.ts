@@ -52,6 +52,7 @@ import {
   type BundleIssue,
   type ScannedFile,
 } from '../transfer/bundle-reader.js';
+import { sbomRows } from '../../core/sbom/verify-rows.js';
 import { TOOL_VERSION } from '../tool-version.js';
 import { verifyImportDestination } from './import-destination.js';
 import { matchDeltaBase } from '../import/delta-base-check.js';
@@ -94,6 +95,8 @@ const VERIFICATION_CODES: readonly ErrorCode[] = [
 ];
 
 const MAX_RELEASE_METADATA = 1 << 20;
+/** The SBOM is read whole to check it; larger than this, it is reported as not read. */
+const MAX_SBOM_BYTES = 64 << 20;
 
 export async function runVerify(options: VerifyOptions, reporter: Reporter): Promise<VerifyReport> {
   const remote = isS3Url(options.target);
@@ -229,6 +232,7 @@ async function verifyBundle(
   let manifest: BundleManifest | undefined;
   let providerPaths = new Set<string>();
   let releaseMeta = new Set<string>();
+  let sbomText: string | undefined;
 
   let fatal: AirgapError[] = [];
   try {
@@ -250,6 +254,10 @@ async function verifyBundle(
           const stream = body as Readable;
           if (providerPaths.has(entry.path)) {
             zips.set(entry.path, await digestProviderZip(stream, entry.path, kind, target, spool));
+          } else if (entry.path === manifest?.sbom?.path && entry.size <= MAX_SBOM_BYTES) {
+            const chunks: Buffer[] = [];
+            for await (const c of stream) chunks.push(c as Buffer);
+            sbomText = Buffer.concat(chunks).toString('utf8');
           } else if (releaseMeta.has(entry.path) && entry.size <= MAX_RELEASE_METADATA) {
             const chunks: Buffer[] = [];
             for await (const c of stream) chunks.push(c as Buffer);
@@ -301,6 +309,7 @@ async function verifyBundle(
     rows.push(...providerRows(carried, intactZips));
     rows.push(...(await releaseRows(carried, small, fileState, collect.files, releaseKeys)));
     rows.push(...moduleRows(carried, fileState));
+    rows.push(...sbomRows(manifest, sbomText, fileState));
     rows.push(...lockfileRows(needs, manifest, intactZips));
   }
   return buildVerifyReport({
