@@ -4,6 +4,7 @@
 // SHA-256 checksums, nothing sent twice, split parts,
 // and a killed upload resumed from the parts S3 already holds.
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -114,6 +115,28 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
       'CompleteMultipartUpload bundles/b.tar',
       'PutObject bundles/b.tar_SHA256SUMS',
     ]);
+
+    // Each part carries its SHA-256 (S3 refuses a part whose bytes do not match), and
+    // the upload was started with ChecksumAlgorithm SHA256.
+    const diskBytes = await fs.readFile(path.join(work, 'disk.tar'));
+    // (Sorted: the parts travel on parallel connections.)
+    expect(
+      s3.log
+        .filter((r) => r.operation === 'UploadPart')
+        .map((r) => r.checksumSha256)
+        .sort(),
+    ).toEqual(
+      [0, 1, 2]
+        .map((i) =>
+          createHash('sha256')
+            .update(diskBytes.subarray(i * 8 * MIB, (i + 1) * 8 * MIB))
+            .digest('base64'),
+        )
+        .sort(),
+    );
+    expect(
+      s3.log.find((r) => r.operation === 'CreateMultipartUpload')?.headers['x-amz-checksum-algorithm'],
+    ).toBe('SHA256');
 
     const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'bundles/b.tar']);
     const headJson = JSON.parse(head.stdout) as { Metadata: Record<string, string> };
