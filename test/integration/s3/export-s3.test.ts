@@ -4,6 +4,7 @@
 // SHA-256 checksums, nothing sent twice, split parts,
 // and a killed upload resumed from the parts S3 already holds.
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -114,6 +115,28 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
       'CompleteMultipartUpload bundles/b.tar',
       'PutObject bundles/b.tar_SHA256SUMS',
     ]);
+
+    // Each part carries its SHA-256 (S3 refuses a part whose bytes do not match), and
+    // the upload was started with ChecksumAlgorithm SHA256.
+    const diskBytes = await fs.readFile(path.join(work, 'disk.tar'));
+    // (Sorted: the parts travel on parallel connections.)
+    expect(
+      s3.log
+        .filter((r) => r.operation === 'UploadPart')
+        .map((r) => r.checksumSha256)
+        .sort(),
+    ).toEqual(
+      [0, 1, 2]
+        .map((i) =>
+          createHash('sha256')
+            .update(diskBytes.subarray(i * 8 * MIB, (i + 1) * 8 * MIB))
+            .digest('base64'),
+        )
+        .sort(),
+    );
+    expect(
+      s3.log.find((r) => r.operation === 'CreateMultipartUpload')?.headers['x-amz-checksum-algorithm'],
+    ).toBe('SHA256');
 
     const head = await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'bundles/b.tar']);
     const headJson = JSON.parse(head.stdout) as { Metadata: Record<string, string> };
@@ -260,6 +283,91 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     const file = path.join(work, 'resumed.tar');
     await s3.aws(['s3', 'cp', url, file]);
     expect(await sha256sum(file)).toBe(onDisk.sha256);
+    expect(
+      JSON.parse((await s3.aws(['s3api', 'list-multipart-uploads', '--bucket', bucket])).stdout || '{}')
+        .Uploads,
+    ).toBeUndefined();
+  });
+
+  it('--split-size resumes per object: parts S3 holds are kept, an open upload past the last object is aborted', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    // The content id does not depend on the key: an export elsewhere tells it.
+    const first = await exportToS3(`s3://${bucket}/first.tar`, ['--split-size', '10M']);
+    expect(first.code).toBe(0);
+    const contentId = (
+      JSON.parse(
+        (await s3.aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'first.tar.000'])).stdout,
+      ) as { Metadata: Record<string, string> }
+    ).Metadata['airgap-content-id']!;
+    expect(contentId).toMatch(/^[0-9a-f]{64}$/);
+
+    // What an interrupted run leaves, made with the AWS CLI: s.tar.000 holding its part 1,
+    // s.tar.001 its part 2, and an upload for s.tar.007 that this tarball never reaches.
+    const disk = await fs.readFile(path.join(work, 'disk.tar'));
+    const open = async (key: string): Promise<string> =>
+      (
+        JSON.parse(
+          (
+            await s3.aws([
+              's3api',
+              'create-multipart-upload',
+              '--bucket',
+              bucket,
+              '--key',
+              key,
+              '--checksum-algorithm',
+              'SHA256',
+              '--content-type',
+              'application/octet-stream',
+              '--metadata',
+              `airgap-content-id=${contentId}`,
+            ])
+          ).stdout,
+        ) as { UploadId: string }
+      ).UploadId;
+    const put = async (key: string, id: string, number: number, bytes: Buffer): Promise<void> => {
+      const file = path.join(work, `part-${key}-${number}`);
+      await fs.writeFile(file, bytes);
+      const r = await s3.aws([
+        's3api',
+        'upload-part',
+        '--bucket',
+        bucket,
+        '--key',
+        key,
+        '--upload-id',
+        id,
+        '--part-number',
+        String(number),
+        '--body',
+        file,
+        '--checksum-sha256',
+        createHash('sha256').update(bytes).digest('base64'),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await put('s.tar.000', await open('s.tar.000'), 1, disk.subarray(0, 8 * MIB));
+    await put('s.tar.001', await open('s.tar.001'), 2, disk.subarray(18 * MIB, 20 * MIB));
+    await open('s.tar.007');
+
+    s3.resetCounts();
+    const resumed = await exportToS3(`s3://${bucket}/s.tar`, ['--split-size', '10M']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    // Parts: 8 + 2 MiB, 8 + 2 MiB, and the rest in one.
+    expect(resumed.json.upload).toMatchObject({ partsUploaded: 3, partsReused: 2, uploadsAborted: 1 });
+    expect(s3.count('UploadPart')).toBe(3);
+    expect(s3.count('CreateMultipartUpload')).toBe(1);
+    const dir = await makeTempDir('airgap-s3-resumed-parts-');
+    expect(
+      (await s3.aws(['s3', 'cp', `s3://${bucket}/`, dir, '--recursive', '--exclude', 'first.tar*'])).code,
+    ).toBe(0);
+    expect((await run('sha256sum', ['-c', 's.tar_SHA256SUMS'], { cwd: dir })).stdout).toBe(
+      's.tar.000: OK\ns.tar.001: OK\ns.tar.002: OK\n',
+    );
+    await run('sh', ['-c', 'cat s.tar.0* > joined.tar'], { cwd: dir });
+    expect(await sha256sum(path.join(dir, 'joined.tar'))).toBe(onDisk.sha256);
     expect(
       JSON.parse((await s3.aws(['s3api', 'list-multipart-uploads', '--bucket', bucket])).stdout || '{}')
         .Uploads,

@@ -126,6 +126,44 @@ describeWithTools([AWS_CLI], 'S3 access: encryption and proxy', () => {
     expect(s3.log.length).toBe(0);
   });
 
+  it('publish --s3-sse aws:kms --s3-kms-key-id: every object written carries both', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    s3.resetCounts();
+    const work = await makeTempDir('airgap-s3-publish-');
+    const r = await runCli(
+      [
+        'publish',
+        fixture.dir,
+        `s3://${bucket}/mirror/`,
+        '--s3-endpoint',
+        s3.endpoint,
+        '--s3-path-style',
+        '--mirror-url',
+        'https://mirror.example.test/mirror/',
+        '--tofurc-out',
+        path.join(work, 'tofurc.network-mirror'),
+        '--s3-sse',
+        'aws:kms',
+        '--s3-kms-key-id',
+        KMS_KEY,
+      ],
+      { env: s3.env, cwd: work },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const puts = s3.log.filter((l) => l.operation === 'PutObject');
+    // Two zips, the version's JSON and the index.
+    expect(puts.length).toBe(4);
+    for (const put of puts) {
+      expect([
+        put.key,
+        put.headers['x-amz-server-side-encryption'],
+        put.headers['x-amz-server-side-encryption-aws-kms-key-id'],
+      ]).toEqual([put.key, 'aws:kms', KMS_KEY]);
+    }
+  });
+
   it('--s3-sse takes only AES256 or aws:kms', async () => {
     const r = await exportTo(s3, 's3://any-bucket/x.tar', ['--s3-sse', 'aws:kms:dsse']);
     expect(r.code).toBe(2);
