@@ -50,7 +50,7 @@ const execFileP = promisify(execFile);
 const HOST = 'registry.airgap.test';
 const PLATFORMS = ['linux_amd64', 'linux_arm64'];
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
-const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3,delta').split(',');
 const SHAPES = (process.env.BENCH_SHAPES ?? 'release,stored').split(',') as Shape[];
 const BENCH_DIR = path.join(REPO_ROOT, '.bench');
 /** The release-shaped corpus: outside the repository, kept between runs. */
@@ -487,6 +487,7 @@ async function main(): Promise<void> {
     console.log(`\n${serveBenchReport(await runServeBench())}`);
   }
   if (MODES.includes('s3')) await runS3Mode(lockfile);
+  if (MODES.includes('delta')) console.log(await (await import('./bench-delta.js')).deltaReport());
   const un = all['unthrottled/stored'];
   if (un?.['airgap export']) {
     const ratio = (a: string, b: string): string => (un[a]!.wallSeconds / un[b]!.wallSeconds).toFixed(2);

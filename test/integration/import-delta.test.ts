@@ -5,6 +5,7 @@
 // delta fails as any bundle does; SIGKILL during a delta import leaves old or new.
 
 import { execFile, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -488,9 +489,16 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
       await imported(dest, full);
       await fs.cp(dest, template, { recursive: true, verbatimSymlinks: true });
       const oldVisible = await visibleDigest(dest);
+      // A clean run: how long it takes, and when DIR/.airgap/current is swapped (the commit point).
       const t0 = performance.now();
+      let switchMs: number | undefined;
+      const watcher = watch(path.join(dest, '.airgap'), (_event, name) => {
+        if (name === 'current' && switchMs === undefined) switchMs = performance.now() - t0;
+      });
       await imported(dest, delta);
+      watcher.close();
       const typical = performance.now() - t0;
+      const commitAt = switchMs ?? typical;
       const newVisible = await visibleDigest(dest);
       const newTree = await treeDigest(dest);
       expect(newVisible.digest).not.toBe(oldVisible.digest);
@@ -498,7 +506,11 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 8; i++) {
         await reset();
-        const delay = Math.floor(((i + 0.5) / 8) * typical);
+        // Half the kills spread over a run, half within 60 ms of where the clean run switched.
+        const delay =
+          i % 2 === 0
+            ? Math.floor(((i + 0.5) / 8) * typical)
+            : Math.max(0, Math.floor(commitAt - 60 + (i * 120) / 8));
         const signal = await new Promise<string>((resolve, reject) => {
           const child = spawn(process.execPath, [AIRGAP_BIN, ...importArgs(delta, dest)], {
             env: { PATH: process.env.PATH, HOME: process.env.HOME },
@@ -524,6 +536,8 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
         expect((await treeDigest(dest)).entries).toEqual(newTree.entries);
       }
       console.log(`delta import crash outcomes: ${outcomes.join(' ')}`);
+      // A run where every kill came too late tested nothing.
+      expect(outcomes.filter((o) => o.includes('SIGKILL')).length).toBeGreaterThan(0);
     }, 180_000);
   });
 

@@ -3,9 +3,11 @@
 // merged, bin/ for the host platform, tofurc, airgap-state.json) and makes it live
 // with one atomic symlink switch (commit.ts). Any failure before the switch
 // removes everything the import wrote; a crash leaves the old generation live
-// and the next import cleans up. Then, on request, pushes DIR/providers
-// (push-providers.ts), DIR/modules (push-modules.ts) and the runner image DIR/image
-// (push-image.ts) to OCI registries. Layout and state format: docs/IMPORT-STATE.md.
+// and the next import cleans up. A delta bundle is applied only when the live generation
+// holds its base by sha256 (delta-base-check.ts, checked before any payload is placed);
+// the base's files are then linked into the new generation. Then, on request, pushes
+// DIR/providers (push-providers.ts), DIR/modules (push-modules.ts) and the runner image
+// DIR/image (push-image.ts) to OCI registries. Layout and state format: docs/IMPORT-STATE.md.
 
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import fs from 'node:fs/promises';
