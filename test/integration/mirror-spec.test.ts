@@ -88,6 +88,7 @@ interface Manifest {
   configs: { path: string }[];
   mirrorIndexes: { path: string }[];
   resolved?: { path: string };
+  sbom?: { path: string };
 }
 
 function listed(m: Manifest): string[] {
@@ -99,6 +100,7 @@ function listed(m: Manifest): string[] {
     ...m.configs.map((c) => c.path),
     ...m.mirrorIndexes.map((i) => i.path),
     ...(m.resolved === undefined ? [] : [m.resolved.path]),
+    ...(m.sbom === undefined ? [] : [m.sbom.path]),
   ].sort();
 }
 

@@ -79,21 +79,39 @@ export async function writeSbom(input: SbomStageInput): Promise<FileRef> {
     }
   }
 
-  const text = renderSbom(
-    buildSbom({
-      manifest,
-      timestamp,
-      toolVersion: TOOL_VERSION,
-      providers,
-      releaseUrls,
-      addedLayers,
-      npmPackages: await readOwnNpmPackages(),
-    }),
-  );
+  const npmPackages = await readOwnNpmPackages();
+  const render = (at: Date): string =>
+    renderSbom(
+      buildSbom({
+        manifest,
+        timestamp: at,
+        toolVersion: TOOL_VERSION,
+        providers,
+        releaseUrls,
+        addedLayers,
+        npmPackages,
+      }),
+    );
+  let text = render(timestamp);
+  // As airgap.json's createdAt: a re-run that changes nothing else keeps the earlier
+  // timestamp (made with another SOURCE_DATE_EPOCH, or none), so the file stays as it was.
+  const earlier = before === undefined ? undefined : previousTimestamp(before);
+  if (text !== before && earlier !== undefined && render(earlier) === before) text = before;
   if (text !== before) await writeFileAtomic(file, text);
   return {
     path: BUNDLE.sbom,
     size: Buffer.byteLength(text),
     sha256: createHash('sha256').update(text).digest('hex'),
   };
+}
+
+function previousTimestamp(text: string): Date | undefined {
+  try {
+    const t = (JSON.parse(text) as { metadata?: { timestamp?: unknown } }).metadata?.timestamp;
+    if (typeof t !== 'string') return undefined;
+    const d = new Date(t);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  } catch {
+    return undefined;
+  }
 }
