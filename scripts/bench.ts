@@ -82,6 +82,8 @@ const TYPES = [
 interface Measure {
   wallSeconds: number;
   peakRssMb: number;
+  /** User + system CPU seconds: less at the mercy of a busy machine than the wall time. */
+  cpuSeconds?: number;
 }
 
 function specs(shape: Shape = 'stored'): TestProviderSpec[] {
@@ -107,7 +109,7 @@ async function timed(
 ): Promise<Measure> {
   const tfile = path.join(BENCH_DIR, `time-${process.pid}.txt`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', tfile, cmd, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', tfile, cmd, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -121,8 +123,16 @@ async function timed(
         : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${err.slice(-2000)}`)),
     );
   });
-  const [wall, rssKb] = (await fs.readFile(tfile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
-  return { wallSeconds: wall ?? NaN, peakRssMb: (rssKb ?? NaN) / 1024 };
+  const [wall, rssKb, user, sys] = (await fs.readFile(tfile, 'utf8'))
+    .trim()
+    .split(/\s+/)
+    .slice(-4)
+    .map(Number);
+  return {
+    wallSeconds: wall ?? NaN,
+    peakRssMb: (rssKb ?? NaN) / 1024,
+    cpuSeconds: (user ?? NaN) + (sys ?? NaN),
+  };
 }
 
 async function setupWorkspace(): Promise<{ dir: string; lockfile: string }> {
@@ -433,7 +443,7 @@ const TRANSFER_ROWS = new Set([
 ]);
 
 function table(all: Record<string, Record<string, Measure>>): string {
-  const rows = [['mode/corpus', 'run', 'wall s', 'peak RSS MB', 'vs terraform', 'vs floor']];
+  const rows = [['mode/corpus', 'run', 'wall s', 'cpu s', 'peak RSS MB', 'vs terraform', 'vs floor']];
   for (const [mode, r] of Object.entries(all)) {
     const tf = r['terraform providers mirror']!.wallSeconds;
     const floor = r.floor!.wallSeconds;
@@ -442,6 +452,7 @@ function table(all: Record<string, Record<string, Measure>>): string {
         mode,
         name,
         m.wallSeconds.toFixed(2),
+        m.cpuSeconds?.toFixed(2) ?? '-',
         m.peakRssMb.toFixed(0),
         TRANSFER_ROWS.has(name) ? '-' : `${(m.wallSeconds / tf).toFixed(2)}x`,
         TRANSFER_ROWS.has(name) ? '-' : `${(m.wallSeconds / floor).toFixed(2)}x`,

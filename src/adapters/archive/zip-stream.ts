@@ -35,6 +35,8 @@ const LOCATOR64_SIZE = 20;
 const EOCD64_FIXED = 56;
 const FLAG_ENCRYPTED = 0x1;
 const FLAG_DATA_DESCRIPTOR = 0x8;
+const FLAG_UTF8 = 0x800;
+const FLAGS_COMPARED = FLAG_ENCRYPTED | FLAG_DATA_DESCRIPTOR | FLAG_UTF8;
 const METHOD_STORED = 0;
 const METHOD_DEFLATED = 8;
 const U32_MAX = 0xffffffff;
@@ -304,15 +306,16 @@ export class ZipStreamDigester {
         String(cdOffset),
       );
     }
-    if (end.cdSize !== end.recordsAt) {
-      throw this.refuse(
-        `its central directory is ${end.cdSize} bytes, but ${end.recordsAt} bytes lie before the end records`,
-        String(end.recordsAt),
-        String(end.cdSize),
-      );
+    // Records this reader does not parse (a central directory signature, an archive extra
+    // data record) are no disagreement: digestZip reads such a zip.
+    const central =
+      end.cdSize === end.recordsAt
+        ? parseCentral(tail.subarray(0, end.recordsAt), end.entries)
+        : `${end.recordsAt - end.cdSize} bytes lie between its central directory and its end records`;
+    if (typeof central === 'string') {
+      this.giveUp(central);
+      return { confirmed: false, reason: central };
     }
-    const central = parseCentral(tail.subarray(0, end.recordsAt), end.entries);
-    if (typeof central === 'string') throw this.refuse(central);
     if (central.length !== this.entries.length) {
       throw this.refuse(
         `its central directory lists ${central.length} entries, the stream holds ${this.entries.length} local entries`,
@@ -340,7 +343,8 @@ export class ZipStreamDigester {
       }
       const fields: [string, number, number, (n: number) => string][] = [
         ['compression method', s.method, c.method, String],
-        ['flags', s.flags, c.flags, hex16],
+        // Encryption, data descriptor and UTF-8 name: the bits that change what is read.
+        ['flags', s.flags & FLAGS_COMPARED, c.flags & FLAGS_COMPARED, hex16],
         ['CRC-32', s.crc, c.crc, hex32],
         ['compressed size', s.compressedSize, c.compressedSize, String],
         ['size', s.size, c.size, String],

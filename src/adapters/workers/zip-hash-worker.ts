@@ -1,6 +1,8 @@
 // The worker side of ZipHashPool (zip-hash-pool.ts): one ZipStreamDigester per job, fed
 // the buffers the main thread transfers, each handed back once digested.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { isAirgapError } from '../../core/errors.js';
 import { ZipStreamDigester } from '../archive/zip-stream.js';
@@ -16,6 +18,21 @@ interface Job {
 }
 
 const jobs = new Map<number, Job>();
+
+// Inflating allocates a fresh output buffer per chunk. V8 frees them only when it collects,
+// and it counts such outside-the-heap memory loosely (tens of MB per thread before a
+// collection): a young-generation collection every few MB keeps each worker's memory flat.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+const COLLECT_EVERY = 1024 * 1024;
+let sinceCollect = 0;
+
+function collected(bytes: number): void {
+  sinceCollect += bytes;
+  if (sinceCollect < COLLECT_EVERY || collect === undefined) return;
+  sinceCollect = 0;
+  collect({ type: 'minor' });
+}
 
 function post(message: ToMain, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -33,7 +50,10 @@ port.on('message', (m: ToWorker) => {
     job.chain = job.chain
       .then(() => job.digester.write(new Uint8Array(buf, 0, m.length)))
       .catch((e: unknown) => job.digester.giveUp(`the stream digest failed (${String(e)})`))
-      .then(() => post({ t: 'ack', job: m.job, buf }, [buf]));
+      .then(() => {
+        post({ t: 'ack', job: m.job, buf }, [buf]);
+        collected(m.length);
+      });
     return;
   }
   if (job === undefined) return;
