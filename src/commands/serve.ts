@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
+import { insecureSkipSignatureFlag, trustedKeyFlag } from '../cli/flags/signature-flags.js';
 import { AirgapError } from '../core/errors.js';
 import { SERVE_FILES } from '../core/layout/names.js';
 import { DEFAULT_LISTEN, parseListen } from '../core/serve/listen.js';
@@ -57,6 +59,8 @@ EXIT CODES
       default: false,
       helpGroup: 'SERVER',
     }),
+    'trusted-key': trustedKeyFlag,
+    'insecure-skip-signature': insecureSkipSignatureFlag,
     out: Flags.string({
       summary: `Directory for ${SERVE_FILES.cliConfig} (and the --self-signed files).`,
       default: '.',
@@ -87,10 +91,16 @@ EXIT CODES
         outDir: path.resolve(flags.out),
         now: new Date(),
         logRequests: !flags.quiet,
+        verify: {
+          trustedKeyFiles: flags['trusted-key'] ?? [],
+          insecureSkipSignature: flags['insecure-skip-signature'],
+          tempDir: os.tmpdir(),
+        },
       },
       reporter,
     );
     const stopped = new Promise<NodeJS.Signals>((resolve) => this.handleSignals(resolve));
+    if (handle.verified !== undefined) this.log(handle.verified);
     this.log(
       `Serving ${args.dir} (${handle.kind === 'bundle' ? 'bundle directory' : 'live import generation'}) at ${handle.url}/`,
     );

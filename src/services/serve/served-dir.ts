@@ -22,6 +22,12 @@ export interface ServedDir {
   view(): Promise<ServeView>;
 }
 
+/** A bundle directory has airgap.json at its top; anything else is taken for an import destination. */
+export async function isBundleDir(dir: string): Promise<boolean> {
+  const st = await fs.stat(path.join(dir, BUNDLE.manifest)).catch(() => undefined);
+  return st?.isFile() === true;
+}
+
 /** `onCatalogue`: told of each new catalogue (the first, and each generation switch after it). */
 export async function openServedDir(
   dir: string,

@@ -10,6 +10,7 @@ import { startServe, type ServeHandle } from '../../../src/services/serve/serve-
 import { rawRequest } from '../../helpers/https-get.js';
 import { FIXTURE_HOST, sha256Hex, writeFixtureBundle } from '../../helpers/import-fixtures.js';
 import { addModulesToBundle } from '../../helpers/module-bundle.js';
+import { signBundleDir } from '../../helpers/signed-bundle.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const TFR = 'registry.terraform.io';
@@ -55,7 +56,24 @@ beforeAll(async () => {
     { source: `${TFR}/acme/evil/aws`, version: '1.0.0', files: { 'main.tf': '\n' } },
     { source: `${TFR}/acme/linkdir/aws`, version: '1.0.0', files: { 'main.tf': '\n' } },
   ]);
-  // Files outside the bundle, reached by links inside it: never served.
+  const signed = await signBundleDir(bundle, path.join(work, 'signer.pub.asc'));
+  handle = await startServe(
+    {
+      dir: bundle,
+      listen: parseListen('127.0.0.1:0'),
+      tls: { selfSigned: true },
+      outDir: path.join(work, 'out'),
+      now: new Date(),
+      logRequests: true,
+      verify: { trustedKeyFiles: [signed.trustedKeyFile], insecureSkipSignature: false, tempDir: work },
+    },
+    { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`) },
+  );
+  expect(handle.verified).toMatch(
+    /^Verified .*: SHA256SUMS signed by [0-9A-F]{40} at .*; 9 file\(s\) match their hashes$/,
+  );
+  // Verified at start, changed after it: files outside the bundle, reached by links
+  // planted inside it, are still never served.
   const outside = path.join(work, 'outside');
   await fs.mkdir(path.join(outside, 'aws'), { recursive: true });
   await fs.writeFile(path.join(outside, 'secret.zip'), 'secret\n');
@@ -67,17 +85,6 @@ beforeAll(async () => {
   await fs.rm(linkdir, { recursive: true });
   await fs.symlink(outside, linkdir);
 
-  handle = await startServe(
-    {
-      dir: bundle,
-      listen: parseListen('127.0.0.1:0'),
-      tls: { selfSigned: true },
-      outDir: path.join(work, 'out'),
-      now: new Date(),
-      logRequests: true,
-    },
-    { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`) },
-  );
   port = Number(new URL(handle.url).port);
   ca = await fs.readFile(handle.caCertPath!, 'utf8');
 }, 60_000);
