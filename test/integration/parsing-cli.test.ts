@@ -337,7 +337,15 @@ describe('help', () => {
       'DESCRIPTION',
       'EXAMPLES',
     ],
-    serve: ['ARGUMENTS', 'SERVER FLAGS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
+    serve: [
+      'ARGUMENTS',
+      'SIGNATURES FLAGS',
+      'SERVER FLAGS',
+      'OUTPUT FLAGS',
+      'DISPLAY FLAGS',
+      'DESCRIPTION',
+      'EXAMPLES',
+    ],
     publish: [
       'ARGUMENTS',
       'PUBLISH FLAGS',
