@@ -75,7 +75,11 @@ export async function verifyServedBundle(
 
 function rowError(dir: string, row: CheckRow): AirgapError {
   const code: ErrorCode = row.code ?? 'CHECKSUM_MISMATCH';
-  const named = row.detail.includes(row.subject) ? row.detail : `${row.subject}: ${row.detail}`;
+  // verify's details mostly name the file already (or the bundle, then the file in it).
+  const named =
+    row.detail.includes(row.subject) || row.detail.includes(dir)
+      ? row.detail
+      : `${row.subject}: ${row.detail}`;
   return new AirgapError(
     code,
     named.includes(dir) ? named : `${dir}: ${named}`,
