@@ -10,8 +10,8 @@
 // its CA, runs `init` on a root module calling those modules by their original
 // addresses and versions, installs the provider from the served network mirror, and
 // `terraform validate` passes. The same after export -> import -> serve over the
-// import destination. (serve-modules.test.ts covers serve over a hand-made bundle and
-// 20 concurrent inits.)
+// import destination. (serve-modules.test.ts covers 20 concurrent inits against one
+// serve.)
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
