@@ -52,15 +52,20 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
   // A bad --url, or --listen on every address without one, fails before anything starts.
   advertisedUrl(options.listen, options.listen.port, options.url);
   // A bundle directory is verified before anything listens: a failure never serves a byte.
-  const verified = (await isBundleDir(options.dir))
+  const checked = (await isBundleDir(options.dir))
     ? await verifyServedBundle(options.dir, options.verify, reporter)
     : undefined;
   const onNewCatalogue: { write?: (catalogue: ServeCatalogue) => void } = {};
   let latest: ServeCatalogue | undefined;
-  const served = await openServedDir(options.dir, (catalogue) => {
-    latest = catalogue;
-    onNewCatalogue.write?.(catalogue);
-  });
+  // The catalogue (what is served, each file's sha256 and size) comes from the airgap.json verified.
+  const served = await openServedDir(
+    options.dir,
+    (catalogue) => {
+      latest = catalogue;
+      onNewCatalogue.write?.(catalogue);
+    },
+    checked?.manifestSha256,
+  );
   const tls = await tlsMaterial(options);
   let baseUrl = '';
   let server;
@@ -105,7 +110,7 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
   };
   return {
     kind: served.kind,
-    ...(verified === undefined ? {} : { verified }),
+    ...(checked === undefined ? {} : { verified: checked.summary }),
     url: baseUrl,
     cliConfigPath,
     cliConfig,

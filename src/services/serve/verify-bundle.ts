@@ -6,6 +6,10 @@
 // and their files' hashes are still checked. An import destination is not checked here:
 // `airgap import` verified it before switching the generation serve reads.
 
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { AirgapError, AirgapErrors, type ErrorCode } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
@@ -24,15 +28,22 @@ export interface ServeVerifyOptions {
 /** Checks that do not bear on what serve answers with. */
 const NOT_SERVED: readonly CheckName[] = ['binary-signature', 'binary'];
 
-/**
- * Throws the verification failures of bundle directory `dir` (absolute); when it may be
- * served, returns one line saying what was checked.
- */
+export interface ServedBundleCheck {
+  /** One line saying what was checked. */
+  summary: string;
+  /**
+   * The sha256 the verified SHA256SUMS lists for airgap.json (a packed directory): the
+   * catalogue is read from airgap.json after the check, and must be the file checked.
+   */
+  manifestSha256?: string;
+}
+
+/** Throws the verification failures of bundle directory `dir` (absolute); returns when it may be served. */
 export async function verifyServedBundle(
   dir: string,
   options: ServeVerifyOptions,
   reporter: Reporter,
-): Promise<string> {
+): Promise<ServedBundleCheck> {
   if (options.trustedKeyFiles.length === 0 && !options.insecureSkipSignature) {
     throw new AirgapError(
       'USAGE',
@@ -67,7 +78,9 @@ export async function verifyServedBundle(
     const files = report.rows.filter((r) => r.check === 'file' && r.status === 'ok').length;
     const sig =
       signature?.status === 'ok' ? signature.detail : 'signature not checked (--insecure-skip-signature)';
-    return `Verified ${dir}: ${sig}; ${files} file(s) match their hashes`;
+    const summary = `Verified ${dir}: ${sig}; ${files} file(s) match their hashes`;
+    if (report.bundleDigest === null) return { summary };
+    return { summary, manifestSha256: await verifiedManifestSha256(dir, report.bundleDigest) };
   }
   const errors = failed.map((r) => rowError(dir, r));
   throw errors.length === 1 ? errors[0]! : new AirgapErrors(errors);
@@ -101,4 +114,24 @@ function serveRemedy(code: ErrorCode, row: CheckRow): string {
     default:
       return 'the bundle directory is damaged or was altered after it was signed: do not serve it; extract it again from the transfer tarball (`airgap verify DIR` lists every problem), or serve an import destination';
   }
+}
+
+/** airgap.json's line in SHA256SUMS, once SHA256SUMS is shown to be the list verify checked. */
+async function verifiedManifestSha256(dir: string, bundleDigest: string): Promise<string> {
+  const sumsPath = path.join(dir, BUNDLE.checksums);
+  const bytes = await fs.readFile(sumsPath);
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  const listed =
+    actual === bundleDigest
+      ? parseSha256Sums(bytes.toString('utf8'), sumsPath).get(BUNDLE.manifest)
+      : undefined;
+  if (listed === undefined) {
+    throw new AirgapError(
+      'CHECKSUM_MISMATCH',
+      `${sumsPath} changed while it was verified: sha256 ${actual}, verified ${bundleDigest}`,
+      { path: sumsPath, expected: bundleDigest, actual },
+      'something is writing into the bundle directory: stop it, keep DIR read-only to others, and start serve again',
+    );
+  }
+  return listed;
 }

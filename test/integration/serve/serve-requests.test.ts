@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListen } from '../../../src/core/serve/listen.js';
+import { openServedDir } from '../../../src/services/serve/served-dir.js';
 import { startServe, type ServeHandle } from '../../../src/services/serve/serve-service.js';
 import { rawRequest } from '../../helpers/https-get.js';
 import { FIXTURE_HOST, sha256Hex, writeFixtureBundle } from '../../helpers/import-fixtures.js';
@@ -264,4 +265,15 @@ it('logs one line per request', async () => {
     '127.0.0.1 GET /providers/../airgap.json 400 0 (path segment ".." is a dot segment)',
     expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1 GET ${nullDir}/index\\.json 200 \\d+$`)),
   ]);
+});
+
+it('the catalogue is read from the airgap.json that was verified: another one is refused, named', async () => {
+  const manifest = path.join(bundle, 'airgap.json');
+  const actual = sha256Hex(await fs.readFile(manifest));
+  const verified = 'f'.repeat(64);
+  await expect(openServedDir(bundle, () => undefined, verified)).rejects.toMatchObject({
+    code: 'CHECKSUM_MISMATCH',
+    message: `${manifest} changed since it was verified: sha256 ${actual}, verified ${verified}`,
+  });
+  expect((await openServedDir(bundle, () => undefined, actual)).kind).toBe('bundle');
 });
