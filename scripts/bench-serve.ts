@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AIRGAP_BIN } from '../test/helpers/cli.js';
 import { writeFixtureBundle } from '../test/helpers/import-fixtures.js';
+import { signBundleDir } from '../test/helpers/signed-bundle.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { createSelfSignedCert } from '../test/helpers/tls.js';
 
@@ -37,9 +38,11 @@ export interface ServeBench {
   nginxWorkers: string;
 }
 
-async function bundle(): Promise<{ dir: string; urls: string[]; bytes: number }> {
+async function bundle(): Promise<{ dir: string; urls: string[]; bytes: number; trustedKey: string }> {
   const dir = path.join(BENCH_DIR, `serve-bundle-${SCALE}`);
-  const done = path.join(dir, 'airgap.json');
+  // Signed, as serve verifies a bundle directory at start; written last, so it marks a complete bundle.
+  const done = path.join(dir, 'SHA256SUMS.sig');
+  const trustedKey = path.join(BENCH_DIR, `serve-bundle-${SCALE}.pub.asc`);
   if (
     !(await fs.stat(done).then(
       () => true,
@@ -58,6 +61,7 @@ async function bundle(): Promise<{ dir: string; urls: string[]; bytes: number }>
       })),
       packageCache: path.join(BENCH_DIR, 'serve-packages'),
     });
+    await signBundleDir(dir, trustedKey);
   }
   const urls: string[] = [];
   let bytes = 0;
@@ -68,7 +72,7 @@ async function bundle(): Promise<{ dir: string; urls: string[]; bytes: number }>
       bytes += (await fs.stat(path.join(dir, rel))).size;
     }
   }
-  return { dir, urls, bytes };
+  return { dir, urls, bytes, trustedKey };
 }
 
 /** CLIENTS curls at once, each fetching every URL; MB/s over the wall time of all of them. */
@@ -128,13 +132,20 @@ async function peakRssMb(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function startAirgap(dir: string, cert: { certPath: string; keyPath: string }, work: string) {
+async function startAirgap(
+  dir: string,
+  trustedKey: string,
+  cert: { certPath: string; keyPath: string },
+  work: string,
+) {
   const child = spawn(
     process.execPath,
     [
       AIRGAP_BIN,
       'serve',
       dir,
+      '--trusted-key',
+      trustedKey,
       '--listen',
       '127.0.0.1:0',
       '--tls-cert',
@@ -221,10 +232,10 @@ function median(xs: number[]): number {
 export async function runServeBench(): Promise<ServeBench> {
   const work = await fs.mkdtemp(path.join(BENCH_DIR, 'serve-'));
   try {
-    const { dir, urls, bytes } = await bundle();
+    const { dir, urls, bytes, trustedKey } = await bundle();
     const cert = await createSelfSignedCert('airgap bench', ['IP:127.0.0.1'], work);
     const workers = process.env.BENCH_NGINX_WORKERS ?? 'auto';
-    const airgap = await startAirgap(dir, cert, work);
+    const airgap = await startAirgap(dir, trustedKey, cert, work);
     const nginx = await startNginx(dir, cert, work, workers);
     const a: number[] = [];
     const n: number[] = [];

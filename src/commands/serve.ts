@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
+import { insecureSkipSignatureFlag, trustedKeyFlag } from '../cli/flags/signature-flags.js';
 import { AirgapError } from '../core/errors.js';
 import { SERVE_FILES } from '../core/layout/names.js';
 import { DEFAULT_LISTEN, parseListen } from '../core/serve/listen.js';
@@ -13,17 +15,18 @@ export default class Serve extends AirgapCommand {
   static override summary =
     'Serve a bundle directory or an import destination over HTTPS: registry modules and the provider network mirror.';
 
-  static override description = `DIR is a bundle directory (airgap.json at its top) or an import destination, whose live generation is served: after airgap import switches generations, new requests see the new content, and a request in flight finishes on the files it opened. Serves /.well-known/terraform.json (modules.v1), the Module Registry Protocol at /v1/modules/HOST/NS/NAME/SYSTEM/... for every carried module under its original registry host (download answers 204 with X-Terraform-Get to the zip on this server), and the provider network mirror at /providers/. Read-only; only the files airgap.json (or the import state and mirror JSON) list are served: no listings, no path outside DIR, no symlink out. HEAD, Range and ETag (the sha256). Writes the CLI configuration runners need (host blocks pointing each original module host's modules.v1 here, and a network_mirror for providers) to --out/${SERVE_FILES.cliConfig} and prints it. One log line per request on stderr (--quiet: none). SIGTERM or Ctrl-C: stops accepting, finishes the requests in flight, exits 0. Details: docs/SERVE.md.
+  static override description = `DIR is a bundle directory (airgap.json at its top), verified before anything listens as airgap verify checks it (the SHA256SUMS signature against --trusted-key, then every file against SHA256SUMS and airgap.json; --insecure-skip-signature skips only the signature), or an import destination (verified by airgap import), whose live generation is served: after airgap import switches generations, new requests see the new content, and a request in flight finishes on the files it opened. Serves /.well-known/terraform.json (modules.v1), the Module Registry Protocol at /v1/modules/HOST/NS/NAME/SYSTEM/... for every carried module under its original registry host (download answers 204 with X-Terraform-Get to the zip on this server), and the provider network mirror at /providers/. Read-only; only the files airgap.json (or the import state and mirror JSON) list are served: no listings, no path outside DIR, no symlink out. HEAD, Range and ETag (the sha256). Writes the CLI configuration runners need (host blocks pointing each original module host's modules.v1 here, and a network_mirror for providers) to --out/${SERVE_FILES.cliConfig} and prints it. One log line per request on stderr (--quiet: none). SIGTERM or Ctrl-C: stops accepting, finishes the requests in flight, exits 0. Details: docs/SERVE.md.
 
 EXIT CODES
   0  stopped by SIGTERM or Ctrl-C after finishing the requests in flight
-  2  usage or input error (flags, DIR, certificate files, address in use)
+  1  the bundle directory failed verification (nothing was served)
+  2  usage or input error (flags, DIR, no --trusted-key, certificate files, address in use)
   4  local filesystem error
   5  internal error (a bug in airgap: please report it)`;
 
   static override examples = [
     '<%= config.bin %> serve /opt/airgap --self-signed',
-    '<%= config.bin %> serve ./bundle --listen 127.0.0.1:0 --self-signed --out /tmp/serve',
+    '<%= config.bin %> serve ./bundle --trusted-key signer.asc --listen 127.0.0.1:0 --self-signed --out /tmp/serve',
     '<%= config.bin %> serve /opt/airgap --listen 0.0.0.0:443 --url https://tf-mirror.corp.example --tls-cert cert.pem --tls-key key.pem',
   ];
 
@@ -57,6 +60,8 @@ EXIT CODES
       default: false,
       helpGroup: 'SERVER',
     }),
+    'trusted-key': trustedKeyFlag,
+    'insecure-skip-signature': insecureSkipSignatureFlag,
     out: Flags.string({
       summary: `Directory for ${SERVE_FILES.cliConfig} (and the --self-signed files).`,
       default: '.',
@@ -87,10 +92,16 @@ EXIT CODES
         outDir: path.resolve(flags.out),
         now: new Date(),
         logRequests: !flags.quiet,
+        verify: {
+          trustedKeyFiles: flags['trusted-key'] ?? [],
+          insecureSkipSignature: flags['insecure-skip-signature'],
+          tempDir: os.tmpdir(),
+        },
       },
       reporter,
     );
     const stopped = new Promise<NodeJS.Signals>((resolve) => this.handleSignals(resolve));
+    if (handle.verified !== undefined) this.log(handle.verified);
     this.log(
       `Serving ${args.dir} (${handle.kind === 'bundle' ? 'bundle directory' : 'live import generation'}) at ${handle.url}/`,
     );

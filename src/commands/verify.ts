@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { AirgapCommand } from '../cli/base-command.js';
 import { LIST } from '../cli/flags/repeatable.js';
 import { s3Access, s3CaCertFlag, s3ReadFlags } from '../cli/flags/s3-flags.js';
+import { insecureSkipSignatureFlag, trustedKeyFlag } from '../cli/flags/signature-flags.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { paintLeadingStatus, painter } from '../cli/colour.js';
 import { renderVerifyTable, verdictLine, type VerifyReport } from '../core/transfer/verify-report.js';
@@ -36,16 +37,8 @@ EXIT CODES
   };
 
   static override flags = {
-    'trusted-key': Flags.string({
-      summary: 'Public key (armored or binary) that may sign SHA256SUMS (repeatable, or a comma list).',
-      ...LIST,
-      helpGroup: 'SIGNATURES',
-    }),
-    'insecure-skip-signature': Flags.boolean({
-      summary: 'Accept a missing or bad SHA256SUMS signature (reported as a warning).',
-      default: false,
-      helpGroup: 'SIGNATURES',
-    }),
+    'trusted-key': trustedKeyFlag,
+    'insecure-skip-signature': insecureSkipSignatureFlag,
     'tofu-key': Flags.string({
       summary: 'Public key that replaces the pinned OpenTofu release key.',
       helpGroup: 'SIGNATURES',

@@ -179,8 +179,10 @@ describeWithTools(
     it('bakes the serve CLI configuration and CA into the image, and terraform installs the modules with them', async () => {
       // serve over a bundle with the modules, to have its address (and its CA) for the image.
       await mirror(path.join(work, 'a'), []);
+      // mirror's own output, for a trial: unsigned, so its files are checked against airgap.json only.
       server = await startServeProcess([
         path.join(work, 'a', 'bundle'),
+        '--insecure-skip-signature',
         '--listen',
         '127.0.0.1:0',
         '--self-signed',

@@ -445,6 +445,7 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     }
   });
 
+  // export, import and a TLS push of a two-platform image take well over a minute on a shared, loaded machine.
   it('travels in the signed tarball, is imported offline and pushed over TLS; skopeo pulls back the same digests', async () => {
     const out = path.join(work, 'bundle-travel');
     const key = await generateSigningKey({ name: 'image signer', date: new Date('2019-06-01T00:00:00Z') });
@@ -542,7 +543,7 @@ describeWithTools(['skopeo', 'umoci', 'docker-registry'], 'airgap mirror --image
     } finally {
       await docker?.stop();
     }
-  });
+  }, 240_000);
 
   it('refuses bad image options before writing anything', async () => {
     const out = path.join(work, 'never');

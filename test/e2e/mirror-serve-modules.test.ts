@@ -10,8 +10,8 @@
 // its CA, runs `init` on a root module calling those modules by their original
 // addresses and versions, installs the provider from the served network mirror, and
 // `terraform validate` passes. The same after export -> import -> serve over the
-// import destination. (serve-modules.test.ts covers serve over a hand-made bundle and
-// 20 concurrent inits.)
+// import destination. (serve-modules.test.ts covers 20 concurrent inits against one
+// serve.)
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { startModuleRegistry, type TestModuleRegistry } from '../helpers/module-
 import { generateSigningKey } from '../helpers/pgp.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import { signBundleDir } from '../helpers/signed-bundle.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 import { fakeToolArchive } from '../helpers/transfer.js';
@@ -328,9 +329,11 @@ describeWithTools(
       await otf?.close();
     });
 
-    async function serve(dir: string, name: string): Promise<ServeProcess> {
+    /** `trust`: --trusted-key FILE for a bundle directory; none for an import destination. */
+    async function serve(dir: string, name: string, trust: string[] = []): Promise<ServeProcess> {
       const s = await startServeProcess([
         dir,
+        ...trust,
         '--listen',
         '127.0.0.1:0',
         '--self-signed',
@@ -389,8 +392,15 @@ describeWithTools(
       expect(validate.stdout).toContain('Success! The configuration is valid.');
     }
 
-    it('terraform init and validate from serve over the mirrored bundle directory', async () => {
-      await initAndValidate('root-bundle', await serve(bundle, 'serve-bundle'));
+    it('terraform init and validate from serve over the mirrored bundle directory, signed', async () => {
+      // serve verifies a bundle directory at start: a copy of mirror's output, summed and
+      // signed as a transfer tarball extracts (the original stays as mirror wrote it, for export).
+      const signed = path.join(work, 'bundle-signed');
+      await fs.cp(bundle, signed, { recursive: true });
+      const { trustedKeyFile } = await signBundleDir(signed, path.join(work, 'bundle-signer.pub.asc'));
+      const s = await serve(signed, 'serve-bundle', ['--trusted-key', trustedKeyFile]);
+      expect(s.stdout()).toMatch(/^Verified .*bundle-signed: SHA256SUMS signed by [0-9A-F]{40} at /m);
+      await initAndValidate('root-bundle', s);
     }, 120_000);
 
     it('terraform init and validate from serve over the import destination, after export -> import', async () => {

@@ -1,11 +1,9 @@
-// The isolated side of issue 13 with the real terraform, offline: `airgap serve` over a
-// bundle that carries registry modules (added by hand, as the connected side packs
-// them) and providers (mirrored by the real `airgap mirror` from the test registry).
-// terraform, with only the CLI configuration serve wrote and its CA, runs `init` on a
-// root module that calls the modules by their original registry addresses (one nested,
-// one with //subdir, one from a second registry host) and installs the provider from the
-// served network mirror; then `terraform validate`. Twice: over the bundle directory,
-// and after export -> import -> serve. Then 20 concurrent `terraform init` against one serve.
+// Load on the isolated side of issue 13 with the real terraform, offline: 20 concurrent
+// `terraform init` runs against one `airgap serve` over a signed bundle that carries
+// registry modules (added by hand, as the connected side packs them; one nested, one with
+// //subdir, one from a second registry host) and providers (mirrored by the real `airgap
+// mirror` from the test registry) all succeed. A single init and validate, over the bundle
+// directory and after export -> import -> serve, is test/e2e/mirror-serve-modules.test.ts.
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -14,10 +12,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { addModulesToBundle, type TestModule } from '../helpers/module-bundle.js';
-import { generateSigningKey } from '../helpers/pgp.js';
-import { fakeToolArchive } from '../helpers/transfer.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import { signBundleDir } from '../helpers/signed-bundle.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
 
@@ -130,9 +127,10 @@ describeWithTools(['terraform'], 'airgap serve with the real terraform, offline'
     await registry?.close();
   });
 
-  async function serve(dir: string, name: string): Promise<ServeProcess> {
+  async function serve(dir: string, name: string, trust: string[]): Promise<ServeProcess> {
     const s = await startServeProcess([
       dir,
+      ...trust,
       '--listen',
       '127.0.0.1:0',
       '--self-signed',
@@ -165,108 +163,41 @@ describeWithTools(['terraform'], 'airgap serve with the real terraform, offline'
     };
   }
 
-  async function initAndValidate(name: string, s: ServeProcess): Promise<void> {
-    const { dir, env } = await rootModule(name, s);
-    const requestsBefore = registry.requests.length;
-    const init = await run('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, env });
-    expect(init.stdout).toContain('Terraform has been successfully initialized!');
-    expect(registry.requests.length).toBe(requestsBefore);
-    const modules = JSON.parse(
-      await fs.readFile(path.join(dir, '.terraform/modules/modules.json'), 'utf8'),
-    ) as {
-      Modules: { Key: string; Source: string; Version?: string; Dir: string }[];
-    };
-    const byKey = Object.fromEntries(modules.Modules.map((m) => [m.Key, m]));
-    expect(byKey['net']).toMatchObject({ Source: `${TFR}/acme/net/aws`, Version: '1.2.0' });
-    expect(byKey['net.tags']).toMatchObject({ Source: `${TFR}/acme/tags/aws`, Version: '2.1.0' });
-    expect(byKey['net_old']).toMatchObject({ Source: `${TFR}/acme/net/aws`, Version: '1.0.0' });
-    expect(byKey['dns']).toMatchObject({
-      Source: 'git.corp.example/team/dns/aws',
-      Version: '0.3.0',
-      Dir: '.terraform/modules/dns/modules/zone',
-    });
-    expect(await fs.readdir(path.join(dir, '.terraform/providers', HOST, 'hashicorp/null/3.2.1'))).toEqual([
-      'linux_amd64',
-    ]);
-    // validate starts every provider the configuration requires to read its schema, and the
-    // test registry's providers are stand-in executables, not plugins: validate the modules
-    // served (nested, //subdir with its ../ sibling) with the provider requirement dropped.
-    await fs.writeFile(path.join(dir, 'main.tf'), ROOT_TF.replace(/^terraform \{[\s\S]*?^\}\n/m, ''));
-    const validate = await run('terraform', ['validate', '-no-color'], { cwd: dir, env });
-    expect(validate.stdout).toContain('Success! The configuration is valid.');
-  }
-
-  let bundleServer: ServeProcess;
-
-  it('init and validate from serve over the bundle directory', async () => {
-    bundleServer = await serve(bundle, 'serve-bundle');
-    await initAndValidate('root-bundle', bundleServer);
-  }, 120_000);
-
-  it('init and validate from serve over an import destination, after export -> import', async () => {
-    const key = await generateSigningKey({ name: 'bundle signer', date: new Date('2019-06-01T00:00:00Z') });
-    const secret = path.join(work, 'signer.asc');
-    const trusted = path.join(work, 'signer.pub.asc');
-    await fs.writeFile(secret, key.privateKeyArmored);
-    await fs.writeFile(trusted, key.publicKeyArmored);
-    const tool = path.join(work, 'airgap-0.1.0.tgz');
-    await fs.writeFile(tool, fakeToolArchive());
-    const tarball = path.join(work, 'bundle.tar');
-    const exported = await runCli([
-      'export',
-      bundle,
-      '--tarball',
-      tarball,
-      '--sign-key',
-      secret,
-      '--tool-package',
-      tool,
-    ]);
-    expect(exported.stderr).not.toContain('Error');
-    expect(exported.code).toBe(0);
-    const dest = path.join(work, 'isolated');
-    const imported = await runCli([
-      'import',
-      tarball,
-      '--dest',
-      dest,
-      '--trusted-key',
-      trusted,
-      '--platform',
-      'linux_amd64',
-    ]);
-    expect(imported.stderr).not.toContain('Error');
-    expect(imported.code).toBe(0);
-    const verified = await runCli(['verify', dest, '--json']);
-    expect(verified.code).toBe(0);
-    const report = JSON.parse(verified.stdout) as {
-      rows: { check: string; subject: string; status: string }[];
-    };
-    expect(report.rows.filter((r) => r.check === 'module').map((r) => [r.subject, r.status])).toEqual([
-      ['git.corp.example/team/dns/aws 0.3.0', 'ok'],
-      [`${TFR}/acme/net/aws 1.0.0`, 'ok'],
-      [`${TFR}/acme/net/aws 1.2.0`, 'ok'],
-      [`${TFR}/acme/tags/aws 2.1.0`, 'ok'],
-    ]);
-    const s = await serve(dest, 'serve-dest');
-    expect(s.stdout()).toContain('(live import generation)');
-    await initAndValidate('root-dest', s);
-  }, 180_000);
-
   it('20 concurrent terraform init runs against one serve all succeed', async () => {
+    // serve verifies a bundle directory at start: mirror's output, summed and signed as a
+    // transfer tarball extracts.
+    const { trustedKeyFile } = await signBundleDir(bundle, path.join(work, 'signer.pub.asc'));
+    const server = await serve(bundle, 'serve-bundle', ['--trusted-key', trustedKeyFile]);
     const roots = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        rootModule(`concurrent-${String(i).padStart(2, '0')}`, bundleServer),
-      ),
+      Array.from({ length: 20 }, (_, i) => rootModule(`concurrent-${String(i).padStart(2, '0')}`, server)),
     );
+    const requestsBefore = registry.requests.length;
     const results = await Promise.allSettled(
       roots.map(({ dir, env }) => run('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, env })),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${i}: ${String(r.reason)}`] : []));
     expect(failed).toEqual([]);
+    expect(registry.requests.length).toBe(requestsBefore);
     for (const { dir } of roots) {
       expect(await fs.readdir(path.join(dir, '.terraform/providers', HOST, 'hashicorp/null/3.2.1'))).toEqual([
         'linux_amd64',
+      ]);
+      const modules = JSON.parse(
+        await fs.readFile(path.join(dir, '.terraform/modules/modules.json'), 'utf8'),
+      ) as {
+        Modules: { Key: string; Version?: string }[];
+      };
+      expect(
+        modules.Modules.filter((m) => m.Key !== '')
+          .map((m) => [m.Key, m.Version])
+          .sort(),
+      ).toEqual([
+        ['dns', '0.3.0'],
+        // The ../shared sibling of //modules/zone: a local call, no version.
+        ['dns.shared', undefined],
+        ['net', '1.2.0'],
+        ['net.tags', '2.1.0'],
+        ['net_old', '1.0.0'],
       ]);
     }
   }, 300_000);

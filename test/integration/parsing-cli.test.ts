@@ -339,7 +339,15 @@ describe('help', () => {
       'EXAMPLES',
     ],
     inventory: ['ARGUMENTS', 'SIGNATURES FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
-    serve: ['ARGUMENTS', 'SERVER FLAGS', 'OUTPUT FLAGS', 'DISPLAY FLAGS', 'DESCRIPTION', 'EXAMPLES'],
+    serve: [
+      'ARGUMENTS',
+      'SIGNATURES FLAGS',
+      'SERVER FLAGS',
+      'OUTPUT FLAGS',
+      'DISPLAY FLAGS',
+      'DESCRIPTION',
+      'EXAMPLES',
+    ],
     publish: [
       'ARGUMENTS',
       'PUBLISH FLAGS',

@@ -15,7 +15,8 @@ import type { Reporter } from '../../core/ports.js';
 import type { ServeCatalogue } from '../../core/serve/catalogue.js';
 import { renderServeCliConfig } from '../../core/serve/cli-config.js';
 import { advertisedUrl, type ListenAddress } from '../../core/serve/listen.js';
-import { openServedDir } from './served-dir.js';
+import { isBundleDir, openServedDir } from './served-dir.js';
+import { verifyServedBundle, type ServeVerifyOptions } from './verify-bundle.js';
 
 export interface ServeOptions {
   /** Absolute. */
@@ -30,10 +31,14 @@ export interface ServeOptions {
   now: Date;
   /** Log one line per request (not with --quiet). */
   logRequests: boolean;
+  /** How a bundle directory is verified before serving (an import destination is not: import verified it). */
+  verify: ServeVerifyOptions;
 }
 
 export interface ServeHandle {
   kind: 'bundle' | 'destination';
+  /** A bundle directory: what was verified before listening. */
+  verified?: string;
   url: string;
   cliConfigPath: string;
   cliConfig: string;
@@ -46,12 +51,21 @@ export interface ServeHandle {
 export async function startServe(options: ServeOptions, reporter: Reporter): Promise<ServeHandle> {
   // A bad --url, or --listen on every address without one, fails before anything starts.
   advertisedUrl(options.listen, options.listen.port, options.url);
+  // A bundle directory is verified before anything listens: a failure never serves a byte.
+  const checked = (await isBundleDir(options.dir))
+    ? await verifyServedBundle(options.dir, options.verify, reporter)
+    : undefined;
   const onNewCatalogue: { write?: (catalogue: ServeCatalogue) => void } = {};
   let latest: ServeCatalogue | undefined;
-  const served = await openServedDir(options.dir, (catalogue) => {
-    latest = catalogue;
-    onNewCatalogue.write?.(catalogue);
-  });
+  // The catalogue (what is served, each file's sha256 and size) comes from the airgap.json verified.
+  const served = await openServedDir(
+    options.dir,
+    (catalogue) => {
+      latest = catalogue;
+      onNewCatalogue.write?.(catalogue);
+    },
+    checked?.manifestSha256,
+  );
   const tls = await tlsMaterial(options);
   let baseUrl = '';
   let server;
@@ -96,6 +110,7 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
   };
   return {
     kind: served.kind,
+    ...(checked === undefined ? {} : { verified: checked.summary }),
     url: baseUrl,
     cliConfigPath,
     cliConfig,

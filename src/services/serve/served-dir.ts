@@ -3,6 +3,7 @@
 // generation, looked up again for every request through DIR/.airgap/current, so that
 // after `airgap import` switches generations new requests see the new content).
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ServeView } from '../../adapters/serve/https-server.js';
@@ -22,10 +23,18 @@ export interface ServedDir {
   view(): Promise<ServeView>;
 }
 
+/** A bundle directory has airgap.json at its top; anything else is taken for an import destination. */
+export async function isBundleDir(dir: string): Promise<boolean> {
+  const st = await fs.stat(path.join(dir, BUNDLE.manifest)).catch(() => undefined);
+  return st?.isFile() === true;
+}
+
 /** `onCatalogue`: told of each new catalogue (the first, and each generation switch after it). */
 export async function openServedDir(
   dir: string,
   onCatalogue: (catalogue: ServeCatalogue, generation: string | undefined) => void,
+  /** A bundle directory: the sha256 airgap.json had when it was verified. */
+  manifestSha256?: string,
 ): Promise<ServedDir> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (st === undefined || !st.isDirectory()) {
@@ -43,6 +52,15 @@ export async function openServedDir(
   const manifestPath = path.join(dir, BUNDLE.manifest);
   const manifestText = await fs.readFile(manifestPath, 'utf8').catch(() => undefined);
   if (manifestText !== undefined) {
+    const actual = createHash('sha256').update(manifestText, 'utf8').digest('hex');
+    if (manifestSha256 !== undefined && actual !== manifestSha256) {
+      throw new AirgapError(
+        'CHECKSUM_MISMATCH',
+        `${manifestPath} changed since it was verified: sha256 ${actual}, verified ${manifestSha256}`,
+        { path: manifestPath, expected: manifestSha256, actual },
+        'something is writing into the bundle directory: stop it, keep DIR read-only to others, and start serve again',
+      );
+    }
     const catalogue = catalogueFromManifest(parseManifest(manifestText, manifestPath));
     const view: ServeView = { realRoot: await fs.realpath(dir), catalogue };
     onCatalogue(catalogue, undefined);

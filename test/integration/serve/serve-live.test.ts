@@ -17,6 +17,7 @@ import { rawRequest } from '../../helpers/https-get.js';
 import { readFixtureDirectory, writeFixtureBundle } from '../../helpers/import-fixtures.js';
 import { addModulesToBundle } from '../../helpers/module-bundle.js';
 import { startServeProcess } from '../../helpers/serve-process.js';
+import { signBundleDir } from '../../helpers/signed-bundle.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const TFR = 'registry.terraform.io';
@@ -125,10 +126,13 @@ it('serves the live generation: new requests see an import at once, a request in
       outDir: path.join(work, 'out'),
       now: new Date(),
       logRequests: false,
+      // No key: `airgap import` verified what the destination holds.
+      verify: { trustedKeyFiles: [], insecureSkipSignature: false, tempDir: work },
     },
     silent,
   );
   expect(handle.kind).toBe('destination');
+  expect(handle.verified).toBeUndefined();
   const port = Number(new URL(handle.url).port);
   const ca = await fs.readFile(handle.caCertPath!, 'utf8');
   const versions = async (): Promise<string> =>
@@ -155,8 +159,11 @@ it('serves the live generation: new requests see an import at once, a request in
 }, 120_000);
 
 it('SIGTERM through the real executable: the request in flight finishes, new connections are refused, exit 0', async () => {
+  const signed = await signBundleDir(bundleA, path.join(work, 'signer.pub.asc'));
   const s = await startServeProcess([
     bundleA,
+    '--trusted-key',
+    signed.trustedKeyFile,
     '--listen',
     '127.0.0.1:0',
     '--self-signed',

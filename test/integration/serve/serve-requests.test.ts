@@ -6,10 +6,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListen } from '../../../src/core/serve/listen.js';
+import { openServedDir } from '../../../src/services/serve/served-dir.js';
 import { startServe, type ServeHandle } from '../../../src/services/serve/serve-service.js';
 import { rawRequest } from '../../helpers/https-get.js';
 import { FIXTURE_HOST, sha256Hex, writeFixtureBundle } from '../../helpers/import-fixtures.js';
 import { addModulesToBundle } from '../../helpers/module-bundle.js';
+import { signBundleDir } from '../../helpers/signed-bundle.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const TFR = 'registry.terraform.io';
@@ -55,7 +57,24 @@ beforeAll(async () => {
     { source: `${TFR}/acme/evil/aws`, version: '1.0.0', files: { 'main.tf': '\n' } },
     { source: `${TFR}/acme/linkdir/aws`, version: '1.0.0', files: { 'main.tf': '\n' } },
   ]);
-  // Files outside the bundle, reached by links inside it: never served.
+  const signed = await signBundleDir(bundle, path.join(work, 'signer.pub.asc'));
+  handle = await startServe(
+    {
+      dir: bundle,
+      listen: parseListen('127.0.0.1:0'),
+      tls: { selfSigned: true },
+      outDir: path.join(work, 'out'),
+      now: new Date(),
+      logRequests: true,
+      verify: { trustedKeyFiles: [signed.trustedKeyFile], insecureSkipSignature: false, tempDir: work },
+    },
+    { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`) },
+  );
+  expect(handle.verified).toMatch(
+    /^Verified .*: SHA256SUMS signed by [0-9A-F]{40} at .*; 9 file\(s\) match their hashes$/,
+  );
+  // Verified at start, changed after it: files outside the bundle, reached by links
+  // planted inside it, are still never served.
   const outside = path.join(work, 'outside');
   await fs.mkdir(path.join(outside, 'aws'), { recursive: true });
   await fs.writeFile(path.join(outside, 'secret.zip'), 'secret\n');
@@ -67,17 +86,6 @@ beforeAll(async () => {
   await fs.rm(linkdir, { recursive: true });
   await fs.symlink(outside, linkdir);
 
-  handle = await startServe(
-    {
-      dir: bundle,
-      listen: parseListen('127.0.0.1:0'),
-      tls: { selfSigned: true },
-      outDir: path.join(work, 'out'),
-      now: new Date(),
-      logRequests: true,
-    },
-    { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`) },
-  );
   port = Number(new URL(handle.url).port);
   ca = await fs.readFile(handle.caCertPath!, 'utf8');
 }, 60_000);
@@ -257,4 +265,15 @@ it('logs one line per request', async () => {
     '127.0.0.1 GET /providers/../airgap.json 400 0 (path segment ".." is a dot segment)',
     expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1 GET ${nullDir}/index\\.json 200 \\d+$`)),
   ]);
+});
+
+it('the catalogue is read from the airgap.json that was verified: another one is refused, named', async () => {
+  const manifest = path.join(bundle, 'airgap.json');
+  const actual = sha256Hex(await fs.readFile(manifest));
+  const verified = 'f'.repeat(64);
+  await expect(openServedDir(bundle, () => undefined, verified)).rejects.toMatchObject({
+    code: 'CHECKSUM_MISMATCH',
+    message: `${manifest} changed since it was verified: sha256 ${actual}, verified ${verified}`,
+  });
+  expect((await openServedDir(bundle, () => undefined, actual)).kind).toBe('bundle');
 });
