@@ -162,6 +162,7 @@ describeWithTools(
           'lockfiles',
           'files',
           'bytes',
+          'bundleFiles',
         ]);
       });
 
