@@ -3,9 +3,9 @@
 // (~1 GB at BENCH_SCALE=1, as the mirror bench) and a tofu release; v2 bumps one provider
 // version (both platforms) and the tofu release. It prints the delta tarball's size
 // against the bytes of the changed files (the files of v2 whose sha256 v1 lacks) plus
-// 64 KiB: target <= 1.05x. The tool archive (tool/airgap-VERSION.tgz) is carried by every
-// tarball, whatever changed: it is shown on its own line and counted with the changed
-// bytes in the ratio the target is judged by, and the ratio without it is printed too.
+// 64 KiB: target <= 1.05x. Both tarballs are packed with the same tool archive
+// (tool/airgap-VERSION.tgz), which the delta so leaves to its base like any unchanged file;
+// the report says whether the delta carried it.
 // It also times the delta's export and its import over v1 (min/median/max of 3 runs).
 
 import { execFile } from 'node:child_process';
@@ -150,14 +150,15 @@ export async function runDeltaBench(benchDir: string, scale: number): Promise<st
     importTimes.push(await seconds(() => execFileP(process.execPath, importArgs(deltaTar))));
   }
 
-  const withTool = deltaBytes / (changedBytes + toolBytes + SLACK);
-  const payloadOnly = deltaBytes / (changedBytes + SLACK);
+  const { stdout: members } = await execFileP('tar', ['-tf', deltaTar], { maxBuffer: 64 << 20 });
+  const toolCarried = members.split('\n').some((m) => m.startsWith('tool/') && m.endsWith('.tgz'));
+  const ratio = deltaBytes / (changedBytes + SLACK);
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   return [
     `[delta] v1 tarball ${mb(fullBytes)}; v2 = one provider bumped on ${PLATFORMS.length} platforms + tofu 1.8.5 -> 1.8.6`,
-    `  changed files: ${changed.length}, ${changedBytes} bytes; tool archive (in every tarball): ${toolBytes} bytes`,
+    `  changed files: ${changed.length}, ${changedBytes} bytes; tool archive: ${toolBytes} bytes, ${toolCarried ? 'carried by the delta' : 'left to the base (same sha256)'}`,
     `  delta tarball: ${deltaBytes} bytes (${((100 * deltaBytes) / fullBytes).toFixed(1)}% of the full tarball)`,
     `  export --base: ${spread(exportTimes)}; import of the delta over v1: ${spread(importTimes)}`,
-    `Targets (delta): size <= 1.05x (changed + tool archive + 64 KiB): ${withTool.toFixed(3)}x; without the tool archive: ${payloadOnly.toFixed(3)}x`,
+    `Targets (delta): size <= 1.05x (changed + 64 KiB): ${ratio.toFixed(3)}x (${deltaBytes} / ${changedBytes + SLACK} bytes)`,
   ].join('\n');
 }

@@ -138,8 +138,6 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       `${NULL_DIR}/index.json`,
       `${NULL_DIR}/terraform-provider-null_3.2.2_linux_amd64.zip`,
       `${NULL_DIR}/terraform-provider-null_3.2.2_linux_arm64.zip`,
-      'tool/',
-      'tool/airgap-0.1.0.tgz',
     ]);
     const sums = await member(deltaTar, 'SHA256SUMS');
     const packed = parseManifest(await member(deltaTar, 'airgap.json'), 'delta airgap.json');
@@ -156,13 +154,16 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       `${NULL_DIR}/terraform-provider-null_3.2.2_linux_amd64.zip`,
       `${NULL_DIR}/terraform-provider-null_3.2.2_linux_arm64.zip`,
     ];
+    // The tool archive has the bytes the base carried: left to the base like any other file.
+    const toolBytes = await fs.readFile(tool);
+    const toolRef = { path: 'tool/airgap-0.1.0.tgz', size: toolBytes.length, sha256: sha256(toolBytes) };
     expect(packed.delta).toEqual({
       base: {
         manifestSha256: sha256(v1Manifest),
         bundleDigest: sha256(v1Sums),
         createdAt: '2026-01-01T00:00:00Z',
       },
-      fromBase: manifestFiles(own).filter((f) => !carried.includes(f.path)),
+      fromBase: [...manifestFiles(own).filter((f) => !carried.includes(f.path)), toolRef],
     });
     expect(packed.delta!.fromBase.map((f) => f.path)).toEqual([
       'config/tofurc',
@@ -172,6 +173,7 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       'tofu/1.8.5/tofu_1.8.5_SHA256SUMS.gpgsig',
       'tofu/1.8.5/tofu_1.8.5_linux_amd64.zip',
       'tofu/1.8.5/tofu_1.8.5_linux_arm64.zip',
+      'tool/airgap-0.1.0.tgz',
     ]);
     // The moved random zips are the very bytes v1 carried at its old paths.
     const v1Own = parseManifest(await fs.readFile(path.join(v1Dir, 'airgap.json'), 'utf8'), 'v1');
@@ -187,7 +189,7 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
         .trim()
         .split('\n')
         .map((l) => l.slice(66)),
-    ).toEqual([...carried, 'airgap.json', 'tool/airgap-0.1.0.tgz'].sort());
+    ).toEqual([...carried, 'airgap.json'].sort());
     const bytes = (await Promise.all(carried.map((p) => fs.stat(path.join(v2Dir, p))))).reduce(
       (n, s) => n + s.size,
       0,
@@ -196,10 +198,10 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
       base: packed.delta!.base,
       carried: 6,
       carriedBytes: bytes,
-      fromBase: 7,
+      fromBase: 8,
       fromBaseBytes: packed.delta!.fromBase.reduce((n, f) => n + f.size, 0),
     });
-    expect(result.files).toBe(10);
+    expect(result.files).toBe(9);
 
     // The signature covers SHA256SUMS, which covers the delta's airgap.json.
     const verify = await runCli(['verify', deltaTar, '--trusted-key', pub, '--json', '--all']);
@@ -216,17 +218,14 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
         check: 'delta-base',
         subject: `the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(v1Sums)})`,
         status: 'skipped',
-        detail: `a delta bundle: 7 of its files (${packed.delta!.fromBase.reduce((n, f) => n + f.size, 0)} bytes) are not carried but expected from this base, which an import destination must already hold`,
+        detail: `a delta bundle: 8 of its files (${packed.delta!.fromBase.reduce((n, f) => n + f.size, 0)} bytes) are not carried but expected from this base, which an import destination must already hold`,
       },
     ]);
     expect(report.rows.filter((r) => r.check === 'provider').map((r) => r.subject)).toEqual([
       'registry.airgap.test/hashicorp/null 3.2.2 linux_amd64',
       'registry.airgap.test/hashicorp/null 3.2.2 linux_arm64',
     ]);
-    expect(report.rows.filter((r) => r.check === 'file').map((r) => r.subject)).toEqual([
-      ...carried,
-      'tool/airgap-0.1.0.tgz',
-    ]);
+    expect(report.rows.filter((r) => r.check === 'file').map((r) => r.subject)).toEqual(carried);
   });
 
   it('a tampered delta fails as any bundle does', async () => {
@@ -248,7 +247,7 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     );
   });
 
-  it('measures against a base directory or its airgap.json alike', async () => {
+  it('measures against a base directory or its airgap.json alike, carrying the tool archive they do not name', async () => {
     const fromDir = path.join(work, 'delta-dir.tar');
     const fromJson = path.join(work, 'delta-json.tar');
     const a = await runCli(exportArgs(v2Dir, fromDir, '--base', v1Dir), { env: ENV });
@@ -257,19 +256,23 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     });
     expect([a.code, b.code]).toEqual([0, 0]);
     const baseSha = sha256(await fs.readFile(path.join(v1Dir, 'airgap.json')));
+    // An unpacked bundle's airgap.json names no tool archive, so the delta carries it.
+    const carriedBytes = 5582 + (await fs.stat(tool)).size;
     expect(a.stderr).toContain(
-      `delta against the bundle created at 2026-01-01T00:00:00Z (airgap.json sha256 ${baseSha}): carrying 6 files (5582 bytes), 7 expected from the base\n`,
+      `delta against the bundle created at 2026-01-01T00:00:00Z (airgap.json sha256 ${baseSha}): carrying 7 files (${carriedBytes} bytes), 7 expected from the base\n`,
     );
-    expect(a.stdout).toContain('Delta: 6 files (5582 bytes) carried, 7 (');
+    expect(a.stdout).toContain(`Delta: 7 files (${carriedBytes} bytes) carried, 7 (`);
     expect(await fs.readFile(fromDir)).toEqual(await fs.readFile(fromJson));
     const packed = parseManifest(await member(fromDir, 'airgap.json'), 'delta');
     expect(packed.delta!.base).toEqual({
       manifestSha256: baseSha,
       createdAt: '2026-01-01T00:00:00Z',
     });
-    expect((await members(fromDir)).filter((m) => !m.endsWith('/'))).toEqual(
-      (await members(deltaTar)).filter((m) => !m.endsWith('/')),
-    );
+    expect((await members(fromDir)).filter((m) => !m.endsWith('/'))).toEqual([
+      ...(await members(deltaTar)).filter((m) => !m.endsWith('/')),
+      'tool/airgap-0.1.0.tgz',
+    ]);
+    expect(packed.delta!.fromBase.map((f) => f.path)).not.toContain('tool/airgap-0.1.0.tgz');
   });
 
   it('refuses a signed base tarball it cannot check, and a base that is not there', async () => {
@@ -298,7 +301,7 @@ describeWithTools(['tar'], 'export --base: a delta bundle', () => {
     const refused = await runCli(args(fresh));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      `${deltaTar} is a delta bundle on top of the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(await member(v1Tar, 'SHA256SUMS'))}), but ${fresh} does not hold 3 of the 7 files it expects from that base (matched by sha256)`,
+      `${deltaTar} is a delta bundle on top of the bundle created at 2026-01-01T00:00:00Z (bundle digest ${sha256(await member(v1Tar, 'SHA256SUMS'))}), but ${fresh} does not hold 3 of the 8 files it expects from that base (matched by sha256)`,
     );
     await expect(fs.stat(fresh)).rejects.toThrow('ENOENT');
 

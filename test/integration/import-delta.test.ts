@@ -162,14 +162,15 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
     const v1Sums = await member(tar.v1!, 'SHA256SUMS');
     expect(result.action).toBe('imported');
     expect(result.bundleDigest).toBe(sha256Hex(await member(tar.d12!, 'SHA256SUMS')));
-    // random's two zips linked from the live generation; tofu 1.8.6 is carried (it changed).
+    // random's two zips linked from the live generation; tofu 1.8.6 is carried (it changed);
+    // config/tofurc and the tool archive (same bytes as v1's) are left to the base, kept by no import.
     expect(result.delta).toEqual({
       base: {
         manifestSha256: sha256Hex(await member(tar.v1!, 'airgap.json')),
         bundleDigest: sha256Hex(v1Sums),
         createdAt: '2026-01-01T00:00:00Z',
       },
-      fromBase: 3,
+      fromBase: 4,
       linked: 2,
       binaries: 0,
     });
@@ -239,7 +240,7 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
     expect(err.code).toBe('DELTA_BASE_MISSING');
     expect(err.message).toBe(
       `${tar.d12!} is a delta bundle on top of the bundle created at 2026-01-01T00:00:00Z (bundle digest ${v1Sums}), ` +
-        `but ${fresh} does not hold 2 of the 3 files it expects from that base (matched by sha256); nothing was placed:\n` +
+        `but ${fresh} does not hold 2 of the 4 files it expects from that base (matched by sha256); nothing was placed:\n` +
         (
           await Promise.all(
             ['linux_amd64', 'linux_arm64'].map(async (p) => {
@@ -259,7 +260,7 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
     const before = await treeDigest(other);
     const refused = await runCli(importArgs(tar.d12!, other));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`but ${other} does not hold 2 of the 3 files it expects from that base`);
+    expect(refused.stderr).toContain(`but ${other} does not hold 2 of the 4 files it expects from that base`);
     expect(refused.stderr).toContain(`Hint: import the bundle created at 2026-01-01T00:00:00Z`);
     expect((await treeDigest(other)).entries).toEqual(before.entries);
 
@@ -298,7 +299,7 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
         check: 'delta-base',
         subject,
         status: 'ok',
-        detail: `${dest} holds the base: 2 files found by sha256 in its live generation, 0 bin/ executables unpacked from the expected zips; 1 of the 3 files are kept by no import and not needed`,
+        detail: `${dest} holds the base: 2 files found by sha256 in its live generation, 0 bin/ executables unpacked from the expected zips; 2 of the 4 files are kept by no import and not needed`,
       },
     ]);
     expect((await treeDigest(dest)).entries).toEqual(before.entries);
@@ -318,7 +319,7 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
       [zips[1], 'failed', 'DELTA_BASE_MISSING'],
     ]);
     expect(bad.report.rows.find((r) => r.subject === subject)?.detail).toBe(
-      `${empty} does not hold 2 of the 3 files the delta expects from this base (matched by sha256)`,
+      `${empty} does not hold 2 of the 4 files the delta expects from this base (matched by sha256)`,
     );
     await expect(fs.stat(empty)).rejects.toThrow('ENOENT');
 
@@ -548,6 +549,11 @@ describeWithTools(['tar'], 'import of a delta bundle', () => {
       'config/tofurc',
       `${RANDOM_DIR}/terraform-provider-random_3.6.0_linux_amd64.zip`,
       `${RANDOM_DIR}/terraform-provider-random_3.6.0_linux_arm64.zip`,
+      'tool/airgap-0.1.0.tgz',
     ]);
+    // Its tarball does not carry the tool archive: v1 carried the same bytes.
+    const { stdout } = await exec('tar', ['-tf', tar.d12!]);
+    expect(stdout.split('\n').filter((m) => m.startsWith('tool'))).toEqual([]);
+    expect(packed.delta!.fromBase.at(-1)!.sha256).toBe(sha256Hex(fakeToolArchive()));
   });
 });

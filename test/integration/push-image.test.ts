@@ -662,6 +662,14 @@ describeWithTools(
           expect(r.stderr).toContain(
             `401 Unauthorized: UNAUTHORIZED: authentication required (the registry requires Basic auth, and credentials are never sent over plain http: reach ${plain.host} over https, with --ca-cert for a private CA)`,
           );
+          // A registry's refusal: running again may get past it, but not with a login over http.
+          expect(r.stderr).toContain(
+            `is imported, but pushing its image to ${plain.host}/runner:plain failed; run the same command again to resume`,
+          );
+          expect(r.stderr).toContain(
+            '\n  Hint: logins are sent only over https, never under --registry-insecure: push to the registry over https (without --registry-insecure; --ca-cert FILE for a private CA) with --registry-username and --registry-password-stdin, or a `docker login`\n',
+          );
+          expect(r.stderr).not.toContain('--registry-username with --registry-password-stdin, or log in');
           expect(r.stderr).not.toContain('pw-plain-9');
         } finally {
           await plain.stop();

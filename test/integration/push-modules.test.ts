@@ -323,7 +323,7 @@ describeWithTools(['docker-registry', 'skopeo', 'htpasswd'], 'airgap import --pu
     expect(e.details.version).toBe('1.0.0');
   }, 60_000);
 
-  it('CLI: a registry that refuses the push exits 3, naming the module, with the login remedy', async () => {
+  it('CLI: a registry that refuses the push exits 3, naming the module; under --registry-insecure the remedy is https, not a login', async () => {
     const locked = await startDockerRegistry({ htpasswd: { username: 'ci', password: 'secret' } });
     try {
       const r = await runCli([
@@ -347,7 +347,7 @@ describeWithTools(['docker-registry', 'skopeo', 'htpasswd'], 'airgap import --pu
       );
       expect(r.stderr).toContain('credentials are never sent over plain http');
       expect(r.stderr).toContain(
-        '\n  Hint: pass --registry-username with --registry-password-stdin, or log in with `docker login` (config.json auths)\n',
+        '\n  Hint: logins are sent only over https, never under --registry-insecure: push to the registry over https (without --registry-insecure; --ca-cert FILE for a private CA) with --registry-username and --registry-password-stdin, or a `docker login`\n',
       );
       expect(r.stderr).not.toContain('secret');
     } finally {

@@ -33,9 +33,36 @@ export interface DeltaPlan {
   fromBase: FileRef[];
 }
 
-/** The sha256 of every file a base bundle accounts for (a delta base lists its complete state too). */
+/**
+ * The tool archive a packed airgap.json names (`toolPackage`, docs/TRANSFER-FORMAT.md), when
+ * it is a well-formed file reference; undefined for an unpacked bundle's airgap.json.
+ */
+export function packedToolRef(manifest: BundleManifest): FileRef | undefined {
+  const raw = (manifest as BundleManifest & { toolPackage?: unknown }).toolPackage;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Partial<Record<keyof FileRef, unknown>>;
+  if (typeof r.path !== 'string' || typeof r.size !== 'number' || typeof r.sha256 !== 'string')
+    return undefined;
+  return { path: r.path, size: r.size, sha256: r.sha256 };
+}
+
+/**
+ * Every file a bundle accounts for: airgap.json's complete list and, for a packed one, the
+ * tool archive; sorted by path.
+ */
+export function bundleFileList(manifest: BundleManifest): FileRef[] {
+  const tool = packedToolRef(manifest);
+  const files = manifestFiles(manifest);
+  if (tool === undefined || files.some((f) => f.path === tool.path)) return files;
+  return [...files, tool].sort((a, b) => compareStrings(a.path, b.path));
+}
+
+/**
+ * The sha256 of every file a base bundle accounts for (a delta base lists its complete state
+ * too), the tool archive of a packed base included: a delta made by the same airgap leaves it out.
+ */
 export function baseDigests(base: BundleManifest): Set<string> {
-  return new Set(manifestFiles(base).map((f) => f.sha256));
+  return new Set(bundleFileList(base).map((f) => f.sha256));
 }
 
 /**
@@ -58,9 +85,16 @@ export function planDelta(
   return { carried, fromBase };
 }
 
-/** The paths a delta always carries (planDelta's `alwaysCarry`). */
+/**
+ * The paths a delta always carries (planDelta's `alwaysCarry`): the network-mirror JSON, and
+ * the SBOM, which an import keeps with the generation it builds (for `import --push`) and
+ * which names its bundle's creation time, so it differs between bundles anyway (it is small).
+ */
 export function alwaysCarried(manifest: BundleManifest): Set<string> {
-  return new Set(manifest.mirrorIndexes.map((f) => f.path));
+  return new Set([
+    ...manifest.mirrorIndexes.map((f) => f.path),
+    ...(manifest.sbom === undefined ? [] : [manifest.sbom.path]),
+  ]);
 }
 
 /** The new bundle's manifest turned into a delta's: the complete state plus the delta section. */
@@ -132,8 +166,9 @@ export function isPlacedInGeneration(bundlePath: string): boolean {
  * (providers/, modules/, image/: `placed`, matched against the live generation's files
  * wherever they sit), and the host platform's release zips it would unpack into bin/
  * (`hostZips`, matched against the executables the live generation unpacked from them).
- * Lock files, configs, other platforms' releases and the tool archive are verified and
- * dropped by every import, so no destination holds them and none is needed (`unused`).
+ * Lock files, configs, other platforms' releases and the tool archive (tool/airgap-VERSION.tgz)
+ * are verified and dropped by every import, so no destination holds them and none is needed
+ * (`unused`): a delta that leaves the tool archive to its base is imported without it.
  */
 export interface DeltaNeeds {
   placed: FileRef[];

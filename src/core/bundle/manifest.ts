@@ -373,7 +373,7 @@ function checkKind(doc: Record<string, unknown>, file: string): void {
 
 /**
  * A delta's section: the base it needs, and the files it leaves to that base, each one a
- * file the manifest lists with the same size and sha256 (else the receiver would be told to
+ * file the manifest lists (or its packed `toolPackage`) with the same size and sha256 (else the receiver would be told to
  * keep something the new state does not hold).
  */
 function checkDelta(doc: Record<string, unknown>, file: string): void {
@@ -392,6 +392,10 @@ function checkDelta(doc: Record<string, unknown>, file: string): void {
     throw fail(file, 'delta.base.createdAt', 'a time', base.createdAt);
   if (!Array.isArray(delta.fromBase)) throw fail(file, 'delta.fromBase', 'a list', delta.fromBase);
   const listed = new Map(manifestFiles(doc as unknown as BundleManifest).map((f) => [f.path, f]));
+  // A packed airgap.json's tool archive may be left to the base too (its sha256 unchanged).
+  const tool = doc.toolPackage;
+  if (isObj(tool) && typeof tool.path === 'string' && !listed.has(tool.path))
+    listed.set(tool.path, tool as unknown as FileRef);
   const seen = new Set<string>();
   delta.fromBase.forEach((f, i) => {
     const where = `delta.fromBase[${i}]`;

@@ -3,7 +3,8 @@
 // rollback-protection decision made from it. Pure: the service reads and writes
 // the file.
 
-import { manifestFiles, type BundleManifest, type FileRef } from '../bundle/manifest.js';
+import { bundleFileList } from '../bundle/delta.js';
+import { type BundleManifest, type FileRef } from '../bundle/manifest.js';
 import { compareStrings } from '../compare.js';
 import { AirgapError } from '../errors.js';
 import { isGenerationName } from './import-layout.js';
@@ -91,8 +92,8 @@ export interface ImportContents {
   /** Present when the generation holds registry modules (an additive field of format 1). */
   modules?: ImportedModule[];
   /**
-   * Every file of the bundle's complete state (airgap.json's list; for a delta, the new state
-   * including what came from the base), sorted by path: what `airgap inventory` reports as the
+   * Every file of the bundle's complete state (airgap.json's list and the packed tool archive;
+   * for a delta, the new state including what came from the base), sorted by path: what `airgap inventory` reports as the
    * bundle the destination holds. An additive field of format 1.
    */
   bundleFiles?: FileRef[];
@@ -282,7 +283,7 @@ export function buildImportState(input: BuildImportStateInput): ImportState {
               },
             }),
         ...(input.modules === undefined || input.modules.length === 0 ? {} : { modules: input.modules }),
-        bundleFiles: manifestFiles(m),
+        bundleFiles: bundleFileList(m),
       },
     },
     history: [...(input.previous?.history ?? []), record],

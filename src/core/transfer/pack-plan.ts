@@ -257,18 +257,20 @@ export function planPack(input: PackInput): PackPlan {
   // directory was still checked whole above, as the manifest describes all of it.
   const fromBase = pathsFromBase(manifest);
   const carried = files.filter((f) => !fromBase.has(f.path));
+  // The tool archive too, when the base has the same bytes (docs/BUNDLE-FORMAT.md, "Delta bundles").
+  const tools = fromBase.has(tool.path) ? [] : [tool];
   const checksums = Buffer.from(
     formatSha256Sums([
       ...carried.map((f) => ({ name: f.path, sha256: f.sha256 })),
       { name: BUNDLE.manifest, sha256: manifestSha },
-      { name: tool.path, sha256: tool.sha256 },
+      ...tools.map((t) => ({ name: t.path, sha256: t.sha256 })),
     ]),
     'utf8',
   );
 
   const sorted: PackEntry[] = [];
   const dirs = new Set<string>();
-  for (const f of [...carried, tool]) for (const d of parentsOf(f.path)) dirs.add(d);
+  for (const f of [...carried, ...tools]) for (const d of parentsOf(f.path)) dirs.add(d);
   for (const d of dirs) sorted.push({ type: 'directory', name: `${d}/`, mode: MODE_DIRECTORY });
   for (const f of carried) {
     sorted.push({
@@ -280,14 +282,16 @@ export function planPack(input: PackInput): PackPlan {
       content: { from: 'bundle', path: f.path },
     });
   }
-  sorted.push({
-    type: 'file',
-    name: tool.path,
-    mode: MODE_FILE,
-    size: tool.size,
-    sha256: tool.sha256,
-    content: { from: 'tool' },
-  });
+  for (const t of tools) {
+    sorted.push({
+      type: 'file',
+      name: t.path,
+      mode: MODE_FILE,
+      size: t.size,
+      sha256: t.sha256,
+      content: { from: 'tool' },
+    });
+  }
   // Directory names end in "/", so a directory sorts right before its own contents.
   sorted.sort((a, b) => compareBytewise(a.name, b.name));
 

@@ -107,7 +107,8 @@ export function toolPackageOf(manifest: BundleManifest, file: string): FileRef |
 
 /**
  * Every file the bundle carries by airgap.json's account (manifestFiles plus the tool
- * archive), by path; for a delta, less the files it expects from its base.
+ * archive), by path; for a delta, less the files it expects from its base (the tool
+ * archive among them when the base had the same bytes).
  */
 export function payloadRefs(
   manifest: BundleManifest,
@@ -115,10 +116,9 @@ export function payloadRefs(
 ): { refs: Map<string, FileRef>; issues: AirgapError[] } {
   const tool = toolPackageOf(manifest, file);
   const fromBase = pathsFromBase(manifest);
-  const all = [
-    ...manifestFiles(manifest).filter((f) => !fromBase.has(f.path)),
-    ...(tool === undefined ? [] : [tool]),
-  ];
+  const all = [...manifestFiles(manifest), ...(tool === undefined ? [] : [tool])].filter(
+    (f) => !fromBase.has(f.path),
+  );
   const refs = new Map<string, FileRef>();
   const issues: AirgapError[] = [];
   for (const ref of all) {

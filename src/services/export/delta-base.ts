@@ -15,7 +15,12 @@ import {
   planDelta,
   type DeltaBase,
 } from '../../core/bundle/delta.js';
-import { manifestFiles, parseManifest, type BundleManifest } from '../../core/bundle/manifest.js';
+import {
+  manifestFiles,
+  parseManifest,
+  type BundleManifest,
+  type FileRef,
+} from '../../core/bundle/manifest.js';
 import { AirgapError } from '../../core/errors.js';
 import { BUNDLE } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
@@ -40,7 +45,7 @@ export interface BaseOptions {
 /** The `delta` part of export's --json result. */
 export interface DeltaSummary {
   base: DeltaBase;
-  /** Files (of the bundle's own list) the tarball carries, and their bytes. */
+  /** Files (of the bundle's own list, and the tool archive) the tarball carries, and their bytes. */
   carried: number;
   carriedBytes: number;
   /** Files left to the base, and their bytes. */
@@ -48,7 +53,7 @@ export interface DeltaSummary {
   fromBaseBytes: number;
 }
 
-interface ReadBase {
+export interface ReadBase {
   /** The sha256 of every file the receiver is taken to hold. */
   digests: Set<string>;
   base: DeltaBase;
@@ -80,7 +85,12 @@ async function readManifestFile(file: string, options: BaseOptions, reporter: Re
   };
 }
 
-async function readBase(options: BaseOptions, cwd: string, reporter: Reporter): Promise<ReadBase> {
+/** Reads and checks the base (before anything slow runs: npm pack, hashing the bundle). */
+export async function readDeltaBase(
+  options: BaseOptions,
+  cwd: string,
+  reporter: Reporter,
+): Promise<ReadBase> {
   const source = path.resolve(cwd, options.source);
   const st = await fs.stat(source).catch(() => undefined);
   if (st?.isDirectory() === true)
@@ -108,15 +118,17 @@ async function readBase(options: BaseOptions, cwd: string, reporter: Reporter): 
   };
 }
 
-/** The delta manifest of `manifest` against the base, and what it leaves out. */
-export async function deltaAgainstBase(
+/**
+ * The delta manifest of `manifest` against the base read, and what it leaves out. `tool` is
+ * the tool archive the tarball would carry: left out too when the base has its sha256.
+ */
+export function deltaAgainstBase(
   manifest: BundleManifest,
-  options: BaseOptions,
-  cwd: string,
+  read: ReadBase,
+  tool: FileRef,
   reporter: Reporter,
-): Promise<{ manifest: BundleManifest; summary: DeltaSummary }> {
-  const read = await readBase(options, cwd, reporter);
-  const plan = planDelta(manifestFiles(manifest), read.digests, alwaysCarried(manifest));
+): { manifest: BundleManifest; summary: DeltaSummary } {
+  const plan = planDelta([...manifestFiles(manifest), tool], read.digests, alwaysCarried(manifest));
   const bytes = (files: { size: number }[]): number => files.reduce((n, f) => n + f.size, 0);
   const summary: DeltaSummary = {
     base: read.base,

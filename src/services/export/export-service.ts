@@ -22,7 +22,7 @@ import { isS3Url, parseS3Url } from '../../core/s3/url.js';
 import { listBundleDir } from './bundle-listing.js';
 import { uploadTarball, type S3UploadSummary } from './export-s3.js';
 import { writeTarball, type PackStreamEntry } from './write-tarball.js';
-import { deltaAgainstBase, type BaseOptions, type DeltaSummary } from './delta-base.js';
+import { deltaAgainstBase, readDeltaBase, type BaseOptions, type DeltaSummary } from './delta-base.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -207,9 +207,8 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
   const mtime = packMtime(options.env);
   const manifestFile = path.join(bundleDir, BUNDLE.manifest);
   const own = parseManifest(await readManifestText(manifestFile), manifestFile);
-  const delta =
-    options.base === undefined ? undefined : await deltaAgainstBase(own, options.base, options.cwd, reporter);
-  const manifest = delta?.manifest ?? own;
+  const base =
+    options.base === undefined ? undefined : await readDeltaBase(options.base, options.cwd, reporter);
   // The key (and its passphrase) is checked before anything slow runs.
   const signer = await readSigner(options);
   const found = await listBundleDir(bundleDir);
@@ -224,6 +223,8 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
     }
     const tool = await inspectToolPackage(path.resolve(options.cwd, toolFile));
     const toolRef = { path: toolPackagePath(tool.version), size: tool.size, sha256: tool.sha256 };
+    const delta = base === undefined ? undefined : deltaAgainstBase(own, base, toolRef, reporter);
+    const manifest = delta?.manifest ?? own;
 
     const plan = planPack({ manifest, manifestFile, found, tool: toolRef });
     for (const p of plan.ignored) {

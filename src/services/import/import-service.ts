@@ -17,7 +17,7 @@ import type { DeltaBase } from '../../core/bundle/delta.js';
 import { deltaBaseMissing, describeBase } from '../../core/bundle/delta.js';
 import { renderTofurc } from '../../core/config/tofurc.js';
 import { isValidRepositoryName } from '../../core/oci/reference.js';
-import { AirgapError, isAirgapError, type ErrorCode } from '../../core/errors.js';
+import { AirgapError } from '../../core/errors.js';
 import { BUNDLE, IMPORT } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
@@ -44,6 +44,7 @@ import { readDockerConfig } from '../../adapters/oci/docker-config.js';
 import { parseOciTarget } from '../../core/oci/provider-artifact.js';
 import type { HttpObserver, OciRegistryClient } from '../../core/ports.js';
 import { USER_AGENT } from '../tool-version.js';
+import { pushFailed } from './push-failure.js';
 
 export interface ImportOptions {
   /** A transfer tarball, its first split part (FILE.000), or a bundle directory; or s3://BUCKET/KEY. */
@@ -234,11 +235,8 @@ export async function runImport(
         caCertFiles: push.caCertFiles,
       }),
     ).catch((e: unknown) => {
-      // Pushing is idempotent: the same command again resumes, uploading only what is missing.
-      reporter.warn(
-        `${result.dest} is imported, but pushing its providers to ${push.target} failed; run the same command again to resume`,
-      );
-      throw withPushRemedy(e);
+      const context = { dest: result.dest, what: 'providers', target: push.target, insecure: push.insecure };
+      throw pushFailed(e, context, reporter);
     });
     result = { ...result, push: pushed };
   }
@@ -253,13 +251,13 @@ export async function runImport(
         caCertFiles: pushMods.caCertFiles,
       }),
     ).catch((e: unknown) => {
-      // Only a registry failure is one that running again resumes.
-      if (!isAirgapError(e) || e.category === 'network') {
-        reporter.warn(
-          `${result.dest} is imported, but pushing its modules to ${pushMods.target} failed; run the same command again to resume`,
-        );
-      }
-      throw withPushRemedy(e);
+      const context = {
+        dest: result.dest,
+        what: 'modules',
+        target: pushMods.target,
+        insecure: pushMods.insecure,
+      };
+      throw pushFailed(e, context, reporter);
     });
     result = { ...result, pushModules: pushed };
   }
@@ -275,42 +273,18 @@ export async function runImport(
         ...(pushImg.mountFrom === undefined ? {} : { mountFrom: pushImg.mountFrom }),
       }),
     ).catch((e: unknown) => {
-      // A damaged layout is reported by name alone: running again would not help.
-      if (!isAirgapError(e) || !LOCAL_IMAGE_ERRORS.has(e.code)) {
-        reporter.warn(
-          `${result.dest} is imported, but pushing its image to ${pushImg.target} failed; run the same command again to resume`,
-        );
-      }
-      throw withPushRemedy(e);
+      const context = {
+        dest: result.dest,
+        what: 'image',
+        target: pushImg.target,
+        insecure: pushImg.insecure,
+      };
+      throw pushFailed(e, context, reporter);
     });
     result = { ...result, image: pushed };
   }
   return result;
 }
-
-// The OCI client serves mirror's base-image pulls too; the advice that names import's
-// registry flags belongs here.
-function withPushRemedy(e: unknown): unknown {
-  if (!isAirgapError(e) || e.remedy !== undefined || e.code !== 'OCI_REGISTRY_ERROR') return e;
-  if (e.details.status === 401 || e.details.status === 403) {
-    return e.withRemedy(
-      'pass --registry-username with --registry-password-stdin, or log in with `docker login` (config.json auths)',
-    );
-  }
-  if (/certificate|TLS|SSL/i.test(e.message)) {
-    return e.withRemedy(
-      'pass --ca-cert FILE for a private CA, or --registry-insecure for a plain-http registry',
-    );
-  }
-  return e;
-}
-
-const LOCAL_IMAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CHECKSUM_MISMATCH',
-  'IMAGE_INVALID',
-  'BUNDLE_FILE_MISSING',
-  'INPUT_NOT_FOUND',
-]);
 
 async function withClient<T>(
   create: NonNullable<ImportDeps['createOciClient']>,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { baseDigests, carriedManifest, deltaManifest, planDelta } from '../../../src/core/bundle/delta.js';
+import {
+  alwaysCarried,
+  baseDigests,
+  bundleFileList,
+  carriedManifest,
+  deltaManifest,
+  deltaNeeds,
+  planDelta,
+} from '../../../src/core/bundle/delta.js';
 import {
   buildManifest,
   parseManifest,
@@ -119,5 +127,49 @@ describe('the delta section', () => {
     expect(() => parseManifest(text(badBase), 'f')).toThrow(
       'f: delta.base.manifestSha256: expected 64 lower-case hex digits, found "x"',
     );
+  });
+});
+
+describe('the tool archive (tool/airgap-VERSION.tgz)', () => {
+  const tool = { path: 'tool/airgap-0.1.0.tgz', size: 20, sha256: sha('7') };
+  const packedBase = { ...base, toolPackage: tool } as BundleManifest;
+
+  it('is a file of a packed base, so a delta carrying the same bytes leaves it out', () => {
+    expect(bundleFileList(packedBase).map((f) => f.path)).toEqual([
+      'config/tofurc',
+      'providers/a/x_amd64.zip',
+      'tool/airgap-0.1.0.tgz',
+    ]);
+    expect(baseDigests(packedBase).has(sha('7'))).toBe(true);
+    // An unpacked bundle's airgap.json names none.
+    expect(baseDigests(base).has(sha('7'))).toBe(false);
+    const plan = planDelta(
+      [tool, { path: 'providers/b/x_arm64.zip', size: 10, sha256: sha('c') }],
+      baseDigests(packedBase),
+    );
+    expect(plan.fromBase).toEqual([tool]);
+    const other = { ...tool, path: 'tool/airgap-0.2.0.tgz', sha256: sha('6') };
+    expect(planDelta([other], baseDigests(packedBase)).carried).toEqual([other]);
+  });
+
+  it('round-trips in fromBase, is not expected in the tarball, and no import needs it from the destination', () => {
+    const delta = { ...deltaManifest(next, BASE, { carried: [], fromBase: [tool] }), toolPackage: tool };
+    const parsed = parseManifest(renderManifest(delta), 'airgap.json');
+    expect(parsed.delta!.fromBase).toEqual([tool]);
+    expect([...payloadRefs(parsed, 'airgap.json').refs.keys()]).not.toContain(tool.path);
+    expect(deltaNeeds(parsed, new Set())).toEqual({ placed: [], hostZips: [], unused: [tool] });
+    const otherBytes = { ...delta, toolPackage: { ...tool, sha256: sha('6') } };
+    expect(() => parseManifest(JSON.stringify(otherBytes), 'f')).toThrow(
+      'f: delta.fromBase[0]: expected a file this airgap.json lists, with the same size and sha256',
+    );
+  });
+});
+
+describe('alwaysCarried', () => {
+  it('names the network-mirror JSON and the SBOM, which an import keeps and which differs between bundles', () => {
+    const withSbom = { ...next, sbom: { path: 'sbom.cdx.json', size: 5, sha256: sha('5') } };
+    expect([...alwaysCarried(withSbom)]).toEqual(['sbom.cdx.json']);
+    const plan = planDelta(bundleFileList(withSbom), new Set([sha('5'), sha('a')]), alwaysCarried(withSbom));
+    expect(plan.carried.map((f) => f.path)).toContain('sbom.cdx.json');
   });
 });

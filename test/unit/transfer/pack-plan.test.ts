@@ -190,6 +190,25 @@ describe('planPack', () => {
     expect(manifestEntry.size).toBe(plan.manifestBytes.length);
   });
 
+  it('leaves the tool archive out of a delta whose base has its bytes (it is in delta.fromBase)', () => {
+    const m = {
+      ...manifest(),
+      kind: 'delta',
+      delta: {
+        base: { manifestSha256: SHA.obj, createdAt: '2026-01-01T00:00:00Z' },
+        fromBase: [TOOL, { path: 'config/tofurc', size: 25, sha256: SHA.tofurc }],
+      },
+    } as BundleManifest;
+    const plan = planPack({ manifest: m, manifestFile: 'b/airgap.json', found: found(), tool: TOOL });
+    const names = plan.body.map((e) => e.name);
+    expect(names.filter((n) => n.startsWith('tool') || n.startsWith('config'))).toEqual([]);
+    expect(JSON.parse(Buffer.from(plan.manifestBytes).toString('utf8')).toolPackage).toEqual(TOOL);
+    const listed = Buffer.from(plan.checksums).toString('utf8');
+    expect(listed).not.toContain('tool/airgap-0.1.0.tgz');
+    expect(listed).not.toContain('config/tofurc');
+    expect(listed).toContain(`${SHA.zip}  tofu/1.8.5/tofu_1.8.5_linux_amd64.zip`);
+  });
+
   it('replaces a toolPackage already in the manifest (re-exporting an extracted tarball) and leaves out SHA256SUMS, tool/ and temp files', () => {
     const m = { ...manifest(), toolPackage: { path: 'tool/airgap-0.0.9.tgz', size: 1, sha256: SHA.obj } };
     const plan = planPack({
