@@ -1,5 +1,7 @@
 // The providers stage digests release-shaped zips while they download: no second read of
-// the file (digestedFrom 'stream'), the file read once only for zips with data descriptors;
+// the file (digestedFrom 'stream'), whether sizes are in the local headers or, as Go's
+// archive/zip writes them, in data descriptors; the file read once only for zips with stored
+// entries closed by data descriptors;
 // a download cut mid-entry leaves no file and no digest behind, and a re-run succeeds.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +26,8 @@ let http: ClosableHttpClient;
 beforeAll(async () => {
   registry = await startTestRegistry({
     providers: [
-      // Release-shaped: deflated, sizes in local headers (one with a directory entry).
+      // Release-shaped as goreleaser writes them (Go's archive/zip): deflated, every file
+      // closed by a data descriptor with its signature (one with a directory entry).
       {
         namespace: 'acme',
         type: 'big',
@@ -32,6 +35,7 @@ beforeAll(async () => {
         platforms: PLATFORMS,
         payloadSize: 3_000_000,
         shape: 'release',
+        dataDescriptor: { signature: true, zip64: false },
       },
       {
         namespace: 'acme',
@@ -41,8 +45,18 @@ beforeAll(async () => {
         payloadSize: 100_000,
         shape: 'release',
         withDirectoryEntry: true,
+        dataDescriptor: { signature: true, zip64: false },
       },
-      // The stored test shape: yazl streams it with data descriptors.
+      // Release-shaped with sizes in the local headers (Info-ZIP).
+      {
+        namespace: 'acme',
+        type: 'plain',
+        versions: ['3.0.0'],
+        platforms: ['linux_amd64'],
+        payloadSize: 100_000,
+        shape: 'release',
+      },
+      // The stored test shape: yazl streams it with data descriptors, stored entries.
       {
         namespace: 'acme',
         type: 'stored',
@@ -100,10 +114,20 @@ describe('mirror digests provider zips as they download', () => {
     try {
       const r = await run(
         out,
-        [...jobs('big', '1.0.0'), ...jobs('docs', '2.0.0'), ...jobs('stored', '0.1.0', ['linux_amd64'])],
+        [
+          ...jobs('big', '1.0.0'),
+          ...jobs('docs', '2.0.0'),
+          ...jobs('plain', '3.0.0', ['linux_amd64']),
+          ...jobs('stored', '0.1.0', ['linux_amd64']),
+        ],
         pool,
       );
       expect(r.failures).toEqual([]);
+      // Flag bit 3 (data descriptor) on each zip's first entry, the executable.
+      const flags = await Promise.all(
+        registry.packages.map(async (p) => [p.type, ((await fs.readFile(p.path)).readUInt16LE(6) & 8) !== 0]),
+      );
+      expect(Object.fromEntries(flags)).toEqual({ big: true, docs: true, plain: false, stored: true });
       const got = r.outcomes.map((o) => [o.job.key, o.pkg?.platform, o.pkg?.h1, o.pkg?.zh, o.digestedFrom]);
       const want = (type: string, platform: string, from: string) => {
         const p = registry.packages.find((x) => x.type === type && x.platform === platform)!;
@@ -114,7 +138,8 @@ describe('mirror digests provider zips as they download', () => {
         want('big', 'linux_arm64', 'stream'),
         want('docs', 'linux_amd64', 'stream'),
         want('docs', 'linux_arm64', 'stream'),
-        // Data descriptors: the one package read back.
+        want('plain', 'linux_amd64', 'stream'),
+        // Stored entries with data descriptors: the one package read back.
         want('stored', 'linux_amd64', 'file'),
       ]);
       expect(r.outcomes.filter((o) => o.hasDirectoryEntries).map((o) => o.pkg?.filename)).toEqual([

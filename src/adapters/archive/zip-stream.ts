@@ -7,13 +7,22 @@
 //   - confirmed: every central-directory entry matches a streamed local header exactly
 //     (offset, name, method, flags, CRC-32, both sizes), the entries lie back to back from
 //     offset 0 up to the central directory, and the content agrees with its CRC and size;
-//   - fallback: the stream uses what this reader does not follow (data descriptors,
-//     encryption, other methods, multi-disk, bytes it cannot place, a corrupt entry): the
+//   - fallback: the stream uses what this reader does not follow (stored entries with data
+//     descriptors, encryption, other methods, multi-disk, bytes it cannot place, a corrupt entry): the
 //     caller digests the written file with digestZip, which also gives the proper error;
 //   - refused (ZIP_INVALID): the local headers and the central directory disagree. The
 //     entries tofu unpacks (through the central directory) would not be the bytes hashed
 //     here, so the package is refused rather than re-read.
 // The entry-name policy is digestZip's (checkEntry), applied to the central directory's view.
+//
+// Data descriptors: Go's archive/zip (goreleaser, so most provider zips) sets flag bit 3 on
+// every file entry and writes CRC-32 and sizes after the data. A deflated entry ends on its
+// own: the inflater reports the end of the deflate stream, which gives the compressed
+// length, and the descriptor follows (with or without its optional signature, with 32-bit
+// or zip64 sizes). Its form is the one whose compressed size is the length inflated, whose
+// size is the bytes inflated, and which the next local header or the central directory
+// follows. Its values then stand for the entry and are confirmed against the central
+// directory like any local header's. A stored entry cannot be delimited that way: fallback.
 
 import { createHash, type Hash } from 'node:crypto';
 import { createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
@@ -28,6 +37,7 @@ const SIG_CENTRAL = 0x02014b50;
 const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_LOCATOR64 = 0x07064b50;
+const SIG_DESCRIPTOR = 0x08074b50;
 const LOCAL_FIXED = 30;
 const CENTRAL_FIXED = 46;
 const EOCD_FIXED = 22;
@@ -45,6 +55,8 @@ const EXTRA_ZIP64 = 0x0001;
 /** The central directory and end records kept from the stream's tail; a bigger one falls back. */
 const MAX_TAIL = 8 * 1024 * 1024;
 const INFLATE_CHUNK = 128 * 1024;
+/** The longest data descriptor (signature, CRC-32, zip64 sizes) and the signature after it. */
+const DESCRIPTOR_LOOKAHEAD = 24 + 4;
 
 interface Streamed {
   offset: number;
@@ -54,6 +66,8 @@ interface Streamed {
   compressedSize: number;
   size: number;
   rawName: Buffer;
+  /** Where CRC-32 and sizes were read. */
+  sizesFrom: 'local header' | 'data descriptor';
   /** What the bytes gave. */
   actualCrc: number;
   actualSize: number;
@@ -61,8 +75,11 @@ interface Streamed {
 }
 
 interface Current {
-  header: Omit<Streamed, 'actualCrc' | 'actualSize' | 'sha256'>;
+  header: Omit<Streamed, 'actualCrc' | 'actualSize' | 'sha256' | 'sizesFrom'>;
+  /** Compressed bytes still to come; unknown (Infinity) before a data descriptor. */
   remaining: number;
+  /** Bytes handed to the inflater (entries with a data descriptor). */
+  fed: number;
   hash: Hash;
   crc: number;
   size: number;
@@ -71,7 +88,7 @@ interface Current {
   inflateEnded: boolean;
 }
 
-type Mode = 'header' | 'data' | 'tail' | 'gave-up';
+type Mode = 'header' | 'data' | 'descriptor' | 'tail' | 'gave-up';
 
 /**
  * Push the zip's bytes in order with write() (await each: deflated entries apply
@@ -87,6 +104,8 @@ export class ZipStreamDigester {
   private pendingLength = 0;
   private pendingStart = 0;
   private current: Current | undefined;
+  /** The entry whose data descriptor is being gathered (in `pending`), with its length inflated. */
+  private described: { cur: Current; compressedSize: number } | undefined;
   private readonly entries: Streamed[] = [];
   private tail: Buffer[] = [];
   private tailLength = 0;
@@ -121,8 +140,15 @@ export class ZipStreamDigester {
           if (this.tailLength > MAX_TAIL)
             this.giveUp('its central directory is larger than this reader keeps');
           return;
+        case 'descriptor':
+          buf = this.takeDescriptor(buf);
+          break;
         case 'data': {
           const cur = this.current!;
+          if (cur.remaining === Infinity) {
+            buf = await this.feedUntilEnd(cur, buf);
+            break;
+          }
           if (cur.remaining === 0) {
             await this.closeEntry();
             break;
@@ -147,6 +173,7 @@ export class ZipStreamDigester {
     if (this.mode === 'data' && this.current?.remaining === 0) await this.closeEntry();
     if (this.mode === 'header' && this.pendingLength > 0) this.giveUp('it ends inside a local header');
     if (this.mode === 'data') this.giveUp('it ends inside an entry');
+    if (this.mode === 'descriptor') this.giveUp('it ends inside a data descriptor');
     if (this.mode === 'header') this.giveUp('it ends without a central directory');
     if (this.mode === 'gave-up') return { confirmed: false, reason: this.reason };
     const tail = Buffer.concat(this.tail);
@@ -206,14 +233,18 @@ export class ZipStreamDigester {
     let size = head.readUInt32LE(22);
     const offset = this.pendingStart;
     const shown = JSON.stringify(rawName.toString('utf8'));
-    if ((flags & FLAG_DATA_DESCRIPTOR) !== 0) {
-      return this.giveUp(`entry ${shown} keeps its sizes in a data descriptor`);
-    }
+    const described = (flags & FLAG_DATA_DESCRIPTOR) !== 0;
     if ((flags & FLAG_ENCRYPTED) !== 0) return this.giveUp(`entry ${shown} is encrypted`);
     if (method !== METHOD_STORED && method !== METHOD_DEFLATED) {
       return this.giveUp(`entry ${shown} uses compression method ${method}`);
     }
-    if (compressedSize === U32_MAX || size === U32_MAX) {
+    if (described && method === METHOD_STORED) {
+      return this.giveUp(`stored entry ${shown} keeps its sizes in a data descriptor`);
+    }
+    // Readers take a described entry's CRC-32 and sizes from its descriptor (Go's writer
+    // leaves zeros here); they are filled in once the descriptor is read.
+    if (described) compressedSize = size = 0;
+    else if (compressedSize === U32_MAX || size === U32_MAX) {
       const z = zip64Extra(head.subarray(LOCAL_FIXED + nameLength), 2);
       if (z === undefined || z.length < 2) return this.giveUp(`entry ${shown} lacks its zip64 sizes`);
       [size, compressedSize] = z as [number, number];
@@ -222,8 +253,17 @@ export class ZipStreamDigester {
       return this.giveUp(`stored entry ${shown} has two sizes`);
     }
     const cur: Current = {
-      header: { offset, flags, method, crc: head.readUInt32LE(14), compressedSize, size, rawName },
-      remaining: compressedSize,
+      header: {
+        offset,
+        flags,
+        method,
+        crc: described ? 0 : head.readUInt32LE(14),
+        compressedSize,
+        size,
+        rawName,
+      },
+      remaining: described ? Infinity : compressedSize,
+      fed: 0,
       hash: createHash('sha256'),
       crc: 0,
       size: 0,
@@ -257,6 +297,76 @@ export class ZipStreamDigester {
     await new Promise<void>((resolve) => inflater.write(bytes, () => resolve()));
   }
 
+  /**
+   * Inflates a described entry's bytes until its deflate stream ends; returns what of `buf`
+   * lies past that end (the data descriptor onwards), empty while the stream goes on.
+   */
+  private async feedUntilEnd(cur: Current, buf: Buffer): Promise<Buffer> {
+    const inflater = cur.inflater!;
+    const before = cur.fed;
+    await new Promise<void>((resolve) => inflater.write(buf, () => resolve()));
+    cur.fed += buf.length;
+    const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
+    if (cur.inflateError !== undefined) {
+      this.giveUp(`entry ${shown} does not inflate (${cur.inflateError.message})`);
+      return Buffer.alloc(0);
+    }
+    // The inflater takes no byte past the end of the deflate stream.
+    if (inflater.bytesWritten === cur.fed) {
+      this.pos += buf.length;
+      return Buffer.alloc(0);
+    }
+    const used = inflater.bytesWritten - before;
+    this.pos += used;
+    if (!cur.inflateEnded) await new Promise<void>((resolve) => inflater.once('end', resolve));
+    this.current = undefined;
+    this.described = { cur, compressedSize: inflater.bytesWritten };
+    this.mode = 'descriptor';
+    this.pendingStart = this.pos;
+    return buf.subarray(used);
+  }
+
+  /** Gathers the data descriptor and the signature after it; returns what follows them. */
+  private takeDescriptor(buf: Buffer): Buffer {
+    const n = Math.min(DESCRIPTOR_LOOKAHEAD - this.pendingLength, buf.length);
+    this.pending.push(Buffer.from(buf.subarray(0, n)));
+    this.pendingLength += n;
+    if (this.pendingLength < DESCRIPTOR_LOOKAHEAD) return buf.subarray(n);
+    const gathered = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingLength = 0;
+    const { cur, compressedSize } = this.described!;
+    this.described = undefined;
+    const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
+    const forms = descriptorForms(gathered).filter(
+      (f) => f.compressedSize === compressedSize && nextIsRecord(gathered, f.length),
+    );
+    // Two forms fit only by a freak of the values (a CRC-32 equal to the signature): the
+    // one that agrees with the inflated bytes, if it is alone.
+    const fitting =
+      forms.length > 1 ? forms.filter((f) => f.crc === cur.crc >>> 0 && f.size === cur.size) : forms;
+    const form = fitting[0];
+    if (form === undefined || fitting.length > 1) {
+      this.giveUp(
+        `entry ${shown}'s data descriptor at offset ${this.pendingStart} does not give the ${compressedSize} bytes its deflate data takes`,
+      );
+      return Buffer.alloc(0);
+    }
+    this.entries.push({
+      ...cur.header,
+      crc: form.crc,
+      compressedSize: form.compressedSize,
+      size: form.size,
+      sizesFrom: 'data descriptor',
+      actualCrc: cur.crc >>> 0,
+      actualSize: cur.size,
+      sha256: cur.hash.digest('hex'),
+    });
+    this.pos = this.pendingStart + form.length;
+    this.mode = 'header';
+    return Buffer.concat([gathered.subarray(form.length), buf.subarray(n)]);
+  }
+
   private async closeEntry(): Promise<void> {
     const cur = this.current!;
     this.current = undefined;
@@ -281,6 +391,7 @@ export class ZipStreamDigester {
     if (this.mode !== 'header') return;
     this.entries.push({
       ...cur.header,
+      sizesFrom: 'local header',
       actualCrc: cur.crc >>> 0,
       actualSize: cur.size,
       sha256: cur.hash.digest('hex'),
@@ -290,6 +401,7 @@ export class ZipStreamDigester {
   private destroyCurrent(): void {
     this.current?.inflater?.destroy();
     this.current = undefined;
+    this.described = undefined;
   }
 
   private confirm(tail: Buffer): ZipStreamOutcome {
@@ -341,18 +453,18 @@ export class ZipStreamDigester {
           c.rawName.toString('utf8'),
         );
       }
-      const fields: [string, number, number, (n: number) => string][] = [
-        ['compression method', s.method, c.method, String],
+      const fields: [string, string, number, number, (n: number) => string][] = [
+        ['local header', 'compression method', s.method, c.method, String],
         // Encryption, data descriptor and UTF-8 name: the bits that change what is read.
-        ['flags', s.flags & FLAGS_COMPARED, c.flags & FLAGS_COMPARED, hex16],
-        ['CRC-32', s.crc, c.crc, hex32],
-        ['compressed size', s.compressedSize, c.compressedSize, String],
-        ['size', s.size, c.size, String],
+        ['local header', 'flags', s.flags & FLAGS_COMPARED, c.flags & FLAGS_COMPARED, hex16],
+        [s.sizesFrom, 'CRC-32', s.crc, c.crc, hex32],
+        [s.sizesFrom, 'compressed size', s.compressedSize, c.compressedSize, String],
+        [s.sizesFrom, 'size', s.size, c.size, String],
       ];
-      for (const [what, local, cd, show] of fields) {
+      for (const [from, what, local, cd, show] of fields) {
         if (local !== cd) {
           throw this.refuse(
-            `entry ${shown}: the local header says ${what} ${show(local)}, the central directory ${show(cd)}`,
+            `entry ${shown}: the ${from} says ${what} ${show(local)}, the central directory ${show(cd)}`,
             show(cd),
             show(local),
           );
@@ -408,6 +520,39 @@ export class ZipStreamDigester {
       'do not use this package: unpacking it gives other files than its entries as they stream',
     );
   }
+}
+
+interface DescriptorForm {
+  length: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+}
+
+/** The four forms a data descriptor may take at the start of `b`, as if each were the one. */
+function descriptorForms(b: Buffer): DescriptorForm[] {
+  const forms: DescriptorForm[] = [];
+  for (const at of b.readUInt32LE(0) === SIG_DESCRIPTOR ? [4, 0] : [0]) {
+    forms.push({
+      length: at + 12,
+      crc: b.readUInt32LE(at),
+      compressedSize: b.readUInt32LE(at + 4),
+      size: b.readUInt32LE(at + 8),
+    });
+    forms.push({
+      length: at + 20,
+      crc: b.readUInt32LE(at),
+      compressedSize: readU64(b, at + 4),
+      size: readU64(b, at + 12),
+    });
+  }
+  return forms;
+}
+
+/** Whether a local header or the central directory starts `at`. */
+function nextIsRecord(b: Buffer, at: number): boolean {
+  const sig = b.readUInt32LE(at);
+  return sig === SIG_LOCAL || sig === SIG_CENTRAL;
 }
 
 interface EndRecords {

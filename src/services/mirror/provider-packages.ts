@@ -410,7 +410,7 @@ export class ProviderPackageMirror {
 }
 
 /**
- * The streamed digest when the central directory confirmed it; else (data descriptors,
+ * The streamed digest when the central directory confirmed it; else (stored entries with data descriptors,
  * a layout the stream reader does not follow, a corrupt entry) the written file, read once.
  */
 async function digestDownloaded(

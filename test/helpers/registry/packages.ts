@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { writeReleaseZip } from './release-zip.js';
+import { writeReleaseZip, type DataDescriptorStyle } from './release-zip.js';
 import type { TestPackage, TestProviderSpec } from './types.js';
 
 export const DEFAULT_PAYLOAD_SIZE = 2048;
@@ -86,6 +86,7 @@ interface PackageMeta {
 interface Shape {
   release: boolean;
   payloadFiles: string[];
+  dataDescriptor?: DataDescriptorStyle | undefined;
 }
 
 function cacheKey(id: PackageId, payloadSize: number, withDirectoryEntry: boolean, shape: Shape): string {
@@ -94,6 +95,7 @@ function cacheKey(id: PackageId, payloadSize: number, withDirectoryEntry: boolea
     payloadSize,
     withDirectoryEntry,
     ...(shape.release ? { shape: 'release', payloadFiles: shape.payloadFiles } : {}),
+    ...(shape.release && shape.dataDescriptor !== undefined ? { dataDescriptor: shape.dataDescriptor } : {}),
   });
 }
 
@@ -115,6 +117,7 @@ async function writeRelease(
         sourceFiles: shape.payloadFiles,
       },
       withDirectoryEntry ? [{ name: 'docs/' }, { name: 'docs/README.md', data: readmeText(id) }] : [],
+      shape.dataDescriptor === undefined ? {} : { dataDescriptor: shape.dataDescriptor },
     );
     const meta: PackageMeta = {
       builder: BUILDER_VERSION,
@@ -225,7 +228,11 @@ export async function buildPackages(specs: TestProviderSpec[], workDir: string):
   for (const spec of specs) {
     const payloadSize = spec.payloadSize ?? DEFAULT_PAYLOAD_SIZE;
     const withDirectoryEntry = spec.withDirectoryEntry === true;
-    const shape: Shape = { release: spec.shape === 'release', payloadFiles: spec.payloadFiles ?? [] };
+    const shape: Shape = {
+      release: spec.shape === 'release',
+      payloadFiles: spec.payloadFiles ?? [],
+      dataDescriptor: spec.dataDescriptor,
+    };
     for (const version of spec.versions) {
       const dir = path.join(workDir, 'packages', spec.namespace, spec.type, version);
       await fs.mkdir(dir, { recursive: true });

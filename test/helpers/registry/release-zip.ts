@@ -1,6 +1,9 @@
 // Provider zips shaped like real releases: the executable deflated (zlib level 6, what Go's
 // archive/zip and Info-ZIP use), CRC-32 and sizes in the local header and no data
-// descriptor (as Info-ZIP writes to a file), host Unix, mode 0755. The payload compresses
+// descriptor (as Info-ZIP writes to a file), host Unix, mode 0755. Or, with `dataDescriptor`,
+// as Go's archive/zip (goreleaser) writes: every file deflated with flag bit 3, zeros in the
+// local header, CRC-32 and sizes in a descriptor after the data (with or without its
+// signature; zip64 sizes on request); directories stored without one. The payload compresses
 // like an executable: by default generated machine-code-like bytes; the bench passes real
 // ELF binaries. Each package's payload is made distinct (a rotation of the source, a
 // per-package byte XOR, a nonce header) without changing how well it compresses.
@@ -8,7 +11,7 @@ import crypto from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { crc32, createDeflateRaw } from 'node:zlib';
+import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 
 const CHUNK = 1024 * 1024;
 const GENERATED_SIZE = 4 * 1024 * 1024;
@@ -129,21 +132,34 @@ async function deflateToFile(source: AsyncIterable<Buffer>, file: string): Promi
 const DOS_TIME = 0;
 const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1;
 
+/** How a Go-like writer closes each file entry. */
+export interface DataDescriptorStyle {
+  /** The optional 0x08074b50 signature first (Go writes it). */
+  signature: boolean;
+  /** 8-byte sizes (Go: past 4 GiB), with zip64 extras in the central directory. */
+  zip64: boolean;
+}
+
+const FLAG_UTF8 = 0x0800;
+const FLAG_DATA_DESCRIPTOR = 0x0008;
+const U32_MAX = 0xffffffff;
+
 function localHeader(
   name: Buffer,
   method: number,
   d: { crc: number; size: number; compressedSize: number },
+  described = false,
 ): Buffer {
   const h = Buffer.alloc(30);
   h.writeUInt32LE(0x04034b50, 0);
   h.writeUInt16LE(20, 4);
-  h.writeUInt16LE(0x0800, 6);
+  h.writeUInt16LE(described ? FLAG_UTF8 | FLAG_DATA_DESCRIPTOR : FLAG_UTF8, 6);
   h.writeUInt16LE(method, 8);
   h.writeUInt16LE(DOS_TIME, 10);
   h.writeUInt16LE(DOS_DATE, 12);
-  h.writeUInt32LE(d.crc, 14);
-  h.writeUInt32LE(d.compressedSize, 18);
-  h.writeUInt32LE(d.size, 22);
+  h.writeUInt32LE(described ? 0 : d.crc, 14);
+  h.writeUInt32LE(described ? 0 : d.compressedSize, 18);
+  h.writeUInt32LE(described ? 0 : d.size, 22);
   h.writeUInt16LE(name.length, 26);
   h.writeUInt16LE(0, 28);
   return Buffer.concat([h, name]);
@@ -155,22 +171,50 @@ function centralHeader(
   mode: number,
   d: { crc: number; size: number; compressedSize: number },
   offset: number,
+  described?: DataDescriptorStyle,
 ): Buffer {
+  const zip64 = described?.zip64 === true;
+  const extra = Buffer.alloc(zip64 ? 20 : 0);
+  if (zip64) {
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(16, 2);
+    extra.writeBigUInt64LE(BigInt(d.size), 4);
+    extra.writeBigUInt64LE(BigInt(d.compressedSize), 12);
+  }
   const h = Buffer.alloc(46);
   h.writeUInt32LE(0x02014b50, 0);
-  h.writeUInt16LE((3 << 8) | 30, 4);
-  h.writeUInt16LE(20, 6);
-  h.writeUInt16LE(0x0800, 8);
+  h.writeUInt16LE((3 << 8) | (zip64 ? 45 : 30), 4);
+  h.writeUInt16LE(zip64 ? 45 : 20, 6);
+  h.writeUInt16LE(described === undefined ? FLAG_UTF8 : FLAG_UTF8 | FLAG_DATA_DESCRIPTOR, 8);
   h.writeUInt16LE(method, 10);
   h.writeUInt16LE(DOS_TIME, 12);
   h.writeUInt16LE(DOS_DATE, 14);
   h.writeUInt32LE(d.crc, 16);
-  h.writeUInt32LE(d.compressedSize, 20);
-  h.writeUInt32LE(d.size, 24);
+  h.writeUInt32LE(zip64 ? U32_MAX : d.compressedSize, 20);
+  h.writeUInt32LE(zip64 ? U32_MAX : d.size, 24);
   h.writeUInt16LE(name.length, 28);
+  h.writeUInt16LE(extra.length, 30);
   h.writeUInt32LE(((mode << 16) | ((mode & 0o40000) !== 0 ? 0x10 : 0)) >>> 0, 38);
   h.writeUInt32LE(offset, 42);
-  return Buffer.concat([h, name]);
+  return Buffer.concat([h, name, extra]);
+}
+
+function dataDescriptor(
+  d: { crc: number; size: number; compressedSize: number },
+  style: DataDescriptorStyle,
+): Buffer {
+  const sig = style.signature ? 4 : 0;
+  const b = Buffer.alloc(sig + (style.zip64 ? 20 : 12));
+  if (style.signature) b.writeUInt32LE(0x08074b50, 0);
+  b.writeUInt32LE(d.crc, sig);
+  if (style.zip64) {
+    b.writeBigUInt64LE(BigInt(d.compressedSize), sig + 4);
+    b.writeBigUInt64LE(BigInt(d.size), sig + 12);
+  } else {
+    b.writeUInt32LE(d.compressedSize, sig + 4);
+    b.writeUInt32LE(d.size, sig + 8);
+  }
+  return b;
 }
 
 export interface ReleaseZipResult {
@@ -182,13 +226,16 @@ export interface ReleaseZipResult {
 
 /**
  * Writes `zipPath`: the executable (deflated), then `extra` small files and directories
- * (a "docs/" directory entry and a file in it, stored), all with sizes in local headers.
+ * (a "docs/" directory entry and a file in it, stored), all with sizes in local headers;
+ * or, with `dataDescriptor`, every file deflated and closed by a data descriptor.
  */
 export async function writeReleaseZip(
   zipPath: string,
   exec: { name: string; seed: string; size: number; sourceFiles?: string[] },
   extra: { name: string; data?: Buffer }[] = [],
+  options: { dataDescriptor?: DataDescriptorStyle } = {},
 ): Promise<ReleaseZipResult> {
+  const dd = options.dataDescriptor;
   const deflatedFile = `${zipPath}.deflate-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
     const d = await deflateToFile(payload(exec.seed, exec.size, exec.sourceFiles), deflatedFile);
@@ -202,18 +249,25 @@ export async function writeReleaseZip(
       if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
     };
     const execName = Buffer.from(exec.name);
-    central.push(centralHeader(execName, 8, 0o100755, d, offset));
-    await write(localHeader(execName, 8, d));
+    central.push(centralHeader(execName, 8, 0o100755, d, offset, dd));
+    await write(localHeader(execName, 8, d, dd !== undefined));
     for await (const chunk of createReadStream(d.file, { highWaterMark: CHUNK }))
       await write(chunk as Buffer);
+    if (dd !== undefined) await write(dataDescriptor(d, dd));
     const files = [{ name: exec.name, sha256: d.sha256 }];
     for (const e of extra) {
       const name = Buffer.from(e.name);
       const data = e.data ?? Buffer.alloc(0);
-      const info = { crc: crc32(data) >>> 0, size: data.length, compressedSize: data.length };
-      central.push(centralHeader(name, 0, e.data === undefined ? 0o40755 : 0o100644, info, offset));
-      await write(localHeader(name, 0, info));
-      await write(data);
+      const described = dd !== undefined && e.data !== undefined ? dd : undefined;
+      const stored = described === undefined ? data : deflateRawSync(data, { level: 6 });
+      const method = described === undefined ? 0 : 8;
+      const info = { crc: crc32(data) >>> 0, size: data.length, compressedSize: stored.length };
+      central.push(
+        centralHeader(name, method, e.data === undefined ? 0o40755 : 0o100644, info, offset, described),
+      );
+      await write(localHeader(name, method, info, described !== undefined));
+      await write(stored);
+      if (described !== undefined) await write(dataDescriptor(info, described));
       if (e.data !== undefined)
         files.push({ name: e.name, sha256: crypto.createHash('sha256').update(data).digest('hex') });
     }

@@ -1,7 +1,9 @@
 // ZipStreamDigester (the zip digested as it downloads) against digestZip (the written file
 // read again): the same h1 and entries for every real zip in the test data and for zips
-// built here (directory entries, stored and deflated entries, zip64); data descriptors
-// fall back to the file; local headers that disagree with the central directory are refused.
+// built here (directory entries, stored and deflated entries, zip64, deflated entries with
+// data descriptors in each of their four forms); stored entries with data descriptors fall
+// back to the file; local headers or descriptors that disagree with the central directory
+// are refused.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,10 +15,10 @@ import { digestZip, type ZipDigest } from '../../../src/adapters/archive/zip-rea
 import { ZipStreamDigester, type ZipStreamOutcome } from '../../../src/adapters/archive/zip-stream.js';
 import { AirgapError } from '../../../src/core/errors.js';
 import { hash1 } from '../../helpers/registry/index.js';
-import { writeReleaseZip } from '../../helpers/registry/release-zip.js';
+import { writeReleaseZip, type DataDescriptorStyle } from '../../helpers/registry/release-zip.js';
 import { realdata } from '../../helpers/realdata.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import { centralEntries } from './zip-bytes.js';
+import { centralEntries, type CentralEntry } from './zip-bytes.js';
 
 const LABEL = 'acme/widget 1.0.0 (linux_amd64): terraform-provider-widget_1.0.0_linux_amd64.zip';
 
@@ -133,7 +135,75 @@ describe('the stream digest equals the two-pass digest', () => {
     expect(comparable(outcome.digest)).toEqual(comparable(await digestZip(file)));
   });
 
-  it('falls back to the file for data descriptors, whose two-pass digest is then the h1', async () => {
+  it('for deflated entries with data descriptors as yazl writes them (signature; zip64 sizes when forced)', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const exec = Buffer.from('data descriptor payload\n'.repeat(100));
+    for (const forceZip64Format of [false, true]) {
+      const file = path.join(dir, `yazl-${forceZip64Format}.zip`);
+      const bytes = await yazlZip((z) => {
+        z.addReadStream(Readable.from([exec]), 'terraform-provider-dd_v1.0.0', {
+          mtime,
+          mode: 0o100755,
+          compress: true,
+          forceZip64Format,
+        });
+        z.addReadStream(Readable.from([Buffer.from('# dd\n')]), 'docs/README.md', {
+          mtime,
+          mode: 0o100644,
+          compress: true,
+          forceZip64Format,
+        });
+      });
+      await writeFile(file, bytes);
+      // yazl's descriptor: the signature, then 32-bit sizes (16 bytes) or zip64 ones (24).
+      const second = bytes.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 4);
+      const length = forceZip64Format ? 24 : 16;
+      expect(bytes.readUInt32LE(second - length)).toBe(0x08074b50);
+      const outcome = await streamed(bytes);
+      expect(outcome.confirmed, String(forceZip64Format)).toBe(true);
+      if (!outcome.confirmed) return;
+      expect(outcome.digest.h1).toBe(
+        hash1([
+          { name: 'terraform-provider-dd_v1.0.0', sha256: sha256(exec) },
+          { name: 'docs/README.md', sha256: sha256('# dd\n') },
+        ]),
+      );
+      expect(comparable(outcome.digest)).toEqual(comparable(await digestZip(file)));
+    }
+  });
+
+  it('for zips written as Go writes them: data descriptors with and without signature, 32-bit and zip64', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const styles: DataDescriptorStyle[] = [
+      { signature: true, zip64: false },
+      { signature: false, zip64: false },
+      { signature: true, zip64: true },
+      { signature: false, zip64: true },
+    ];
+    for (const style of styles) {
+      const file = path.join(dir, `go-${style.signature}-${style.zip64}.zip`);
+      const written = await writeReleaseZip(
+        file,
+        { name: 'terraform-provider-widget_v1.0.0', seed: 'widget', size: 30_000 },
+        [{ name: 'docs/' }, { name: 'docs/README.md', data: Buffer.from('# widget\n') }],
+        { dataDescriptor: style },
+      );
+      const bytes = await readFile(file);
+      expect(centralEntries(bytes).map((e) => (bytes.readUInt16LE(e.local + 6) & 8) !== 0)).toEqual([
+        true,
+        false,
+        true,
+      ]);
+      const outcome = await streamed(bytes);
+      expect(outcome.confirmed, JSON.stringify(style)).toBe(true);
+      if (!outcome.confirmed) return;
+      expect(outcome.digest.h1).toBe(hash1(written.files));
+      expect(outcome.digest.hasDirectoryEntries).toBe(true);
+      expect(comparable(outcome.digest)).toEqual(comparable(await digestZip(file)));
+    }
+  });
+
+  it('falls back to the file for a stored entry with a data descriptor, whose two-pass digest is then the h1', async () => {
     const dir = await makeTempDir('airgap-zipstream-');
     const file = path.join(dir, 'dd.zip');
     const exec = Buffer.from('data descriptor payload\n'.repeat(100));
@@ -141,13 +211,13 @@ describe('the stream digest equals the two-pass digest', () => {
       z.addReadStream(Readable.from([exec]), 'terraform-provider-dd_v1.0.0', {
         mtime,
         mode: 0o100755,
-        compress: true,
+        compress: false,
       });
     });
     await writeFile(file, bytes);
     expect(await streamed(bytes)).toEqual({
       confirmed: false,
-      reason: 'entry "terraform-provider-dd_v1.0.0" keeps its sizes in a data descriptor',
+      reason: 'stored entry "terraform-provider-dd_v1.0.0" keeps its sizes in a data descriptor',
     });
     expect((await digestZip(file)).h1).toBe(
       hash1([{ name: 'terraform-provider-dd_v1.0.0', sha256: sha256(exec) }]),
@@ -205,6 +275,45 @@ describe('a zip whose local headers disagree with its central directory', () => 
     expect((await refusal(other)).message).toBe(
       `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the local header says size 50000, the central directory 50001`,
     );
+  });
+
+  it('is refused when a data descriptor gives another CRC-32 or size than the central directory', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    for (const style of [
+      { signature: true, zip64: false },
+      { signature: false, zip64: true },
+    ]) {
+      const file = path.join(dir, `go-${style.signature}-${style.zip64}.zip`);
+      await writeReleaseZip(
+        file,
+        { name: 'terraform-provider-widget_v1.0.0', seed: 'widget', size: 50_000 },
+        [{ name: 'docs/README.md', data: Buffer.from('# widget\n') }],
+        { dataDescriptor: style },
+      );
+      const zip = await readFile(file);
+      const [exec, readme] = centralEntries(zip) as [CentralEntry, CentralEntry];
+      // The executable's descriptor ends where the README's local header starts.
+      const descriptor = readme.local - (style.signature ? 4 : 0) - (style.zip64 ? 20 : 12);
+      const crcAt = descriptor + (style.signature ? 4 : 0);
+      const crc = zip.readUInt32LE(crcAt);
+      expect(crc).toBe(zip.readUInt32LE(exec.central + 16));
+      zip.writeUInt32LE((crc ^ 1) >>> 0, crcAt);
+      const e = await refusal(zip);
+      expect(e.code).toBe('ZIP_INVALID');
+      expect(e.message).toBe(
+        `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the data descriptor says CRC-32 ${hex((crc ^ 1) >>> 0)}, the central directory ${hex(crc)}`,
+      );
+      expect([e.details.expected, e.details.actual]).toEqual([hex(crc), hex((crc ^ 1) >>> 0)]);
+
+      // The central directory's size, one more than the descriptor's (and the bytes').
+      const other = await readFile(file);
+      if (style.zip64) other.writeBigUInt64LE(50_001n, exec.central + 46 + exec.name.length + 4);
+      else other.writeUInt32LE(50_001, exec.central + 24);
+      expect((await refusal(other)).message).toBe(
+        `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the data descriptor says size 50000, the central directory 50001`,
+      );
+    }
   });
 
   it('is refused when a central directory entry points into another entry', async () => {
