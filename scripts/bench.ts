@@ -94,7 +94,15 @@ function specs(shape: Shape = 'stored'): TestProviderSpec[] {
     platforms: PLATFORMS,
     // 20..60 MB, spread deterministically.
     payloadSize: Math.round((20 + ((i * 17) % 41)) * 1e6 * SCALE),
-    ...(shape === 'release' ? { shape: 'release' as const, payloadFiles: RELEASE_SOURCES } : {}),
+    // Release-shaped zips are written as goreleaser's Go archive/zip writes provider zips:
+    // deflated entries closed by signed 32-bit data descriptors.
+    ...(shape === 'release'
+      ? {
+          shape: 'release' as const,
+          payloadFiles: RELEASE_SOURCES,
+          dataDescriptor: { signature: true, zip64: false },
+        }
+      : {}),
   }));
 }
 
