@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 
 import { localArchiveStore, type ArchiveStore } from '../../adapters/archive/parts.js';
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
-import { s3ArchiveStore } from '../../adapters/s3/archive-store.js';
+import { ZipHashPool } from '../../adapters/workers/zip-hash-pool.js';
 import { isS3Url } from '../../core/s3/url.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
 import { walkTree } from '../../adapters/fs/walk.js';
@@ -211,6 +211,8 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
   );
   total = src.size;
   reporter.progress?.({ phase: 'task', label, done, total });
+  // Started at the first large payload file: a worker thread hashes while this one reads and writes.
+  let pool: ZipHashPool | undefined;
   try {
     if (src.packed && keys === undefined && !options.insecureSkipSignature) {
       throw new AirgapError(
@@ -220,7 +222,13 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
         'pass --trusted-key FILE, the public key of whoever ran `airgap export --sign-key`',
       );
     }
-    return await new BundleScanner(src, options, keys, reporter).run();
+    return await new BundleScanner(
+      src,
+      options,
+      keys,
+      reporter,
+      () => (pool ??= new ZipHashPool({ size: 1 })),
+    ).run();
   } catch (e) {
     const parts = src.parts;
     if (
@@ -234,6 +242,7 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
     throw withReadRemedy(e, src);
   } finally {
     src.close();
+    await pool?.close();
   }
 }
 
@@ -298,6 +307,7 @@ class BundleScanner {
     private readonly options: BundleScanOptions,
     private readonly keys: PublicKeySet | undefined,
     private readonly reporter: Reporter,
+    private readonly hashPool: () => ZipHashPool,
   ) {
     this.phase = src.packed ? 'first' : 'manifest';
     if (options.collect !== undefined) options.collect.packed = src.packed;
@@ -513,11 +523,12 @@ class BundleScanner {
       );
       return;
     }
-    const digest = await hashThrough(entry.body(), this.options.sink, {
-      path: entryPath,
-      size,
-      expectedSha256: expected,
-    });
+    const digest = await hashThrough(
+      entry.body(),
+      this.options.sink,
+      { path: entryPath, size, expectedSha256: expected },
+      hasherFor(size, this.hashPool, `${label}: ${entryPath}`),
+    );
     this.seen.add(entryPath);
     this.files.push({ path: entryPath, size: digest.size, sha256: digest.sha256 });
     if (digest.size !== size) {
@@ -572,42 +583,80 @@ class BundleScanner {
   }
 }
 
-/** Streams `body` through sha256 into the sink (or nowhere), to its end. */
+/**
+ * Files at least this large are hashed on a worker thread while the main thread parses the
+ * tar and writes: it then copies each chunk once instead of hashing it. Smaller ones are not
+ * worth the messages.
+ */
+const WORKER_HASH_MIN = 1 << 20;
+
+interface Hasher {
+  /** Takes (a copy of) the chunk; a promise asks the caller to wait before the next. */
+  update(chunk: Buffer): void | Promise<void>;
+  digest(): Promise<string>;
+  abort(): void;
+}
+
+function hasherFor(size: number, pool: () => ZipHashPool, label: string): Hasher {
+  if (size < WORKER_HASH_MIN) {
+    const hash = createHash('sha256');
+    return {
+      update: (chunk) => void hash.update(chunk),
+      digest: () => Promise.resolve(hash.digest('hex')),
+      abort: () => undefined,
+    };
+  }
+  const job = pool().startSha256(label);
+  return {
+    update: (chunk) => job.write(chunk),
+    digest: async () => (await job.digest()).sha256,
+    abort: () => job.abort(),
+  };
+}
+
+/** Streams `body` through the hasher into the sink (or nowhere), to its end. */
 async function hashThrough(
   body: Readable,
   sink: BundleReadOptions['sink'],
   info: { path: string; size: number; expectedSha256: string },
+  hasher: Hasher,
 ): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
   let size = 0;
-  if (sink === undefined) {
-    for await (const chunk of body) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    return { sha256: hash.digest('hex'), size };
-  }
-  const tap = new Transform({
-    highWaterMark: 256 << 10,
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  body.on('error', (e) => tap.destroy(e));
-  body.pipe(tap);
   try {
-    await sink(info, tap);
-    // A sink that stopped early still gets its bytes checked: the rest is read and hashed here.
-    if (!tap.readableEnded) tap.resume();
-    await finished(tap);
+    if (sink === undefined) {
+      for await (const chunk of body) {
+        size += (chunk as Buffer).length;
+        const wait = hasher.update(chunk as Buffer);
+        if (wait !== undefined) await wait;
+      }
+      return { sha256: await hasher.digest(), size };
+    }
+    const tap = new Transform({
+      highWaterMark: 256 << 10,
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        const wait = hasher.update(chunk);
+        if (wait === undefined) cb(null, chunk);
+        else wait.then(() => cb(null, chunk), cb);
+      },
+    });
+    body.on('error', (e) => tap.destroy(e));
+    body.pipe(tap);
+    try {
+      await sink(info, tap);
+      // A sink that stopped early still gets its bytes checked: the rest is read and hashed here.
+      if (!tap.readableEnded) tap.resume();
+      await finished(tap);
+    } catch (e) {
+      body.destroy();
+      tap.destroy();
+      throw e;
+    }
+    return { sha256: await hasher.digest(), size };
   } catch (e) {
-    body.destroy();
-    tap.destroy();
+    hasher.abort();
     throw e;
   }
-  return { sha256: hash.digest('hex'), size };
 }
 
 async function readAll(
@@ -669,6 +718,9 @@ async function openSource(
   s3: S3AccessOptions | undefined,
 ): Promise<OpenedSource> {
   if (isS3Url(source)) {
+    // Loaded only for an s3:// source: the AWS SDK takes longer to load than a local
+    // import of a few hundred MB takes to read.
+    const { s3ArchiveStore } = await import('../../adapters/s3/archive-store.js');
     const store = s3ArchiveStore(s3 ?? { env: {}, caCertFiles: [] });
     try {
       return await openTarball(source, onRead, store);
