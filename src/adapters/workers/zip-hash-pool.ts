@@ -4,10 +4,7 @@
 // worker inflates and hashes, then hands each buffer back. A job holds at most
 // MAX_IN_FLIGHT buffers, so memory stays flat whatever the number and size of packages.
 //
-// A 'sha256' job (startSha256) digests plain bytes the same way: the bundle reader hashes
-// each payload file there while the main thread parses the tar and writes the file.
-//
-// A zip job is a DownloadTap: the HTTP client tells it where each attempt starts writing, so a
+// A job is a DownloadTap: the HTTP client tells it where each attempt starts writing, so a
 // resumed download continues the same digest and a restart from zero starts a new one.
 
 import { existsSync } from 'node:fs';
@@ -17,13 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { AirgapError } from '../../core/errors.js';
 import type { DownloadTap } from '../../core/ports.js';
 import type { ZipStreamOutcome } from '../archive/zip-stream.js';
-import type { JobKind, ToMain, ToWorker } from './zip-hash-messages.js';
-
-/** What a 'sha256' job gives: lower-case hex of every byte written, and their count. */
-export interface PlainDigest {
-  sha256: string;
-  size: number;
-}
+import type { ToMain, ToWorker } from './zip-hash-messages.js';
 
 const BUFFER_SIZE = 256 * 1024;
 const MAX_IN_FLIGHT = 4;
@@ -60,13 +51,7 @@ export class ZipHashPool {
   /** A digest for one zip download; `label` names the package in errors. */
   start(label: string): ZipHashJob {
     if (this.closed) throw new Error('ZipHashPool is closed');
-    return new ZipHashJob(this, label, 'zip');
-  }
-
-  /** A plain sha256 of bytes written in order; `label` names them in errors. Read it with digest(). */
-  startSha256(label: string): ZipHashJob {
-    if (this.closed) throw new Error('ZipHashPool is closed');
-    return new ZipHashJob(this, label, 'sha256');
+    return new ZipHashJob(this, label);
   }
 
   async close(): Promise<void> {
@@ -77,12 +62,12 @@ export class ZipHashPool {
   }
 
   /** @internal */
-  open(job: ZipHashJob, label: string, kind: JobKind): { id: number; slot: Slot } {
+  open(job: ZipHashJob, label: string): { id: number; slot: Slot } {
     const slot = this.pickSlot();
     const id = this.nextId++;
     slot.jobs += 1;
     this.owners.set(id, job);
-    this.send(slot, { t: 'open', job: id, label, kind });
+    this.send(slot, { t: 'open', job: id, label });
     return { id, slot };
   }
 
@@ -133,10 +118,7 @@ export class ZipHashPool {
   }
 }
 
-/**
- * One zip download's digest (hand it to HttpClient.download as the tap, then call
- * result()), or one plain sha256 (write(), then digest()).
- */
+/** One zip download's digest. Hand it to HttpClient.download as the tap, then call result(). */
 export class ZipHashJob implements DownloadTap {
   private id = 0;
   private slot: Slot | undefined;
@@ -147,17 +129,13 @@ export class ZipHashJob implements DownloadTap {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private gaveUp: string | undefined;
-  private outcome!: Promise<ZipStreamOutcome | PlainDigest>;
-  private settle!: {
-    resolve: (o: ZipStreamOutcome | PlainDigest) => void;
-    reject: (e: unknown) => void;
-  };
+  private outcome!: Promise<ZipStreamOutcome>;
+  private settle!: { resolve: (o: ZipStreamOutcome) => void; reject: (e: unknown) => void };
   private finished = false;
 
   constructor(
     private readonly pool: ZipHashPool,
     private readonly label: string,
-    private readonly kind: JobKind,
   ) {
     this.openJob();
   }
@@ -192,24 +170,6 @@ export class ZipHashJob implements DownloadTap {
   /** The digest of everything written; a fallback outcome when the stream could not give one. */
   async result(): Promise<ZipStreamOutcome> {
     if (this.gaveUp !== undefined) return { confirmed: false, reason: this.gaveUp };
-    const outcome = await this.ended();
-    if ('sha256' in outcome) throw new Error(`${this.label}: result() asked of a sha256 job`);
-    return outcome;
-  }
-
-  /** A 'sha256' job's digest of everything written; throws when the worker could not give it. */
-  async digest(): Promise<PlainDigest> {
-    if (this.gaveUp !== undefined) throw new Error(`${this.label}: no sha256 (${this.gaveUp})`);
-    const outcome = await this.ended();
-    if (!('sha256' in outcome)) {
-      throw new Error(
-        `${this.label}: no sha256 (${outcome.confirmed ? 'digest() asked of a zip job' : outcome.reason})`,
-      );
-    }
-    return outcome;
-  }
-
-  private async ended(): Promise<ZipStreamOutcome | PlainDigest> {
     this.flush();
     this.pool.send(this.slot!, { t: 'end', job: this.id });
     try {
@@ -234,10 +194,9 @@ export class ZipHashJob implements DownloadTap {
   }
 
   /** @internal */
-  settled(m: Extract<ToMain, { t: 'done' | 'digest' | 'fail' }>): void {
+  settled(m: Extract<ToMain, { t: 'done' | 'fail' }>): void {
     this.pool.release(this.id, this.slot!);
     if (m.t === 'done') return this.settle.resolve(m.outcome);
-    if (m.t === 'digest') return this.settle.resolve({ sha256: m.sha256, size: m.size });
     const e = m.error;
     this.settle.reject(
       e.code === undefined
@@ -260,7 +219,7 @@ export class ZipHashJob implements DownloadTap {
   }
 
   private openJob(): void {
-    const { id, slot } = this.pool.open(this, this.label, this.kind);
+    const { id, slot } = this.pool.open(this, this.label);
     this.id = id;
     this.slot = slot;
     this.seen = 0;

@@ -1,8 +1,6 @@
-// The worker side of ZipHashPool (zip-hash-pool.ts): one ZipStreamDigester (or, for a
-// 'sha256' job, one plain hash) per job, fed the buffers the main thread transfers, each
-// handed back once digested.
+// The worker side of ZipHashPool (zip-hash-pool.ts): one ZipStreamDigester per job, fed
+// the buffers the main thread transfers, each handed back once digested.
 
-import { createHash, type Hash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -13,32 +11,8 @@ import type { ToMain, ToWorker } from './zip-hash-messages.js';
 const port = parentPort;
 if (port === null) throw new Error('zip-hash-worker runs as a worker thread');
 
-/** A 'sha256' job: the digest and byte count of what was written, nothing parsed. */
-class PlainDigester {
-  private readonly hash: Hash = createHash('sha256');
-  private size = 0;
-  private failed: string | undefined;
-
-  write(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-  }
-
-  /** A digest with a gap is no digest: end() says why instead. */
-  giveUp(reason: string): void {
-    this.failed ??= reason;
-  }
-
-  destroy(): void {}
-
-  end(): { sha256: string; size: number } {
-    if (this.failed !== undefined) throw new Error(this.failed);
-    return { sha256: this.hash.digest('hex'), size: this.size };
-  }
-}
-
 interface Job {
-  digester: ZipStreamDigester | PlainDigester;
+  digester: ZipStreamDigester;
   /** Each message's work runs after the one before it. */
   chain: Promise<void>;
 }
@@ -66,8 +40,7 @@ function post(message: ToMain, transfer: ArrayBuffer[] = []): void {
 
 port.on('message', (m: ToWorker) => {
   if (m.t === 'open') {
-    const digester = m.kind === 'sha256' ? new PlainDigester() : new ZipStreamDigester(m.label);
-    jobs.set(m.job, { digester, chain: Promise.resolve() });
+    jobs.set(m.job, { digester: new ZipStreamDigester(m.label), chain: Promise.resolve() });
     return;
   }
   const job = jobs.get(m.job);
@@ -79,8 +52,7 @@ port.on('message', (m: ToWorker) => {
       .catch((e: unknown) => job.digester.giveUp(`the stream digest failed (${String(e)})`))
       .then(() => {
         post({ t: 'ack', job: m.job, buf }, [buf]);
-        // A plain hash allocates nothing per chunk: nothing to collect.
-        if (!(job.digester instanceof PlainDigester)) collected(m.length);
+        collected(m.length);
       });
     return;
   }
@@ -93,9 +65,7 @@ port.on('message', (m: ToWorker) => {
   job.chain = job.chain.then(async () => {
     jobs.delete(m.job);
     try {
-      const d = job.digester;
-      if (d instanceof PlainDigester) post({ t: 'digest', job: m.job, ...d.end() });
-      else post({ t: 'done', job: m.job, outcome: await d.end() });
+      post({ t: 'done', job: m.job, outcome: await job.digester.end() });
     } catch (e) {
       post({
         t: 'fail',

@@ -24,7 +24,6 @@ import { createHash } from 'node:crypto';
 
 import { localArchiveStore, type ArchiveStore } from '../../adapters/archive/parts.js';
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
-import { ZipHashPool } from '../../adapters/workers/zip-hash-pool.js';
 import { isS3Url } from '../../core/s3/url.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
 import { walkTree } from '../../adapters/fs/walk.js';
@@ -211,8 +210,6 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
   );
   total = src.size;
   reporter.progress?.({ phase: 'task', label, done, total });
-  // Started at the first large payload file: a worker thread hashes while this one reads and writes.
-  let pool: ZipHashPool | undefined;
   try {
     if (src.packed && keys === undefined && !options.insecureSkipSignature) {
       throw new AirgapError(
@@ -222,13 +219,7 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
         'pass --trusted-key FILE, the public key of whoever ran `airgap export --sign-key`',
       );
     }
-    return await new BundleScanner(
-      src,
-      options,
-      keys,
-      reporter,
-      () => (pool ??= new ZipHashPool({ size: 1 })),
-    ).run();
+    return await new BundleScanner(src, options, keys, reporter).run();
   } catch (e) {
     const parts = src.parts;
     if (
@@ -242,7 +233,6 @@ export async function scanBundle(options: BundleScanOptions, reporter: Reporter)
     throw withReadRemedy(e, src);
   } finally {
     src.close();
-    await pool?.close();
   }
 }
 
@@ -307,7 +297,6 @@ class BundleScanner {
     private readonly options: BundleScanOptions,
     private readonly keys: PublicKeySet | undefined,
     private readonly reporter: Reporter,
-    private readonly hashPool: () => ZipHashPool,
   ) {
     this.phase = src.packed ? 'first' : 'manifest';
     if (options.collect !== undefined) options.collect.packed = src.packed;
@@ -523,12 +512,11 @@ class BundleScanner {
       );
       return;
     }
-    const digest = await hashThrough(
-      entry.body(),
-      this.options.sink,
-      { path: entryPath, size, expectedSha256: expected },
-      hasherFor(size, this.hashPool, `${label}: ${entryPath}`),
-    );
+    const digest = await hashThrough(entry.body(), this.options.sink, {
+      path: entryPath,
+      size,
+      expectedSha256: expected,
+    });
     this.seen.add(entryPath);
     this.files.push({ path: entryPath, size: digest.size, sha256: digest.sha256 });
     if (digest.size !== size) {
@@ -583,80 +571,42 @@ class BundleScanner {
   }
 }
 
-/**
- * Files at least this large are hashed on a worker thread while the main thread parses the
- * tar and writes: it then copies each chunk once instead of hashing it. Smaller ones are not
- * worth the messages.
- */
-const WORKER_HASH_MIN = 1 << 20;
-
-interface Hasher {
-  /** Takes (a copy of) the chunk; a promise asks the caller to wait before the next. */
-  update(chunk: Buffer): void | Promise<void>;
-  digest(): Promise<string>;
-  abort(): void;
-}
-
-function hasherFor(size: number, pool: () => ZipHashPool, label: string): Hasher {
-  if (size < WORKER_HASH_MIN) {
-    const hash = createHash('sha256');
-    return {
-      update: (chunk) => void hash.update(chunk),
-      digest: () => Promise.resolve(hash.digest('hex')),
-      abort: () => undefined,
-    };
-  }
-  const job = pool().startSha256(label);
-  return {
-    update: (chunk) => job.write(chunk),
-    digest: async () => (await job.digest()).sha256,
-    abort: () => job.abort(),
-  };
-}
-
-/** Streams `body` through the hasher into the sink (or nowhere), to its end. */
+/** Streams `body` through sha256 into the sink (or nowhere), to its end. */
 async function hashThrough(
   body: Readable,
   sink: BundleReadOptions['sink'],
   info: { path: string; size: number; expectedSha256: string },
-  hasher: Hasher,
 ): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
   let size = 0;
+  if (sink === undefined) {
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+  const tap = new Transform({
+    highWaterMark: 256 << 10,
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  body.on('error', (e) => tap.destroy(e));
+  body.pipe(tap);
   try {
-    if (sink === undefined) {
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length;
-        const wait = hasher.update(chunk as Buffer);
-        if (wait !== undefined) await wait;
-      }
-      return { sha256: await hasher.digest(), size };
-    }
-    const tap = new Transform({
-      highWaterMark: 256 << 10,
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        const wait = hasher.update(chunk);
-        if (wait === undefined) cb(null, chunk);
-        else wait.then(() => cb(null, chunk), cb);
-      },
-    });
-    body.on('error', (e) => tap.destroy(e));
-    body.pipe(tap);
-    try {
-      await sink(info, tap);
-      // A sink that stopped early still gets its bytes checked: the rest is read and hashed here.
-      if (!tap.readableEnded) tap.resume();
-      await finished(tap);
-    } catch (e) {
-      body.destroy();
-      tap.destroy();
-      throw e;
-    }
-    return { sha256: await hasher.digest(), size };
+    await sink(info, tap);
+    // A sink that stopped early still gets its bytes checked: the rest is read and hashed here.
+    if (!tap.readableEnded) tap.resume();
+    await finished(tap);
   } catch (e) {
-    hasher.abort();
+    body.destroy();
+    tap.destroy();
     throw e;
   }
+  return { sha256: hash.digest('hex'), size };
 }
 
 async function readAll(
