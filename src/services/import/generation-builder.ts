@@ -169,7 +169,8 @@ export async function buildGeneration(
   });
   await writeFileSynced(path.join(gen, IMPORT.state), renderImportState(state));
 
-  // File contents were flushed as written; now the directory entries.
+  // The files the bundle brought (written unflushed while it streamed), then the directory entries.
+  await staging.syncWritten();
   for (const d of await walkDirs(gen)) {
     await fsyncPath(d).catch((e: unknown) => {
       throw fsError('flush', d, e);

@@ -20,7 +20,7 @@ import { mirrorJsonKind } from '../../core/transfer/import-merge.js';
 import { isReleaseZipFor } from '../../core/transfer/import-platform.js';
 import type { Destination } from './destination.js';
 import { REBUILD_BUNDLE } from './remedies.js';
-import { fsError, linkOrCopy, lstatIfExists } from './fs-ops.js';
+import { fsError, fsyncPath, linkOrCopy, lstatIfExists } from './fs-ops.js';
 
 /** What the reader hands the sink (the contract of src/services/transfer/bundle-reader.ts). */
 export interface SinkEntry {
@@ -54,6 +54,8 @@ export class ImportStaging {
   bytes = 0;
   private readonly releasesRoot: string;
   private readonly dirsMade = new Set<string>();
+  /** Files written into the generation and not yet flushed to disk (syncWritten). */
+  private readonly unsynced: string[] = [];
 
   private constructor(
     root: string,
@@ -195,8 +197,11 @@ export class ImportStaging {
   private async writeStream(body: NodeJS.ReadableStream, target: string): Promise<void> {
     await this.makeDir(path.dirname(target));
     try {
-      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
+      // Not flushed here: waiting for each file's fsync stalled the stream once per file.
+      // syncWritten() flushes them all, before the generation is committed.
+      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
       await fs.chmod(target, 0o644);
+      if (target.startsWith(this.generationRoot + path.sep)) this.unsynced.push(target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('write', target, e);
       throw e;
@@ -232,10 +237,32 @@ export class ImportStaging {
     }
   }
 
+  /**
+   * Flushes every file written into the generation to disk, a few at a time: called once
+   * the bundle was read, before the directories are flushed and the generation committed
+   * (docs/IMPORT-STATE.md). The staged release zips are only read from, never committed.
+   */
+  async syncWritten(): Promise<void> {
+    const files = this.unsynced.splice(0);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        await fsyncPath(file).catch((e: unknown) => {
+          throw fsError('flush', file, e);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SYNC_PARALLEL, files.length) }, worker));
+  }
+
   async remove(): Promise<void> {
     await fs.rm(this.root, { recursive: true, force: true });
   }
 }
+
+/** fsyncs in flight at once: the disk sorts out its queue better than one at a time. */
+const SYNC_PARALLEL = 8;
 
 const BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
 

@@ -24,7 +24,6 @@ import { createHash } from 'node:crypto';
 
 import { localArchiveStore, type ArchiveStore } from '../../adapters/archive/parts.js';
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
-import { s3ArchiveStore } from '../../adapters/s3/archive-store.js';
 import { isS3Url } from '../../core/s3/url.js';
 import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
 import { walkTree } from '../../adapters/fs/walk.js';
@@ -669,6 +668,9 @@ async function openSource(
   s3: S3AccessOptions | undefined,
 ): Promise<OpenedSource> {
   if (isS3Url(source)) {
+    // Loaded only for an s3:// source: the AWS SDK takes longer to load than a local
+    // import of a few hundred MB takes to read.
+    const { s3ArchiveStore } = await import('../../adapters/s3/archive-store.js');
     const store = s3ArchiveStore(s3 ?? { env: {}, caCertFiles: [] });
     try {
       return await openTarball(source, onRead, store);
