@@ -4,7 +4,9 @@
 // layers and oci-layout shared) and a bumped provider; v3 v2's image unchanged and another
 // provider bump. The deltas v1→v2 and v2→v3 carry exactly the blobs their base lacks, and
 // import of full v1, then both deltas, rebuilds DIR/image as each new bundle's layout byte
-// for byte, which `airgap verify DIR` accepts. Everything through the built CLI; members
+// for byte, which `airgap verify DIR` accepts. A shared layer blob with other bytes at the
+// destination refuses the delta by name, DIR unchanged; --push after a delta import uploads
+// only the new blobs to a real docker-registry. Everything through the built CLI; members
 // listed with GNU tar.
 
 import { execFile } from 'node:child_process';
@@ -20,7 +22,7 @@ import type { FixtureImage } from '../helpers/base-image.js';
 import { runCli } from '../helpers/cli.js';
 import { startDockerRegistry, type DockerRegistry } from '../helpers/docker-registry.js';
 import { addImageToBundle, listFiles, type BundleImage } from '../helpers/image-bundle.js';
-import { writeFixtureBundle } from '../helpers/import-fixtures.js';
+import { treeDigest, writeFixtureBundle } from '../helpers/import-fixtures.js';
 import { generateSigningKey } from '../helpers/pgp.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { describeWithTools } from '../helpers/tools.js';
@@ -226,6 +228,24 @@ describeWithTools(['tar'], 'delta bundles with a runner image', () => {
     expect(await tree(path.join(dest, 'image'))).toEqual(await tree(path.join(dirs['v3']!, 'image')));
     const v3ok = await runCli(['verify', dest]);
     expect(v3ok.code, v3ok.stdout + v3ok.stderr).toBe(0);
+  });
+
+  it('refuses the delta where a shared layer blob at the destination has other bytes, naming it', async () => {
+    const dest = path.join(work, 'dest-bad-blob');
+    const first = await runCli(importArgs(v1Tar, dest));
+    expect(first.code, first.stderr).toBe(0);
+    const layer = blob(imgs['v2']!.fixture.images['linux_arm64']!.layers[1]!.digest);
+    const file = path.join(dest, layer);
+    const bytes = await fs.readFile(file);
+    bytes[0] = bytes[0]! ^ 1;
+    await fs.writeFile(file, bytes);
+    const before = await treeDigest(dest);
+    const refused = await runCli(importArgs(d12, dest));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `does not hold 1 of the ${parseManifest(await member(d12, 'airgap.json'), 'd12').delta!.fromBase.length} files it expects from that base (matched by sha256); nothing was placed:\n  ${layer} (sha256 ${sha256(await fs.readFile(path.join(dirs['v1']!, layer)))})\n`,
+    );
+    expect(await treeDigest(dest)).toEqual(before);
   });
 
   describeWithTools(['docker-registry', 'skopeo'], 'and --push', () => {
