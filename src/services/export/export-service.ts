@@ -20,7 +20,7 @@ import { checkPartCount } from '../../core/transfer/pack-size.js';
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import { isS3Url, parseS3Url } from '../../core/s3/url.js';
 import { listBundleDir } from './bundle-listing.js';
-import { uploadTarball, type S3UploadSummary } from './export-s3.js';
+import type { S3UploadSummary } from './export-s3.js';
 import { writeTarball, type PackStreamEntry } from './write-tarball.js';
 import { deltaAgainstBase, readDeltaBase, type BaseOptions, type DeltaSummary } from './delta-base.js';
 
@@ -263,6 +263,8 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       ...(delta === undefined ? {} : { delta: delta.summary }),
     });
     if (s3Target !== undefined) {
+      // The AWS SDK (~23 MB resident) is loaded only when a tarball goes to S3.
+      const { uploadTarball } = await import('./export-s3.js');
       const up = await uploadTarball({
         entries,
         compress: options.compress,
