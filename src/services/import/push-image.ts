@@ -29,9 +29,9 @@ import {
 } from '../../core/oci/image-push-plan.js';
 import { parseOciReference } from '../../core/oci/reference.js';
 import type { OciRegistryClient, Reporter } from '../../core/ports.js';
-import { IMPORT_META } from '../../core/transfer/import-layout.js';
+import { readLiveState } from './live-state.js';
 import { pushSbom, type PushedSbom } from './push-sbom.js';
-import { parseImportState, type ImportedImage } from '../../core/transfer/import-state.js';
+import type { ImportedImage } from '../../core/transfer/import-state.js';
 
 export interface PushImageOptions {
   /** The import destination DIR, absolute. */
@@ -97,28 +97,7 @@ export function parseImageTarget(text: string): { registry: string; repository: 
  * when it has none: the bundle was made without `airgap mirror --image`.
  */
 export async function locateImage(dest: string): Promise<LocatedImage> {
-  const current = path.join(dest, IMPORT_META.dir, IMPORT_META.current);
-  let generation: string;
-  try {
-    generation = await fs.realpath(current);
-  } catch (e) {
-    throw new AirgapError(
-      'INPUT_NOT_FOUND',
-      `${dest} holds no import (${current} is missing): import a bundle made with \`airgap mirror --image\` first`,
-      { path: current, cause: e },
-    );
-  }
-  const statePath = path.join(generation, IMPORT.state);
-  let text: string;
-  try {
-    text = await fs.readFile(statePath, 'utf8');
-  } catch (e) {
-    throw new AirgapError('FS_ERROR', `cannot read ${statePath}: ${(e as Error).message}`, {
-      path: statePath,
-      cause: e,
-    });
-  }
-  const state = parseImportState(text, path.join(dest, IMPORT.state));
+  const { generation, state } = await readLiveState(dest, 'a bundle made with `airgap mirror --image`');
   const image = state.current.contents.image;
   if (image === undefined) {
     throw new AirgapError(

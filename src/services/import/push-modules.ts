@@ -11,7 +11,6 @@
 // manifest already: nothing more), the empty config and the zip (each HEAD first), then
 // the manifest PUT by tag, last. Errors name the module, its version and the target.
 
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pushSingleManifestArtifact } from '../../adapters/oci/artifact-push.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
@@ -29,8 +28,8 @@ import {
 } from '../../core/oci/module-package.js';
 import { EMPTY_CONFIG, parseOciTarget } from '../../core/oci/provider-artifact.js';
 import type { OciRegistryClient, Reporter } from '../../core/ports.js';
-import { IMPORT_META } from '../../core/transfer/import-layout.js';
-import { parseImportState, type ImportedModule } from '../../core/transfer/import-state.js';
+import { readLiveState } from './live-state.js';
+import type { ImportedModule } from '../../core/transfer/import-state.js';
 
 export interface PushModulesOptions {
   /** The import destination DIR, absolute. */
@@ -140,28 +139,7 @@ function naming(e: unknown, where: string, version: string): unknown {
 
 /** The modules airgap-state.json of the live generation records, and that generation's path. */
 async function liveModules(dest: string): Promise<{ generation: string; modules: ImportedModule[] }> {
-  const current = path.join(dest, IMPORT_META.dir, IMPORT_META.current);
-  let generation: string;
-  try {
-    generation = await fs.realpath(current);
-  } catch (e) {
-    throw new AirgapError(
-      'INPUT_NOT_FOUND',
-      `${dest} holds no import (${current} is missing): import a bundle that carries modules first`,
-      { path: current, cause: e },
-    );
-  }
-  const statePath = path.join(generation, IMPORT.state);
-  let text: string;
-  try {
-    text = await fs.readFile(statePath, 'utf8');
-  } catch (e) {
-    throw new AirgapError('FS_ERROR', `cannot read ${statePath}: ${(e as Error).message}`, {
-      path: statePath,
-      cause: e,
-    });
-  }
-  const state = parseImportState(text, path.join(dest, IMPORT.state));
+  const { generation, state } = await readLiveState(dest, 'a bundle that carries modules');
   const modules = state.current.contents.modules ?? [];
   if (modules.length === 0) {
     throw new AirgapError(
