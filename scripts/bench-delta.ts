@@ -16,23 +16,11 @@ import { manifestFiles, parseManifest } from '../src/core/bundle/manifest.js';
 import { writeFixtureBundle, type FixtureProvider } from '../test/helpers/import-fixtures.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
+import { BENCH_PLATFORMS, BENCH_TYPES } from './bench-providers.js';
 
 const execFileP = promisify(execFile);
-const PLATFORMS = ['linux_amd64', 'linux_arm64'];
-const TYPES = [
-  'aws',
-  'azurerm',
-  'google',
-  'kubernetes',
-  'helm',
-  'random',
-  'null',
-  'tls',
-  'local',
-  'vault',
-  'cloudflare',
-  'github',
-];
+const PLATFORMS = BENCH_PLATFORMS;
+const TYPES = BENCH_TYPES;
 const SLACK = 64 * 1024;
 const RUNS = 3;
 

@@ -45,10 +45,11 @@ import {
   type TestProviderSpec,
   type TestRegistry,
 } from '../test/helpers/registry/index.js';
+import { BENCH_PLATFORMS, BENCH_TYPES } from './bench-providers.js';
 
 const execFileP = promisify(execFile);
 const HOST = 'registry.airgap.test';
-const PLATFORMS = ['linux_amd64', 'linux_arm64'];
+const PLATFORMS = BENCH_PLATFORMS;
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3,delta').split(',');
 const SHAPES = (process.env.BENCH_SHAPES ?? 'release,stored').split(',') as Shape[];
@@ -64,20 +65,7 @@ const RELEASE_SOURCES = [
 ];
 
 type Shape = 'release' | 'stored';
-const TYPES = [
-  'aws',
-  'azurerm',
-  'google',
-  'kubernetes',
-  'helm',
-  'random',
-  'null',
-  'tls',
-  'local',
-  'vault',
-  'cloudflare',
-  'github',
-];
+const TYPES = BENCH_TYPES;
 
 interface Measure {
   wallSeconds: number;
