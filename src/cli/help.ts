@@ -42,4 +42,16 @@ export class AirgapCommandHelp extends CommandHelp {
 
 export class AirgapHelp extends Help {
   protected override CommandHelpClass = AirgapCommandHelp;
+
+  // A flag with a defaultHelp function marks its command's help "dynamic", and oclif then
+  // imports the command, and with it everything the command runs (for mirror: every
+  // stage, openpgp, undici, tar, yaml: ~0.5 CPU-s and 35 MB), only to call that function
+  // again. Ours return constants (listDefaultHelp in flags/repeatable.ts), whose text
+  // oclif.manifest.json already holds, so `CMD --help` reads the manifest alone.
+  override async showHelp(argv: string[]): Promise<void> {
+    for (const command of this.config.commands) {
+      if (command.pluginType === 'core') command.hasDynamicHelp = false;
+    }
+    await super.showHelp(argv);
+  }
 }

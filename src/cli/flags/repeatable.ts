@@ -12,7 +12,11 @@ export const LIST = { multiple: true, multipleNonGreedy: true, delimiter: ',' } 
  */
 export const REPEATABLE = { multiple: true, multipleNonGreedy: true } as const;
 
-/** The help text's `[default: a,b]` for a list flag whose real default is decided later (the spec may set it). */
+/**
+ * The help text's `[default: a,b]` for a list flag whose real default is decided later (the
+ * spec may set it). A constant: `--help` shows the text oclif.manifest.json recorded and does
+ * not load the command to ask again (AirgapHelp in ../help.ts).
+ */
 export function listDefaultHelp(values: readonly string[]): () => Promise<string> {
   return async () => values.join(',');
 }
