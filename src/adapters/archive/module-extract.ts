@@ -13,8 +13,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
+import { loadYauzl } from './zip-libs.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type { ArchiveFormat } from '../../core/module/location.js';
 import { effectiveName, unsafeNameReason } from '../../core/transfer/entry-policy.js';
@@ -175,6 +175,7 @@ async function extractTarGz(file: string, dest: string, label: string): Promise<
 }
 
 async function extractZip(file: string, dest: string, label: string): Promise<void> {
+  const yauzl = await loadYauzl();
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(file, {

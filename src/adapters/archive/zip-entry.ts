@@ -6,8 +6,8 @@
 
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
+import { loadYauzl } from './zip-libs.js';
 import { AirgapError } from '../../core/errors.js';
 
 export interface ZipMember {
@@ -25,6 +25,7 @@ export async function openZipMember(
   /** Added to the "has no NAME at its root" message, e.g. why it should be there. */
   missingHint?: string,
 ): Promise<ZipMember> {
+  const yauzl = await loadYauzl();
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(zipPath, {

@@ -23,8 +23,8 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
+import { loadYauzl } from './zip-libs.js';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
 
@@ -61,6 +61,7 @@ const MSDOS_DIR = 0x10;
 
 export async function digestZip(path: string): Promise<ZipDigest> {
   await assertReadableFile(path);
+  const yauzl = await loadYauzl();
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(path, {

@@ -20,7 +20,7 @@ import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
+import { loadYazl } from './zip-libs.js';
 import { AirgapError } from '../../core/errors.js';
 import { TEMP_PREFIX } from '../../core/layout/names.js';
 
@@ -80,6 +80,7 @@ export async function writeDeterministicZip(
     dirname(destPath),
     `${TEMP_PREFIX}${basename(destPath)}-${randomBytes(6).toString('hex')}`,
   );
+  const yazl = await loadYazl();
   const zip = new yazl.ZipFile();
   const hash = createHash('sha256');
   let size = 0;

@@ -4,7 +4,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AirgapError } from '../../core/errors.js';
-import { parseSpec } from '../../core/spec/parse.js';
 import { SPEC_FILE_NAME, type Spec } from '../../core/spec/types.js';
 
 export async function loadSpec(file: string | undefined, cwd: string): Promise<Spec | undefined> {
@@ -27,5 +26,7 @@ export async function loadSpec(file: string | undefined, cwd: string): Promise<S
   }
   // Positions in messages name the file as the user would find it from here.
   const shown = explicit ? target : SPEC_FILE_NAME;
+  // The parser (and yaml, ~30 ms at start-up) loads only when there is a spec to parse.
+  const { parseSpec } = await import('../../core/spec/parse.js');
   return parseSpec(text, shown);
 }

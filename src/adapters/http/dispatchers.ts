@@ -3,7 +3,7 @@
 // trust store (Node's roots plus --ca-cert, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)
 // and the proxy choice of HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the given env.
 
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { caSources, loadTrustedCas } from './ca.js';
 import { proxyForUrl, proxySettingsFromEnv } from './proxy.js';
 
@@ -18,11 +18,18 @@ export interface DispatcherOptions {
 
 export interface Dispatchers {
   /** The pool for `url`, and the proxy it goes through, if any. */
-  forUrl(url: URL): { dispatcher: Dispatcher; proxy?: string };
+  forUrl(url: URL): Promise<{ dispatcher: Dispatcher; proxy?: string }>;
   close(): Promise<void>;
 }
 
+interface Pools {
+  undici: typeof import('undici');
+  direct: Agent;
+  proxied: Map<string, ProxyAgent>;
+}
+
 export function createDispatchers(options: DispatcherOptions): Dispatchers {
+  // Read now, so a bad --ca-cert or proxy setting fails before the run does any work.
   const proxySettings = proxySettingsFromEnv(options.env);
   const ca = loadTrustedCas(caSources(options.caCertFiles, options.env));
   const tlsOptions = ca === undefined ? {} : { ca };
@@ -32,16 +39,27 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
     bodyTimeout: options.bodyTimeoutMs,
     headersTimeout: options.bodyTimeoutMs,
   };
-  const direct = new Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } });
-  const proxied = new Map<string, ProxyAgent>();
+  // undici is loaded with the first request, not at start-up: it costs ~100 ms and
+  // ~10 MB, and many runs that create a client never send a request (a mirror with
+  // nothing to fetch from a registry, an import without --push).
+  let pools: Promise<Pools> | undefined;
+  function open(): Promise<Pools> {
+    pools ??= import('undici').then((undici) => ({
+      undici,
+      direct: new undici.Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } }),
+      proxied: new Map<string, ProxyAgent>(),
+    }));
+    return pools;
+  }
 
   return {
-    forUrl(url) {
+    async forUrl(url) {
+      const { undici, direct, proxied } = await open();
       const proxy = proxyForUrl(url, proxySettings);
       if (proxy === undefined) return { dispatcher: direct };
       let agent = proxied.get(proxy);
       if (agent === undefined) {
-        agent = new ProxyAgent({
+        agent = new undici.ProxyAgent({
           ...pool,
           uri: proxy,
           // The origin's certificate is checked inside the tunnel with the same trust store.
@@ -56,6 +74,8 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
       return { dispatcher: agent, proxy };
     },
     async close() {
+      if (pools === undefined) return;
+      const { direct, proxied } = await pools;
       await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())]);
     },
   };

@@ -149,7 +149,7 @@ export function createTransport(options: TransportOptions): Transport {
       let credential = request.credential;
       let url = request.url;
       for (let hop = 0; ; hop++) {
-        const { dispatcher, proxy } = dispatchers.forUrl(url);
+        const { dispatcher, proxy } = await dispatchers.forUrl(url);
         trail.url = url;
         trail.proxy = proxy;
         const sent = credential !== undefined && mayCarry(url, credential);

@@ -57,7 +57,7 @@ export function createSdkHttpHandler(dispatchers: Dispatchers): SdkHttpHandler {
         if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name] = value;
       }
       const signal = options?.abortSignal;
-      const { dispatcher } = dispatchers.forUrl(url);
+      const { dispatcher } = await dispatchers.forUrl(url);
       const answer = await dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,

@@ -1,11 +1,11 @@
 // Trusted OpenPGP public keys: reading them (armored or binary, one or many),
 // naming them in messages, and pinning them by fingerprint.
 
-import * as openpgp from 'openpgp';
 import type { Key } from 'openpgp';
 
 import { AirgapError } from '../errors.js';
 import { ANY_TIME, errorText, hexPrefix } from './internal.js';
+import { loadOpenpgp } from './openpgp.js';
 
 export interface TrustedKey {
   /** Upper-hex fingerprint of the primary key. */
@@ -74,6 +74,7 @@ export async function readPublicKeys(
 }
 
 async function hasValidSelfCertification(key: Key): Promise<boolean> {
+  const openpgp = await loadOpenpgp();
   for (const user of key.users) {
     if (user.userID === null) continue;
     for (const cert of user.selfCertifications) {
@@ -105,6 +106,7 @@ async function parseKeys(material: string | Uint8Array, source: string): Promise
       '0 bytes',
     );
   }
+  const openpgp = await loadOpenpgp();
   // A binary OpenPGP packet header always has its top bit set; armored text never does.
   if (typeof material !== 'string' && ((material[0] ?? 0) & 0x80) !== 0) {
     try {

@@ -13,8 +13,7 @@ import type { Key, Signature, SignaturePacket, Subkey } from 'openpgp';
 import { AirgapError } from '../errors.js';
 import { ANY_TIME, errorText, hexPrefix } from './internal.js';
 import { describeFingerprints, type PublicKeySet, type TrustedKey } from './keys.js';
-
-export const SIGNATURE_POLICY_VERSION = 1;
+import { MAX_SIGNATURE_PACKETS } from './policy.js';
 
 export interface SignatureCheck {
   /** fingerprint (upper hex) of the key whose packet made the signature (primary or subkey) */
@@ -52,9 +51,6 @@ const DOCUMENT_SIGNATURE_TYPES: readonly number[] = [
   openpgp.enums.signature.binary,
   openpgp.enums.signature.text,
 ];
-
-/** More signature packets than this in one detached signature are refused unchecked. */
-export const MAX_SIGNATURE_PACKETS = 8;
 
 /**
  * Accepts the signature iff at least one of its packets satisfies the policy against

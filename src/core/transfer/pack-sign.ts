@@ -9,11 +9,11 @@
 // attack hardening for EdDSA) is turned off, so RSA and Ed25519 keys give the same
 // bytes for the same input. ECDSA (NIST curves) signatures stay randomized.
 
-import * as openpgp from 'openpgp';
-import type { PrivateKey } from 'openpgp';
+import type { Key, PrivateKey } from 'openpgp';
 
 import { AirgapError } from '../errors.js';
 import { readPublicKeys, verifyDetachedSignature } from '../signature/index.js';
+import { loadOpenpgp } from '../signature/openpgp.js';
 
 export interface SigningKey {
   /** Upper-hex fingerprint of the primary key. */
@@ -57,7 +57,8 @@ async function parsePrivateKey(material: Uint8Array, source: string): Promise<Pr
       : `is not an armored OpenPGP private key ("${PRIVATE_BLOCK}")`;
     throw invalid(source, hint, 'an armored OpenPGP private key', actual);
   }
-  let key: openpgp.Key;
+  const openpgp = await loadOpenpgp();
+  let key: Key;
   try {
     key = binary
       ? await openpgp.readKey({ binaryKey: material })
@@ -112,6 +113,7 @@ export async function readSigningKey(
         'none set',
       );
     }
+    const openpgp = await loadOpenpgp();
     try {
       key = await openpgp.decryptKey({ privateKey: key, passphrase });
     } catch (e) {
@@ -147,6 +149,7 @@ export async function signChecksums(
       date.toISOString(),
     );
   }
+  const openpgp = await loadOpenpgp();
   let signature: Uint8Array;
   try {
     signature = await openpgp.sign({
