@@ -2,6 +2,10 @@
 // bundle directory out. The run is a list of stages (./stages/), each with narrow
 // inputs: check, read the lock files, plan the packages, mirror providers and binaries,
 // then configs, lock files, image, manifest, and pack. Takes options, never flags.
+//
+// The stages a run may not need (modules, the image, the tarball) are imported when the
+// request asks for them: loaded at every start, they would bring git and zip handling,
+// the OCI clients, tar and openpgp (test/integration/startup-modules.test.ts).
 
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import path from 'node:path';
@@ -33,21 +37,21 @@ import type {
 } from '../../core/ports.js';
 import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
 import { createLimiter } from '../concurrency.js';
-import { exportBundle, type ExportResult } from '../export/export-service.js';
+import type { ExportResult } from '../export/export-service.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
 import { writeConfigs } from './config-writer.js';
 import type { LockfileReport } from './lockfiles.js';
 import type { JobOutcome, MirroredVersion, SkippedPackage } from './provider-packages.js';
-import { buildBundleImage, removeStaleImage, type RunnerImageSummary } from './runner-image.js';
+import type { RunnerImageSummary } from './runner-image.js';
 import { binaryManifestEntries, mirrorReleaseBinaries } from './stages/binaries.js';
 import { checkRequest } from './stages/check.js';
 import { readInputs } from './stages/inputs.js';
 import { writeLockfiles } from './stages/lockfiles.js';
 import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
-import { pruneBundle } from './stages/prune.js';
+import { pruneBundle, removeStaleImage } from './stages/prune.js';
 import { resolveSpecProviders } from './stages/resolve.js';
 import { writeSbom } from './stages/sbom.js';
-import { mirrorModules } from './stages/modules.js';
+import type { ModulesResult } from './stages/modules.js';
 import { mirrorProviders } from './stages/providers.js';
 
 export type { LockfileReport } from './lockfiles.js';
@@ -179,23 +183,27 @@ export async function runMirror(
     const { outcomes } = providers;
     const warnings = [...providers.warnings];
 
-    const carried = await mirrorModules(
-      {
-        outDir,
-        wanted: request.modules,
-        configurations: request.configurations.map((d) => path.resolve(options.cwd, d)),
-        defaultHost: request.moduleDefaultHost,
-        base,
-        caCertFiles: request.caCertFiles,
-        env: options.env,
-        concurrency: options.concurrency,
-      },
-      {
-        http,
-        registry: deps.moduleRegistry ?? createModuleRegistryClient({ http, hosts: await registryHosts() }),
-        reporter,
-      },
-    );
+    let carried: ModulesResult = { modules: [], resolved: [] };
+    if (request.modules.length > 0 || request.configurations.length > 0) {
+      const { mirrorModules } = await import('./stages/modules.js');
+      carried = await mirrorModules(
+        {
+          outDir,
+          wanted: request.modules,
+          configurations: request.configurations.map((d) => path.resolve(options.cwd, d)),
+          defaultHost: request.moduleDefaultHost,
+          base,
+          caCertFiles: request.caCertFiles,
+          env: options.env,
+          concurrency: options.concurrency,
+        },
+        {
+          http,
+          registry: deps.moduleRegistry ?? createModuleRegistryClient({ http, hosts: await registryHosts() }),
+          reporter,
+        },
+      );
+    }
 
     const binaries = await binaryManifestEntries(outDir, released.entries);
     const configs = await writeConfigs(outDir, request.configs, binaries, reporter);
@@ -218,9 +226,10 @@ export async function runMirror(
     );
     const providerEntries = await listProviders(outDir, outcomes);
 
-    let image: Awaited<ReturnType<typeof buildBundleImage>> | undefined;
+    let image: Awaited<ReturnType<typeof import('./runner-image.js').buildBundleImage>> | undefined;
     if (checked.image === undefined) await removeStaleImage(outDir, reporter);
     else {
+      const { buildBundleImage } = await import('./runner-image.js');
       image = await buildBundleImage(
         {
           outDir,
@@ -266,26 +275,27 @@ export async function runMirror(
     const sbom = await writeSbom({ outDir, parts, outcomes, binaries: request.binaries, env: options.env });
     await writeBundleManifest(outDir, { ...parts, sbom }, options.env);
 
-    const exported =
-      request.pack === undefined
-        ? undefined
-        : await exportBundle(
-            {
-              ...request.pack,
-              bundleDir: outDir,
-              env: options.env,
-              cwd: options.cwd,
-              tempDir: options.tempDir,
-              ...(options.s3 === undefined ? {} : { s3: options.s3 }),
-              ...(options.s3AbortIncomplete === undefined
-                ? {}
-                : { s3AbortIncomplete: options.s3AbortIncomplete }),
-              ...(options.env.AIRGAP_SIGN_PASSPHRASE === undefined
-                ? {}
-                : { passphrase: options.env.AIRGAP_SIGN_PASSPHRASE }),
-            },
-            reporter,
-          );
+    let exported: ExportResult | undefined;
+    if (request.pack !== undefined) {
+      const { exportBundle } = await import('../export/export-service.js');
+      exported = await exportBundle(
+        {
+          ...request.pack,
+          bundleDir: outDir,
+          env: options.env,
+          cwd: options.cwd,
+          tempDir: options.tempDir,
+          ...(options.s3 === undefined ? {} : { s3: options.s3 }),
+          ...(options.s3AbortIncomplete === undefined
+            ? {}
+            : { s3AbortIncomplete: options.s3AbortIncomplete }),
+          ...(options.env.AIRGAP_SIGN_PASSPHRASE === undefined
+            ? {}
+            : { passphrase: options.env.AIRGAP_SIGN_PASSPHRASE }),
+        },
+        reporter,
+      );
+    }
 
     return {
       ...summarize(outDir, platformNames, outcomes, lockfiles.reports, warnings),

@@ -262,17 +262,3 @@ function withBaseImageRemedy(e: AirgapError, baseImage: string): AirgapError {
 function repoTagOf(text: string): string {
   return text.lastIndexOf(':') > text.lastIndexOf('/') ? text : `${text}:latest`;
 }
-
-/** Without --image: an image/ an earlier run left would be an unlisted part of the bundle. */
-export async function removeStaleImage(outDir: string, reporter: Reporter): Promise<void> {
-  const dir = path.join(outDir, BUNDLE.imageDir);
-  const exists = await fs.stat(dir).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) return;
-  await fs.rm(dir, { recursive: true, force: true });
-  reporter.warn(
-    `removed ${dir}, the runner image an earlier run built: this run has no --image, and a stale image would not match the providers`,
-  );
-}

@@ -13,7 +13,6 @@
 // Without --image, an image/ an earlier run built is removed by mirror, and said so.
 
 import { readDockerConfig } from '../../adapters/oci/docker-config.js';
-import { openImageSource } from '../../adapters/oci/image-source/index.js';
 import { creationTime } from '../../core/bundle/manifest.js';
 import { AirgapError } from '../../core/errors.js';
 import { LAYER_INPUTS_ANNOTATION } from '../../core/image/layer-plan.js';
@@ -66,6 +65,8 @@ export async function planImage(
   if (input.image === undefined) return planRemoval(bundle, previous);
 
   const ref = input.image.baseImage;
+  // The OCI clients are loaded for --image only.
+  const { openImageSource } = await import('../../adapters/oci/image-source/index.js');
   const source =
     deps.imageSource ??
     openImageSource(ref, {

@@ -13,7 +13,6 @@ import { BUNDLE, modulePackagePath } from '../../core/layout/names.js';
 import { selectModuleVersion } from '../../core/module/select.js';
 import type { ModuleWanted } from '../../core/mirror/request.js';
 import type { PlanItem } from '../../core/plan/index.js';
-import { moduleRequests } from '../mirror/stages/modules.js';
 import type { BundleState } from './bundle-state.js';
 
 export interface ModulePlanInput {
@@ -27,6 +26,9 @@ export async function planModules(
   input: ModulePlanInput,
   deps: { registry: ModuleRegistry; bundle: BundleState },
 ): Promise<{ items: PlanItem[]; keep: string[] }> {
+  // Nothing asked for: the modules stage (git, zip, HCL and JSON handling) is not even loaded.
+  if (input.wanted.length === 0 && input.configurations.length === 0) return { items: [], keep: [] };
+  const { moduleRequests } = await import('../mirror/stages/modules.js');
   const requests = await moduleRequests(input);
   const chosen = new Map<string, { key: string; version: string; path: string }>();
   const errors: AirgapError[] = [];

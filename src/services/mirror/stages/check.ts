@@ -7,7 +7,7 @@ import { AirgapError } from '../../../core/errors.js';
 import type { MirrorRequest } from '../../../core/mirror/request.js';
 import { needsReleaseList } from '../../../core/releases/index.js';
 import { checkConfigOptions } from '../config-writer.js';
-import { checkImageOptions, type CheckedImageOptions } from '../runner-image.js';
+import type { CheckedImageOptions } from '../runner-image.js';
 
 export interface CheckedRequest {
   /** Absolute. */
@@ -44,16 +44,18 @@ export async function checkRequest(
   checkConfigOptions(request.configs);
   const tool = request.configs.workflowTool;
   const outDir = path.resolve(cwd, request.outDir);
-  const image =
-    request.image === undefined
-      ? undefined
-      : await checkImageOptions(request.image, {
-          outDir,
-          cwd,
-          platforms: request.platforms,
-          tool,
-          toolRequested: request.binaries[tool].versions.length > 0,
-        });
+  let image: CheckedImageOptions | undefined;
+  if (request.image !== undefined) {
+    // Loaded for --image only: runner-image.ts brings the image builder and the OCI clients.
+    const { checkImageOptions } = await import('../runner-image.js');
+    image = await checkImageOptions(request.image, {
+      outDir,
+      cwd,
+      platforms: request.platforms,
+      tool,
+      toolRequested: request.binaries[tool].versions.length > 0,
+    });
+  }
   await checkOutDir(outDir);
   return { outDir, ...(image === undefined ? {} : { image }) };
 }

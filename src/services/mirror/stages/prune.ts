@@ -84,3 +84,17 @@ async function removeEmptyDirs(dir: string, keepRoot: boolean): Promise<void> {
   }
   if (!keepRoot && (await fs.readdir(dir)).length === 0) await fs.rmdir(dir);
 }
+
+/** Without --image: an image/ an earlier run left would be an unlisted part of the bundle. */
+export async function removeStaleImage(outDir: string, reporter: Reporter): Promise<void> {
+  const dir = path.join(outDir, BUNDLE.imageDir);
+  const exists = await fs.stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  await fs.rm(dir, { recursive: true, force: true });
+  reporter.warn(
+    `removed ${dir}, the runner image an earlier run built: this run has no --image, and a stale image would not match the providers`,
+  );
+}
