@@ -18,13 +18,16 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServeProcess(args: string[]): Promise<ServeProcess> {
+export async function startServeProcess(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<ServeProcess> {
   if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands'))) {
     throw new Error('dist/ is missing: run `npm run build` before the CLI tests');
   }
   const child = spawn(process.execPath, [AIRGAP_BIN, 'serve', ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
