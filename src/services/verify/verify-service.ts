@@ -54,7 +54,6 @@ import {
 } from '../transfer/bundle-reader.js';
 import { sbomRows } from '../../core/sbom/verify-rows.js';
 import { TOOL_VERSION } from '../tool-version.js';
-import { verifyImportDestination } from './import-destination.js';
 import { matchDeltaBase } from '../import/delta-base-check.js';
 import { inspectDestination } from '../import/destination.js';
 
@@ -121,6 +120,9 @@ export async function runVerify(options: VerifyOptions, reporter: Reporter): Pro
     await inspectDestination(path.resolve(options.cwd, options.against), { force: true });
   }
   if (kind === 'import-destination') {
+    // Loaded for an import destination only: it reads the runner image and OCI mirror
+    // state with the push code of import, which a tarball or bundle needs none of.
+    const { verifyImportDestination } = await import('./import-destination.js');
     const { rows, bundleDigest } = await verifyImportDestination(target, needs);
     return buildVerifyReport({
       tool: `airgap/${TOOL_VERSION}`,
