@@ -32,7 +32,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
-import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-read.js';
+import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-names.js';
 
 export type ZipStreamOutcome = { confirmed: true; digest: ZipDigest } | { confirmed: false; reason: string };
 
