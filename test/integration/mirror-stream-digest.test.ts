@@ -3,18 +3,21 @@
 // archive/zip writes them, in data descriptors; the file read once only for zips with stored
 // entries closed by data descriptors;
 // a download cut mid-entry leaves no file and no digest behind, and a re-run succeeds.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type ClosableHttpClient } from '../../src/adapters/http/client.js';
 import { createRegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { ZipHashPool } from '../../src/adapters/workers/zip-hash-pool.js';
+import { digestZip } from '../../src/adapters/archive/zip-read.js';
 import { BUNDLE } from '../../src/core/layout/names.js';
 import type { PackageJob } from '../../src/core/mirror/plan.js';
 import type { RegistryHosts, Reporter } from '../../src/core/ports.js';
 import { parsePlatform } from '../../src/core/provider/platform.js';
 import { mirrorProviders } from '../../src/services/mirror/stages/providers.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
+import { hash1, startTestRegistry, type TestRegistry } from '../helpers/registry/index.js';
+import { writeReleaseZip } from '../helpers/registry/release-zip.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const HOST = 'registry.airgap.test';
@@ -89,6 +92,8 @@ const hosts: RegistryHosts = {
   servicesSource: () => undefined,
   token: () => Promise.resolve(undefined),
 };
+
+const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 const quiet: Reporter = { info: () => undefined, warn: () => undefined };
 
@@ -178,6 +183,45 @@ describe('mirror digests provider zips as they download', () => {
       expect(pool.active).toBe(0);
     } finally {
       registry.clearFaults();
+      await pool.close();
+    }
+  });
+
+  it('digests --local-provider packages in the same single read that hashes them (zip as given, and a bare executable zipped here)', async () => {
+    const out = await makeTempDir('airgap-stream-local-');
+    const src = await makeTempDir('airgap-stream-local-src-');
+    const zipPath = path.join(src, 'terraform-provider-inhouse_1.0.0_linux_amd64.zip');
+    const written = await writeReleaseZip(
+      zipPath,
+      { name: 'terraform-provider-inhouse_v1.0.0', seed: 'inhouse', size: 400_000 },
+      [{ name: 'docs/README.md', data: Buffer.from('# in-house\n') }],
+      { dataDescriptor: { signature: true, zip64: false } },
+    );
+    const exe = path.join(src, 'terraform-provider-inhouse_v1.0.0');
+    await fs.writeFile(exe, Buffer.from('#!/bin/sh\necho in-house\n'.repeat(5000)));
+    const local = (platform: string, localPath: string): PackageJob => ({
+      address: { hostname: 'registry.myorg.io', namespace: 'myorg', type: 'inhouse' },
+      key: 'registry.myorg.io/myorg/inhouse',
+      version: '1.0.0',
+      platform: parsePlatform(platform),
+      recorded: [],
+      localPath,
+    });
+    const pool = new ZipHashPool({ size: 1 });
+    try {
+      const r = await run(out, [local('linux_amd64', zipPath), local('linux_arm64', exe)], pool);
+      expect(r.failures).toEqual([]);
+      const dir = path.join(out, BUNDLE.providersDir, 'registry.myorg.io/myorg/inhouse');
+      const zipped = path.join(dir, 'terraform-provider-inhouse_1.0.0_linux_arm64.zip');
+      expect(r.outcomes.map((o) => [o.pkg?.platform, o.pkg?.status, o.pkg?.h1, o.digestedFrom])).toEqual([
+        ['linux_amd64', 'local', hash1(written.files), 'stream'],
+        ['linux_arm64', 'local', (await digestZip(zipped)).h1, 'stream'],
+      ]);
+      expect((await digestZip(zipped)).h1).toBe(
+        hash1([{ name: 'terraform-provider-inhouse_v1.0.0', sha256: sha256Hex(await fs.readFile(exe)) }]),
+      );
+      expect(pool.active).toBe(0);
+    } finally {
       await pool.close();
     }
   });

@@ -23,12 +23,16 @@
 // size is the bytes inflated, and which the next local header or the central directory
 // follows. Its values then stand for the entry and are confirmed against the central
 // directory like any local header's. A stored entry cannot be delimited that way: fallback.
+// When no form fits, the stream cannot place what follows; it keeps only the last bytes
+// (where the central directory lies) and at the end compares the central directory's entry
+// with what streamed: another compressed length (name, method, flags) is refused, an
+// agreeing one falls back to the file.
 
 import { createHash, type Hash } from 'node:crypto';
 import { createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
-import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-read.js';
+import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-names.js';
 
 export type ZipStreamOutcome = { confirmed: true; digest: ZipDigest } | { confirmed: false; reason: string };
 
@@ -88,7 +92,15 @@ interface Current {
   inflateEnded: boolean;
 }
 
-type Mode = 'header' | 'data' | 'descriptor' | 'tail' | 'gave-up';
+type Mode = 'header' | 'data' | 'descriptor' | 'tail' | 'scan' | 'gave-up';
+
+/** A described entry whose data descriptor does not fit the deflate data the stream saw. */
+interface Unplaced {
+  header: Current['header'];
+  /** The length of its deflate data, as the inflater found it. */
+  deflated: number;
+  reason: string;
+}
 
 /**
  * Push the zip's bytes in order with write() (await each: deflated entries apply
@@ -110,6 +122,7 @@ export class ZipStreamDigester {
   private tail: Buffer[] = [];
   private tailLength = 0;
   private tailStart = 0;
+  private unplaced: Unplaced | undefined;
   private reason = '';
 
   constructor(private readonly label: string) {}
@@ -133,6 +146,9 @@ export class ZipStreamDigester {
     while (buf.length > 0) {
       switch (this.mode) {
         case 'gave-up':
+          return;
+        case 'scan':
+          this.keepLast(Buffer.from(buf));
           return;
         case 'tail':
           this.tail.push(Buffer.from(buf));
@@ -178,6 +194,7 @@ export class ZipStreamDigester {
     if (this.mode === 'gave-up') return { confirmed: false, reason: this.reason };
     const tail = Buffer.concat(this.tail);
     this.tail = [];
+    if (this.mode === 'scan') return this.checkUnplaced(tail);
     return this.confirm(tail);
   }
 
@@ -347,10 +364,19 @@ export class ZipStreamDigester {
       forms.length > 1 ? forms.filter((f) => f.crc === cur.crc >>> 0 && f.size === cur.size) : forms;
     const form = fitting[0];
     if (form === undefined || fitting.length > 1) {
-      this.giveUp(
-        `entry ${shown}'s data descriptor at offset ${this.pendingStart} does not give the ${compressedSize} bytes its deflate data takes`,
-      );
-      return Buffer.alloc(0);
+      // The next entry cannot be placed, but the central directory can still say whether
+      // it agrees with what streamed: keep the last bytes, where it lies, and look at the end.
+      this.unplaced = {
+        header: cur.header,
+        deflated: compressedSize,
+        reason: `entry ${shown}'s data descriptor at offset ${this.pendingStart} does not give the ${compressedSize} bytes its deflate data takes`,
+      };
+      this.mode = 'scan';
+      this.tail = [];
+      this.tailLength = 0;
+      this.tailStart = this.pendingStart;
+      this.keepLast(gathered);
+      return buf.subarray(n);
     }
     this.entries.push({
       ...cur.header,
@@ -446,30 +472,12 @@ export class ZipStreamDigester {
         );
       }
       used.add(c.offset);
-      if (!s.rawName.equals(c.rawName)) {
-        throw this.refuse(
-          `the local header at offset ${c.offset} names ${JSON.stringify(s.rawName.toString('utf8'))}, the central directory ${shown}`,
-          s.rawName.toString('utf8'),
-          c.rawName.toString('utf8'),
-        );
-      }
-      const fields: [string, string, number, number, (n: number) => string][] = [
-        ['local header', 'compression method', s.method, c.method, String],
-        // Encryption, data descriptor and UTF-8 name: the bits that change what is read.
-        ['local header', 'flags', s.flags & FLAGS_COMPARED, c.flags & FLAGS_COMPARED, hex16],
+      this.compareHeader(s, c);
+      this.compareFields(c, [
         [s.sizesFrom, 'CRC-32', s.crc, c.crc, hex32],
         [s.sizesFrom, 'compressed size', s.compressedSize, c.compressedSize, String],
         [s.sizesFrom, 'size', s.size, c.size, String],
-      ];
-      for (const [from, what, local, cd, show] of fields) {
-        if (local !== cd) {
-          throw this.refuse(
-            `entry ${shown}: the ${from} says ${what} ${show(local)}, the central directory ${show(cd)}`,
-            show(cd),
-            show(local),
-          );
-        }
-      }
+      ]);
     }
     // Corrupt content (agreeing headers, other bytes): digestZip says so in its own words.
     for (const s of this.entries) {
@@ -506,6 +514,76 @@ export class ZipStreamDigester {
       confirmed: true,
       digest: { entries, h1: hashH1(files), hasDirectoryEntries: entries.some((e) => e.isDirectory) },
     };
+  }
+
+  /** Name, compression method and the flags that change what is read: local header against central directory. */
+  private compareHeader(s: Current['header'], c: Central): void {
+    if (!s.rawName.equals(c.rawName)) {
+      throw this.refuse(
+        `the local header at offset ${c.offset} names ${JSON.stringify(s.rawName.toString('utf8'))}, the central directory ${JSON.stringify(c.rawName.toString('utf8'))}`,
+        s.rawName.toString('utf8'),
+        c.rawName.toString('utf8'),
+      );
+    }
+    this.compareFields(c, [
+      ['local header', 'compression method', s.method, c.method, String],
+      // Encryption, data descriptor and UTF-8 name: the bits that change what is read.
+      ['local header', 'flags', s.flags & FLAGS_COMPARED, c.flags & FLAGS_COMPARED, hex16],
+    ]);
+  }
+
+  private compareFields(c: Central, fields: [string, string, number, number, (n: number) => string][]): void {
+    const shown = JSON.stringify(c.rawName.toString('utf8'));
+    for (const [from, what, local, cd, show] of fields) {
+      if (local !== cd) {
+        throw this.refuse(
+          `entry ${shown}: the ${from} says ${what} ${show(local)}, the central directory ${show(cd)}`,
+          show(cd),
+          show(local),
+        );
+      }
+    }
+  }
+
+  /** Keeps the last MAX_TAIL bytes (and whatever chunk reaches into them): where the central directory lies. */
+  private keepLast(bytes: Buffer): void {
+    this.tail.push(bytes);
+    this.tailLength += bytes.length;
+    while (this.tail.length > 1 && this.tailLength - this.tail[0]!.length >= MAX_TAIL) {
+      const dropped = this.tail.shift()!;
+      this.tailLength -= dropped.length;
+      this.tailStart += dropped.length;
+    }
+  }
+
+  /**
+   * The stream lost its place after an entry whose data descriptor does not fit its deflate
+   * data. When the central directory, found in the kept tail, records another length for that
+   * entry's compressed data (or another name, method or flags, or no entry there), a reader
+   * going by the central directory takes other bytes than those that streamed: refused.
+   * Otherwise the written file is read (digestZip), as for any stream it does not follow.
+   */
+  private checkUnplaced(tail: Buffer): ZipStreamOutcome {
+    const { header, deflated, reason } = this.unplaced!;
+    const fallback = (): ZipStreamOutcome => {
+      this.giveUp(reason);
+      return { confirmed: false, reason };
+    };
+    const end = findEnd(tail, this.tailStart);
+    if (typeof end === 'string') return fallback();
+    const cdAt = end.cdOffset - this.tailStart;
+    if (cdAt < 0 || cdAt + end.cdSize !== end.recordsAt) return fallback();
+    const central = parseCentral(tail.subarray(cdAt, end.recordsAt), end.entries);
+    if (typeof central === 'string') return fallback();
+    const c = central.find((e) => e.offset === header.offset);
+    if (c === undefined) {
+      throw this.refuse(
+        `no central directory entry points at offset ${header.offset}, where entry ${JSON.stringify(header.rawName.toString('utf8'))} streamed`,
+      );
+    }
+    this.compareHeader(header, c);
+    this.compareFields(c, [['deflate data', 'compressed size', deflated, c.compressedSize, String]]);
+    return fallback();
   }
 
   private refuse(why: string, expected?: string, actual?: string): AirgapError {

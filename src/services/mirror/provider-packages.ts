@@ -104,7 +104,7 @@ export interface JobOutcome {
   lockCheck?: LockCheck;
   skipped?: SkippedPackage;
   hasDirectoryEntries?: boolean;
-  /** Where a downloaded package's h1 came from: its bytes as they arrived, or a read of the written file. */
+  /** Where a downloaded or local package's h1 came from: its bytes as they were read once, or a second read of the file. */
   digestedFrom?: 'stream' | 'file';
 }
 
@@ -382,8 +382,12 @@ export class ProviderPackageMirror {
           : `terraform-provider-${job.address.type}_v${job.version}`;
         await writeDeterministicZip(tmp, [{ name, mode: 0o755, path: src }]);
       }
-      const { sha256, size } = await sha256File(tmp);
-      const zip = await digestZip(tmp);
+      // One read: the zip's sha256 and its stream digest together (the file again only
+      // for a zip the stream reader does not follow).
+      const { sha256, size, zip, from } = await readOnce(
+        tmp,
+        this.digests.start(`--local-provider ${job.key} ${job.version} (${id.platform}): ${src}`),
+      );
       const digest: PackageDigest = { sha256, h1: zip.h1, zh: hashZh(sha256) };
       // An in-house package has no signed checksum list.
       const lockCheck = checkAgainstLockfiles(id, digest, job.recorded, undefined);
@@ -393,6 +397,7 @@ export class ProviderPackageMirror {
         job,
         lockCheck,
         hasDirectoryEntries: zip.hasDirectoryEntries,
+        digestedFrom: from,
         pkg: {
           platform: id.platform,
           filename: id.filename,
@@ -419,6 +424,20 @@ async function digestDownloaded(
 ): Promise<{ zip: ZipDigest; from: 'stream' | 'file' }> {
   if (outcome.confirmed) return { zip: outcome.digest, from: 'stream' };
   return { zip: await digestZip(file), from: 'file' };
+}
+
+/** A written zip's sha256 and its digest in one read of the file (two for a zip the stream reader does not follow). */
+async function readOnce(
+  file: string,
+  stream: StreamDigest,
+): Promise<{ sha256: string; size: number; zip: ZipDigest; from: 'stream' | 'file' }> {
+  try {
+    stream.begin(0);
+    const { sha256, size } = await sha256File(file, (chunk) => stream.write(chunk));
+    return { sha256, size, ...(await digestDownloaded(await stream.result(), file)) };
+  } finally {
+    stream.abort();
+  }
 }
 
 /**

@@ -316,6 +316,58 @@ describe('a zip whose local headers disagree with its central directory', () => 
     }
   });
 
+  it('is refused when its deflate data takes another length than the central directory records, whatever the data descriptor says', async () => {
+    const dir = await makeTempDir('airgap-zipstream-');
+    const file = path.join(dir, 'go.zip');
+    await writeReleaseZip(
+      file,
+      { name: 'terraform-provider-widget_v1.0.0', seed: 'widget', size: 50_000 },
+      [{ name: 'docs/README.md', data: Buffer.from('# widget\n') }],
+      { dataDescriptor: { signature: true, zip64: false } },
+    );
+    const original = await readFile(file);
+    const [exec, readme] = centralEntries(original) as [CentralEntry, CentralEntry];
+    // The executable's descriptor (signature, CRC-32, 32-bit sizes) ends where the README's local header starts.
+    const sizeAt = readme.local - 16 + 8;
+    const deflated = original.readUInt32LE(sizeAt);
+    expect(deflated).toBe(original.readUInt32LE(exec.central + 20));
+    const descriptorAt = readme.local - 16;
+
+    // Descriptor and central directory both say one byte more than the deflate data takes:
+    // a reader going by the central directory would take a byte the stream did not inflate.
+    const both = Buffer.from(original);
+    both.writeUInt32LE(deflated + 1, sizeAt);
+    both.writeUInt32LE(deflated + 1, exec.central + 20);
+    const e = await refusal(both);
+    expect(e.code).toBe('ZIP_INVALID');
+    expect(e.message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the deflate data says compressed size ${deflated}, the central directory ${deflated + 1}`,
+    );
+    expect([e.details.expected, e.details.actual]).toEqual([String(deflated + 1), String(deflated)]);
+    for (const step of [1, 13, 1 << 20]) {
+      await expect(stream(both, step)).rejects.toThrow(e.message);
+    }
+
+    // The central directory alone says so (the descriptor keeps the true length, so the stream goes on).
+    const cdOnly = Buffer.from(original);
+    cdOnly.writeUInt32LE(deflated - 1, exec.central + 20);
+    expect((await refusal(cdOnly)).message).toBe(
+      `${LABEL}: its local headers and its central directory disagree: entry "terraform-provider-widget_v1.0.0": the data descriptor says compressed size ${deflated}, the central directory ${deflated - 1}`,
+    );
+
+    // Only the descriptor is off: the central directory agrees with what streamed, and the
+    // file is read instead (as tofu's reader, it goes by the central directory).
+    const descriptorOnly = Buffer.from(original);
+    descriptorOnly.writeUInt32LE(deflated + 1, sizeAt);
+    expect(await streamed(descriptorOnly)).toEqual({
+      confirmed: false,
+      reason: `entry "terraform-provider-widget_v1.0.0"'s data descriptor at offset ${descriptorAt} does not give the ${deflated} bytes its deflate data takes`,
+    });
+    const written = path.join(dir, 'descriptor-only.zip');
+    await writeFile(written, descriptorOnly);
+    expect((await digestZip(written)).h1).toBe((await digestZip(file)).h1);
+  });
+
   it('is refused when a central directory entry points into another entry', async () => {
     const zip = await release();
     const readme = centralEntries(zip).find((e) => e.name.toString() === 'docs/README.md')!;

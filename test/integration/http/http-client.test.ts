@@ -525,6 +525,22 @@ describe('TLS trust', () => {
     expect(Buffer.from(await c.getBytes(`${s2.origin}/x`)).toString()).toBe('two');
   });
 
+  it('with extra CA files (one TLS context shared by every connection), still refuses a server whose CA is in none of them', async () => {
+    const other = await createSelfSignedCert('other server', undefined, await makeTempDir('airgap-cert-'));
+    const s2 = await startHttpsServer(other, (_req, res) => res.writeHead(200).end('two'));
+    cleanups.push(() => s2.close());
+    const s = await server((_req, res) => res.writeHead(200).end('ok'));
+    const c = client({ caCertFiles: [cert.certPath] });
+    // Trusted first, on the same client: the shared context is what the refused connection uses.
+    expect(Buffer.from(await c.getBytes(`${s.origin}/x`)).toString()).toBe('ok');
+    const url = `${s2.origin}/x`;
+    const e = await failure(c.getBytes(url));
+    expect(e.message).toBe(
+      `GET ${url}: certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): pass --ca-cert FILE or set SSL_CERT_FILE`,
+    );
+    expect(s2.requests.length).toBe(0);
+  });
+
   it('names a missing CA file and where it came from', async () => {
     const missing = path.join(await makeTempDir(), 'nope.pem');
     let error: unknown;
