@@ -1,11 +1,13 @@
 // `npm run bench`, section "serve": throughput of `airgap serve` for the provider zips
 // against nginx (Debian's) serving the same directory over TLS with the same certificate,
-// and airgap serve's peak RSS under that load (VmHWM from /proc).
+// and airgap serve's RSS under that load: the primary and its worker processes together
+// (VmRSS from /proc, summed over the processes, sampled during the load; the highest sum).
 //
 // The bundle: 8 providers x 2 platforms of incompressible packages (32 MB each at
 // BENCH_SCALE=1), cached in .bench/serve-bundle. The load: CLIENTS curl processes at
 // once, each fetching every zip, ROUNDS times per server, alternating airgap and nginx;
-// the median of each is reported. nginx runs in the foreground as a child process with a
+// the median of each is reported. airgap serve runs with its default --workers (one per
+// available core) unless BENCH_SERVE_WORKERS says otherwise; the count is reported. nginx runs in the foreground as a child process with a
 // config written to a temp directory, and is stopped by its PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,8 +34,10 @@ export interface ServeBench {
   airgapMedian: number;
   nginxMedian: number;
   ratio: number;
-  /** Peak RSS of the airgap serve process over all its runs. */
+  /** Highest sampled RSS of airgap serve (primary + workers, summed) over all its runs. */
   airgapPeakRssMb: number;
+  /** Worker processes airgap serve ran with (1: no workers, the primary serves). */
+  airgapWorkers: number;
   totalBytes: number;
   nginxWorkers: string;
 }
@@ -127,9 +131,33 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+/** RSS of `pid` and its children (the serve workers), summed, in MB. */
+async function treeRssMb(pid: number): Promise<number> {
+  const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  let kb = 0;
+  for (const p of [String(pid), ...children.split(/\s+/).filter(Boolean)]) {
+    const status = await fs.readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    kb += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  }
+  return kb / 1024;
+}
+
+/** Runs `work` while sampling the tree's RSS every 100 ms; the highest sample. */
+async function sampling<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
+  let peakMb = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peakMb = Math.max(peakMb, await treeRssMb(pid));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    return { value: await work(), peakMb };
+  } finally {
+    running = false;
+    await sampler;
+  }
 }
 
 async function startAirgap(
@@ -155,6 +183,9 @@ async function startAirgap(
       '--out',
       work,
       '--quiet',
+      ...(process.env.BENCH_SERVE_WORKERS === undefined
+        ? []
+        : ['--workers', process.env.BENCH_SERVE_WORKERS]),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -162,7 +193,8 @@ async function startAirgap(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const m = await waitFor(() => out, /at (https:\/\/[^\s]+?)\/\n/, child);
-  return { child, base: m[1]! };
+  const w = await waitFor(() => out, /Worker processes: (\d+)\n/, child);
+  return { child, base: m[1]!, workers: Number(w[1]) };
 }
 
 async function startNginx(
@@ -245,10 +277,11 @@ export async function runServeBench(): Promise<ServeBench> {
       await load(airgap.base, cert.certPath, urls, bytes);
       await load(nginx.base, cert.certPath, urls, bytes);
       for (let i = 0; i < ROUNDS; i++) {
-        a.push(await load(airgap.base, cert.certPath, urls, bytes));
+        const run = await sampling(airgap.child.pid!, () => load(airgap.base, cert.certPath, urls, bytes));
+        a.push(run.value);
+        rss = Math.max(rss, run.peakMb);
         n.push(await load(nginx.base, cert.certPath, urls, bytes));
       }
-      rss = await peakRssMb(airgap.child.pid!);
     } finally {
       await stop(airgap.child, 'SIGTERM');
       await stop(nginx.child, 'SIGQUIT');
@@ -262,6 +295,7 @@ export async function runServeBench(): Promise<ServeBench> {
       nginxMedian: nm,
       ratio: am / nm,
       airgapPeakRssMb: rss,
+      airgapWorkers: airgap.workers,
       totalBytes: bytes * CLIENTS,
       nginxWorkers: workers,
     };
@@ -274,7 +308,7 @@ export function serveBenchReport(b: ServeBench): string {
   const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
   return [
     `serve: ${CLIENTS} curl clients at once, ${(b.totalBytes / 1e6).toFixed(0)} MB of provider zips per round over TLS (127.0.0.1)`,
-    `  airgap serve  MB/s ${fmt(b.airgap)}  median ${b.airgapMedian.toFixed(0)}  peak RSS ${b.airgapPeakRssMb.toFixed(0)} MB`,
+    `  airgap serve (worker processes: ${b.airgapWorkers})  MB/s ${fmt(b.airgap)}  median ${b.airgapMedian.toFixed(0)}  peak RSS ${b.airgapPeakRssMb.toFixed(0)} MB (all its processes)`,
     `  nginx (worker_processes ${b.nginxWorkers})  MB/s ${fmt(b.nginx)}  median ${b.nginxMedian.toFixed(0)}`,
     `Targets (serve): >= 0.8x nginx: ${b.ratio.toFixed(2)}x; RSS < 250 MB: ${b.airgapPeakRssMb.toFixed(0)} MB`,
   ].join('\n');

@@ -15,7 +15,7 @@ export default class Serve extends AirgapCommand {
   static override summary =
     'Serve a bundle directory or an import destination over HTTPS: registry modules and the provider network mirror.';
 
-  static override description = `DIR is a bundle directory (airgap.json at its top), verified before anything listens as airgap verify checks it (the SHA256SUMS signature against --trusted-key, then every file against SHA256SUMS and airgap.json; --insecure-skip-signature skips only the signature), or an import destination (verified by airgap import), whose live generation is served: after airgap import switches generations, new requests see the new content, and a request in flight finishes on the files it opened. Serves /.well-known/terraform.json (modules.v1), the Module Registry Protocol at /v1/modules/HOST/NS/NAME/SYSTEM/... for every carried module under its original registry host (download answers 204 with X-Terraform-Get to the zip on this server), and the provider network mirror at /providers/. Read-only; only the files airgap.json (or the import state and mirror JSON) list are served: no listings, no path outside DIR, no symlink out. HEAD, Range and ETag (the sha256). Writes the CLI configuration runners need (host blocks pointing each original module host's modules.v1 here, and a network_mirror for providers) to --out/${SERVE_FILES.cliConfig} and prints it. One log line per request on stderr (--quiet: none). SIGTERM or Ctrl-C: stops accepting, finishes the requests in flight, exits 0. Details: docs/SERVE.md.
+  static override description = `DIR is a bundle directory (airgap.json at its top), verified before anything listens as airgap verify checks it (the SHA256SUMS signature against --trusted-key, then every file against SHA256SUMS and airgap.json; --insecure-skip-signature skips only the signature), or an import destination (verified by airgap import), whose live generation is served: after airgap import switches generations, new requests see the new content, and a request in flight finishes on the files it opened. Serves /.well-known/terraform.json (modules.v1), the Module Registry Protocol at /v1/modules/HOST/NS/NAME/SYSTEM/... for every carried module under its original registry host (download answers 204 with X-Terraform-Get to the zip on this server), and the provider network mirror at /providers/. Read-only; only the files airgap.json (or the import state and mirror JSON) list are served: no listings, no path outside DIR, no symlink out. HEAD, Range and ETag (the sha256). Writes the CLI configuration runners need (host blocks pointing each original module host's modules.v1 here, and a network_mirror for providers) to --out/${SERVE_FILES.cliConfig} and prints it. Serves from --workers processes sharing the port (default one per available core): verification and the CLI configuration happen once, before any worker starts, and this process prints every log line. One log line per request on stderr (--quiet: none). SIGTERM or Ctrl-C: every worker stops accepting, finishes the requests in flight, exits 0. Details: docs/SERVE.md.
 
 EXIT CODES
   0  stopped by SIGTERM or Ctrl-C after finishing the requests in flight
@@ -55,6 +55,13 @@ EXIT CODES
       dependsOn: ['tls-cert'],
       helpGroup: 'SERVER',
     }),
+    workers: Flags.integer({
+      summary:
+        'Processes that serve, sharing the port (default: one per available core; 1: no worker processes).',
+      min: 1,
+      max: 64,
+      helpGroup: 'SERVER',
+    }),
     'self-signed': Flags.boolean({
       summary: `Make a CA and a certificate for the server's name (kept in --out, reused while valid); prints the CA file for SSL_CERT_FILE.`,
       default: false,
@@ -92,6 +99,7 @@ EXIT CODES
         outDir: path.resolve(flags.out),
         now: new Date(),
         logRequests: !flags.quiet,
+        workers: flags.workers ?? os.availableParallelism(),
         verify: {
           trustedKeyFiles: flags['trusted-key'] ?? [],
           insecureSkipSignature: flags['insecure-skip-signature'],
@@ -107,12 +115,11 @@ EXIT CODES
     );
     this.log(`CLI configuration: ${handle.cliConfigPath} (TF_CLI_CONFIG_FILE)`);
     if (handle.caCertPath !== undefined) this.log(`CA certificate: ${handle.caCertPath} (SSL_CERT_FILE)`);
+    this.log(`Worker processes: ${handle.workers}`);
     this.detail(`\n${handle.cliConfig}`);
     const signal = await stopped;
-    // Told once the server has stopped accepting: from here on a new connection is refused.
-    const closing = handle.close();
-    reporter.info(`${signal}: finishing the requests in flight`);
-    await closing;
+    // Told once every process has stopped accepting: from here on a new connection is refused.
+    await handle.close(() => reporter.info(`${signal}: finishing the requests in flight`));
     reporter.finish();
     this.log('Stopped.');
   }

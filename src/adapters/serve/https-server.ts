@@ -54,7 +54,12 @@ export interface RunningServer {
 
 export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningServer> {
   let closing = false;
+  // Answers not yet logged: close() waits for them too, not only for the sockets, so that
+  // each request's log line is out before close() resolves.
+  let answering = 0;
+  let allAnswered: (() => void) | undefined;
   const server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
+    answering++;
     if (closing) res.setHeader('Connection', 'close');
     // Read now: once the client has gone the socket no longer knows it.
     const remote = req.socket.remoteAddress ?? '';
@@ -78,6 +83,7 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
         log(res.statusCode, 0, (e as Error).message);
       })
       .finally(() => {
+        if (--answering === 0) allAnswered?.();
         if (closing) server.closeIdleConnections();
       });
   });
@@ -90,12 +96,13 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: async () => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      if (answering > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
+    },
   };
 }
 

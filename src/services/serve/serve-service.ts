@@ -6,7 +6,9 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../adapters/fs/atomic.js';
+import { startCluster } from '../../adapters/serve/cluster.js';
 import { startHttpsServer, type RequestLog } from '../../adapters/serve/https-server.js';
 import { makeSelfSigned, selfSignedStillFits } from '../../adapters/tls/self-signed.js';
 import { AirgapError } from '../../core/errors.js';
@@ -15,7 +17,8 @@ import type { Reporter } from '../../core/ports.js';
 import type { ServeCatalogue } from '../../core/serve/catalogue.js';
 import { renderServeCliConfig } from '../../core/serve/cli-config.js';
 import { advertisedUrl, type ListenAddress } from '../../core/serve/listen.js';
-import { isBundleDir, openServedDir } from './served-dir.js';
+import { isBundleDir, openServedDir, type ServedDir } from './served-dir.js';
+import type { ServeWorkerConfig } from './serve-worker.js';
 import { verifyServedBundle, type ServeVerifyOptions } from './verify-bundle.js';
 
 export interface ServeOptions {
@@ -33,6 +36,18 @@ export interface ServeOptions {
   logRequests: boolean;
   /** How a bundle directory is verified before serving (an import destination is not: import verified it). */
   verify: ServeVerifyOptions;
+  /**
+   * Processes that serve (--workers; default 1): more than one forks that many workers
+   * sharing the socket (src/adapters/serve/cluster.ts), after verification, in the
+   * compiled build only (the worker entry is a .js module). 1 serves in this process.
+   */
+  workers?: number;
+}
+
+/** What answers requests: this process, or the workers of a cluster. */
+interface Listening {
+  port: number;
+  close(stoppedAccepting?: () => void): Promise<void>;
 }
 
 export interface ServeHandle {
@@ -44,8 +59,13 @@ export interface ServeHandle {
   cliConfig: string;
   /** With --self-signed: the CA file runners trust (SSL_CERT_FILE). */
   caCertPath?: string;
-  /** Stops accepting and resolves once requests in flight have finished. */
-  close(): Promise<void>;
+  /** Processes serving: 1 (this one), or the number of workers. */
+  workers: number;
+  /**
+   * Stops accepting (then calls `stoppedAccepting`: from there a new connection is
+   * refused) and resolves once requests in flight have finished.
+   */
+  close(stoppedAccepting?: () => void): Promise<void>;
 }
 
 export async function startServe(options: ServeOptions, reporter: Reporter): Promise<ServeHandle> {
@@ -68,19 +88,24 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
   );
   const tls = await tlsMaterial(options);
   let baseUrl = '';
-  let server;
+  const workers = options.workers ?? 1;
+  const onLog = options.logRequests ? (log: RequestLog) => reporter.info(requestLine(log)) : undefined;
+  let server: Listening;
   try {
-    server = await startHttpsServer({
-      host: options.listen.host,
-      port: options.listen.port,
-      cert: tls.cert,
-      key: tls.key,
-      view: () => served.view(),
-      get baseUrl() {
-        return baseUrl;
-      },
-      ...(options.logRequests ? { onRequest: (log: RequestLog) => reporter.info(requestLine(log)) } : {}),
-    });
+    server =
+      workers > 1
+        ? await startWorkers(options, workers, tls, checked?.manifestSha256, served, onLog, reporter)
+        : await startHttpsServer({
+            host: options.listen.host,
+            port: options.listen.port,
+            cert: tls.cert,
+            key: tls.key,
+            view: () => served.view(),
+            get baseUrl() {
+              return baseUrl;
+            },
+            ...(onLog === undefined ? {} : { onRequest: onLog }),
+          });
   } catch (e) {
     throw listenError(options.listen, e);
   }
@@ -115,8 +140,45 @@ export async function startServe(options: ServeOptions, reporter: Reporter): Pro
     cliConfigPath,
     cliConfig,
     ...(tls.caCertPath === undefined ? {} : { caCertPath: tls.caCertPath }),
-    close: () => server.close(),
+    workers,
+    close: (stoppedAccepting) => server.close(stoppedAccepting),
   };
+}
+
+/** The worker entry, next to this module in the build. */
+const WORKER_ENTRY = fileURLToPath(new URL('./serve-worker-main.js', import.meta.url));
+
+async function startWorkers(
+  options: ServeOptions,
+  count: number,
+  tls: TlsMaterial,
+  manifestSha256: string | undefined,
+  served: ServedDir,
+  onLog: ((log: RequestLog) => void) | undefined,
+  reporter: Reporter,
+): Promise<Listening> {
+  const config: ServeWorkerConfig = {
+    dir: options.dir,
+    listen: options.listen,
+    ...(options.url === undefined ? {} : { url: options.url }),
+    cert: tls.cert,
+    key: tls.key,
+    ...(manifestSha256 === undefined ? {} : { manifestSha256 }),
+    logRequests: onLog !== undefined,
+  };
+  return startCluster({
+    count,
+    exec: WORKER_ENTRY,
+    config,
+    onLog: onLog ?? (() => undefined),
+    // A worker met a new generation: this process looks too, and rewrites the CLI config if it must.
+    onGeneration: () => {
+      served
+        .view()
+        .catch((e: unknown) => reporter.warn(`cannot read the live generation: ${(e as Error).message}`));
+    },
+    onWarning: (message) => reporter.warn(message),
+  });
 }
 
 function requestLine(log: RequestLog): string {
