@@ -121,12 +121,15 @@ export async function resolveParts(source: string): Promise<ArchiveParts> {
   return { parts, size: sizes.reduce((a, b) => a + b, 0), split: true };
 }
 
-/** The parts' bytes as one stream, one file open at a time. */
-export function concatParts(parts: readonly string[]): Readable {
+/** The parts' bytes as one stream, one file open at a time; `onRead` is told each chunk's size. */
+export function concatParts(parts: readonly string[], onRead?: (bytes: number) => void): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     for (const part of parts) {
       try {
-        for await (const chunk of createReadStream(part, { highWaterMark: 256 << 10 })) yield chunk as Buffer;
+        for await (const chunk of createReadStream(part, { highWaterMark: 256 << 10 })) {
+          onRead?.((chunk as Buffer).length);
+          yield chunk as Buffer;
+        }
       } catch (e) {
         throw new AirgapError('FS_ERROR', `cannot read ${part}: ${(e as Error).message}`, {
           path: part,
@@ -180,8 +183,8 @@ export interface ArchiveStore {
   resolve(source: string): Promise<ArchiveParts>;
   /** First bytes of a part, for format detection. */
   peek(part: string, n: number): Promise<Buffer>;
-  /** The parts' bytes as one stream. */
-  open(parts: readonly string[]): Readable;
+  /** The parts' bytes as one stream; `onRead` is told the size of each chunk as it is read. */
+  open(parts: readonly string[], onRead?: (bytes: number) => void): Readable;
   /** FILE.001 named as the source while FILE.000 exists: a usage error naming FILE.000. */
   refuseLaterPart(source: string): Promise<void>;
   close(): Promise<void>;

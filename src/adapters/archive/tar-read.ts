@@ -15,7 +15,7 @@
 // Gzip is recognized by its magic bytes and undone with zlib in the same pass.
 
 import { Buffer } from 'node:buffer';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import { AirgapError, isAirgapError } from '../../core/errors.js';
@@ -79,6 +79,58 @@ function gzipError(archive: string, e: unknown): AirgapError {
       : `${archive} is not readable gzip data (${msg})`,
     { path: archive, expected: 'a complete gzip stream', actual: msg, cause: e },
   );
+}
+
+/** Chunks a stream queues before it is paused, and resumed below a quarter of that. */
+const QUEUED_CHUNKS = 16;
+
+/**
+ * The chunks of a byte stream as they were pushed. Not the stream's own async
+ * iterator: its read() joins all the stream holds into one new Buffer, a copy of
+ * every byte, and most of the reading's cost on a fast source.
+ */
+export function streamChunks(stream: Readable): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+      const queue: Buffer[] = [];
+      let ended = false;
+      let failure: unknown;
+      let wake: (() => void) | undefined;
+      const notify = (): void => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      stream.on('data', (chunk: Buffer | string) => {
+        queue.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        if (queue.length >= QUEUED_CHUNKS) stream.pause();
+        notify();
+      });
+      finished(stream, (e) => {
+        if (e === undefined || e === null) ended = true;
+        else failure = e;
+        notify();
+      });
+      return {
+        async next(): Promise<IteratorResult<Buffer>> {
+          for (;;) {
+            const chunk = queue.shift();
+            if (chunk !== undefined) {
+              if (queue.length < QUEUED_CHUNKS / 4 && stream.isPaused() && !ended) stream.resume();
+              return { value: chunk, done: false };
+            }
+            if (failure !== undefined) throw failure;
+            if (ended) return { value: undefined, done: true };
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+        async return(): Promise<IteratorResult<Buffer>> {
+          stream.destroy();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
 }
 
 /** Pulls exact byte counts from a chunked stream. */
@@ -177,7 +229,8 @@ export async function* readTarEntries(
   options: TarReadOptions = {},
 ): AsyncGenerator<TarEntry> {
   const limits = options.extendedHeaders ?? DEFAULT_EXTENDED_HEADERS;
-  const reader = new ByteReader(input[Symbol.asyncIterator](), archive);
+  const chunks = input instanceof Readable ? streamChunks(input) : input;
+  const reader = new ByteReader(chunks[Symbol.asyncIterator](), archive);
   let pax = emptyRecords();
   let longName: string | undefined;
   let longLink: string | undefined;

@@ -2,9 +2,10 @@
 // (adapters/archive/parts.ts): s3://BUCKET/KEY, or s3://BUCKET/KEY.000 and every
 // KEY.NNN beside it, checked for gaps and sizes before any byte is read, then
 // streamed in one pass by ranged GETs of 8 MiB, six ahead, each tied to the
-// object's ETag (an object replaced mid-read fails, rather than mixing two). A
-// range whose body breaks off is fetched again; the SDK itself retries refused
-// requests, throttling and 5xx answers.
+// object's ETag (an object replaced mid-read fails, rather than mixing two), each
+// passed on as its bytes arrive. A range whose body breaks off is asked again from
+// where it stopped; the SDK itself retries refused requests, throttling and 5xx
+// answers.
 
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
@@ -43,37 +44,56 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
     return part;
   }
 
+  /** One range read whole (the first bytes, for format detection). */
+  async function fetchRange(part: PartInfo, start: number, end: number): Promise<Buffer> {
+    const range = new RangeFetch({ part, start, end });
+    await fetchInto(range);
+    return Buffer.concat(range.chunks);
+  }
+
   /**
-   * One range, as the chunks the connection delivered: kept as they are (no copy into
-   * one buffer; copying and the large allocations cost more CPU than the download).
+   * Fills `range.chunks` as the connection delivers them (no copy, no waiting for the
+   * whole range). A body that breaks off is asked again from the byte it stopped at,
+   * still tied to the object's ETag.
    */
-  async function fetchRange(part: PartInfo, start: number, end: number): Promise<Buffer[]> {
+  async function fetchInto(range: RangeFetch, signal?: AbortSignal): Promise<void> {
+    const { part, start, end } = range.plan;
     let lastError: unknown;
     for (let attempt = 1; attempt <= RANGE_ATTEMPTS; attempt += 1) {
+      const from = start + range.received;
       try {
         const answer = await conn.client.send(
           new GetObjectCommand({
             Bucket: part.location.bucket,
             Key: part.location.key,
-            Range: `bytes=${start}-${end - 1}`,
+            Range: `bytes=${from}-${end - 1}`,
             ...(part.etag === '' ? {} : { IfMatch: part.etag }),
           }),
+          signal === undefined ? {} : { abortSignal: signal },
         );
         const body = answer.Body as Readable | undefined;
         if (body === undefined) throw new Error('the answer has no body');
-        const chunks: Buffer[] = [];
-        let filled = 0;
-        for await (const chunk of body) {
-          const c = chunk as Buffer;
-          filled += c.length;
-          if (filled > end - start) throw new Error(`range ${start}-${end - 1} gave more bytes than asked`);
-          chunks.push(c);
-        }
-        if (filled !== end - start) {
-          throw new Error(`range ${start}-${end - 1} gave ${filled} bytes, expected ${end - start}`);
-        }
-        return chunks;
+        await new Promise<void>((resolve, reject) => {
+          const fail = (e: unknown): void => {
+            body.destroy();
+            reject(e as Error);
+          };
+          body.on('data', (chunk: Buffer) => {
+            if (range.received + chunk.length > end - start) {
+              fail(new Error(`range ${from}-${end - 1} gave more bytes than asked`));
+              return;
+            }
+            range.add(chunk);
+          });
+          body.once('error', fail);
+          body.once('end', () => {
+            if (range.received === end - start) resolve();
+            else reject(new Error(`range ${from}-${end - 1} ended at byte ${start + range.received}`));
+          });
+        });
+        return;
       } catch (e) {
+        if (signal?.aborted === true) throw e;
         const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         // An answer S3 gave (412: the object changed; 403, 404) will not change on a retry.
         if (status !== undefined && status < 500)
@@ -87,33 +107,16 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
     });
   }
 
-  async function* ranges(parts: readonly string[]): AsyncGenerator<Buffer> {
-    const plan: { part: PartInfo; start: number; end: number }[] = [];
+  async function plan(parts: readonly string[]): Promise<RangePlan[]> {
+    const ranges: RangePlan[] = [];
     for (const url of parts) {
       const part = known.get(url) ?? (await info(url));
       if (part === undefined) throw missing(url);
       for (let start = 0; start < part.size; start += RANGE) {
-        plan.push({ part, start, end: Math.min(part.size, start + RANGE) });
+        ranges.push({ part, start, end: Math.min(part.size, start + RANGE) });
       }
     }
-    const pending: Promise<Buffer[]>[] = [];
-    let next = 0;
-    const fill = (): void => {
-      while (pending.length < AHEAD && next < plan.length) {
-        const r = plan[next]!;
-        next += 1;
-        const p = fetchRange(r.part, r.start, r.end);
-        // Handled when its turn comes; this keeps an early failure from being "unhandled".
-        p.catch(() => undefined);
-        pending.push(p);
-      }
-    };
-    fill();
-    while (pending.length > 0) {
-      const chunks = await pending.shift()!;
-      fill();
-      yield* chunks;
-    }
+    return ranges;
   }
 
   return {
@@ -169,11 +172,11 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
     async peek(part: string, n: number): Promise<Buffer> {
       const p = known.get(part) ?? (await info(part));
       if (p === undefined) throw missing(part);
-      return p.size === 0 ? Buffer.alloc(0) : Buffer.concat(await fetchRange(p, 0, Math.min(n, p.size)));
+      return p.size === 0 ? Buffer.alloc(0) : await fetchRange(p, 0, Math.min(n, p.size));
     },
 
-    open(parts: readonly string[]): Readable {
-      return Readable.from(ranges(parts), { objectMode: false });
+    open(parts: readonly string[], onRead?: (bytes: number) => void): Readable {
+      return new RangeStream(() => plan(parts), fetchInto, onRead);
     },
 
     async refuseLaterPart(source: string): Promise<void> {
@@ -191,6 +194,140 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
 
     close: () => conn.close(),
   };
+}
+
+interface RangePlan {
+  part: PartInfo;
+  start: number;
+  end: number;
+}
+
+/** A range's bytes as they arrive, held until the stream hands them on. */
+class RangeFetch {
+  readonly chunks: Buffer[] = [];
+  /** Bytes of the range received so far. */
+  received = 0;
+  done = false;
+  error: unknown;
+  /** Called when a chunk, the end or a failure arrives. */
+  onChange: (() => void) | undefined;
+
+  constructor(readonly plan: RangePlan) {}
+
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    this.onChange?.();
+  }
+
+  settle(error?: unknown): void {
+    this.done = true;
+    this.error = error;
+    this.onChange?.();
+  }
+}
+
+/**
+ * The ranges in order, AHEAD of them in flight. Each range's chunks are passed on as
+ * they arrive: reading starts with the first bytes, not once the first ranges are
+ * whole, and the bytes held are those the reader has not taken yet (at most AHEAD
+ * ranges).
+ */
+class RangeStream extends Readable {
+  readonly #plan: () => Promise<RangePlan[]>;
+  readonly #fetch: (range: RangeFetch, signal: AbortSignal) => Promise<void>;
+  readonly #onRead: ((bytes: number) => void) | undefined;
+  readonly #abort = new AbortController();
+  readonly #active: RangeFetch[] = [];
+  #ranges: RangePlan[] | undefined;
+  #next = 0;
+  #planning = false;
+  #pumping = false;
+
+  constructor(
+    plan: () => Promise<RangePlan[]>,
+    fetch: (range: RangeFetch, signal: AbortSignal) => Promise<void>,
+    onRead: ((bytes: number) => void) | undefined,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.#plan = plan;
+    this.#fetch = fetch;
+    this.#onRead = onRead;
+  }
+
+  override _read(): void {
+    if (this.#ranges !== undefined) {
+      this.#pump();
+      return;
+    }
+    if (this.#planning) return;
+    this.#planning = true;
+    this.#plan().then(
+      (ranges) => {
+        this.#ranges = ranges;
+        this.#pump();
+      },
+      (e: unknown) => this.destroy(e as Error),
+    );
+  }
+
+  #fill(): void {
+    const ranges = this.#ranges!;
+    while (this.#active.length < AHEAD && this.#next < ranges.length) {
+      const range = new RangeFetch(ranges[this.#next]!);
+      this.#next += 1;
+      this.#fetch(range, this.#abort.signal).then(
+        () => range.settle(),
+        (e: unknown) => range.settle(e),
+      );
+      this.#active.push(range);
+    }
+  }
+
+  /** Hands on what the first range holds, until the reader wants no more or must wait. */
+  #pump(): void {
+    if (this.#pumping || this.destroyed) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        this.#fill();
+        const head = this.#active[0];
+        if (head === undefined) {
+          this.push(null);
+          return;
+        }
+        head.onChange = undefined;
+        let more = true;
+        while (more && head.chunks.length > 0) {
+          const chunk = head.chunks.shift()!;
+          this.#onRead?.(chunk.length);
+          more = this.push(chunk);
+        }
+        if (head.chunks.length > 0) return;
+        if (head.error !== undefined) {
+          this.destroy(head.error as Error);
+          return;
+        }
+        if (!head.done) {
+          head.onChange = () => this.#pump();
+          return;
+        }
+        this.#active.shift();
+        if (!more) {
+          this.#fill();
+          return;
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#abort.abort();
+    this.#active.length = 0;
+    callback(error);
+  }
 }
 
 function missing(url: string): AirgapError {

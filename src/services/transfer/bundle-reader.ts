@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { localArchiveStore, type ArchiveStore } from '../../adapters/archive/parts.js';
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import { isS3Url } from '../../core/s3/url.js';
-import { isGzip, readTarEntries, tarStream } from '../../adapters/archive/tar-read.js';
+import { isGzip, readTarEntries, streamChunks, tarStream } from '../../adapters/archive/tar-read.js';
 import { walkTree } from '../../adapters/fs/walk.js';
 import { BLOCK, isZero, parseHeader } from '../../adapters/archive/tar-header.js';
 import { parseManifest, type BundleManifest, type FileRef } from '../../core/bundle/manifest.js';
@@ -580,9 +580,9 @@ async function hashThrough(
   const hash = createHash('sha256');
   let size = 0;
   if (sink === undefined) {
-    for await (const chunk of body) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
+    for await (const chunk of streamChunks(body)) {
+      hash.update(chunk);
+      size += chunk.length;
     }
     return { sha256: hash.digest('hex'), size };
   }
@@ -712,7 +712,7 @@ async function openTarball(
     );
   }
   const gzip = isGzip(magic);
-  const raw = Readable.from(counted(store.open(parts), onRead), { objectMode: false });
+  const raw = store.open(parts, onRead);
   const stream = tarStream(raw, gzip);
   async function* entries(): AsyncGenerator<SourceEntry> {
     const read = readTarEntries(stream, source, {

@@ -122,6 +122,13 @@ describeWithTools([AWS_CLI], 'airgap import and verify from S3', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { verdict: string }).verdict).toBe('verified');
     expect(s3.count('GetObject')).toBe(3 + 1 + Math.ceil(exported.bytes / (8 * MIB)));
+    // The cut-off range is asked again from the byte it stopped at, not from its start.
+    const starts = s3.log
+      .filter((e) => e.operation === 'GetObject')
+      .map((e) => Number(/^bytes=(\d+)-/.exec(String(e.headers.range))?.[1]));
+    const resumed = starts.filter((start) => start % (8 * MIB) !== 0);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]).toBeLessThan(Math.min(8 * MIB, exported.bytes));
   });
 
   it('s3://BUCKET/KEY.000 finds the other parts aws s3 cp uploaded; a missing middle part is named', async () => {
