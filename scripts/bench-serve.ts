@@ -230,8 +230,8 @@ async function startAirgap(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const m = await waitFor(() => out, /at (https:\/\/[^\s]+?)\/\n/, child);
-  const w = await waitFor(() => out, /Worker processes: (\d+)\n/, child);
-  return { child, base: m[1]!, workers: Number(w[1]) };
+  const w = await waitFor(() => out, /Worker processes: (\d+|none)/, child);
+  return { child, base: m[1]!, workers: w[1] === 'none' ? 1 : Number(w[1]) };
 }
 
 async function startNginx(
