@@ -263,6 +263,9 @@ http {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert.certPath};
     ssl_certificate_key ${cert.keyPath};
+    # nginx before 1.23.4 (Debian 12 has 1.22) offers TLS 1.2 at most by default; node offers
+    # 1.3. Both then use AES-256-GCM, but the same protocol too keeps the comparison exact.
+    ssl_protocols TLSv1.2 TLSv1.3;
     root ${dir};
   }
 }
