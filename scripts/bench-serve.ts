@@ -31,11 +31,19 @@ export interface ServeBench {
   /** MB/s (10^6 bytes) of each run, in order. */
   airgap: number[];
   nginx: number[];
+  /**
+   * CPU seconds per GB sent (all the server's processes, user + system) of each run: the
+   * steadier signal on a shared machine, where wall-clock throughput moves with the load.
+   */
+  airgapCpuPerGb: number[];
+  nginxCpuPerGb: number[];
   airgapMedian: number;
   nginxMedian: number;
   ratio: number;
   /** Highest sampled RSS of airgap serve (primary + workers, summed) over all its runs. */
   airgapPeakRssMb: number;
+  /** At that sample: the primary's, then each worker's. */
+  airgapRssPartsMb: number[];
   /** Worker processes airgap serve ran with (1: no workers, the primary serves). */
   airgapWorkers: number;
   totalBytes: number;
@@ -131,29 +139,58 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-/** RSS of `pid` and its children (the serve workers), summed, in MB. */
-async function treeRssMb(pid: number): Promise<number> {
+/** CPU seconds (user + system) `pid` and its children have used so far. */
+async function treeCpuSeconds(pid: number): Promise<number> {
   const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  let kb = 0;
+  let ticks = 0;
   for (const p of [String(pid), ...children.split(/\s+/).filter(Boolean)]) {
-    const status = await fs.readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
-    kb += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
   }
-  return kb / 1024;
+  return ticks / 100; // USER_HZ
 }
 
-/** Runs `work` while sampling the tree's RSS every 100 ms; the highest sample. */
-async function sampling<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
-  let peakMb = 0;
+/** `load` and the CPU seconds the server's processes spent on it. */
+async function measured(pid: number, run: () => Promise<number>): Promise<{ mbs: number; cpu: number }> {
+  const before = await treeCpuSeconds(pid);
+  const mbs = await run();
+  return { mbs, cpu: (await treeCpuSeconds(pid)) - before };
+}
+
+/** RSS in MB of `pid` and of each of its children (the serve workers), by PID. */
+async function treeRssMb(pid: number): Promise<Map<number, number>> {
+  const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const rss = new Map<number, number>();
+  for (const p of [String(pid), ...children.split(/\s+/).filter(Boolean)]) {
+    const status = await fs.readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    rss.set(Number(p), Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  }
+  return rss;
+}
+
+interface RssPeak {
+  /** The highest sum over the processes. */
+  totalMb: number;
+  /** The processes' RSS at that moment: the primary first. */
+  partsMb: number[];
+}
+
+/** Runs `work` while sampling the tree's RSS every 100 ms; the sample with the highest sum. */
+async function sampling<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; peak: RssPeak }> {
+  const peak: RssPeak = { totalMb: 0, partsMb: [] };
   let running = true;
   const sampler = (async () => {
     while (running) {
-      peakMb = Math.max(peakMb, await treeRssMb(pid));
+      const parts = [...(await treeRssMb(pid)).values()];
+      const total = parts.reduce((a, b) => a + b, 0);
+      if (total > peak.totalMb) Object.assign(peak, { totalMb: total, partsMb: parts });
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   try {
-    return { value: await work(), peakMb };
+    return { value: await work(), peak };
   } finally {
     running = false;
     await sampler;
@@ -193,8 +230,8 @@ async function startAirgap(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const m = await waitFor(() => out, /at (https:\/\/[^\s]+?)\/\n/, child);
-  const w = await waitFor(() => out, /Worker processes: (\d+)\n/, child);
-  return { child, base: m[1]!, workers: Number(w[1]) };
+  const w = await waitFor(() => out, /Worker processes: (\d+|none)/, child);
+  return { child, base: m[1]!, workers: w[1] === 'none' ? 1 : Number(w[1]) };
 }
 
 async function startNginx(
@@ -226,6 +263,9 @@ http {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert.certPath};
     ssl_certificate_key ${cert.keyPath};
+    # nginx before 1.23.4 (Debian 12 has 1.22) offers TLS 1.2 at most by default; node offers
+    # 1.3. Both then use AES-256-GCM, but the same protocol too keeps the comparison exact.
+    ssl_protocols TLSv1.2 TLSv1.3;
     root ${dir};
   }
 }
@@ -271,16 +311,24 @@ export async function runServeBench(): Promise<ServeBench> {
     const nginx = await startNginx(dir, cert, work, workers);
     const a: number[] = [];
     const n: number[] = [];
-    let rss = 0;
+    const aCpu: number[] = [];
+    const nCpu: number[] = [];
+    let rss: RssPeak = { totalMb: 0, partsMb: [] };
     try {
       // One warm-up each (page cache, TLS session setup), then alternating rounds.
       await load(airgap.base, cert.certPath, urls, bytes);
       await load(nginx.base, cert.certPath, urls, bytes);
+      const gb = (bytes * CLIENTS) / 1e9;
       for (let i = 0; i < ROUNDS; i++) {
-        const run = await sampling(airgap.child.pid!, () => load(airgap.base, cert.certPath, urls, bytes));
-        a.push(run.value);
-        rss = Math.max(rss, run.peakMb);
-        n.push(await load(nginx.base, cert.certPath, urls, bytes));
+        const run = await sampling(airgap.child.pid!, () =>
+          measured(airgap.child.pid!, () => load(airgap.base, cert.certPath, urls, bytes)),
+        );
+        a.push(run.value.mbs);
+        aCpu.push(run.value.cpu / gb);
+        if (run.peak.totalMb > rss.totalMb) rss = run.peak;
+        const nr = await measured(nginx.child.pid!, () => load(nginx.base, cert.certPath, urls, bytes));
+        n.push(nr.mbs);
+        nCpu.push(nr.cpu / gb);
       }
     } finally {
       await stop(airgap.child, 'SIGTERM');
@@ -291,10 +339,13 @@ export async function runServeBench(): Promise<ServeBench> {
     return {
       airgap: a,
       nginx: n,
+      airgapCpuPerGb: aCpu,
+      nginxCpuPerGb: nCpu,
       airgapMedian: am,
       nginxMedian: nm,
       ratio: am / nm,
-      airgapPeakRssMb: rss,
+      airgapPeakRssMb: rss.totalMb,
+      airgapRssPartsMb: rss.partsMb,
       airgapWorkers: airgap.workers,
       totalBytes: bytes * CLIENTS,
       nginxWorkers: workers,
@@ -306,10 +357,13 @@ export async function runServeBench(): Promise<ServeBench> {
 
 export function serveBenchReport(b: ServeBench): string {
   const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
+  const cpu = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
   return [
     `serve: ${CLIENTS} curl clients at once, ${(b.totalBytes / 1e6).toFixed(0)} MB of provider zips per round over TLS (127.0.0.1)`,
-    `  airgap serve (worker processes: ${b.airgapWorkers})  MB/s ${fmt(b.airgap)}  median ${b.airgapMedian.toFixed(0)}  peak RSS ${b.airgapPeakRssMb.toFixed(0)} MB (all its processes)`,
+    `  airgap serve (worker processes: ${b.airgapWorkers})  MB/s ${fmt(b.airgap)}  median ${b.airgapMedian.toFixed(0)}  peak RSS ${b.airgapPeakRssMb.toFixed(0)} MB (all its processes: ${b.airgapRssPartsMb.map((x) => x.toFixed(0)).join(' + ')})`,
     `  nginx (worker_processes ${b.nginxWorkers})  MB/s ${fmt(b.nginx)}  median ${b.nginxMedian.toFixed(0)}`,
+    `  CPU s/GB (server processes, user+sys): airgap ${cpu(b.airgapCpuPerGb)}; nginx ${cpu(b.nginxCpuPerGb)}; ` +
+      `median ratio nginx/airgap ${(median(b.nginxCpuPerGb) / median(b.airgapCpuPerGb)).toFixed(2)}`,
     `Targets (serve): >= 0.8x nginx: ${b.ratio.toFixed(2)}x; RSS < 250 MB: ${b.airgapPeakRssMb.toFixed(0)} MB`,
   ].join('\n');
 }

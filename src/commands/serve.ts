@@ -115,7 +115,9 @@ EXIT CODES
     );
     this.log(`CLI configuration: ${handle.cliConfigPath} (TF_CLI_CONFIG_FILE)`);
     if (handle.caCertPath !== undefined) this.log(`CA certificate: ${handle.caCertPath} (SSL_CERT_FILE)`);
-    this.log(`Worker processes: ${handle.workers}`);
+    this.log(
+      `Worker processes: ${handle.workers > 1 ? handle.workers : 'none (--workers 1: this process serves)'}`,
+    );
     this.detail(`\n${handle.cliConfig}`);
     const signal = await stopped;
     // Told once every process has stopped accepting: from here on a new connection is refused.
