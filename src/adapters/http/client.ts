@@ -473,7 +473,14 @@ async function writeBody(
   offset: number,
   onChunk: (chunk: Buffer) => void | Promise<void>,
 ): Promise<void> {
-  const out = fs.createWriteStream(file, offset === 0 ? { flags: 'w' } : { flags: 'r+', start: offset });
+  // The file may lag this far behind the body: a ~64 KiB chunk then no longer waits for the
+  // write of the one before it (behind inflate work in libuv's thread pool), and chunks that
+  // queue meanwhile go out in one writev.
+  const highWaterMark = WRITE_AHEAD;
+  const out = fs.createWriteStream(
+    file,
+    offset === 0 ? { flags: 'w', highWaterMark } : { flags: 'r+', start: offset, highWaterMark },
+  );
   let writeError: unknown;
   out.on('error', (e) => (writeError ??= e));
   let bodyError: unknown;
@@ -483,7 +490,8 @@ async function writeBody(
       const held = onChunk(chunk);
       // Listen for 'drain' before waiting on the tap: it may come while the tap holds the body.
       const drained = out.write(chunk) ? undefined : once(out, 'drain');
-      await Promise.all([held, drained]);
+      if (drained !== undefined) await Promise.all([held, drained]);
+      else if (held !== undefined) await held;
     }
   } catch (e) {
     bodyError = e;
@@ -498,6 +506,8 @@ async function writeBody(
   if (writeError !== undefined) throw writeError;
   if (bodyError !== undefined) throw bodyError;
 }
+
+const WRITE_AHEAD = 512 * 1024;
 
 /** A sha256 that has already taken in the file's first `length` bytes, read back from disk. */
 async function hashPrefix(file: string, length: number): Promise<Hash> {
