@@ -16,6 +16,8 @@ const execFileP = promisify(execFile);
 export interface S3Measure {
   wallSeconds: number;
   peakRssMb: number;
+  /** user + sys of the command: on a shared two-core machine, steadier than the wall time. */
+  cpuSeconds?: number;
 }
 
 type Timed = (
@@ -101,7 +103,7 @@ export async function runS3Bench(
     );
     for (const [name, m] of Object.entries(r)) {
       console.log(
-        `  ${name.padEnd(20)} ${m.wallSeconds.toFixed(2)} s  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
+        `  ${name.padEnd(20)} ${m.wallSeconds.toFixed(2)} s  CPU ${m.cpuSeconds?.toFixed(2) ?? '?'} s  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
       );
     }
     const ratio = (a: string, b: string): string => (r[a]!.wallSeconds / r[b]!.wallSeconds).toFixed(2);

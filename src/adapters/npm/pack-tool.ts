@@ -7,9 +7,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
 
 import { Parser, type ReadEntry } from 'tar';
 
@@ -112,6 +116,22 @@ export async function npmPackTool(root: string, destDir: string): Promise<string
   return path.join(destDir, path.basename(filename));
 }
 
+/** The first bytes of `file` (fewer when it is shorter). */
+async function readStart(file: string): Promise<Buffer> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function isGzipFile(start: Buffer): boolean {
+  return start[0] === 0x1f && start[1] === 0x8b;
+}
+
 /**
  * Reads a `npm pack` archive once: its size and sha256, its package.json, and its file
  * list. Throws TOOL_PACKAGE_INVALID unless it is airgap, with its bin scripts, built
@@ -140,19 +160,35 @@ export async function inspectToolPackage(file: string): Promise<ToolPackageInfo>
   const hash = createHash('sha256');
   let size = 0;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      const b = chunk as Buffer;
-      hash.update(b);
-      size += b.length;
-      if (!parser.write(b)) await new Promise((r) => parser.once('drain', r));
-    }
+    // A gzip archive (as npm pack writes) is inflated by Node's zlib on its thread
+    // pool, not by the parser's synchronous zlib on the main thread: the inflating,
+    // most of the work, runs beside the parsing and whatever the export loads meanwhile.
+    const gzip = isGzipFile(await readStart(file));
+    const read = createReadStream(file, { highWaterMark: 1 << 20 });
+    const hashed = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    };
+    const parse = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      for await (const chunk of source) {
+        if (!parser.write(chunk)) await once(parser, 'drain');
+      }
+    };
+    if (gzip) await pipeline(read, hashed, createGunzip({ chunkSize: 256 << 10 }), parse);
+    else await pipeline(read, hashed, parse);
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new AirgapError(
-      missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
-      `cannot read the tool package ${file}: ${(e as Error).message}`,
-      { path: file, cause: e },
-    );
+    if ((e as NodeJS.ErrnoException).syscall === undefined) parseError ??= e;
+    else {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new AirgapError(
+        missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+        `cannot read the tool package ${file}: ${(e as Error).message}`,
+        { path: file, cause: e },
+      );
+    }
   }
   parser.end();
   await done;

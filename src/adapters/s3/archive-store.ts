@@ -7,7 +7,7 @@
 // where it stopped; the SDK itself retries refused requests, throttling and 5xx
 // answers.
 
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from './sdk.js';
 import { Readable } from 'node:stream';
 
 import { AirgapError } from '../../core/errors.js';
@@ -20,6 +20,8 @@ import { headObject, listObjects } from './objects.js';
 
 const RANGE = 8 * 1024 * 1024;
 const AHEAD = 6;
+/** Bytes a range keeps ahead of the reader before its body is paused. */
+const HOLD = 1 << 20;
 /** Attempts per range whose body breaks off (each request is also retried by the SDK). */
 const RANGE_ATTEMPTS = 5;
 const FIRST_SUFFIX = TRANSFER.partSuffix(0);
@@ -73,6 +75,7 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
         );
         const body = answer.Body as Readable | undefined;
         if (body === undefined) throw new Error('the answer has no body');
+        range.attach(body);
         await new Promise<void>((resolve, reject) => {
           const fail = (e: unknown): void => {
             body.destroy();
@@ -202,22 +205,48 @@ interface RangePlan {
   end: number;
 }
 
-/** A range's bytes as they arrive, held until the stream hands them on. */
+/**
+ * A range's bytes as they arrive, held until the stream hands them on. Past `hold`
+ * bytes held, the body is paused: the rest waits in the connection (TCP holds it,
+ * and the server), not in this process's heap, where every chunk kept alive would
+ * outlive the young generation and cost the garbage collector a full collection.
+ */
 class RangeFetch {
   readonly chunks: Buffer[] = [];
   /** Bytes of the range received so far. */
   received = 0;
+  /** Bytes in `chunks`. */
+  held = 0;
   done = false;
   error: unknown;
   /** Called when a chunk, the end or a failure arrives. */
   onChange: (() => void) | undefined;
+  #body: Readable | undefined;
 
-  constructor(readonly plan: RangePlan) {}
+  constructor(
+    readonly plan: RangePlan,
+    readonly hold = Infinity,
+  ) {}
+
+  /** The answer whose body delivers the (rest of the) range. */
+  attach(body: Readable): void {
+    this.#body = body;
+  }
 
   add(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.received += chunk.length;
+    this.held += chunk.length;
+    if (this.held >= this.hold) this.#body?.pause();
     this.onChange?.();
+  }
+
+  take(): Buffer | undefined {
+    const chunk = this.chunks.shift();
+    if (chunk === undefined) return undefined;
+    this.held -= chunk.length;
+    if (this.held < this.hold / 2 && this.#body?.isPaused() === true) this.#body.resume();
+    return chunk;
   }
 
   settle(error?: unknown): void {
@@ -274,7 +303,7 @@ class RangeStream extends Readable {
   #fill(): void {
     const ranges = this.#ranges!;
     while (this.#active.length < AHEAD && this.#next < ranges.length) {
-      const range = new RangeFetch(ranges[this.#next]!);
+      const range = new RangeFetch(ranges[this.#next]!, HOLD);
       this.#next += 1;
       this.#fetch(range, this.#abort.signal).then(
         () => range.settle(),
@@ -299,7 +328,7 @@ class RangeStream extends Readable {
         head.onChange = undefined;
         let more = true;
         while (more && head.chunks.length > 0) {
-          const chunk = head.chunks.shift()!;
+          const chunk = head.take()!;
           this.#onRead?.(chunk.length);
           more = this.push(chunk);
         }

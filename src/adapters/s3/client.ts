@@ -4,7 +4,7 @@
 // pools (trust store and proxy, see http-handler.ts), with an optional endpoint for
 // S3-compatible stores.
 
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from './sdk.js';
 import { AirgapError } from '../../core/errors.js';
 import { createDispatchers } from '../http/dispatchers.js';
 import { createSdkHttpHandler } from './http-handler.js';

@@ -5,7 +5,7 @@
 // ChecksumMode ENABLED. Errors name the operation, bucket and key (errors.ts).
 
 import { createReadStream } from 'node:fs';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from './sdk.js';
 import { S3_METADATA } from '../../core/layout/names.js';
 import type { MirrorStore, PutRequest, StoredObject } from '../../core/publish/store.js';
 import type { S3Connection } from './client.js';

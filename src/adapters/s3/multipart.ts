@@ -10,7 +10,7 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
-} from '@aws-sdk/client-s3';
+} from './sdk.js';
 import type { S3Location } from '../../core/s3/url.js';
 import type { S3Connection } from './client.js';
 import { s3Error } from './errors.js';

@@ -8,7 +8,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-} from '@aws-sdk/client-s3';
+} from './sdk.js';
 import { createHash } from 'node:crypto';
 import { S3_METADATA } from '../../core/layout/names.js';
 import type { S3Location } from '../../core/s3/url.js';

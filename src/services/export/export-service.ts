@@ -221,6 +221,11 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       reporter.info('packing the airgap tool with npm pack (runtime dependencies bundled)');
       toolFile = await npmPackTool(findPackageRoot(), packDir);
     }
+    // The S3 upload path (and the AWS SDK, ~23 MB resident) is loaded only when the
+    // tarball goes to S3, while the tool package is read: its inflating runs on the
+    // thread pool, beside the loading.
+    const s3Upload = s3Target === undefined ? undefined : import('./export-s3.js');
+    s3Upload?.catch(() => undefined);
     const tool = await inspectToolPackage(path.resolve(options.cwd, toolFile));
     const toolRef = { path: toolPackagePath(tool.version), size: tool.size, sha256: tool.sha256 };
     const delta = base === undefined ? undefined : deltaAgainstBase(own, base, toolRef, reporter);
@@ -262,9 +267,8 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       mtime: mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       ...(delta === undefined ? {} : { delta: delta.summary }),
     });
-    if (s3Target !== undefined) {
-      // The AWS SDK (~23 MB resident) is loaded only when a tarball goes to S3.
-      const { uploadTarball } = await import('./export-s3.js');
+    if (s3Target !== undefined && s3Upload !== undefined) {
+      const { uploadTarball } = await s3Upload;
       const up = await uploadTarball({
         entries,
         compress: options.compress,
