@@ -6,6 +6,10 @@
 // passed on as its bytes arrive. A range whose body breaks off is asked again from
 // where it stopped; the SDK itself retries refused requests, throttling and 5xx
 // answers.
+//
+// The first part's first range is asked for before its size is known, in place of a
+// HEAD: its Content-Range gives the size, its ETag ties the later ranges, its first
+// bytes tell tar from gzip, and the read then starts with bytes already on the way.
 
 import { GetObjectCommand } from './sdk.js';
 import { Readable } from 'node:stream';
@@ -36,6 +40,10 @@ interface PartInfo {
 export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
   const conn = connectS3(access);
   const known = new Map<string, PartInfo>();
+  /** First ranges started by `probe`, each handed once to the read (or to `peek`). */
+  const started = new Map<PartInfo, RangeFetch>();
+  /** Stops the ranges `probe` started when the store is closed before they are read. */
+  const closing = new AbortController();
 
   async function info(url: string): Promise<PartInfo | undefined> {
     const location = parseS3Url(url, 'SOURCE');
@@ -46,11 +54,85 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
     return part;
   }
 
-  /** One range read whole (the first bytes, for format detection). */
-  async function fetchRange(part: PartInfo, start: number, end: number): Promise<Buffer> {
-    const range = new RangeFetch({ part, start, end });
-    await fetchInto(range);
-    return Buffer.concat(range.chunks);
+  /**
+   * The first range of `url`, asked for in place of a HEAD: undefined when there is no
+   * such object (or bucket), as HEAD said. Its answer's Content-Range gives the size
+   * and its ETag ties every later range; its body is read on, held for `peek` and the
+   * read. An empty object (which no range fits: 416), a range the server failed (5xx
+   * after the SDK's retries) or an answer without a Content-Range is asked about with
+   * a HEAD instead.
+   */
+  async function probe(url: string): Promise<PartInfo | undefined> {
+    const location = parseS3Url(url, 'SOURCE');
+    let answer;
+    try {
+      answer = await conn.client.send(
+        new GetObjectCommand({ Bucket: location.bucket, Key: location.key, Range: `bytes=0-${RANGE - 1}` }),
+        { abortSignal: closing.signal },
+      );
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === 'NoSuchKey' || name === 'NoSuchBucket' || name === 'NotFound' || status === 404)
+        return undefined;
+      // 416: an empty object, which no range fits. A server that fails the range
+      // (s3rver answers 500 for an empty object) may still answer a HEAD, whose
+      // answer or error then stands, as before there was a probe.
+      if (status === 416 || (status !== undefined && status >= 500)) return info(url);
+      throw s3Error(e, { operation: 'GetObject', ...location });
+    }
+    const body = answer.Body as Readable | undefined;
+    const total = /^bytes 0-\d+\/(\d+)$/.exec(answer.ContentRange ?? '')?.[1];
+    if (body === undefined || total === undefined) {
+      body?.destroy();
+      return info(url);
+    }
+    const part = { location, size: Number(total), etag: answer.ETag ?? '' };
+    known.set(url, part);
+    const range = new RangeFetch({ part, start: 0, end: Math.min(part.size, RANGE) }, HOLD);
+    fetchInto(range, closing.signal, body).then(
+      () => range.settle(),
+      (e: unknown) => range.settle(e),
+    );
+    started.set(part, range);
+    return part;
+  }
+
+  /** A range in flight: the one `probe` started, or a new request. */
+  function begin(plan: RangePlan, signal: AbortSignal): RangeFetch {
+    const early = plan.start === 0 ? started.get(plan.part) : undefined;
+    if (early !== undefined) {
+      started.delete(plan.part);
+      signal.addEventListener('abort', () => early.abort(), { once: true });
+      return early;
+    }
+    const range = new RangeFetch(plan, HOLD);
+    fetchInto(range, signal).then(
+      () => range.settle(),
+      (e: unknown) => range.settle(e),
+    );
+    return range;
+  }
+
+  /** The first `n` bytes of a part (for format detection), left in place for the read. */
+  async function fetchRange(part: PartInfo, n: number): Promise<Buffer> {
+    const early = started.get(part);
+    if (early === undefined) {
+      const range = new RangeFetch({ part, start: 0, end: n });
+      await fetchInto(range);
+      return Buffer.concat(range.chunks);
+    }
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (early.received < n && !early.done) return;
+        early.onChange = undefined;
+        resolve();
+      };
+      early.onChange = check;
+      check();
+    });
+    if (early.error !== undefined) throw early.error as Error;
+    return Buffer.concat(early.chunks).subarray(0, n);
   }
 
   /**
@@ -58,22 +140,27 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
    * whole range). A body that breaks off is asked again from the byte it stopped at,
    * still tied to the object's ETag.
    */
-  async function fetchInto(range: RangeFetch, signal?: AbortSignal): Promise<void> {
+  async function fetchInto(range: RangeFetch, signal?: AbortSignal, answered?: Readable): Promise<void> {
     const { part, start, end } = range.plan;
     let lastError: unknown;
+    let first = answered;
     for (let attempt = 1; attempt <= RANGE_ATTEMPTS; attempt += 1) {
       const from = start + range.received;
       try {
-        const answer = await conn.client.send(
-          new GetObjectCommand({
-            Bucket: part.location.bucket,
-            Key: part.location.key,
-            Range: `bytes=${from}-${end - 1}`,
-            ...(part.etag === '' ? {} : { IfMatch: part.etag }),
-          }),
-          signal === undefined ? {} : { abortSignal: signal },
-        );
-        const body = answer.Body as Readable | undefined;
+        const body =
+          first ??
+          ((
+            await conn.client.send(
+              new GetObjectCommand({
+                Bucket: part.location.bucket,
+                Key: part.location.key,
+                Range: `bytes=${from}-${end - 1}`,
+                ...(part.etag === '' ? {} : { IfMatch: part.etag }),
+              }),
+              signal === undefined ? {} : { abortSignal: signal },
+            )
+          ).Body as Readable | undefined);
+        first = undefined;
         if (body === undefined) throw new Error('the answer has no body');
         range.attach(body);
         await new Promise<void>((resolve, reject) => {
@@ -96,7 +183,7 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
         });
         return;
       } catch (e) {
-        if (signal?.aborted === true) throw e;
+        if (signal?.aborted === true || range.aborted) throw e;
         const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         // An answer S3 gave (412: the object changed; 403, 404) will not change on a retry.
         if (status !== undefined && status < 500)
@@ -112,8 +199,10 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
 
   async function plan(parts: readonly string[]): Promise<RangePlan[]> {
     const ranges: RangePlan[] = [];
-    for (const url of parts) {
-      const part = known.get(url) ?? (await info(url));
+    // The parts not probed yet (later split parts), asked about together.
+    const infos = await Promise.all(parts.map(async (url) => known.get(url) ?? (await info(url))));
+    for (const [i, url] of parts.entries()) {
+      const part = infos[i];
       if (part === undefined) throw missing(url);
       for (let start = 0; start < part.size; start += RANGE) {
         ranges.push({ part, start, end: Math.min(part.size, start + RANGE) });
@@ -125,7 +214,7 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
   return {
     async resolve(source: string): Promise<ArchiveParts> {
       if (!source.endsWith(FIRST_SUFFIX)) {
-        const part = await info(source);
+        const part = await probe(source);
         if (part === undefined) throw missing(source);
         return { parts: [source], size: part.size, split: false };
       }
@@ -169,17 +258,18 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
         parts.push(url);
         size += o.size;
       }
+      if ((await probe(parts[0]!)) === undefined) throw missing(parts[0]!);
       return { parts, size, split: true };
     },
 
     async peek(part: string, n: number): Promise<Buffer> {
-      const p = known.get(part) ?? (await info(part));
+      const p = known.get(part) ?? (await probe(part));
       if (p === undefined) throw missing(part);
-      return p.size === 0 ? Buffer.alloc(0) : await fetchRange(p, 0, Math.min(n, p.size));
+      return p.size === 0 ? Buffer.alloc(0) : await fetchRange(p, Math.min(n, p.size));
     },
 
     open(parts: readonly string[], onRead?: (bytes: number) => void): Readable {
-      return new RangeStream(() => plan(parts), fetchInto, onRead);
+      return new RangeStream(() => plan(parts), begin, onRead);
     },
 
     async refuseLaterPart(source: string): Promise<void> {
@@ -195,7 +285,12 @@ export function s3ArchiveStore(access: S3AccessOptions): ArchiveStore {
       );
     },
 
-    close: () => conn.close(),
+    close: () => {
+      closing.abort();
+      for (const range of started.values()) range.abort();
+      started.clear();
+      return conn.close();
+    },
   };
 }
 
@@ -249,6 +344,15 @@ class RangeFetch {
     return chunk;
   }
 
+  /** Set when the reader gave up on the range: a broken body is then not asked again. */
+  aborted = false;
+
+  /** Stops the body (the request's own signal may already be spent). */
+  abort(): void {
+    this.aborted = true;
+    this.#body?.destroy();
+  }
+
   settle(error?: unknown): void {
     this.done = true;
     this.error = error;
@@ -264,7 +368,7 @@ class RangeFetch {
  */
 class RangeStream extends Readable {
   readonly #plan: () => Promise<RangePlan[]>;
-  readonly #fetch: (range: RangeFetch, signal: AbortSignal) => Promise<void>;
+  readonly #begin: (range: RangePlan, signal: AbortSignal) => RangeFetch;
   readonly #onRead: ((bytes: number) => void) | undefined;
   readonly #abort = new AbortController();
   readonly #active: RangeFetch[] = [];
@@ -275,12 +379,12 @@ class RangeStream extends Readable {
 
   constructor(
     plan: () => Promise<RangePlan[]>,
-    fetch: (range: RangeFetch, signal: AbortSignal) => Promise<void>,
+    begin: (range: RangePlan, signal: AbortSignal) => RangeFetch,
     onRead: ((bytes: number) => void) | undefined,
   ) {
     super({ highWaterMark: 1 << 20 });
     this.#plan = plan;
-    this.#fetch = fetch;
+    this.#begin = begin;
     this.#onRead = onRead;
   }
 
@@ -303,12 +407,8 @@ class RangeStream extends Readable {
   #fill(): void {
     const ranges = this.#ranges!;
     while (this.#active.length < AHEAD && this.#next < ranges.length) {
-      const range = new RangeFetch(ranges[this.#next]!, HOLD);
+      const range = this.#begin(ranges[this.#next]!, this.#abort.signal);
       this.#next += 1;
-      this.#fetch(range, this.#abort.signal).then(
-        () => range.settle(),
-        (e: unknown) => range.settle(e),
-      );
       this.#active.push(range);
     }
   }

@@ -39,10 +39,15 @@ describeWithTools([AWS_CLI], 'S3 archive store', () => {
     const store = s3ArchiveStore({ endpoint: s3.endpoint, pathStyle: true, env: s3.env, caCertFiles: [] });
     try {
       const url = `s3://${bucket}/object.bin`;
+      s3.resetCounts();
+      // The first GET is resolve's: the first range, whose answer gives the size (no HEAD).
+      s3.inject({ operation: 'GetObject', status: 200, code: 'cut', cut: true, times: 1 });
       const { parts, size } = await store.resolve(url);
       expect(size).toBe(object.length);
-      s3.resetCounts();
-      s3.inject({ operation: 'GetObject', status: 200, code: 'cut', cut: true, times: 1 });
+      expect(s3.count('HeadObject')).toBe(0);
+      expect(String(s3.log.find((e) => e.operation === 'GetObject')?.headers.range)).toBe(
+        `bytes=0-${8 * MIB - 1}`,
+      );
       let counted = 0;
       const hash = createHash('sha256');
       let read = 0;
@@ -57,16 +62,45 @@ describeWithTools([AWS_CLI], 'S3 archive store', () => {
       expect(hash.digest('hex')).toBe(createHash('sha256').update(object).digest('hex'));
       const ranges = s3.log.filter((e) => e.operation === 'GetObject').map((e) => String(e.headers.range));
       expect(ranges).toHaveLength(5);
-      expect(ranges.slice(0, 4).sort()).toEqual(
-        [0, 1, 2, 3]
-          .map((i) => `bytes=${i * 8 * MIB}-${Math.min(object.length, (i + 1) * 8 * MIB) - 1}`)
-          .sort(),
+      const whole = [0, 1, 2, 3].map(
+        (i) => `bytes=${i * 8 * MIB}-${Math.min(object.length, (i + 1) * 8 * MIB) - 1}`,
       );
+      expect(ranges.filter((r) => whole.includes(r)).sort()).toEqual([...whole].sort());
       // The first range was cut off half way: asked again from the byte it stopped at.
-      const resumed = /^bytes=(\d+)-(\d+)$/.exec(ranges[4]!);
+      const again = ranges.filter((r) => !whole.includes(r));
+      expect(again).toHaveLength(1);
+      const resumed = /^bytes=(\d+)-(\d+)$/.exec(again[0]!);
       expect(Number(resumed?.[1])).toBeGreaterThan(0);
       expect(Number(resumed?.[1])).toBeLessThan(8 * MIB);
       expect(Number(resumed?.[2])).toBe(8 * MIB - 1);
+    } finally {
+      await store.close();
+    }
+  });
+  it('an empty object, whose range fails (416; s3rver: 500), is sized by a HEAD; a small one by its one range', async () => {
+    const dir = await makeTempDir();
+    await fs.writeFile(path.join(dir, 'empty.bin'), '');
+    await fs.writeFile(path.join(dir, 'small.bin'), 'hello');
+    for (const name of ['empty.bin', 'small.bin']) {
+      expect((await s3.aws(['s3', 'cp', path.join(dir, name), `s3://${bucket}/${name}`])).code).toBe(0);
+    }
+    const store = s3ArchiveStore({ endpoint: s3.endpoint, pathStyle: true, env: s3.env, caCertFiles: [] });
+    try {
+      s3.resetCounts();
+      const empty = await store.resolve(`s3://${bucket}/empty.bin`);
+      expect(empty).toEqual({ parts: [`s3://${bucket}/empty.bin`], size: 0, split: false });
+      expect(await store.peek(`s3://${bucket}/empty.bin`, 8)).toEqual(Buffer.alloc(0));
+      // S3 answers 416; s3rver fails the range with a 500, which the SDK tries 5 times.
+      expect([s3.count('GetObject'), s3.count('HeadObject')]).toEqual([5, 1]);
+
+      s3.resetCounts();
+      const small = await store.resolve(`s3://${bucket}/small.bin`);
+      expect(small.size).toBe(5);
+      expect((await store.peek(`s3://${bucket}/small.bin`, 8)).toString()).toBe('hello');
+      const chunks: Buffer[] = [];
+      for await (const chunk of store.open(small.parts)) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('hello');
+      expect([s3.count('GetObject'), s3.count('HeadObject')]).toEqual([1, 0]);
     } finally {
       await store.close();
     }

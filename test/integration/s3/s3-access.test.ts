@@ -278,7 +278,7 @@ describeWithTools([AWS_CLI, 'openssl'], 'S3 access through HTTPS_PROXY', () => {
     const error = (JSON.parse(denied.stdout) as { error: { code: string; message: string } }).error;
     expect([error.code, error.message]).toEqual([
       'S3_ACCESS_DENIED',
-      `S3 HeadObject ${url}: access denied (HTTP 403)`,
+      `S3 GetObject ${url}: access denied (InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records.)`,
     ]);
     for (const text of [denied.stdout, denied.stderr]) {
       expect(text).not.toContain(secret);
