@@ -476,10 +476,11 @@ async function writeBody(
   // The file may lag this far behind the body: a ~64 KiB chunk then no longer waits for the
   // write of the one before it (behind inflate work in libuv's thread pool), and chunks that
   // queue meanwhile go out in one writev.
-  const highWaterMark = WRITE_AHEAD;
   const out = fs.createWriteStream(
     file,
-    offset === 0 ? { flags: 'w', highWaterMark } : { flags: 'r+', start: offset, highWaterMark },
+    offset === 0
+      ? { flags: 'w', highWaterMark: WRITE_AHEAD }
+      : { flags: 'r+', start: offset, highWaterMark: WRITE_AHEAD },
   );
   let writeError: unknown;
   out.on('error', (e) => (writeError ??= e));

@@ -25,6 +25,7 @@ export interface Dispatchers {
 
 interface Pools {
   undici: typeof import('undici');
+  tlsOptions: { secureContext?: tls.SecureContext };
   direct: Agent;
   proxied: Map<string, ProxyAgent>;
 }
@@ -33,9 +34,6 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
   // Read now, so a bad --ca-cert or proxy setting fails before the run does any work.
   const proxySettings = proxySettingsFromEnv(options.env);
   const ca = loadTrustedCas(caSources(options.caCertFiles, options.env));
-  // One context for every connection: given only `ca`, each TLS connection would build its
-  // own and parse the ~140 roots again (about 10 ms of CPU per connection).
-  const tlsOptions = ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) };
   const connectMs = options.connectTimeoutMs;
   const pool = {
     connections: options.connections,
@@ -47,17 +45,24 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
   // nothing to fetch from a registry, an import without --push).
   let pools: Promise<Pools> | undefined;
   function open(): Promise<Pools> {
-    pools ??= import('undici').then((undici) => ({
-      undici,
-      direct: new undici.Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } }),
-      proxied: new Map<string, ProxyAgent>(),
-    }));
+    pools ??= import('undici').then((undici) => {
+      // One context for every connection: given only `ca`, each TLS connection would build its
+      // own and parse the ~140 roots again (about 10 ms of CPU per connection). Built with the
+      // first request too (~100 ms), not for runs that send none.
+      const tlsOptions = ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) };
+      return {
+        undici,
+        tlsOptions,
+        direct: new undici.Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } }),
+        proxied: new Map<string, ProxyAgent>(),
+      };
+    });
     return pools;
   }
 
   return {
     async forUrl(url) {
-      const { undici, direct, proxied } = await open();
+      const { undici, tlsOptions, direct, proxied } = await open();
       const proxy = proxyForUrl(url, proxySettings);
       if (proxy === undefined) return { dispatcher: direct };
       let agent = proxied.get(proxy);

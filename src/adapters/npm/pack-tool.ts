@@ -17,6 +17,7 @@ import { createGunzip } from 'node:zlib';
 
 import { Parser, type ReadEntry } from 'tar';
 
+import { isGzip } from '../archive/tar-read.js';
 import { AirgapError } from '../../core/errors.js';
 
 const run = promisify(execFile);
@@ -128,10 +129,6 @@ async function readStart(file: string): Promise<Buffer> {
   }
 }
 
-function isGzipFile(start: Buffer): boolean {
-  return start[0] === 0x1f && start[1] === 0x8b;
-}
-
 /**
  * Reads a `npm pack` archive once: its size and sha256, its package.json, and its file
  * list. Throws TOOL_PACKAGE_INVALID unless it is airgap, with its bin scripts, built
@@ -163,7 +160,7 @@ export async function inspectToolPackage(file: string): Promise<ToolPackageInfo>
     // A gzip archive (as npm pack writes) is inflated by Node's zlib on its thread
     // pool, not by the parser's synchronous zlib on the main thread: the inflating,
     // most of the work, runs beside the parsing and whatever the export loads meanwhile.
-    const gzip = isGzipFile(await readStart(file));
+    const gzip = isGzip(await readStart(file));
     const read = createReadStream(file, { highWaterMark: 1 << 20 });
     const hashed = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
       for await (const chunk of source) {
