@@ -29,9 +29,10 @@
 // agreeing one falls back to the file.
 
 import { createHash, type Hash } from 'node:crypto';
-import { createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import { AirgapError } from '../../core/errors.js';
 import { hashH1 } from '../../core/hash/package-hash.js';
+import { createInflater, type Inflater } from './inflater.js';
 import { checkEntry, type ZipDigest, type ZipEntryDigest } from './zip-names.js';
 
 export type ZipStreamOutcome = { confirmed: true; digest: ZipDigest } | { confirmed: false; reason: string };
@@ -58,7 +59,6 @@ const U16_MAX = 0xffff;
 const EXTRA_ZIP64 = 0x0001;
 /** The central directory and end records kept from the stream's tail; a bigger one falls back. */
 const MAX_TAIL = 8 * 1024 * 1024;
-const INFLATE_CHUNK = 128 * 1024;
 /** The longest data descriptor (signature, CRC-32, zip64 sizes) and the signature after it. */
 const DESCRIPTOR_LOOKAHEAD = 24 + 4;
 
@@ -82,14 +82,14 @@ interface Current {
   header: Omit<Streamed, 'actualCrc' | 'actualSize' | 'sha256' | 'sizesFrom'>;
   /** Compressed bytes still to come; unknown (Infinity) before a data descriptor. */
   remaining: number;
-  /** Bytes handed to the inflater (entries with a data descriptor). */
+  /** Bytes the inflater took (it takes none past the end of the deflate stream). */
   fed: number;
   hash: Hash;
   crc: number;
   size: number;
-  inflater?: InflateRaw;
-  inflateError?: Error;
-  inflateEnded: boolean;
+  inflater?: Inflater;
+  /** zlib's message once the data failed to inflate. */
+  inflateError?: string;
 }
 
 type Mode = 'header' | 'data' | 'descriptor' | 'tail' | 'scan' | 'gave-up';
@@ -284,18 +284,13 @@ export class ZipStreamDigester {
       hash: createHash('sha256'),
       crc: 0,
       size: 0,
-      inflateEnded: false,
     };
     if (method === METHOD_DEFLATED) {
-      const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK });
-      inflater.on('data', (out: Buffer) => {
+      cur.inflater = createInflater('raw', (out) => {
         cur.hash.update(out);
         cur.crc = crc32(out, cur.crc);
         cur.size += out.length;
       });
-      inflater.on('error', (e) => (cur.inflateError ??= e));
-      inflater.on('end', () => (cur.inflateEnded = true));
-      cur.inflater = inflater;
     }
     this.current = cur;
     this.mode = 'data';
@@ -310,8 +305,12 @@ export class ZipStreamDigester {
       return;
     }
     // Past an error, or past the end of the deflate stream, the rest is only counted.
-    if (cur.inflateError !== undefined || cur.inflateEnded) return;
-    await new Promise<void>((resolve) => inflater.write(bytes, () => resolve()));
+    if (cur.inflateError !== undefined || inflater.ended) return;
+    try {
+      cur.fed += await inflater.write(bytes);
+    } catch (e) {
+      cur.inflateError = (e as Error).message;
+    }
   }
 
   /**
@@ -320,24 +319,21 @@ export class ZipStreamDigester {
    */
   private async feedUntilEnd(cur: Current, buf: Buffer): Promise<Buffer> {
     const inflater = cur.inflater!;
-    const before = cur.fed;
-    await new Promise<void>((resolve) => inflater.write(buf, () => resolve()));
-    cur.fed += buf.length;
-    const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
-    if (cur.inflateError !== undefined) {
-      this.giveUp(`entry ${shown} does not inflate (${cur.inflateError.message})`);
+    let used: number;
+    try {
+      used = await inflater.write(buf);
+    } catch (e) {
+      const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
+      this.giveUp(`entry ${shown} does not inflate (${(e as Error).message})`);
       return Buffer.alloc(0);
     }
-    // The inflater takes no byte past the end of the deflate stream.
-    if (inflater.bytesWritten === cur.fed) {
-      this.pos += buf.length;
-      return Buffer.alloc(0);
-    }
-    const used = inflater.bytesWritten - before;
+    cur.fed += used;
     this.pos += used;
-    if (!cur.inflateEnded) await new Promise<void>((resolve) => inflater.once('end', resolve));
+    // The inflater takes no byte past the end of the deflate stream.
+    if (!inflater.ended) return Buffer.alloc(0);
+    inflater.close();
     this.current = undefined;
-    this.described = { cur, compressedSize: inflater.bytesWritten };
+    this.described = { cur, compressedSize: cur.fed };
     this.mode = 'descriptor';
     this.pendingStart = this.pos;
     return buf.subarray(used);
@@ -399,18 +395,18 @@ export class ZipStreamDigester {
     this.mode = 'header';
     const inflater = cur.inflater;
     if (inflater !== undefined) {
-      if (cur.inflateError === undefined && !cur.inflateEnded) {
-        await new Promise<void>((resolve) => {
-          inflater.once('end', resolve);
-          inflater.once('error', () => resolve());
-          inflater.end();
-        });
-      }
+      if (cur.inflateError === undefined) {
+        try {
+          await inflater.finish();
+        } catch (e) {
+          cur.inflateError = (e as Error).message;
+        }
+      } else inflater.close();
       const shown = JSON.stringify(cur.header.rawName.toString('utf8'));
       if (cur.inflateError !== undefined) {
-        return this.giveUp(`entry ${shown} does not inflate (${cur.inflateError.message})`);
+        return this.giveUp(`entry ${shown} does not inflate (${cur.inflateError})`);
       }
-      if (inflater.bytesWritten !== cur.header.compressedSize) {
+      if (cur.fed !== cur.header.compressedSize) {
         return this.giveUp(`entry ${shown}'s deflate data ends before its compressed size`);
       }
     }
@@ -425,7 +421,7 @@ export class ZipStreamDigester {
   }
 
   private destroyCurrent(): void {
-    this.current?.inflater?.destroy();
+    this.current?.inflater?.close();
     this.current = undefined;
     this.described = undefined;
   }

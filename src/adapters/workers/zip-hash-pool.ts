@@ -1,9 +1,8 @@
 // Digesting provider zips off the main thread while they download: a few worker threads
 // (one per core by default), each running ZipStreamDigesters (archive/zip-stream.ts). The
 // main thread only copies the body's bytes into pooled buffers and transfers them; a
-// worker parses, inflates and hashes, then hands each buffer back. (zlib runs the inflate
-// itself on libuv's thread pool, which all threads share: a worker's own thread only
-// parses, hashes and CRCs, about a third of inflate's cost per byte.) A job holds at most
+// worker parses, inflates and hashes (all on its own thread: archive/inflater.ts), then
+// hands each buffer back. A job holds at most
 // MAX_IN_FLIGHT buffers, so memory stays flat whatever the number and size of packages.
 //
 // A job is a DownloadTap: the HTTP client tells it where each attempt starts writing, so a

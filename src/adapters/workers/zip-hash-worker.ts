@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { isAirgapError } from '../../core/errors.js';
+import { inflaterKind } from '../archive/inflater.js';
 import { ZipStreamDigester } from '../archive/zip-stream.js';
 import type { ToMain, ToWorker } from './zip-hash-messages.js';
 
@@ -19,11 +20,17 @@ interface Job {
 
 const jobs = new Map<number, Job>();
 
-// Inflating allocates a fresh output buffer per chunk. V8 frees them only when it collects,
+// Node's documented inflate path (archive/inflater.ts, used only where the fast one is
+// missing) allocates a fresh output buffer per chunk. V8 frees them only when it collects,
 // and it counts such outside-the-heap memory loosely (tens of MB per thread before a
-// collection): a young-generation collection every few MB keeps each worker's memory flat.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+// collection): there, a young-generation collection every few MB keeps each worker's memory
+// flat. The fast path reuses one buffer and leaves nothing to collect.
+const collect = inflaterKind() === 'stream' ? exposedGc() : undefined;
+
+function exposedGc(): ((options?: { type: 'minor' | 'major' }) => void) | undefined {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+}
 const COLLECT_EVERY = 1024 * 1024;
 let sinceCollect = 0;
 
