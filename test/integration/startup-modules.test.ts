@@ -139,6 +139,10 @@ describeWithTools(['tar'], 'real runs load what they use', () => {
     expect(imported.result.code).toBe(0);
     // No push asked for: no HTTP client (undici), no AWS SDK; openpgp for the signature.
     expect(imported.dependencies).toEqual(['@oclif/core', 'openpgp']);
+    // Nor the push code (OCI clients, pushes and their planning), loaded for --push* alone.
+    expect(imported.loaded.dist.filter((f) => /^(services\/import\/push-|adapters\/oci\/)/.test(f))).toEqual(
+      [],
+    );
 
     const file = path.join(traces, 'serve.txt');
     const served = await startServeProcess(

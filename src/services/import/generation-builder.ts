@@ -31,7 +31,6 @@ import type { BaseBinary } from './delta-base-check.js';
 import type { Destination } from './destination.js';
 import { extractExecutable } from './extract-binary.js';
 import { fsError, fsyncPath, linkOrCopy, walkDirs, walkFiles, writeFileSynced } from './fs-ops.js';
-import { readImageLayout } from './push-image.js';
 import { REBUILD_BUNDLE } from './remedies.js';
 import type { ImportStaging } from './staging.js';
 
@@ -214,6 +213,8 @@ async function checkStagedImage(input: BuildGenerationInput): Promise<void> {
       REBUILD_BUNDLE,
     );
   }
+  // The layout reader lives with `import --push`'s code: loaded for a bundle with an image only.
+  const { readImageLayout } = await import('./push-image.js');
   try {
     await readImageLayout(
       path.join(staging.generationRoot, IMPORT.imageDir),

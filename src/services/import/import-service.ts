@@ -36,15 +36,35 @@ import { inspectDestination, type Destination } from './destination.js';
 import { buildGeneration, type InstalledBinary } from './generation-builder.js';
 import { acquireImportLock, type ImportLock } from './lock.js';
 import { ImportStaging, type PayloadSink } from './staging.js';
-import { pushProviders, type PushResult } from './push-providers.js';
-import { pushModules, type PushModulesResult } from './push-modules.js';
-import { locateImage, parseImageTarget, pushImage, type PushImageResult } from './push-image.js';
-import { createOciRegistryClient } from '../../adapters/oci/registry-client.js';
-import { readDockerConfig } from '../../adapters/oci/docker-config.js';
-import { parseOciTarget } from '../../core/oci/provider-artifact.js';
+import type { PushResult } from './push-providers.js';
+import type { PushModulesResult } from './push-modules.js';
+import type { PushImageResult } from './push-image.js';
 import type { HttpObserver, OciRegistryClient } from '../../core/ports.js';
 import { USER_AGENT } from '../tool-version.js';
-import { pushFailed } from './push-failure.js';
+
+/**
+ * The push code (OCI clients, artifact and image pushes, their planning), loaded only
+ * for an import that pushes: an import without --push* never runs it, and its modules
+ * cost every start their compile time.
+ */
+async function loadPush() {
+  const [providers, modules, image, failure, artifact] = await Promise.all([
+    import('./push-providers.js'),
+    import('./push-modules.js'),
+    import('./push-image.js'),
+    import('./push-failure.js'),
+    import('../../core/oci/provider-artifact.js'),
+  ]);
+  return {
+    pushProviders: providers.pushProviders,
+    pushModules: modules.pushModules,
+    locateImage: image.locateImage,
+    parseImageTarget: image.parseImageTarget,
+    pushImage: image.pushImage,
+    pushFailed: failure.pushFailed,
+    parseOciTarget: artifact.parseOciTarget,
+  };
+}
 
 export interface ImportOptions {
   /** A transfer tarball, its first split part (FILE.000), or a bundle directory; or s3://BUCKET/KEY. */
@@ -199,12 +219,17 @@ export async function runImport(
 ): Promise<ImportResult> {
   const push = options.pushProviders;
   const pushImg = options.pushImage;
+  const pushMods = options.pushModules;
+  if (push === undefined && pushImg === undefined && pushMods === undefined) {
+    return commitImport(await prepareImport(options, reporter, deps), reporter);
+  }
+  const { pushProviders, pushModules, locateImage, parseImageTarget, pushImage, pushFailed, parseOciTarget } =
+    await loadPush();
   // A bad target or flag combination fails before the bundle is read.
   const providersTarget =
     push === undefined ? undefined : checkPushRequest(push, parseOciTarget(push.target));
   const imageTarget =
     pushImg === undefined ? undefined : checkPushRequest(pushImg, parseImageTarget(pushImg.target));
-  const pushMods = options.pushModules;
   const modulesTarget =
     pushMods === undefined ? undefined : checkPushRequest(pushMods, parseOciTarget(pushMods.target));
   if (pushImg?.mountFrom !== undefined && !isValidRepositoryName(pushImg.mountFrom)) {
@@ -319,6 +344,10 @@ async function createDefaultOciClient(
   env: Record<string, string | undefined>,
   observer: HttpObserver | undefined,
 ): Promise<OciRegistryClient & { close(): Promise<void> }> {
+  const [{ createOciRegistryClient }, { readDockerConfig }] = await Promise.all([
+    import('../../adapters/oci/registry-client.js'),
+    import('../../adapters/oci/docker-config.js'),
+  ]);
   return createOciRegistryClient({
     ...(observer === undefined ? {} : { observer }),
     registry: request.registry,
