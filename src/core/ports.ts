@@ -34,6 +34,12 @@ export interface DownloadTap {
   begin(offset: number): void;
   /** The next bytes of the file. A returned promise holds the body back until it settles. */
   write(chunk: Uint8Array): void | Promise<void>;
+  /**
+   * A tap that hashes the bytes itself (off the main thread): after the last byte, the
+   * lower-case hex sha256 of the whole file, or undefined when it did not see every byte
+   * from the first (then the client hashes the file). The client then hashes nothing itself.
+   */
+  sha256?(): Promise<string | undefined>;
 }
 
 export interface DownloadResult {

@@ -226,6 +226,44 @@ describe('mirror digests provider zips as they download', () => {
     }
   });
 
+  it('refuses a tampered package by its sha256 from the digest worker, and writes nothing', async () => {
+    const out = await makeTempDir('airgap-stream-tamper-');
+    const pool = new ZipHashPool({ size: 1 });
+    const big = registry.packages.find((p) => p.type === 'big' && p.platform === 'linux_amd64')!;
+    try {
+      registry.addFault({ kind: 'tamper-package', match: big.filename });
+      const r = await run(out, jobs('big', '1.0.0', ['linux_amd64']), pool);
+      expect(r.failures.map((f) => [f.code, f.details.expected])).toEqual([
+        ['CHECKSUM_MISMATCH', big.sha256],
+      ]);
+      expect(r.failures[0]!.details.actual).not.toBe(big.sha256);
+      expect(await filesUnder(path.join(out, BUNDLE.providersDir))).toEqual([]);
+      expect(pool.active).toBe(0);
+    } finally {
+      registry.clearFaults();
+      await pool.close();
+    }
+  });
+
+  it('stops a download whose checksum list turns out badly signed, and reports the signature', async () => {
+    const out = await makeTempDir('airgap-stream-sig-');
+    const pool = new ZipHashPool({ size: 1 });
+    const big = registry.packages.find((p) => p.type === 'big' && p.platform === 'linux_amd64')!;
+    try {
+      // The package trickles in while the signature is checked.
+      registry.addFault({ kind: 'wrong-signature', match: 'SHA256SUMS.sig' });
+      registry.addFault({ kind: 'slow-body', bytesPerSecond: 256 * 1024, match: big.filename });
+      const r = await run(out, jobs('big', '1.0.0', ['linux_amd64']), pool);
+      expect(r.failures.map((f) => f.code)).toEqual(['SIGNATURE_INVALID']);
+      expect(r.failures[0]!.message).toContain(`${HOST}/acme/big 1.0.0`);
+      expect(await filesUnder(path.join(out, BUNDLE.providersDir))).toEqual([]);
+      expect(pool.active).toBe(0);
+    } finally {
+      registry.clearFaults();
+      await pool.close();
+    }
+  });
+
   it('continues the same digest when a cut download resumes with a Range request', async () => {
     const out = await makeTempDir('airgap-stream-resume-');
     const pool = new ZipHashPool({ size: 1 });

@@ -234,13 +234,19 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
         if (total !== undefined) request?.onTotal?.(total);
         if (reported !== offset) onProgress?.(offset - reported);
         reported = offset;
-        const hash = offset === 0 ? createHash('sha256') : await hashPrefix(destPath, offset);
         const tap = request?.tap;
+        // A tap that hashes (on a worker thread) spares this thread the sha256.
+        const tapHashes = tap?.sha256 !== undefined;
+        const hash = tapHashes
+          ? undefined
+          : offset === 0
+            ? createHash('sha256')
+            : await hashPrefix(destPath, offset);
         tap?.begin(offset);
         let received = 0;
         try {
           await writeBody(response.body, destPath, offset, (chunk) => {
-            hash.update(chunk);
+            hash?.update(chunk);
             received += chunk.length;
             reported += chunk.length;
             onProgress?.(chunk.length);
@@ -250,7 +256,12 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
           const size = offset + received;
           if (resume.total !== undefined && size !== resume.total)
             throw new ShortBodyFailure(resume.total, size);
-          return { sha256: hash.digest('hex'), size };
+          if (hash !== undefined) return { sha256: hash.digest('hex'), size };
+          // The tap could not vouch for every byte (it gave up, its worker was lost): the file is read.
+          const sha256 =
+            (await tap!.sha256!()) ??
+            (size === 0 ? createHash('sha256') : await hashPrefix(destPath, size)).digest('hex');
+          return { sha256, size };
         } catch (error) {
           if (isFsError(error)) throw fsError(destPath, error);
           // Every byte that arrived is on disk: the next attempt may ask for the rest.

@@ -12,9 +12,11 @@ export type ToWorker =
 
 export type ToMain =
   | { t: 'ack'; job: number; buf: ArrayBuffer }
-  | { t: 'done'; job: number; outcome: ZipStreamOutcome }
+  /** `sha256`: lower-case hex of every byte the job was given, in order. */
+  | { t: 'done'; job: number; outcome: ZipStreamOutcome; sha256: string }
   | {
       t: 'fail';
       job: number;
+      sha256: string;
       error: { code?: ErrorCode; message: string; details?: ErrorDetails; remedy?: string | undefined };
     };

@@ -6,7 +6,10 @@
 // MAX_IN_FLIGHT buffers, so memory stays flat whatever the number and size of packages.
 //
 // A job is a DownloadTap: the HTTP client tells it where each attempt starts writing, so a
-// resumed download continues the same digest and a restart from zero starts a new one.
+// resumed download continues the same digest and a restart from zero starts a new one. The
+// worker also hashes the bytes as they are, so the zip's sha256 costs the main thread nothing;
+// when the job could not see every byte from the first (it gave up, its worker was lost),
+// it has no sha256 to give and the client hashes the file instead.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -47,6 +50,16 @@ export class ZipHashPool {
   /** Jobs started and not yet finished or aborted. */
   get active(): number {
     return this.owners.size;
+  }
+
+  /**
+   * Starts every worker now, so their start-up (a few tens of ms of module loading each)
+   * runs while the registry round trips of the first packages are still under way, not
+   * while the first bytes wait for a worker to take them.
+   */
+  warm(): void {
+    if (this.closed) return;
+    while (this.slots.length < this.size) this.spawnSlot();
   }
 
   /** A digest for one zip download; `label` names the package in errors. */
@@ -92,15 +105,17 @@ export class ZipHashPool {
   }
 
   private pickSlot(): Slot {
-    if (this.slots.length < this.size) {
-      const slot: Slot = { worker: spawnWorker(), jobs: 0 };
-      slot.worker.on('message', (m: ToMain) => this.onMessage(m));
-      slot.worker.on('error', (e) => this.onWorkerGone(slot, `a zip-hash worker failed (${e.message})`));
-      slot.worker.on('exit', () => this.onWorkerGone(slot, 'a zip-hash worker exited'));
-      this.slots.push(slot);
-      return slot;
-    }
+    if (this.slots.length < this.size) return this.spawnSlot();
     return this.slots.reduce((a, b) => (b.jobs < a.jobs ? b : a));
+  }
+
+  private spawnSlot(): Slot {
+    const slot: Slot = { worker: spawnWorker(), jobs: 0 };
+    slot.worker.on('message', (m: ToMain) => this.onMessage(m));
+    slot.worker.on('error', (e) => this.onWorkerGone(slot, `a zip-hash worker failed (${e.message})`));
+    slot.worker.on('exit', () => this.onWorkerGone(slot, 'a zip-hash worker exited'));
+    this.slots.push(slot);
+    return slot;
   }
 
   private onMessage(m: ToMain): void {
@@ -132,6 +147,10 @@ export class ZipHashJob implements DownloadTap {
   private gaveUp: string | undefined;
   private outcome!: Promise<ZipStreamOutcome>;
   private settle!: { resolve: (o: ZipStreamOutcome) => void; reject: (e: unknown) => void };
+  /** The outcome once 'end' was sent. */
+  private ending: Promise<ZipStreamOutcome> | undefined;
+  /** The worker's sha256 of the job's bytes, once it answered. */
+  private digestSha256: string | undefined;
   private finished = false;
 
   constructor(
@@ -168,13 +187,22 @@ export class ZipHashJob implements DownloadTap {
     return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * The sha256 of every byte written since byte 0, computed by the worker; undefined when
+   * this digest did not see them all (it gave up, or its worker was lost). Call it after the
+   * last write: it ends the job (result() then gives the same job's outcome).
+   */
+  async sha256(): Promise<string | undefined> {
+    if (this.gaveUp !== undefined) return undefined;
+    await this.end().catch(() => undefined);
+    return this.gaveUp === undefined ? this.digestSha256 : undefined;
+  }
+
   /** The digest of everything written; a fallback outcome when the stream could not give one. */
   async result(): Promise<ZipStreamOutcome> {
     if (this.gaveUp !== undefined) return { confirmed: false, reason: this.gaveUp };
-    this.flush();
-    this.pool.send(this.slot!, { t: 'end', job: this.id });
     try {
-      return await this.outcome;
+      return await this.end();
     } finally {
       this.finished = true;
     }
@@ -197,6 +225,7 @@ export class ZipHashJob implements DownloadTap {
   /** @internal */
   settled(m: Extract<ToMain, { t: 'done' | 'fail' }>): void {
     this.pool.release(this.id, this.slot!);
+    this.digestSha256 = m.sha256;
     if (m.t === 'done') return this.settle.resolve(m.outcome);
     const e = m.error;
     this.settle.reject(
@@ -226,9 +255,20 @@ export class ZipHashJob implements DownloadTap {
     this.seen = 0;
     this.fill = 0;
     this.inFlight = 0;
+    this.ending = undefined;
+    this.digestSha256 = undefined;
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody may await a restarted or abandoned digest: keep its rejection quiet.
     this.outcome.catch(() => undefined);
+  }
+
+  private end(): Promise<ZipStreamOutcome> {
+    if (this.ending === undefined) {
+      this.flush();
+      this.pool.send(this.slot!, { t: 'end', job: this.id });
+      this.ending = this.outcome;
+    }
+    return this.ending;
   }
 
   private flush(): void {

@@ -1,6 +1,8 @@
 // The worker side of ZipHashPool (zip-hash-pool.ts): one ZipStreamDigester per job, fed
-// the buffers the main thread transfers, each handed back once digested.
+// the buffers the main thread transfers, each handed back once digested; and the sha256 of
+// the job's bytes as they are (the zip's own checksum), whatever the digester makes of them.
 
+import { createHash, type Hash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -14,6 +16,8 @@ if (port === null) throw new Error('zip-hash-worker runs as a worker thread');
 
 interface Job {
   digester: ZipStreamDigester;
+  /** Every byte given, in order: messages arrive in the order they were sent. */
+  sha256: Hash;
   /** Each message's work runs after the one before it. */
   chain: Promise<void>;
 }
@@ -47,13 +51,18 @@ function post(message: ToMain, transfer: ArrayBuffer[] = []): void {
 
 port.on('message', (m: ToWorker) => {
   if (m.t === 'open') {
-    jobs.set(m.job, { digester: new ZipStreamDigester(m.label), chain: Promise.resolve() });
+    jobs.set(m.job, {
+      digester: new ZipStreamDigester(m.label),
+      sha256: createHash('sha256'),
+      chain: Promise.resolve(),
+    });
     return;
   }
   const job = jobs.get(m.job);
   if (m.t === 'data') {
     const buf = m.buf;
     if (job === undefined) return post({ t: 'ack', job: m.job, buf }, [buf]);
+    job.sha256.update(new Uint8Array(buf, 0, m.length));
     job.chain = job.chain
       .then(() => job.digester.write(new Uint8Array(buf, 0, m.length)))
       .catch((e: unknown) => job.digester.giveUp(`the stream digest failed (${String(e)})`))
@@ -71,12 +80,14 @@ port.on('message', (m: ToWorker) => {
   }
   job.chain = job.chain.then(async () => {
     jobs.delete(m.job);
+    const sha256 = job.sha256.digest('hex');
     try {
-      post({ t: 'done', job: m.job, outcome: await job.digester.end() });
+      post({ t: 'done', job: m.job, outcome: await job.digester.end(), sha256 });
     } catch (e) {
       post({
         t: 'fail',
         job: m.job,
+        sha256,
         error: isAirgapError(e)
           ? {
               code: e.code,

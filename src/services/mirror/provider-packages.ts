@@ -11,7 +11,7 @@ import { writeDeterministicZip } from '../../adapters/archive/zip-write.js';
 import { commitFile, readFileIfExists, tempPathBeside, writeFileAtomic } from '../../adapters/fs/atomic.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
-import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { AirgapError, fromUnknown, isAirgapError } from '../../core/errors.js';
 import { hashZh } from '../../core/hash/package-hash.js';
 import {
   providerDir,
@@ -86,6 +86,8 @@ export type Job = PackageJob;
 /** Digests zips as they download (adapters/workers/zip-hash-pool.ts). */
 export interface StreamDigests {
   start(label: string): StreamDigest;
+  /** A package is to be fetched: get ready to digest (start the worker threads). */
+  warm?(): void;
 }
 
 export interface StreamDigest extends DownloadTap {
@@ -158,6 +160,7 @@ export class ProviderPackageMirror {
       return cached;
     }
 
+    this.digests.warm?.();
     const found = await lookUpPackage(this.registry, job, id, skipMissing);
     if ('skipped' in found) {
       this.reporter.warn(`skipping: ${found.skipped}`);
@@ -165,23 +168,48 @@ export class ProviderPackageMirror {
     }
     const { info } = found;
 
-    // The signature on the checksum list first, then the package against it.
-    const { sums, signedBy } = await this.verifiedSums(job, info);
+    // The signature on the checksum list is checked while the package downloads (into a
+    // temporary file): the package is checked against the list once both are done, and
+    // nothing is renamed into place before. A bad list stops the download at its next chunk.
+    const signed = this.verifiedSums(job, info);
+    let sumsFailed: unknown;
+    signed.catch((e: unknown) => (sumsFailed ??= e ?? new Error('the checksum list failed')));
+    const stopIfSumsFailed = (): void => {
+      if (sumsFailed !== undefined) throw fromUnknown(sumsFailed, jobLabel(job));
+    };
     const tmp = tempPathBeside(target);
     const headers = await this.registry.headersFor(job.address, info.downloadUrl);
     const event = { id: jobId(job), label: jobLabel(job) };
     const stream = this.digests.start(`${job.key} ${job.version} (${platform}): ${filename}`);
+    const tap: DownloadTap = {
+      begin: (offset) => stream.begin(offset),
+      write: (chunk) => {
+        stopIfSumsFailed();
+        return stream.write(chunk);
+      },
+      ...(stream.sha256 === undefined ? {} : { sha256: () => stream.sha256!() }),
+    };
     try {
       // The slot bounds the downloads themselves (--concurrency); metadata runs wider.
-      const dl = await this.downloadSlot(() => {
-        this.reporter.progress?.({ ...event, phase: 'start', total: statedPackageSize(info, platform) });
-        return this.http.download(info.downloadUrl, tmp, {
-          headers,
-          onProgress: (bytes) => this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
-          onTotal: (total) => this.reporter.progress?.({ ...event, phase: 'start', total }),
-          tap: stream,
+      let dl;
+      try {
+        dl = await this.downloadSlot(() => {
+          stopIfSumsFailed();
+          this.reporter.progress?.({ ...event, phase: 'start', total: statedPackageSize(info, platform) });
+          return this.http.download(info.downloadUrl, tmp, {
+            headers,
+            onProgress: (bytes) => this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
+            onTotal: (total) => this.reporter.progress?.({ ...event, phase: 'start', total }),
+            tap,
+          });
         });
-      });
+      } catch (e) {
+        // The list's own failure is the one to report, whatever it cut short.
+        await signed.catch(() => undefined);
+        if (sumsFailed !== undefined) throw sumsFailed;
+        throw e;
+      }
+      const { sums, signedBy } = await signed;
       // Hashes before parsing: a tampered zip is a checksum failure, not a zip-format one.
       checkChecksums(id, dl, { shasum: info.shasum, sumsLine: sums.get(filename), sumsUrl: info.shasumsUrl });
       // The signed sha256 matched; now the central directory must confirm the streamed entries.
