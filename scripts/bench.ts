@@ -36,6 +36,7 @@ import { promisify } from 'node:util';
 import { writeBaseImageLayout } from '../test/helpers/base-image.js';
 import { runServeBench, serveBenchReport } from './bench-serve.js';
 import { runS3Bench } from './bench-s3.js';
+import { runVerifyBench } from './bench-verify.js';
 import { generateSigningKey } from '../test/helpers/pgp.js';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
 import { startReleaseServer } from '../test/helpers/release-server/index.js';
@@ -200,6 +201,7 @@ async function runMode(
     results['airgap cold c24'] = await airgap(['--concurrency', '24']);
     console.log(`  airgap cold (concurrency 24)  ${results['airgap cold c24'].wallSeconds.toFixed(2)} s`);
 
+    if (mode === 'unthrottled') await runVerifyBench(out, timed);
     if (mode === 'unthrottled' && shape === 'stored') {
       Object.assign(results, await runTransfer(out));
       Object.assign(results, await runImage(out, airgap));
