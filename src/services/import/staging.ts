@@ -56,6 +56,12 @@ export class ImportStaging {
   private readonly dirsMade = new Set<string>();
   /** Files written into the generation and not yet flushed to disk (syncWritten). */
   private readonly unsynced: string[] = [];
+  /** The flush running behind the stream (flushBehind), if any. */
+  private flushing: Promise<void> | undefined;
+  /** The first failure of a flush behind the stream, thrown by syncWritten. */
+  private flushError: AirgapError | undefined;
+  /** Set once the stream is over: no flush starts behind it any more. */
+  private flushStopped = false;
 
   private constructor(
     root: string,
@@ -198,10 +204,14 @@ export class ImportStaging {
     await this.makeDir(path.dirname(target));
     try {
       // Not flushed here: waiting for each file's fsync stalled the stream once per file.
-      // syncWritten() flushes them all, before the generation is committed.
+      // flushBehind() flushes it while the stream goes on, syncWritten() what is left,
+      // before the generation is committed.
       await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
       await fs.chmod(target, 0o644);
-      if (target.startsWith(this.generationRoot + path.sep)) this.unsynced.push(target);
+      if (target.startsWith(this.generationRoot + path.sep)) {
+        this.unsynced.push(target);
+        this.flushBehind();
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('write', target, e);
       throw e;
@@ -243,6 +253,8 @@ export class ImportStaging {
    * (docs/IMPORT-STATE.md). The staged release zips are only read from, never committed.
    */
   async syncWritten(): Promise<void> {
+    await this.stopFlushBehind();
+    if (this.flushError !== undefined) throw this.flushError;
     const files = this.unsynced.splice(0);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -256,7 +268,37 @@ export class ImportStaging {
     await Promise.all(Array.from({ length: Math.min(SYNC_PARALLEL, files.length) }, worker));
   }
 
+  /**
+   * Flushes the files written so far, one at a time, while the stream goes on: their
+   * bytes then reach the disk while the rest of the bundle is still arriving (the disk
+   * is idle meanwhile), rather than all of them after it. One at a time, so the flush
+   * holds at most one of libuv's threads, and the writes keep the others. syncWritten
+   * flushes what is left, and reports a failure.
+   */
+  private flushBehind(): void {
+    if (this.flushing !== undefined || this.flushError !== undefined || this.flushStopped) return;
+    const file = this.unsynced.shift();
+    if (file === undefined) return;
+    this.flushing = fsyncPath(file).then(
+      () => {
+        this.flushing = undefined;
+        this.flushBehind();
+      },
+      (e: unknown) => {
+        this.flushing = undefined;
+        this.flushError = fsError('flush', file, e);
+      },
+    );
+  }
+
+  /** Waits for the flush behind the stream, and starts no other. */
+  private async stopFlushBehind(): Promise<void> {
+    this.flushStopped = true;
+    await this.flushing;
+  }
+
   async remove(): Promise<void> {
+    await this.stopFlushBehind();
     await fs.rm(this.root, { recursive: true, force: true });
   }
 }
