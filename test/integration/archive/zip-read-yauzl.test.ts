@@ -120,7 +120,7 @@ describe('digestZip reads entries as yauzl did', () => {
     for (const file of zips.sort()) await expectSame(file);
   });
 
-  it('for a release-shaped zip corrupted in each way, with data across several 1 MiB reads', async () => {
+  it('for a release-shaped zip corrupted in each way, with data across many reads', async () => {
     const dir = await makeTempDir('airgap-zipread-yauzl-');
     const clean = path.join(dir, 'clean.zip');
     await writeReleaseZip(
@@ -137,9 +137,19 @@ describe('digestZip reads entries as yauzl did', () => {
 
     const cases: [string, (b: Buffer) => void][] = [
       ['clean', () => undefined],
-      ...[0, 1, 3, 1000, 1 << 20, (1 << 20) + 7, 2 << 20, deflated - 5, deflated - 1].map(
-        (k): [string, (b: Buffer) => void] => [`data byte ${k}`, (b) => flip(b, start + k, 0x55)],
-      ),
+      ...[
+        0,
+        1,
+        3,
+        1000,
+        (256 << 10) - 1,
+        256 << 10,
+        1 << 20,
+        (1 << 20) + 7,
+        2 << 20,
+        deflated - 5,
+        deflated - 1,
+      ].map((k): [string, (b: Buffer) => void] => [`data byte ${k}`, (b) => flip(b, start + k, 0x55)]),
       ['CRC-32', (b) => flip(b, exec.central + 16, 1)],
       ['method 9', (b) => b.writeUInt16LE(9, exec.central + 10)],
       ['method 0', (b) => b.writeUInt16LE(0, exec.central + 10)],
@@ -179,7 +189,7 @@ describe('digestZip reads entries as yauzl did', () => {
     expect(seen.get('local header offset past the end')).toContain('unexpected EOF');
   });
 
-  it('for stored entries across several 1 MiB reads, intact and with a byte changed', async () => {
+  it('for stored entries across many reads, intact and with a byte changed', async () => {
     const dir = await makeTempDir('airgap-zipread-yauzl-');
     const data = Buffer.alloc(3 * 1024 * 1024 + 11);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
