@@ -12,13 +12,14 @@
 // in place, so the work before an entry's header stays linear and small whatever the
 // archive holds.
 //
-// Gzip is recognized by its magic bytes and undone with zlib in the same pass.
+// Gzip is recognized by its magic bytes and undone in the same pass, on this thread
+// (inflater.ts), into chunks of 256 KiB.
 
 import { Buffer } from 'node:buffer';
 import { finished, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 
 import { AirgapError, isAirgapError } from '../../core/errors.js';
+import { createInflater, InflateError } from './inflater.js';
 import {
   entryKindOf,
   type EntryHeader,
@@ -63,10 +64,36 @@ export function isGzip(firstBytes: Uint8Array): boolean {
 /** `input` as the tar byte stream: gunzipped when it starts with the gzip magic. */
 export function tarStream(input: Readable, gzip: boolean): Readable {
   if (!gzip) return input;
-  const gunzip = createGunzip();
-  input.on('error', (e) => gunzip.destroy(e));
-  gunzip.on('close', () => input.destroy());
-  return input.pipe(gunzip);
+  const output = Readable.from(gunzipChunks(input), { objectMode: false, highWaterMark: 1 << 20 });
+  output.on('close', () => input.destroy());
+  return output;
+}
+
+/**
+ * The gzip stream `input` (one member or several, as zlib reads them), inflated. Each
+ * output chunk is copied out of the inflater's reused buffer: the tar reader keeps
+ * chunks. After the last member, only zero bytes (padding) may follow.
+ */
+async function* gunzipChunks(input: Readable): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  const inflater = createInflater('gzip', (chunk) => out.push(Buffer.from(chunk)));
+  try {
+    for await (const chunk of streamChunks(input)) {
+      const taken = inflater.ended ? 0 : await inflater.write(chunk);
+      if (out.length > 0) {
+        const ready = out;
+        out = [];
+        yield* ready;
+      }
+      if (taken < chunk.length && !isZero(chunk.subarray(taken))) {
+        throw new InflateError('data after the end of the gzip stream');
+      }
+    }
+    await inflater.finish();
+    yield* out;
+  } finally {
+    inflater.close();
+  }
 }
 
 function gzipError(archive: string, e: unknown): AirgapError {
@@ -154,7 +181,8 @@ class ByteReader {
     } catch (e) {
       if (isAirgapError(e)) throw e;
       // zlib's errors (Z_BUF_ERROR, Z_DATA_ERROR) name no file: say which, and what it means.
-      if (/^Z_/.test(String((e as { code?: unknown }).code))) throw gzipError(this.archive, e);
+      if (e instanceof InflateError || /^Z_/.test(String((e as { code?: unknown }).code)))
+        throw gzipError(this.archive, e);
       throw new AirgapError('ARCHIVE_INVALID', `${this.archive} cannot be read: ${(e as Error).message}`, {
         path: this.archive,
         cause: e,

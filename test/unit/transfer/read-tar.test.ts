@@ -42,9 +42,10 @@ interface Read {
   body: string;
 }
 
-async function readAll(bytes: Uint8Array, gzip = false): Promise<Read[]> {
+async function readAll(bytes: Uint8Array | Buffer[], gzip = false): Promise<Read[]> {
   const out: Read[] = [];
-  for await (const e of readTarEntries(tarStream(Readable.from([Buffer.from(bytes)]), gzip), 'x.tar')) {
+  const chunks = Array.isArray(bytes) ? bytes : [Buffer.from(bytes)];
+  for await (const e of readTarEntries(tarStream(Readable.from(chunks), gzip), 'x.tar')) {
     const chunks: Buffer[] = [];
     for await (const c of e.body) chunks.push(c as Buffer);
     out.push({
@@ -59,7 +60,7 @@ async function readAll(bytes: Uint8Array, gzip = false): Promise<Read[]> {
   return out;
 }
 
-async function refused(bytes: Uint8Array, gzip = false): Promise<AirgapError> {
+async function refused(bytes: Uint8Array | Buffer[], gzip = false): Promise<AirgapError> {
   try {
     await readAll(bytes, gzip);
   } catch (e) {
@@ -159,6 +160,31 @@ describe('readTarEntries', () => {
     const cut = await refused(gz.subarray(0, gz.length - 40), true);
     expect(cut.code).toBe('ARCHIVE_INVALID');
     expect(cut.message).toBe('x.tar is truncated: the gzip stream ends early (unexpected end of file)');
+  });
+
+  it('reads gzip of several members, however its bytes arrive; zero padding may follow it, nothing else', async () => {
+    const bytes = buildTar(ENTRIES);
+    const plain = await readAll(bytes);
+    const at = 700;
+    const members = Buffer.concat([gzipSync(bytes.subarray(0, at)), gzipSync(bytes.subarray(at))]);
+    const first = gzipSync(bytes.subarray(0, at)).length;
+    // In one chunk; a member ending with its chunk; a member ending inside one; a byte at a time.
+    for (const cuts of [[], [first], [first - 3, first + 5], [...members.keys()].slice(1)]) {
+      const chunks = [0, ...cuts].map((c, i, all) => members.subarray(c, all[i + 1] ?? members.length));
+      expect(await readAll(chunks, true)).toEqual(plain);
+    }
+    const gz = gzipSync(bytes);
+    expect(await readAll([gz, Buffer.alloc(1000), Buffer.alloc(10)], true)).toEqual(plain);
+    // What follows a member in a chunk of its own is read as the next member (as zlib does).
+    const other = await refused([gz, Buffer.from('not gzip data')], true);
+    expect(other.code).toBe('ARCHIVE_INVALID');
+    expect(other.message).toBe('x.tar is not readable gzip data (incorrect header check)');
+    const hidden = await refused([Buffer.concat([gz, Buffer.alloc(3)]), Buffer.from('hidden')], true);
+    expect(hidden.code).toBe('ARCHIVE_INVALID');
+    expect(hidden.message).toBe('x.tar is not readable gzip data (data after the end of the gzip stream)');
+    const bad = Buffer.from(gz);
+    bad[bad.length - 100] = bad[bad.length - 100]! ^ 0xff;
+    expect((await refused(bad, true)).message).toMatch(/^x\.tar is not readable gzip data \(/);
   });
 
   it('refuses data after the end marker, and a lone zero block', async () => {
