@@ -20,7 +20,7 @@ export interface S3Measure {
   cpuSeconds?: number;
 }
 
-type Timed = (
+export type Timed = (
   cmd: string,
   args: string[],
   options?: { cwd?: string; env?: Record<string, string | undefined> },

@@ -7,20 +7,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../test/helpers/realdata.js';
+import type { S3Measure, Timed } from './bench-s3.js';
 
 const execFileP = promisify(execFile);
 
-interface Measure {
-  wallSeconds: number;
-  peakRssMb: number;
-  cpuSeconds?: number;
-}
-
-type Timed = (
-  cmd: string,
-  args: string[],
-  options?: { cwd?: string; env?: Record<string, string | undefined> },
-) => Promise<Measure>;
+type Measure = S3Measure;
 
 const REPEATS = 3;
 
