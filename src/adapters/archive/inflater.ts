@@ -272,7 +272,10 @@ class StreamInflater implements Inflater {
   }
 }
 
-/** For tests: the documented stream path, whatever this Node offers. */
+/**
+ * The documented stream path that createInflater falls back to, whatever this Node offers:
+ * the same contract, so it can be held to the same cases where the fast path is present.
+ */
 export function createStreamInflater(format: InflateFormat, onOutput: (chunk: Buffer) => void): Inflater {
   return new StreamInflater(format, onOutput);
 }
