@@ -1,5 +1,6 @@
 // One HTTPS request with the request target sent exactly as given (node's client does
 // not normalise it), a fresh connection each time, the whole answer collected.
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 
 export interface RawAnswer {
@@ -36,5 +37,33 @@ export function rawRequest(
     );
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Starts a GET and hands back the response once its first chunk has arrived, paused there. */
+export function startPaused(
+  port: number,
+  ca: string,
+  target: string,
+): Promise<{ res: IncomingMessage; first: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: target, ca, agent: false }, (res) => {
+      res.once('data', (first: Buffer) => {
+        res.pause();
+        resolve({ res, first });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The rest of a paused response's body. */
+export function rest(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.resume();
   });
 }

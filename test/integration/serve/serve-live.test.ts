@@ -5,15 +5,13 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseListen } from '../../../src/core/serve/listen.js';
 import { runImport, type ImportOptions } from '../../../src/services/import/import-service.js';
 import { startServe, type ServeHandle } from '../../../src/services/serve/serve-service.js';
 import { thisProcess } from '../../helpers/host.js';
-import { rawRequest } from '../../helpers/https-get.js';
+import { rawRequest, rest, startPaused } from '../../helpers/https-get.js';
 import { readFixtureDirectory, writeFixtureBundle } from '../../helpers/import-fixtures.js';
 import { addModulesToBundle } from '../../helpers/module-bundle.js';
 import { startServeProcess } from '../../helpers/serve-process.js';
@@ -59,33 +57,6 @@ function importOptions(source: string, dest: string): ImportOptions {
 }
 
 const silent = { info: () => undefined, warn: () => undefined };
-
-/** Starts a GET and hands back the response once its first chunk has arrived, paused there. */
-function startPaused(
-  port: number,
-  ca: string,
-  target: string,
-): Promise<{ res: IncomingMessage; first: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: target, ca, agent: false }, (res) => {
-      res.once('data', (first: Buffer) => {
-        res.pause();
-        resolve({ res, first });
-      });
-    });
-    req.on('error', reject);
-  });
-}
-
-function rest(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', reject);
-    res.resume();
-  });
-}
 
 let bundleA: string;
 let bundleB: string;

@@ -8,8 +8,6 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runImport, type ImportOptions } from '../../../src/services/import/import-service.js';
 import { runCli } from '../../helpers/cli.js';
 import { thisProcess } from '../../helpers/host.js';
-import { rawRequest } from '../../helpers/https-get.js';
+import { rawRequest, rest, startPaused } from '../../helpers/https-get.js';
 import { readFixtureDirectory, writeFixtureBundle } from '../../helpers/import-fixtures.js';
 import { addModulesToBundle } from '../../helpers/module-bundle.js';
 import { startServeProcess, type ServeProcess } from '../../helpers/serve-process.js';
@@ -98,33 +96,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Starts a GET and hands back the response once its first chunk has arrived, paused there. */
-function startPaused(
-  port: number,
-  ca: string,
-  target: string,
-): Promise<{ res: IncomingMessage; first: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: target, ca, agent: false }, (res) => {
-      res.once('data', (first: Buffer) => {
-        res.pause();
-        resolve({ res, first });
-      });
-    });
-    req.on('error', reject);
-  });
-}
-
-function rest(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', reject);
-    res.resume();
-  });
 }
 
 /** The request log lines on stderr (anything else there is a warning or the SIGTERM line). */
