@@ -15,7 +15,7 @@
 //   - release: packages shaped like real provider releases (deflated executables, sizes in
 //     local headers), made from the real binaries on this machine (terraform, skopeo,
 //     docker-registry, umoci), distinct per package. Built once into the OS temp dir
-//     (airgap-bench-corpus), reused by later runs.
+//     (airgap-bench-corpus-<scale>), reused by later runs at the same BENCH_SCALE.
 //   - stored: the fast test shape (incompressible, stored), cached in .bench/. The transfer
 //     and image rows run on this bundle.
 //
@@ -55,8 +55,12 @@ const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const MODES = (process.env.BENCH_MODES ?? 'unthrottled,shaped,serve,s3,delta').split(',');
 const SHAPES = (process.env.BENCH_SHAPES ?? 'release,stored').split(',') as Shape[];
 const BENCH_DIR = path.join(REPO_ROOT, '.bench');
-/** The release-shaped corpus: outside the repository, kept between runs. */
-const CORPUS_DIR = path.join(os.tmpdir(), 'airgap-bench-corpus');
+/**
+ * The release-shaped corpus: outside the repository, kept between runs. One per scale: two
+ * scales share file names with different contents, and a run serving one scale's files
+ * while another run rebuilt them at its own scale failed (correctly) on sha256 mismatches.
+ */
+const CORPUS_DIR = path.join(os.tmpdir(), `airgap-bench-corpus-${SCALE}`);
 /** Real Go executables the release-shaped payloads are made of. */
 const RELEASE_SOURCES = [
   '/usr/local/bin/terraform',
