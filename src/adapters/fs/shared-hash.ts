@@ -14,16 +14,24 @@ export const SLAB_SIZE = 1 << 20;
 const SLAB_COUNT = 16;
 
 export class SharedSlabs {
-  readonly buffer = new SharedArrayBuffer(SLAB_SIZE * SLAB_COUNT);
-  readonly #refs: number[] = new Array<number>(SLAB_COUNT).fill(0);
-  readonly #free: number[] = [...Array(SLAB_COUNT).keys()];
+  readonly buffer: SharedArrayBuffer;
+  readonly #refs: number[];
+  /** Used as a stack: the slabs last released are reused first, and the rest stay untouched (not resident). */
+  readonly #free: number[];
   #waiters: (() => void)[] = [];
+
+  /** `count` slabs: more let a consumer keep chunks longer (the S3 upload holds whole parts). */
+  constructor(count = SLAB_COUNT) {
+    this.buffer = new SharedArrayBuffer(SLAB_SIZE * count);
+    this.#refs = new Array<number>(count).fill(0);
+    this.#free = [...Array(count).keys()].reverse();
+  }
 
   /** A free slab, held once by the caller; waits while all are in use, until `signal` aborts. */
   async acquire(signal?: AbortSignal): Promise<number> {
     for (;;) {
       signal?.throwIfAborted();
-      const slab = this.#free.shift();
+      const slab = this.#free.pop();
       if (slab !== undefined) {
         this.#refs[slab] = 1;
         return slab;
@@ -41,6 +49,11 @@ export class SharedSlabs {
 
   view(slab: number, length = SLAB_SIZE): Buffer {
     return Buffer.from(this.buffer, slab * SLAB_SIZE, length);
+  }
+
+  /** The slab `bytes` lie in, when they are a view of this pool's memory. */
+  slabOf(bytes: Uint8Array): number | undefined {
+    return bytes.buffer === this.buffer ? Math.floor(bytes.byteOffset / SLAB_SIZE) : undefined;
   }
 
   retain(slab: number): void {

@@ -140,10 +140,17 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
       await writer.prepare();
       // Every file is checked against SHA256SUMS as it streams: a file that changed
       // fails the stream, and nothing is completed.
-      sha256 = await writeTarball(entries, writer, compress, manifestFile, (n) => {
-        done += n;
-        reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
-      });
+      sha256 = await writeTarball(
+        entries,
+        writer,
+        compress,
+        manifestFile,
+        (n) => {
+          done += n;
+          reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
+        },
+        writer.slabs,
+      );
       // The old checksum object would name the old bytes while the new objects complete.
       await deleteObjects(conn, checksumAt.bucket, [checksumAt.key]);
       objects = await writer.commit();

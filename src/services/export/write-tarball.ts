@@ -28,7 +28,9 @@ function hashTap(hash: HashThread): Transform {
 /**
  * Streams the tarball into `writer` and returns the sha256 of what was written. Each file
  * is checked against the digest SHA256SUMS lists as it streams; the first mismatch stops
- * the stream, and all must have matched before this returns.
+ * the stream, and all must have matched before this returns. Files are read into
+ * `slabs`: the writer's own when it keeps chunks in them rather than copy them (the S3
+ * upload).
  */
 export async function writeTarball(
   entries: PackStreamEntry[],
@@ -36,8 +38,8 @@ export async function writeTarball(
   compress: Compression,
   manifestFile: string,
   onWrite: (bytes: number) => void,
+  slabs: SharedSlabs = new SharedSlabs(),
 ): Promise<string> {
-  const slabs = new SharedSlabs();
   const fileHash = new HashThread(slabs);
   const outputHash = new HashThread(slabs);
   try {
