@@ -8,7 +8,8 @@
 // A part is a list of the chunks written, not a copy of them: chunks that lie in the
 // shared slabs the tar stream reads files into (`slabs`) are kept where they are, their
 // slab retained until the part is sent, and only the other bytes (tar headers, small
-// files, gzip output) are copied into a part buffer.
+// files, gzip output) are copied into a part buffer. Parts (and split objects) are
+// hashed on the writer's hashing thread, from the same memory they are sent from.
 //
 // Nothing becomes visible until commit(): every object is a multipart upload,
 // completed only after the whole stream was checked, KEY.000 last (as on disk, a
@@ -21,11 +22,10 @@
 // fixes every later byte): the object metadata set when an upload started is then
 // right too. Otherwise they are aborted and the upload starts afresh.
 
-import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import { TRANSFER } from '../../core/layout/names.js';
-import { SLAB_SIZE, SharedSlabs } from '../fs/shared-hash.js';
+import { HashThread, HashWorker, SLAB_SIZE, SharedSlabs } from '../fs/shared-hash.js';
 import { uploadPartSize } from '../../core/s3/upload-plan.js';
 import { formatS3Url, type S3Location } from '../../core/s3/url.js';
 import { MAX_SPLIT_PARTS, partLimitExceeded } from '../../core/transfer/pack-size.js';
@@ -74,6 +74,8 @@ interface PartBody {
   copied: number;
   /** Where in `copy` the last piece starts, when it is copied bytes (the next ones extend it). */
   tail?: number;
+  /** Copied bytes up to here were handed to the hashes (a run of them goes in one message). */
+  hashed: number;
 }
 
 export interface S3UploadResult {
@@ -100,7 +102,8 @@ interface ObjectState {
   parts: Map<number, UploadedPart>;
   received: number;
   nextPart: number;
-  hash?: Hash;
+  /** The sha256 (hex) of a split object's bytes, once its last part is cut. */
+  sha256?: Promise<string>;
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
@@ -120,6 +123,13 @@ export class S3UploadWriter extends Writable {
    * Enough for the parts in flight, the one waiting for a turn and the reader's lead.
    */
   readonly slabs: SharedSlabs;
+  /** The thread that hashes parts and split objects; the tar stream may share it. */
+  readonly hashing: HashWorker;
+  readonly #partHash: HashThread;
+  /** Each split object's bytes (unsplit, the tarball's hash is the caller's). */
+  readonly #objectHash: HashThread | undefined;
+  /** Set once the stream ends: the part cut then is its object's last. */
+  #ending = false;
   /** How many objects the stream has reached. */
   #count = 0;
   #part: PartBody | undefined;
@@ -137,6 +147,14 @@ export class S3UploadWriter extends Writable {
     // A part spans its size in slabs and one more where it starts or ends mid-slab.
     const perPart = Math.ceil(this.#partSize / SLAB_SIZE) + 1;
     this.slabs = new SharedSlabs((this.#concurrency + 1) * perPart + READ_AHEAD_SLABS);
+    this.hashing = new HashWorker(this.slabs);
+    this.#partHash = new HashThread(this.slabs, this.hashing);
+    this.#objectHash = options.splitSize === undefined ? undefined : new HashThread(this.slabs, this.hashing);
+  }
+
+  /** Stops the hashing thread: after commit() or abort(). */
+  async close(): Promise<void> {
+    await this.hashing.close();
   }
 
   #keyOf(index: number): string {
@@ -246,7 +264,6 @@ export class S3UploadWriter extends Writable {
       throw partLimitExceeded(formatS3Url(this.#options.location), splitSize);
     }
     const o = this.#state(this.#count);
-    if (splitSize !== undefined) o.hash = createHash('sha256');
     this.#count += 1;
     return o;
   }
@@ -258,17 +275,20 @@ export class S3UploadWriter extends Writable {
     while (rest.length > 0) {
       this.#check();
       const o = this.#current();
-      const part = (this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0 });
+      const part = (this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0, hashed: 0 });
       const n = Math.min(rest.length, this.#partSize - part.size, splitSize - o.received);
       const piece = rest.subarray(0, n);
       if (slab === undefined) this.#copyInto(part, piece);
       else {
+        this.#hashCopied(part);
         this.slabs.retain(slab);
         part.slabs.push(slab);
         part.pieces.push(piece);
         delete part.tail;
+        const start = piece.byteOffset - slab * SLAB_SIZE;
+        this.#partHash.updateSlab(slab, n, start);
+        this.#objectHash?.updateSlab(slab, n, start);
       }
-      o.hash?.update(piece);
       part.size += n;
       o.received += n;
       rest = rest.subarray(n);
@@ -290,12 +310,22 @@ export class S3UploadWriter extends Writable {
     part.copied = end;
   }
 
+  /** Hands the copied bytes not yet hashed to the hashes, in one message. */
+  #hashCopied(part: PartBody): void {
+    if (part.copy === undefined || part.hashed === part.copied) return;
+    const run = part.copy.subarray(part.hashed, part.copied);
+    this.#partHash.update(run);
+    this.#objectHash?.update(run);
+    part.hashed = part.copied;
+  }
+
   async #finish(): Promise<void> {
     this.#check();
+    this.#ending = true;
     // The last, short part; an empty stream still makes one object of one empty part.
     if ((this.#part?.size ?? 0) > 0 || this.#count === 0) {
       const o = this.#current();
-      this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0 };
+      this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0, hashed: 0 };
       await this.#dispatch(o);
     }
     await Promise.all(this.#inflight);
@@ -329,12 +359,17 @@ export class S3UploadWriter extends Writable {
     const number = o.nextPart;
     this.#part = undefined;
     o.nextPart += 1;
-    const hash = createHash('sha256');
-    for (const piece of pieces) hash.update(piece);
-    const digest = hash.digest();
-    const sha256 = digest.toString('base64');
+    this.#hashCopied(part);
+    if (this.#objectHash !== undefined && (this.#ending || o.received === this.#options.splitSize)) {
+      o.sha256 = this.#objectHash.digest();
+      o.sha256.catch(() => undefined);
+    }
     const key = o.location.key;
+    let digest: Buffer;
+    let sha256: string;
     try {
+      digest = Buffer.from(await this.#partHash.digest(), 'hex');
+      sha256 = digest.toString('base64');
       if (this.#candidate && o === this.#objects[0] && number === 1) await this.#vouch(sha256, size);
       const listed = o.listed.get(number);
       if (listed !== undefined && listed.size === size && listed.sha256 === sha256) {
@@ -410,10 +445,11 @@ export class S3UploadWriter extends Writable {
         index < this.#count || o.uploadId === undefined ? [] : [{ index, ids: [o.uploadId] }],
       ),
     );
-    this.#committed = reached.map((o) => ({
+    const sha256s = await Promise.all(reached.map((o) => o.sha256));
+    this.#committed = reached.map((o, i) => ({
       location: o.location,
       size: o.received,
-      ...(o.hash === undefined ? {} : { sha256: o.hash.digest('hex') }),
+      ...(sha256s[i] === undefined ? {} : { sha256: sha256s[i] }),
     }));
     return this.#committed;
   }

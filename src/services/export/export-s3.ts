@@ -149,7 +149,7 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
           done += n;
           reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
         },
-        writer.slabs,
+        writer,
       );
       // The old checksum object would name the old bytes while the new objects complete.
       await deleteObjects(conn, checksumAt.bucket, [checksumAt.key]);
@@ -157,6 +157,8 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
     } catch (e) {
       await writer.abort();
       throw e;
+    } finally {
+      await writer.close();
     }
     const result: S3UploadResult = writer.result;
     if (result.partsReused > 0) {

@@ -126,6 +126,7 @@ describeWithTools([AWS_CLI], 'S3 upload writer', () => {
     await writer.prepare();
     await writeMixed(writer, writer.slabs, bytes);
     const objects = await writer.commit();
+    await writer.close();
     expect(objects).toEqual([{ location: { bucket, key: 'w.tar' }, size: bytes.length }]);
     expect(writer.result).toEqual({ partsUploaded: 3, partsReused: 0, uploadsAborted: 0 });
     expect(
@@ -161,6 +162,7 @@ describeWithTools([AWS_CLI], 'S3 upload writer', () => {
     await writer.prepare();
     await writeMixed(writer, writer.slabs, bytes);
     const objects = await writer.commit();
+    await writer.close();
     const slices = [bytes.subarray(0, 5 * MIB), bytes.subarray(5 * MIB, 10 * MIB), bytes.subarray(10 * MIB)];
     expect(objects).toEqual(
       slices.map((s, i) => ({
