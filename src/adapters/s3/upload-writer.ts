@@ -37,6 +37,7 @@ import {
   listParts,
   openUploadsUnder,
   uploadPart,
+  type OpenUploadAt,
   type UploadedPart,
 } from './multipart.js';
 
@@ -107,6 +108,14 @@ interface ObjectState {
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
+
+/** The open uploads an export to `location` may have left: what prepare() needs, to start early. */
+export function openUploadsFor(
+  options: Pick<S3UploadOptions, 'conn' | 'location' | 'splitSize'>,
+): Promise<OpenUploadAt[]> {
+  const { conn, location, splitSize } = options;
+  return openUploadsUnder(conn, location.bucket, splitSize === undefined ? location.key : `${location.key}.`);
+}
 /** Slabs beyond those the parts hold: the file reads and hashing running ahead of the upload. */
 const READ_AHEAD_SLABS = 8;
 
@@ -188,11 +197,21 @@ export class S3UploadWriter extends Writable {
   }
 
   /** Finds the uploads an interrupted run left (or aborts them): call before writing. */
-  async prepare(): Promise<void> {
-    const { conn, location, splitSize } = this.#options;
-    const prefix = splitSize === undefined ? location.key : `${location.key}.`;
+  /**
+   * Finds the uploads an interrupted run left (or aborts them), given the listing
+   * openUploadsFor() started: call before writing. Unless one is resumed, the first
+   * object's upload is started at once, beside the reading of its first part.
+   */
+  async prepare(open: Promise<OpenUploadAt[]> = openUploadsFor(this.#options)): Promise<void> {
+    await this.#findOpen(await open);
+    const first = this.#state(0);
+    if (first.uploadId === undefined) this.#uploadId(first).catch(() => undefined);
+  }
+
+  async #findOpen(open: OpenUploadAt[]): Promise<void> {
+    const { conn, splitSize } = this.#options;
     const byIndex = new Map<number, string[]>();
-    for (const u of await openUploadsUnder(conn, location.bucket, prefix)) {
+    for (const u of open) {
       const index = this.#indexOf(u.key);
       if (index !== undefined) byIndex.set(index, [...(byIndex.get(index) ?? []), u.uploadId]);
     }
@@ -460,7 +479,7 @@ export class S3UploadWriter extends Writable {
    */
   async abort(): Promise<void> {
     if (!this.destroyed) this.destroy();
-    await Promise.allSettled([...this.#inflight]);
+    await Promise.allSettled([...this.#inflight, ...this.#objects.map((o) => o.creating)]);
     if (this.#options.resume) return;
     const uploads = this.#objects.flatMap((o, index) =>
       o.uploadId === undefined ? [] : [{ index, ids: [o.uploadId] }],

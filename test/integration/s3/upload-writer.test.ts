@@ -144,6 +144,30 @@ describeWithTools([AWS_CLI], 'S3 upload writer', () => {
     expect(await allFree(writer.slabs, SLABS)).toBe(true);
   });
 
+  it('the first upload is started by prepare(), before any byte; a failure before the first part aborts it (resume off): nothing left open', async () => {
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    s3.resetCounts();
+    const writer = new S3UploadWriter({
+      conn,
+      location: { bucket, key: 'early.tar' },
+      maxBytes: 20 * MIB,
+      contentType: 'application/x-tar',
+      metadata: {},
+      resume: false,
+      identityBytes: 0,
+    });
+    await writer.prepare();
+    await writer.abort();
+    await writer.close();
+    expect(s3.count('CreateMultipartUpload')).toBe(1);
+    expect(s3.count('AbortMultipartUpload')).toBe(1);
+    expect(s3.count('UploadPart')).toBe(0);
+    const open = await s3.aws(['s3api', 'list-multipart-uploads', '--bucket', bucket]);
+    expect(open.code).toBe(0);
+    expect(open.stdout.includes('"UploadId"')).toBe(false);
+  });
+
   it('split into objects of 5 MiB (parts end at each object): each object its bytes and its sha256', async () => {
     const bucket = uniqueBucket();
     await s3.createBucket(bucket);
