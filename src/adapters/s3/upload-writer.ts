@@ -108,6 +108,8 @@ interface ObjectState {
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
+/** Slabs beyond those the parts hold: the file reads and hashing running ahead of the upload. */
+const READ_AHEAD_SLABS = 8;
 
 /** The open uploads an export to `location` may have left: what prepare() needs, to start early. */
 export function openUploadsFor(
@@ -116,8 +118,6 @@ export function openUploadsFor(
   const { conn, location, splitSize } = options;
   return openUploadsUnder(conn, location.bucket, splitSize === undefined ? location.key : `${location.key}.`);
 }
-/** Slabs beyond those the parts hold: the file reads and hashing running ahead of the upload. */
-const READ_AHEAD_SLABS = 8;
 
 export class S3UploadWriter extends Writable {
   readonly #options: S3UploadOptions;
@@ -196,7 +196,6 @@ export class S3UploadWriter extends Writable {
     return index < MAX_SPLIT_PARTS && key === this.#keyOf(index) ? index : undefined;
   }
 
-  /** Finds the uploads an interrupted run left (or aborts them): call before writing. */
   /**
    * Finds the uploads an interrupted run left (or aborts them), given the listing
    * openUploadsFor() started: call before writing. Unless one is resumed, the first
