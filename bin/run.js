@@ -11,6 +11,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // make moot.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true';
 
+// undici parses HTTP with llhttp compiled to WebAssembly, and V8 compiles a module
+// twice: at once with its baseline compiler (Liftoff), then again with TurboFan on a
+// background thread: ~0.2 CPU-s in every command that makes a request. The baseline
+// code is as fast for what airgap parses (a 512 MB download costs the same CPU).
+const { setFlagsFromString } = await import('node:v8');
+setFlagsFromString('--liftoff-only');
+
 // Imported after the lines above (a static import would run before them).
 const { execute } = await import('@oclif/core');
 await execute({ dir: import.meta.url });

@@ -1,7 +1,9 @@
 // The AWS SDK's HTTP handler on this tool's own connection pools (adapters/http/
 // dispatchers.ts), so S3 requests get the same trust store (--ca-cert, SSL_CERT_FILE,
 // NODE_EXTRA_CA_CERTS) and the same proxy choice (HTTPS_PROXY, NO_PROXY) as every
-// other request. Redirects are not followed here: the SDK handles S3's own.
+// other request. Redirects are not followed here: the SDK handles S3's own. A body may
+// also be a list of buffers (an upload part's pieces, multipart.ts): undici sends them
+// one after the other.
 
 import type { Readable } from 'node:stream';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';

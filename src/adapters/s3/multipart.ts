@@ -142,16 +142,21 @@ export async function createUpload(
 /**
  * Uploads one part; `digest` is its SHA-256: sent (base64) as the checksum S3 checks
  * against the bytes, and given to the request signer so it does not hash them again.
+ * The body is the part's pieces in order, sent one after the other without being
+ * joined (http-handler.ts hands the list to undici as it is; a retry sends it again).
  */
 export async function uploadPart(
   conn: S3Connection,
   at: S3Location,
   uploadId: string,
   number: number,
-  body: Uint8Array,
+  pieces: readonly Uint8Array[],
   digest: Buffer,
 ): Promise<UploadedPart> {
   const sha256 = digest.toString('base64');
+  const size = pieces.reduce((n, p) => n + p.length, 0);
+  // One piece goes as it is, several as the list (the SDK's types name only single bodies).
+  const body = pieces.length <= 1 ? (pieces[0] ?? new Uint8Array(0)) : (pieces as unknown as Uint8Array);
   try {
     const answer = await conn.client.send(
       withPayloadHash(
@@ -161,13 +166,13 @@ export async function uploadPart(
           UploadId: uploadId,
           PartNumber: number,
           Body: body,
-          ContentLength: body.length,
+          ContentLength: size,
           ChecksumSHA256: sha256,
         }),
         digest,
       ),
     );
-    return { number, size: body.length, etag: answer.ETag ?? '', sha256 };
+    return { number, size, etag: answer.ETag ?? '', sha256 };
   } catch (e) {
     throw s3Error(e, { operation: `UploadPart ${number}`, ...at });
   }

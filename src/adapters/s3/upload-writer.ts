@@ -5,6 +5,12 @@
 // to be known in advance. Memory is the parts in flight, whatever the tarball's size;
 // there is no temporary file.
 //
+// A part is a list of the chunks written, not a copy of them: chunks that lie in the
+// shared slabs the tar stream reads files into (`slabs`) are kept where they are, their
+// slab retained until the part is sent, and only the other bytes (tar headers, small
+// files, gzip output) are copied into a part buffer. Parts (and split objects) are
+// hashed on the writer's hashing thread, from the same memory they are sent from.
+//
 // Nothing becomes visible until commit(): every object is a multipart upload,
 // completed only after the whole stream was checked, KEY.000 last (as on disk, a
 // failure leaves no first part to import from).
@@ -16,10 +22,10 @@
 // fixes every later byte): the object metadata set when an upload started is then
 // right too. Otherwise they are aborted and the upload starts afresh.
 
-import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import { TRANSFER } from '../../core/layout/names.js';
+import { HashThread, HashWorker, SLAB_SIZE, SharedSlabs } from '../fs/shared-hash.js';
 import { uploadPartSize } from '../../core/s3/upload-plan.js';
 import { formatS3Url, type S3Location } from '../../core/s3/url.js';
 import { MAX_SPLIT_PARTS, partLimitExceeded } from '../../core/transfer/pack-size.js';
@@ -31,6 +37,7 @@ import {
   listParts,
   openUploadsUnder,
   uploadPart,
+  type OpenUploadAt,
   type UploadedPart,
 } from './multipart.js';
 
@@ -57,6 +64,21 @@ export interface S3UploadOptions {
   onPart?: (event: { key: string; number: number; size: number; reused: boolean }) => void;
 }
 
+/** One part as it fills: views of the bytes written, in order. */
+interface PartBody {
+  pieces: Buffer[];
+  size: number;
+  /** Slabs retained for pieces that lie in them (one entry per piece). */
+  slabs: number[];
+  /** Where the bytes that are not in a slab are copied, from its start. */
+  copy?: Buffer;
+  copied: number;
+  /** Where in `copy` the last piece starts, when it is copied bytes (the next ones extend it). */
+  tail?: number;
+  /** Copied bytes up to here were handed to the hashes (a run of them goes in one message). */
+  hashed: number;
+}
+
 export interface S3UploadResult {
   partsUploaded: number;
   partsReused: number;
@@ -81,10 +103,21 @@ interface ObjectState {
   parts: Map<number, UploadedPart>;
   received: number;
   nextPart: number;
-  hash?: Hash;
+  /** The sha256 (hex) of a split object's bytes, once its last part is cut. */
+  sha256?: Promise<string>;
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
+/** Slabs beyond those the parts hold: the file reads and hashing running ahead of the upload. */
+const READ_AHEAD_SLABS = 8;
+
+/** The open uploads an export to `location` may have left: what prepare() needs, to start early. */
+export function openUploadsFor(
+  options: Pick<S3UploadOptions, 'conn' | 'location' | 'splitSize'>,
+): Promise<OpenUploadAt[]> {
+  const { conn, location, splitSize } = options;
+  return openUploadsUnder(conn, location.bucket, splitSize === undefined ? location.key : `${location.key}.`);
+}
 
 export class S3UploadWriter extends Writable {
   readonly #options: S3UploadOptions;
@@ -93,11 +126,22 @@ export class S3UploadWriter extends Writable {
   readonly #objects: ObjectState[] = [];
   readonly #concurrency: number;
   readonly #inflight = new Set<Promise<void>>();
-  readonly #free: Buffer[] = [];
+  readonly #spare: Buffer[] = [];
+  /**
+   * The slabs the tar stream should read files into: their chunks are kept, not copied.
+   * Enough for the parts in flight, the one waiting for a turn and the reader's lead.
+   */
+  readonly slabs: SharedSlabs;
+  /** The thread that hashes parts and split objects; the tar stream may share it. */
+  readonly hashing: HashWorker;
+  readonly #partHash: HashThread;
+  /** Each split object's bytes (unsplit, the tarball's hash is the caller's). */
+  readonly #objectHash: HashThread | undefined;
+  /** Set once the stream ends: the part cut then is its object's last. */
+  #ending = false;
   /** How many objects the stream has reached. */
   #count = 0;
-  #buffer: Buffer | undefined;
-  #filled = 0;
+  #part: PartBody | undefined;
   #error: unknown;
   /** Whether the open uploads found are still candidates, until the first part says. */
   #candidate = false;
@@ -109,6 +153,17 @@ export class S3UploadWriter extends Writable {
     this.#options = options;
     this.#concurrency = options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
     this.#partSize = uploadPartSize(Math.min(options.splitSize ?? Infinity, options.maxBytes));
+    // A part spans its size in slabs and one more where it starts or ends mid-slab.
+    const perPart = Math.ceil(this.#partSize / SLAB_SIZE) + 1;
+    this.slabs = new SharedSlabs((this.#concurrency + 1) * perPart + READ_AHEAD_SLABS);
+    this.hashing = new HashWorker(this.slabs);
+    this.#partHash = new HashThread(this.slabs, this.hashing);
+    this.#objectHash = options.splitSize === undefined ? undefined : new HashThread(this.slabs, this.hashing);
+  }
+
+  /** Stops the hashing thread: after commit() or abort(). */
+  async close(): Promise<void> {
+    await this.hashing.close();
   }
 
   #keyOf(index: number): string {
@@ -141,12 +196,21 @@ export class S3UploadWriter extends Writable {
     return index < MAX_SPLIT_PARTS && key === this.#keyOf(index) ? index : undefined;
   }
 
-  /** Finds the uploads an interrupted run left (or aborts them): call before writing. */
-  async prepare(): Promise<void> {
-    const { conn, location, splitSize } = this.#options;
-    const prefix = splitSize === undefined ? location.key : `${location.key}.`;
+  /**
+   * Finds the uploads an interrupted run left (or aborts them), given the listing
+   * openUploadsFor() started: call before writing. Unless one is resumed, the first
+   * object's upload is started at once, beside the reading of its first part.
+   */
+  async prepare(open: Promise<OpenUploadAt[]> = openUploadsFor(this.#options)): Promise<void> {
+    await this.#findOpen(await open);
+    const first = this.#state(0);
+    if (first.uploadId === undefined) this.#uploadId(first).catch(() => undefined);
+  }
+
+  async #findOpen(open: OpenUploadAt[]): Promise<void> {
+    const { conn, splitSize } = this.#options;
     const byIndex = new Map<number, string[]>();
-    for (const u of await openUploadsUnder(conn, location.bucket, prefix)) {
+    for (const u of open) {
       const index = this.#indexOf(u.key);
       if (index !== undefined) byIndex.set(index, [...(byIndex.get(index) ?? []), u.uploadId]);
     }
@@ -218,43 +282,77 @@ export class S3UploadWriter extends Writable {
       throw partLimitExceeded(formatS3Url(this.#options.location), splitSize);
     }
     const o = this.#state(this.#count);
-    if (splitSize !== undefined) o.hash = createHash('sha256');
     this.#count += 1;
     return o;
   }
 
   async #append(chunk: Buffer): Promise<void> {
     const splitSize = this.#options.splitSize ?? Infinity;
+    const slab = this.slabs.slabOf(chunk);
     let rest = chunk;
     while (rest.length > 0) {
       this.#check();
       const o = this.#current();
-      this.#buffer ??= this.#take();
-      const n = Math.min(rest.length, this.#partSize - this.#filled, splitSize - o.received);
+      const part = (this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0, hashed: 0 });
+      const n = Math.min(rest.length, this.#partSize - part.size, splitSize - o.received);
       const piece = rest.subarray(0, n);
-      piece.copy(this.#buffer, this.#filled);
-      o.hash?.update(piece);
-      this.#filled += n;
+      if (slab === undefined) this.#copyInto(part, piece);
+      else {
+        this.#hashCopied(part);
+        this.slabs.retain(slab);
+        part.slabs.push(slab);
+        part.pieces.push(piece);
+        delete part.tail;
+        const start = piece.byteOffset - slab * SLAB_SIZE;
+        this.#partHash.updateSlab(slab, n, start);
+        this.#objectHash?.updateSlab(slab, n, start);
+      }
+      part.size += n;
       o.received += n;
       rest = rest.subarray(n);
-      if (this.#filled === this.#partSize || o.received === splitSize) await this.#dispatch(o);
+      if (part.size === this.#partSize || o.received === splitSize) await this.#dispatch(o);
     }
+  }
+
+  /** Bytes outside the slabs are copied: their writer may reuse its buffer once the write is done. */
+  #copyInto(part: PartBody, piece: Buffer): void {
+    part.copy ??= this.#take();
+    piece.copy(part.copy, part.copied);
+    const end = part.copied + piece.length;
+    if (part.tail === undefined) {
+      part.tail = part.copied;
+      part.pieces.push(part.copy.subarray(part.tail, end));
+    } else {
+      part.pieces[part.pieces.length - 1] = part.copy.subarray(part.tail, end);
+    }
+    part.copied = end;
+  }
+
+  /** Hands the copied bytes not yet hashed to the hashes, in one message. */
+  #hashCopied(part: PartBody): void {
+    if (part.copy === undefined || part.hashed === part.copied) return;
+    const run = part.copy.subarray(part.hashed, part.copied);
+    this.#partHash.update(run);
+    this.#objectHash?.update(run);
+    part.hashed = part.copied;
   }
 
   async #finish(): Promise<void> {
     this.#check();
+    this.#ending = true;
     // The last, short part; an empty stream still makes one object of one empty part.
-    if (this.#filled > 0 || this.#count === 0) {
+    if ((this.#part?.size ?? 0) > 0 || this.#count === 0) {
       const o = this.#current();
-      this.#buffer ??= this.#take();
+      this.#part ??= { pieces: [], size: 0, slabs: [], copied: 0, hashed: 0 };
       await this.#dispatch(o);
     }
     await Promise.all(this.#inflight);
     this.#check();
   }
 
+  /** A buffer for a part's copied bytes (a whole part's worth: with gzip, every byte is copied). */
   #take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafe(this.#partSize);
+    return this.#spare.pop() ?? Buffer.allocUnsafe(this.#partSize);
   }
 
   /**
@@ -262,43 +360,62 @@ export class S3UploadWriter extends Writable {
    * ones it has not collected yet would be most of the process's memory.
    */
   #give(buffer: Buffer): void {
-    if (this.#free.length <= this.#concurrency) this.#free.push(buffer);
+    if (this.#spare.length <= this.#concurrency) this.#spare.push(buffer);
+  }
+
+  /** Gives back what a part held: its slabs and its copy buffer. */
+  #release(part: PartBody): void {
+    for (const slab of part.slabs) this.slabs.release(slab);
+    part.slabs = [];
+    if (part.copy !== undefined) this.#give(part.copy);
+    delete part.copy;
   }
 
   async #dispatch(o: ObjectState): Promise<void> {
-    const buffer = this.#buffer!;
-    const body = buffer.subarray(0, this.#filled);
+    const part = this.#part!;
+    const { pieces, size } = part;
     const number = o.nextPart;
-    this.#buffer = undefined;
-    this.#filled = 0;
+    this.#part = undefined;
     o.nextPart += 1;
-    const digest = createHash('sha256').update(body).digest();
-    const sha256 = digest.toString('base64');
-    if (this.#candidate && o === this.#objects[0] && number === 1) await this.#vouch(sha256, body.length);
-    const listed = o.listed.get(number);
-    const key = o.location.key;
-    if (listed !== undefined && listed.size === body.length && listed.sha256 === sha256) {
-      o.parts.set(number, listed);
-      this.#result.partsReused += 1;
-      this.#options.onPart?.({ key, number, size: body.length, reused: true });
-      this.#give(buffer);
-      return;
+    this.#hashCopied(part);
+    if (this.#objectHash !== undefined && (this.#ending || o.received === this.#options.splitSize)) {
+      o.sha256 = this.#objectHash.digest();
+      o.sha256.catch(() => undefined);
     }
-    while (this.#inflight.size >= this.#concurrency) await Promise.race(this.#inflight);
-    this.#check();
+    const key = o.location.key;
+    let digest: Buffer;
+    let sha256: string;
+    try {
+      digest = Buffer.from(await this.#partHash.digest(), 'hex');
+      sha256 = digest.toString('base64');
+      if (this.#candidate && o === this.#objects[0] && number === 1) await this.#vouch(sha256, size);
+      const listed = o.listed.get(number);
+      if (listed !== undefined && listed.size === size && listed.sha256 === sha256) {
+        o.parts.set(number, listed);
+        this.#result.partsReused += 1;
+        this.#options.onPart?.({ key, number, size, reused: true });
+        this.#release(part);
+        return;
+      }
+      while (this.#inflight.size >= this.#concurrency) await Promise.race(this.#inflight);
+      this.#check();
+    } catch (e) {
+      this.#release(part);
+      throw e;
+    }
     const sent = (async () => {
       const uploadId = await this.#uploadId(o);
-      const part = await uploadPart(this.#options.conn, o.location, uploadId, number, body, digest);
-      o.parts.set(number, part);
+      const uploaded = await uploadPart(this.#options.conn, o.location, uploadId, number, pieces, digest);
+      o.parts.set(number, uploaded);
       this.#result.partsUploaded += 1;
-      this.#options.onPart?.({ key, number, size: body.length, reused: false });
+      this.#options.onPart?.({ key, number, size, reused: false });
     })()
       .catch((e: unknown) => {
         this.#error ??= e;
       })
       .finally(() => {
         this.#inflight.delete(sent);
-        this.#give(buffer);
+        this.#release(part);
       });
     this.#inflight.add(sent);
   }
@@ -346,10 +463,11 @@ export class S3UploadWriter extends Writable {
         index < this.#count || o.uploadId === undefined ? [] : [{ index, ids: [o.uploadId] }],
       ),
     );
-    this.#committed = reached.map((o) => ({
+    const sha256s = await Promise.all(reached.map((o) => o.sha256));
+    this.#committed = reached.map((o, i) => ({
       location: o.location,
       size: o.received,
-      ...(o.hash === undefined ? {} : { sha256: o.hash.digest('hex') }),
+      ...(sha256s[i] === undefined ? {} : { sha256: sha256s[i] }),
     }));
     return this.#committed;
   }
@@ -360,7 +478,7 @@ export class S3UploadWriter extends Writable {
    */
   async abort(): Promise<void> {
     if (!this.destroyed) this.destroy();
-    await Promise.allSettled([...this.#inflight]);
+    await Promise.allSettled([...this.#inflight, ...this.#objects.map((o) => o.creating)]);
     if (this.#options.resume) return;
     const uploads = this.#objects.flatMap((o, index) =>
       o.uploadId === undefined ? [] : [{ index, ids: [o.uploadId] }],

@@ -13,7 +13,7 @@ import {
   listObjects,
   putObject,
 } from '../../adapters/s3/objects.js';
-import { S3UploadWriter, type S3UploadResult } from '../../adapters/s3/upload-writer.js';
+import { openUploadsFor, S3UploadWriter, type S3UploadResult } from '../../adapters/s3/upload-writer.js';
 import { tarArchiveSize } from '../../adapters/archive/tar-write.js';
 import { BUNDLE, S3_CHECKSUM_SUFFIX, S3_METADATA, TRANSFER } from '../../core/layout/names.js';
 import type { Reporter } from '../../core/ports.js';
@@ -103,7 +103,22 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
   });
 
   const conn = connectS3(input.access);
+  // Made before the look for this export: its hashing thread starts meanwhile.
+  const writer = new S3UploadWriter({
+    conn,
+    location,
+    ...(split ? { splitSize } : {}),
+    maxBytes: compress === 'gzip' ? gzipBound(input.tarBytes) : input.tarBytes,
+    contentType: contentType(split, compress),
+    metadata: { [S3_METADATA.contentId]: contentId },
+    resume: input.resume,
+    identityBytes: identityBytes(entries, compress),
+  });
   try {
+    // The open uploads are listed beside the look for this export (read only: unused
+    // when it is already there).
+    const open = openUploadsFor({ conn, location, ...(split ? { splitSize } : {}) });
+    open.catch(() => undefined);
     const present = await presentExport(conn, location, checksumAt, contentId);
     if (present !== undefined) {
       reporter.info(`${url} already holds this tarball (sha256 ${present.sha256}): not uploaded again`);
@@ -124,26 +139,23 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
     let done = 0;
     const label = `uploading ${url}`;
     reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
-    const writer = new S3UploadWriter({
-      conn,
-      location,
-      ...(split ? { splitSize } : {}),
-      maxBytes: compress === 'gzip' ? gzipBound(input.tarBytes) : input.tarBytes,
-      contentType: contentType(split, compress),
-      metadata: { [S3_METADATA.contentId]: contentId },
-      resume: input.resume,
-      identityBytes: identityBytes(entries, compress),
-    });
     let sha256: string;
     let objects;
     try {
-      await writer.prepare();
+      await writer.prepare(open);
       // Every file is checked against SHA256SUMS as it streams: a file that changed
       // fails the stream, and nothing is completed.
-      sha256 = await writeTarball(entries, writer, compress, manifestFile, (n) => {
-        done += n;
-        reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
-      });
+      sha256 = await writeTarball(
+        entries,
+        writer,
+        compress,
+        manifestFile,
+        (n) => {
+          done += n;
+          reporter.progress?.({ phase: 'task', label, done, total: input.tarBytes });
+        },
+        writer,
+      );
       // The old checksum object would name the old bytes while the new objects complete.
       await deleteObjects(conn, checksumAt.bucket, [checksumAt.key]);
       objects = await writer.commit();
@@ -168,6 +180,7 @@ export async function uploadTarball(input: S3ExportInput): Promise<S3ExportOutpu
       upload: { alreadyPresent: false, checksums: formatS3Url(checksumAt), ...result, staleDeleted },
     };
   } finally {
+    await writer.close();
     await conn.close();
   }
 }

@@ -6,7 +6,7 @@ import { Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
-import { HashThread, SharedSlabs } from '../../adapters/fs/shared-hash.js';
+import { HashThread, SharedSlabs, type HashWorker } from '../../adapters/fs/shared-hash.js';
 import { verifyStreamedFile, type PackEntry } from '../../core/transfer/pack-plan.js';
 import type { Compression } from './export-service.js';
 import { streamTarball, type StreamEntry } from './stream-tarball.js';
@@ -28,7 +28,10 @@ function hashTap(hash: HashThread): Transform {
 /**
  * Streams the tarball into `writer` and returns the sha256 of what was written. Each file
  * is checked against the digest SHA256SUMS lists as it streams; the first mismatch stops
- * the stream, and all must have matched before this returns.
+ * the stream, and all must have matched before this returns. Files are read into
+ * slabs and hashed on two threads of their own, or into the writer's slabs and on its
+ * hashing thread when it has them (`shared`: the S3 upload keeps the chunks in place
+ * and hashes its parts on that thread too).
  */
 export async function writeTarball(
   entries: PackStreamEntry[],
@@ -36,10 +39,11 @@ export async function writeTarball(
   compress: Compression,
   manifestFile: string,
   onWrite: (bytes: number) => void,
+  shared?: { slabs: SharedSlabs; hashing: HashWorker },
 ): Promise<string> {
-  const slabs = new SharedSlabs();
-  const fileHash = new HashThread(slabs);
-  const outputHash = new HashThread(slabs);
+  const slabs = shared?.slabs ?? new SharedSlabs();
+  const fileHash = new HashThread(slabs, shared?.hashing);
+  const outputHash = new HashThread(slabs, shared?.hashing);
   try {
     // The first failure is the cause: a file that does not match its digest, a read error,
     // or the writer's own (a write error, too many parts). It stops everything else: a

@@ -194,6 +194,44 @@ describeWithTools([AWS_CLI, 'sha256sum', 'tar', 'gpg'], 'airgap export to S3', (
     expect(s3.count('CreateMultipartUpload')).toBe(0);
   });
 
+  it('--compress gzip: the same bytes as the gzip tarball on disk, each part with the SHA-256 of its 8 MiB', async () => {
+    const disk = path.join(work, 'disk.tar.gz');
+    const local = await runCli(
+      ['export', fixture.dir, ...common(), '--compress', 'gzip', '--tarball', disk, '--json'],
+      { env: fixture.env },
+    );
+    expect(local.code).toBe(0);
+    const gz = JSON.parse(local.stdout) as ExportResult;
+    const bucket = uniqueBucket();
+    await s3.createBucket(bucket);
+    s3.resetCounts();
+    const url = `s3://${bucket}/b.tar.gz`;
+    const up = await exportToS3(url, ['--compress', 'gzip']);
+    expect(up.stderr).toBe('');
+    expect(up.json.sha256).toBe(gz.sha256);
+    expect(up.json.parts).toEqual([{ path: url, size: gz.bytes }]);
+    const diskBytes = await fs.readFile(disk);
+    expect(createHash('sha256').update(diskBytes).digest('hex')).toBe(gz.sha256);
+    const parts = Math.ceil(gz.bytes / (8 * MIB));
+    expect(
+      s3.log
+        .filter((r) => r.operation === 'UploadPart')
+        .map((r) => r.checksumSha256)
+        .sort(),
+    ).toEqual(
+      [...Array(parts).keys()]
+        .map((i) =>
+          createHash('sha256')
+            .update(diskBytes.subarray(i * 8 * MIB, (i + 1) * 8 * MIB))
+            .digest('base64'),
+        )
+        .sort(),
+    );
+    const got = await makeTempDir('airgap-s3-gz-');
+    expect((await s3.aws(['s3', 'cp', url, path.join(got, 'b.tar.gz')])).code).toBe(0);
+    expect(await sha256sum(path.join(got, 'b.tar.gz'))).toBe(gz.sha256);
+  });
+
   it('--split-size: one object per part, KEY.000 ..., which aws s3 cp and cat join to the tarball', async () => {
     const bucket = uniqueBucket();
     await s3.createBucket(bucket);
