@@ -188,6 +188,13 @@ export class ProviderPackageMirror {
         return stream.write(chunk);
       },
       ...(stream.sha256 === undefined ? {} : { sha256: () => stream.sha256!() }),
+      // The digest's worker writes the zip too: the main thread only copies each chunk once.
+      ...(stream.writesFile === undefined || stream.flushed === undefined
+        ? {}
+        : {
+            writesFile: (file: string, offset: number) => stream.writesFile!(file, offset),
+            flushed: () => stream.flushed!(),
+          }),
     };
     try {
       // The slot bounds the downloads themselves (--concurrency); metadata runs wider.
