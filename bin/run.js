@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The entry point. Every command pays for what happens here: keep it to setting the
-// environment oclif and the AWS SDK read, and handing over to oclif.
+// environment oclif and the AWS SDK read, the heap's growth, and handing over to oclif.
+import { setFlagsFromString } from 'node:v8';
 
 // The AWS SDK warns on Node < 22 about its own future releases; airgap bundles the SDK
 // version it was tested with (bundleDependencies), so the warning would only be noise
@@ -10,6 +11,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // 47 modules and ~20 ms at every start, for a check package.json's engines (node >= 20.19)
 // make moot.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true';
+
+// V8 doubles the young generation whenever the bytes that survived its collections add up
+// to its size: over a long download, survivors (chunks in flight, promises) always do, and
+// it grows to 2 x 16 MiB that stay resident though at most a few MiB are ever live. Kept
+// at its start size, the mirror's main heap is ~25 MB smaller and body chunks are freed
+// sooner, for more (cheap) collections. V8 reads the factor at each growth: set it before
+// module loading grows it. Process-wide: worker threads' young generations too.
+setFlagsFromString('--semi-space-growth-factor=1');
 
 // Imported after the lines above (a static import would run before them).
 const { execute } = await import('@oclif/core');

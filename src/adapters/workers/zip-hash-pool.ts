@@ -196,17 +196,23 @@ export class ZipHashJob implements DownloadTap {
   }
 
   async flushed(): Promise<void> {
-    if (this.writeError !== undefined) throw this.writeError;
     if (this.file === undefined) return;
-    this.flush();
-    const closed = new Promise<void>((resolve, reject) => (this.closing = { resolve, reject }));
-    this.pool.send(this.slot!, { t: 'close', job: this.id });
-    await closed;
-    if (this.writeError !== undefined) throw this.writeError;
+    try {
+      if (this.writeError === undefined) {
+        this.flush();
+        const closed = new Promise<void>((resolve, reject) => (this.closing = { resolve, reject }));
+        this.pool.send(this.slot!, { t: 'close', job: this.id });
+        await closed;
+      }
+      if (this.writeError !== undefined) throw this.writeError;
+    } finally {
+      // The attempt is over; a later one writes the file only if offered it again.
+      this.file = undefined;
+    }
   }
 
   write(chunk: Uint8Array): void | Promise<void> {
-    if (this.writeError !== undefined) throw this.writeError;
+    if (this.file !== undefined && this.writeError !== undefined) throw this.writeError;
     if (this.gaveUp !== undefined) return;
     this.seen += chunk.length;
     let off = 0;
@@ -280,7 +286,6 @@ export class ZipHashJob implements DownloadTap {
   /** @internal */
   closed(id: number): void {
     if (id !== this.id) return;
-    this.file = undefined;
     this.closing?.resolve();
     this.closing = undefined;
   }
