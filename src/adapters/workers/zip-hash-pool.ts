@@ -352,6 +352,9 @@ export class ZipHashJob implements DownloadTap {
     this.pool.send(this.slot!, message);
     this.pool.release(this.id, this.slot!);
     this.waiters.splice(0).forEach((w) => w());
+    // Released, the job hears no 'closed': a flushed() still waiting must not wait forever.
+    this.closing?.reject(new Error('the digest was dropped before its file was closed'));
+    this.closing = undefined;
   }
 }
 
