@@ -40,6 +40,21 @@ export interface DownloadTap {
    * from the first (then the client hashes the file). The client then hashes nothing itself.
    */
   sha256?(): Promise<string | undefined>;
+  /**
+   * Offered after begin(offset), for each attempt: true when the tap writes the file itself
+   * (`path`, from `offset`: created or truncated at 0, else continued after the bytes kept),
+   * so the client opens no file and keeps no chunk once write() returned. Such a tap's
+   * write() throws once it cannot write any more: a file-system error (errno, syscall, path)
+   * is the download's, anything else (the thread writing was lost) ends the attempt, and the
+   * next one continues from what the file holds.
+   */
+  writesFile?(path: string, offset: number): boolean;
+  /**
+   * For a tap that took the file: resolves once every byte given to write() is in the file
+   * and the tap closed it; rejects as write() throws. The client waits for it at the end of
+   * every attempt, failed or not, before it looks at the file.
+   */
+  flushed?(): Promise<void>;
 }
 
 export interface DownloadResult {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type ClosableHttpClient } from '../../src/adapters/http/client.js';
 import { createRegistryClient } from '../../src/adapters/registry/registry-client.js';
@@ -306,6 +307,84 @@ describe('mirror digests provider zips as they download', () => {
       registry.clearFaults();
       await resuming.close();
       await pool.close();
+    }
+  });
+  it('a digest worker lost mid-download: the retry finishes the file from what it wrote; with no retry, nothing is left behind', async () => {
+    const big = registry.packages.find((p) => p.type === 'big' && p.platform === 'linux_arm64')!;
+    const resuming = createHttpClient({
+      userAgent: 'airgap/test',
+      caCertFiles: [registry.caCertPath],
+      retries: 2,
+    });
+    try {
+      for (const [client, outcome] of [
+        [http, 'fails'],
+        [resuming, 'completes'],
+      ] as const) {
+        const out = await makeTempDir('airgap-stream-lost-');
+        const pool = new ZipHashPool({ size: 1 });
+        pool.warm();
+        const worker = (pool as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
+        registry.addFault({ kind: 'slow-body', bytesPerSecond: 512 * 1024, match: big.filename, times: 1 });
+        let seen = 0;
+        let lost: Promise<number> | undefined;
+        const reporter: Reporter = {
+          ...quiet,
+          progress: (e) => {
+            if (e.phase !== 'bytes') return;
+            seen += e.bytes ?? 0;
+            if (seen >= 300_000) lost ??= worker.terminate();
+          },
+        };
+        try {
+          const r = await mirrorProviders(
+            {
+              outDir: out,
+              jobs: jobs('big', '1.0.0', ['linux_arm64']),
+              concurrency: 1,
+              skipMissingPlatforms: false,
+              updateLockfiles: false,
+            },
+            {
+              http: client,
+              registry: createRegistryClient({ http: client, hosts }),
+              reporter,
+              digests: pool,
+            },
+          );
+          expect(lost).toBeDefined();
+          const dir = path.join(out, BUNDLE.providersDir);
+          if (outcome === 'fails') {
+            expect(r.failures.map((f) => f.code)).toEqual(['HTTP_ERROR']);
+            expect(r.failures[0]!.message).toMatch(
+              new RegExp(
+                `: the thread writing ${dir}/${HOST}/acme/big/\\.airgap-tmp-[0-9a-f]{12}-${big.filename.replaceAll('.', '\\.')} was lost \\(a zip-hash worker exited\\): run the command again$`,
+              ),
+            );
+            expect(await filesUnder(dir)).toEqual([]);
+          } else {
+            expect(r.failures).toEqual([]);
+            // The digest was lost with its worker: the file is read once more.
+            expect(r.outcomes.map((o) => [o.pkg?.h1, o.pkg?.zh, o.pkg?.size, o.digestedFrom])).toEqual([
+              [big.h1, `zh:${big.sha256}`, big.size, 'file'],
+            ]);
+            expect(sha256Hex(await fs.readFile(path.join(dir, HOST, 'acme/big', big.filename)))).toBe(
+              big.sha256,
+            );
+            expect(await filesUnder(dir)).toEqual([
+              `${HOST}/acme/big/1.0.0.json`,
+              `${HOST}/acme/big/index.json`,
+              `${HOST}/acme/big/${big.filename}`,
+            ]);
+          }
+          expect(pool.active).toBe(0);
+        } finally {
+          registry.clearFaults();
+          await pool.close();
+        }
+      }
+    } finally {
+      await resuming.close();
     }
   });
 });

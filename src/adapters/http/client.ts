@@ -10,6 +10,7 @@ import { AirgapError, isAirgapError } from '../../core/errors.js';
 import type {
   DownloadOptions,
   DownloadResult,
+  DownloadTap,
   HeadResult,
   HttpClient,
   HttpObserver,
@@ -25,6 +26,7 @@ import {
   ShortBodyFailure,
   StatusFailure,
   statusTextOf,
+  TapFailure,
 } from './failures.js';
 import { parseRetryAfter, SYSTEM_CLOCK, withRetries, type Clock } from './retry.js';
 import {
@@ -243,15 +245,19 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
             ? createHash('sha256')
             : await hashPrefix(destPath, offset);
         tap?.begin(offset);
+        // A tap that writes the file (on a worker thread) spares this thread the file I/O.
+        const writer = tap?.writesFile?.(destPath, offset) === true ? tap : undefined;
         let received = 0;
+        const take = (chunk: Buffer): void | Promise<void> => {
+          hash?.update(chunk);
+          received += chunk.length;
+          reported += chunk.length;
+          onProgress?.(chunk.length);
+          return tap?.write(chunk);
+        };
         try {
-          await writeBody(response.body, destPath, offset, (chunk) => {
-            hash?.update(chunk);
-            received += chunk.length;
-            reported += chunk.length;
-            onProgress?.(chunk.length);
-            return tap?.write(chunk);
-          });
+          if (writer === undefined) await writeBody(response.body, destPath, offset, take);
+          else await feedBody(response.body, take, writer);
           checkLength(opened, received);
           const size = offset + received;
           if (resume.total !== undefined && size !== resume.total)
@@ -264,7 +270,8 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
           return { sha256, size };
         } catch (error) {
           if (isFsError(error)) throw fsError(destPath, error);
-          // Every byte that arrived is on disk: the next attempt may ask for the rest.
+          // Every byte that arrived is on disk (or, the writer lost, a prefix of them): the
+          // next attempt may ask for the rest.
           resume.kept = resume.allowed ? await fileSize(destPath) : 0;
           throw error;
         }
@@ -520,6 +527,41 @@ async function writeBody(
 }
 
 const WRITE_AHEAD = 512 * 1024;
+
+/**
+ * Hands the body to a tap that writes the file itself, then waits until it has written and
+ * closed it, whether the body ended or failed: the file is settled before anyone looks at it
+ * (its size, for a resume), and the next attempt never races this one's writes. Errors as
+ * writeBody's: the file's first, then the body's; the tap's own failure (not a file-system
+ * error) is a TapFailure, which ends the attempt for another to continue.
+ */
+async function feedBody(
+  body: AsyncIterable<unknown>,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+  writer: DownloadTap,
+): Promise<void> {
+  let bodyError: unknown;
+  try {
+    for await (const raw of body) {
+      const held = onChunk(raw as Buffer);
+      if (held !== undefined) await held;
+    }
+  } catch (e) {
+    bodyError = e;
+  }
+  let fileError: unknown;
+  try {
+    await writer.flushed!();
+  } catch (e) {
+    fileError = e;
+  }
+  if (isFsError(fileError)) throw fileError;
+  // The caller's own verdict (a tap refusing the bytes) stands over a lost writer.
+  if (isAirgapError(bodyError) || isFsError(bodyError)) throw bodyError;
+  // write() threw what flushed() rejects with: the writer's failure is the one to tell.
+  if (fileError !== undefined) throw new TapFailure(fileError);
+  if (bodyError !== undefined) throw bodyError;
+}
 
 /** A sha256 that has already taken in the file's first `length` bytes, read back from disk. */
 async function hashPrefix(file: string, length: number): Promise<Hash> {

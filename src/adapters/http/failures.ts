@@ -45,6 +45,18 @@ export class RangeFailure extends Error {
   }
 }
 
+/**
+ * A download's tap that wrote the file could not go on, for a reason of its own (the thread
+ * writing was lost), not the file system's: the attempt ends, and the next one continues
+ * from what the file holds, written by the client.
+ */
+export class TapFailure extends Error {
+  constructor(readonly reason: unknown) {
+    super(reason instanceof Error ? reason.message : String(reason));
+    this.name = 'TapFailure';
+  }
+}
+
 /** A redirect the transport will not follow: too many, no or a bad Location, or a downgrade to http. */
 export class RedirectFailure extends Error {
   constructor(
@@ -113,6 +125,8 @@ export function classifyError(error: unknown, timeouts: { connectMs: number; bod
       code: error.message,
       retryable: true,
     };
+  if (error instanceof TapFailure)
+    return { what: error.message, code: undefined, retryable: true, hint: 'run the command again' };
   if (UNTRUSTED.has(c)) {
     return {
       what: 'certificate not trusted',

@@ -5,13 +5,33 @@ import type { ZipStreamOutcome } from '../archive/zip-stream.js';
 
 export type ToWorker =
   | { t: 'open'; job: number; label: string }
+  /**
+   * The job's data from now on goes into `path` at byte `offset` (an attempt begins): the
+   * file is created or truncated when `offset` is 0, else opened for writing in place.
+   */
+  | { t: 'file'; job: number; path: string; offset: number }
   /** `length` bytes at the start of `buf` (transferred; it comes back in an ack). */
   | { t: 'data'; job: number; buf: ArrayBuffer; length: number }
+  /** Close the job's file: every byte before this message is written (answered by 'closed'). */
+  | { t: 'close'; job: number }
   | { t: 'end'; job: number }
   | { t: 'abort'; job: number };
 
+/** A failed open, write or close, as Node reported it. */
+export interface FileFailure {
+  message: string;
+  code?: string | undefined;
+  errno?: number | undefined;
+  syscall?: string | undefined;
+  path?: string | undefined;
+}
+
 export type ToMain =
   | { t: 'ack'; job: number; buf: ArrayBuffer }
+  /** The job's file could not be written: the job writes nothing more to it (sent before the acks after it). */
+  | { t: 'wfail'; job: number; error: FileFailure }
+  /** The job's file is closed, everything before the 'close' written (or a 'wfail' came first). */
+  | { t: 'closed'; job: number }
   /** `sha256`: lower-case hex of every byte the job was given, in order. */
   | { t: 'done'; job: number; outcome: ZipStreamOutcome; sha256: string }
   | {

@@ -10,6 +10,14 @@
 // worker also hashes the bytes as they are, so the zip's sha256 costs the main thread nothing;
 // when the job could not see every byte from the first (it gave up, its worker was lost),
 // it has no sha256 to give and the client hashes the file instead.
+//
+// A job also takes the writing of the file (writesFile): the worker writes each buffer at its
+// place before handing it back, so the main thread keeps no body chunk once it is copied and
+// does no file I/O for the zip. A write error comes back as Node's (errno, syscall, the path).
+// When its worker is lost, bytes sent to it may not have reached the file: write() and
+// flushed() then throw, the client ends the attempt, and the next attempt continues from what
+// the file holds (a prefix of the body: the worker writes in order, each byte at its place)
+// with the client writing it; the digest is given up, so the client hashes the file.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,7 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { AirgapError } from '../../core/errors.js';
 import type { DownloadTap } from '../../core/ports.js';
 import type { ZipStreamOutcome } from '../archive/zip-stream.js';
-import type { ToMain, ToWorker } from './zip-hash-messages.js';
+import type { FileFailure, ToMain, ToWorker } from './zip-hash-messages.js';
 
 const BUFFER_SIZE = 256 * 1024;
 const MAX_IN_FLIGHT = 4;
@@ -124,6 +132,8 @@ export class ZipHashPool {
       this.owners.get(m.job)?.acked(m.job);
       return;
     }
+    if (m.t === 'wfail') return this.owners.get(m.job)?.writeFailed(m.job, m.error);
+    if (m.t === 'closed') return this.owners.get(m.job)?.closed(m.job);
     this.owners.get(m.job)?.settled(m);
   }
 
@@ -152,6 +162,12 @@ export class ZipHashJob implements DownloadTap {
   /** The worker's sha256 of the job's bytes, once it answered. */
   private digestSha256: string | undefined;
   private finished = false;
+  /** The file the worker writes this attempt's bytes to, when the job took it. */
+  private file: string | undefined;
+  /** Why the file takes no more bytes: the worker's write error, or its loss. */
+  private writeError: Error | undefined;
+  /** flushed() waiting for the worker's 'closed'. */
+  private closing: { resolve: () => void; reject: (e: unknown) => void } | undefined;
 
   constructor(
     private readonly pool: ZipHashPool,
@@ -171,7 +187,32 @@ export class ZipHashJob implements DownloadTap {
     this.giveUp(`the download resumed at byte ${offset}, the digest stands at byte ${this.seen}`);
   }
 
+  writesFile(path: string, offset: number): boolean {
+    // A digest given up (or lost) no longer follows the file: the client writes it.
+    if (this.gaveUp !== undefined || this.writeError !== undefined || offset !== this.seen) return false;
+    this.file = path;
+    this.pool.send(this.slot!, { t: 'file', job: this.id, path, offset });
+    return true;
+  }
+
+  async flushed(): Promise<void> {
+    if (this.file === undefined) return;
+    try {
+      if (this.writeError === undefined) {
+        this.flush();
+        const closed = new Promise<void>((resolve, reject) => (this.closing = { resolve, reject }));
+        this.pool.send(this.slot!, { t: 'close', job: this.id });
+        await closed;
+      }
+      if (this.writeError !== undefined) throw this.writeError;
+    } finally {
+      // The attempt is over; a later one writes the file only if offered it again.
+      this.file = undefined;
+    }
+  }
+
   write(chunk: Uint8Array): void | Promise<void> {
+    if (this.file !== undefined && this.writeError !== undefined) throw this.writeError;
     if (this.gaveUp !== undefined) return;
     this.seen += chunk.length;
     let off = 0;
@@ -235,6 +276,20 @@ export class ZipHashJob implements DownloadTap {
     );
   }
 
+  /** @internal The worker could not open, write or close the file: it writes no more. */
+  writeFailed(id: number, failure: FileFailure): void {
+    if (id !== this.id) return;
+    this.writeError ??= fileError(failure);
+    this.waiters.splice(0).forEach((w) => w());
+  }
+
+  /** @internal */
+  closed(id: number): void {
+    if (id !== this.id) return;
+    this.closing?.resolve();
+    this.closing = undefined;
+  }
+
   /** @internal */
   onSlot(slot: Slot): boolean {
     return this.slot === slot;
@@ -244,6 +299,11 @@ export class ZipHashJob implements DownloadTap {
   lost(why: string): void {
     this.pool.release(this.id, this.slot!);
     this.gaveUp ??= why;
+    // Bytes sent to the worker may not have reached the file: this attempt cannot finish it.
+    if (this.file !== undefined)
+      this.writeError ??= new Error(`the thread writing ${this.file} was lost (${why})`);
+    this.closing?.reject(this.writeError);
+    this.closing = undefined;
     this.settle.resolve({ confirmed: false, reason: why });
     this.waiters.splice(0).forEach((w) => w());
   }
@@ -257,6 +317,7 @@ export class ZipHashJob implements DownloadTap {
     this.inFlight = 0;
     this.ending = undefined;
     this.digestSha256 = undefined;
+    this.file = undefined;
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody may await a restarted or abandoned digest: keep its rejection quiet.
     this.outcome.catch(() => undefined);
@@ -291,7 +352,20 @@ export class ZipHashJob implements DownloadTap {
     this.pool.send(this.slot!, message);
     this.pool.release(this.id, this.slot!);
     this.waiters.splice(0).forEach((w) => w());
+    // Released, the job hears no 'closed': a flushed() still waiting must not wait forever.
+    this.closing?.reject(new Error('the digest was dropped before its file was closed'));
+    this.closing = undefined;
   }
+}
+
+/** A write error as Node throws it: the client's file-system error path knows it by syscall and path. */
+function fileError(failure: FileFailure): Error {
+  const e: NodeJS.ErrnoException = new Error(failure.message);
+  if (failure.code !== undefined) e.code = failure.code;
+  if (failure.errno !== undefined) e.errno = failure.errno;
+  if (failure.syscall !== undefined) e.syscall = failure.syscall;
+  if (failure.path !== undefined) e.path = failure.path;
+  return e;
 }
 
 /** The worker's file: compiled beside this one (dist/), or the TypeScript source run through tsx. */

@@ -1,18 +1,25 @@
 // The worker side of ZipHashPool (zip-hash-pool.ts): one ZipStreamDigester per job, fed
-// the buffers the main thread transfers, each handed back once digested; and the sha256 of
-// the job's bytes as they are (the zip's own checksum), whatever the digester makes of them.
+// the buffers the main thread transfers, each handed back once digested; the sha256 of
+// the job's bytes as they are (the zip's own checksum), whatever the digester makes of them;
+// and, when the job was given a file, each buffer written there at its place before it goes
+// back, so the pool's backpressure holds the download to the disk's pace too.
 
 import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { isAirgapError } from '../../core/errors.js';
 import { inflaterKind } from '../archive/inflater.js';
 import { ZipStreamDigester } from '../archive/zip-stream.js';
-import type { ToMain, ToWorker } from './zip-hash-messages.js';
+import type { FileFailure, ToMain, ToWorker } from './zip-hash-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('zip-hash-worker runs as a worker thread');
+
+// A worker thread's start sets V8's flags back for the whole process, bin/run.js's young
+// generation growth factor among them (see there): set it again, for this thread and the main.
+setFlagsFromString('--semi-space-growth-factor=1');
 
 interface Job {
   digester: ZipStreamDigester;
@@ -20,6 +27,16 @@ interface Job {
   sha256: Hash;
   /** Each message's work runs after the one before it. */
   chain: Promise<void>;
+  /** Where the job's bytes are written, when it was given a file. */
+  out?: Output;
+}
+
+interface Output {
+  path: string;
+  /** Undefined once a write failed: the job writes nothing more. */
+  fd: number | undefined;
+  /** Where the next byte goes. */
+  pos: number;
 }
 
 const jobs = new Map<number, Job>();
@@ -49,6 +66,61 @@ function post(message: ToMain, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
+/**
+ * Written synchronously, as each buffer arrives: messages come in order, so a 'close' or
+ * 'end' finds every byte before it on disk, and the buffer goes back only once written.
+ */
+function writeOut(id: number, out: Output, bytes: Uint8Array): void {
+  if (out.fd === undefined) return;
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(out.fd, bytes, done, bytes.length - done, out.pos + done);
+    out.pos += done;
+  } catch (e) {
+    failOut(id, out, e);
+  }
+}
+
+/** Reports the failure (once) and stops writing. */
+function failOut(id: number, out: Output, e: unknown): void {
+  const fd = out.fd;
+  out.fd = undefined;
+  if (fd !== undefined) {
+    try {
+      closeSync(fd);
+    } catch {
+      // The write's error is the one to report.
+    }
+  }
+  post({ t: 'wfail', job: id, error: fileFailure(e, out.path) });
+}
+
+/** Closes the job's file; a failing close is reported as a failed write would be. */
+function closeOut(id: number, job: Job, report: boolean): void {
+  const out = job.out;
+  job.out = undefined;
+  if (out?.fd === undefined) return;
+  const fd = out.fd;
+  out.fd = undefined;
+  try {
+    closeSync(fd);
+  } catch (e) {
+    if (report) post({ t: 'wfail', job: id, error: fileFailure(e, out.path) });
+  }
+}
+
+function fileFailure(e: unknown, path: string): FileFailure {
+  const err = e as NodeJS.ErrnoException;
+  return {
+    message: err instanceof Error ? err.message : String(e),
+    code: err?.code,
+    errno: err?.errno,
+    syscall: err?.syscall,
+    // A write or close by descriptor names no file: the job's is the one.
+    path: err?.path ?? path,
+  };
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.t === 'open') {
     jobs.set(m.job, {
@@ -62,6 +134,7 @@ port.on('message', (m: ToWorker) => {
   if (m.t === 'data') {
     const buf = m.buf;
     if (job === undefined) return post({ t: 'ack', job: m.job, buf }, [buf]);
+    if (job.out !== undefined) writeOut(m.job, job.out, new Uint8Array(buf, 0, m.length));
     job.sha256.update(new Uint8Array(buf, 0, m.length));
     job.chain = job.chain
       .then(() => job.digester.write(new Uint8Array(buf, 0, m.length)))
@@ -73,11 +146,29 @@ port.on('message', (m: ToWorker) => {
     return;
   }
   if (job === undefined) return;
+  if (m.t === 'file') {
+    closeOut(m.job, job, false);
+    const out: Output = { path: m.path, fd: undefined, pos: m.offset };
+    job.out = out;
+    try {
+      out.fd = openSync(m.path, m.offset === 0 ? 'w' : 'r+');
+    } catch (e) {
+      failOut(m.job, out, e);
+    }
+    return;
+  }
+  if (m.t === 'close') {
+    closeOut(m.job, job, true);
+    post({ t: 'closed', job: m.job });
+    return;
+  }
   if (m.t === 'abort') {
+    closeOut(m.job, job, false);
     job.digester.destroy();
     jobs.delete(m.job);
     return;
   }
+  closeOut(m.job, job, true);
   job.chain = job.chain.then(async () => {
     jobs.delete(m.job);
     const sha256 = job.sha256.digest('hex');

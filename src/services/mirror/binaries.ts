@@ -48,6 +48,7 @@ import {
   type PinnedKey,
 } from '../../core/trust/pinned-keys.js';
 import { createLimiter, mapLimit } from '../concurrency.js';
+import { gatheredBytes } from './progress-bytes.js';
 
 export interface BinaryMirrorOptions {
   outDir: string;
@@ -583,7 +584,7 @@ class ReleaseJob {
     try {
       this.progress(platform, 'start');
       const dl = await this.http.download(url, tmp, {
-        onProgress: (bytes) => this.progress(platform, 'bytes', bytes),
+        onProgress: gatheredBytes((bytes) => this.progress(platform, 'bytes', bytes)),
         onTotal: (total) => this.progress(platform, 'start', undefined, total),
       });
       expectSha256(sums, files.zip, dl.sha256, {

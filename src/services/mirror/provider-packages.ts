@@ -46,6 +46,7 @@ import { redactUrl } from '../../core/redact.js';
 import type { ProviderProvenance, SignedBy } from '../../core/sbom/build.js';
 import { readPublicKeys, verifyDetachedSignature } from '../../core/signature/index.js';
 import { lookUpPackage } from './package-lookup.js';
+import { gatheredBytes } from './progress-bytes.js';
 export type PackageStatus = 'downloaded' | 'cached' | 'local';
 
 interface VerifiedSums {
@@ -188,6 +189,13 @@ export class ProviderPackageMirror {
         return stream.write(chunk);
       },
       ...(stream.sha256 === undefined ? {} : { sha256: () => stream.sha256!() }),
+      // The digest's worker writes the zip too: the main thread only copies each chunk once.
+      ...(stream.writesFile === undefined || stream.flushed === undefined
+        ? {}
+        : {
+            writesFile: (file: string, offset: number) => stream.writesFile!(file, offset),
+            flushed: () => stream.flushed!(),
+          }),
     };
     try {
       // The slot bounds the downloads themselves (--concurrency); metadata runs wider.
@@ -198,7 +206,9 @@ export class ProviderPackageMirror {
           this.reporter.progress?.({ ...event, phase: 'start', total: statedPackageSize(info, platform) });
           return this.http.download(info.downloadUrl, tmp, {
             headers,
-            onProgress: (bytes) => this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
+            onProgress: gatheredBytes((bytes) =>
+              this.reporter.progress?.({ ...event, phase: 'bytes', bytes }),
+            ),
             onTotal: (total) => this.reporter.progress?.({ ...event, phase: 'start', total }),
             tap,
           });

@@ -1,0 +1,376 @@
+// A download whose ZipHashPool job writes the file: the digest worker writes each buffer at
+// its place, the client opens no file. A resumed or restarted download gives the exact file
+// and sha256; the worker's write errors (a directory in the file's place, a full disk) are
+// the client's FS_ERROR naming the file, not retried; a worker lost mid-download ends the
+// attempt, and the next one continues from what the file holds, written by the client (or,
+// with no retry left, a clear error).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpClient, type ClosableHttpClient } from '../../../src/adapters/http/client.js';
+import { ZipHashPool, type ZipHashJob } from '../../../src/adapters/workers/zip-hash-pool.js';
+import { isAirgapError } from '../../../src/core/errors.js';
+import type { DownloadTap } from '../../../src/core/ports.js';
+import { hash1 } from '../../helpers/registry/index.js';
+import { writeReleaseZip } from '../../helpers/registry/release-zip.js';
+import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
+import { makeTempDir } from '../../helpers/tmp.js';
+import { startHttpsServer, type TestServer } from './servers.js';
+
+let cert: TestCert;
+let zip: Buffer;
+let zipSha256: string;
+let zipH1: string;
+let pool: ZipHashPool;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  const dir = await makeTempDir('airgap-tap-write-');
+  cert = await createSelfSignedCert(undefined, undefined, dir);
+  const file = path.join(dir, 'terraform-provider-tap_1.0.0_linux_amd64.zip');
+  const written = await writeReleaseZip(
+    file,
+    { name: 'terraform-provider-tap_v1.0.0', seed: 'tap-write', size: 1_500_000 },
+    [{ name: 'docs/README.md', data: Buffer.from('# tap\n') }],
+    { dataDescriptor: { signature: true, zip64: false } },
+  );
+  zip = await fs.readFile(file);
+  zipSha256 = createHash('sha256').update(zip).digest('hex');
+  expect(written.sha256).toBe(zipSha256);
+  zipH1 = hash1(written.files);
+  pool = new ZipHashPool({ size: 1 });
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+function client(retries = 2): ClosableHttpClient {
+  const c = createHttpClient({
+    userAgent: 'airgap/test',
+    caCertFiles: [cert.certPath],
+    retryBaseDelayMs: 1,
+    retries,
+  });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer> {
+  const s = await startHttpsServer(cert, handler);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** The job as the tap, recording each attempt's offer of the file: [offset, taken]. */
+function recorded(job: ZipHashJob): { tap: DownloadTap; offers: [number, boolean][] } {
+  const offers: [number, boolean][] = [];
+  return {
+    offers,
+    tap: {
+      begin: (offset) => job.begin(offset),
+      write: (chunk) => job.write(chunk),
+      sha256: () => job.sha256(),
+      writesFile: (file, offset) => {
+        const taken = job.writesFile(file, offset);
+        offers.push([offset, taken]);
+        return taken;
+      },
+      flushed: () => job.flushed(),
+    },
+  };
+}
+
+const CUT = 400_000;
+
+/**
+ * First answer: 200 with Accept-Ranges and an ETag, CUT bytes, then a clean close once the
+ * client took all of them; later answers: 206 from the asked offset, after `before` ran.
+ */
+async function resumingServer(consumed: () => number, before?: () => Promise<void>): Promise<TestServer> {
+  return server((req, res, i) => {
+    if (i === 0) {
+      res.writeHead(200, { 'content-length': String(zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
+      res.write(zip.subarray(0, CUT));
+      const cut = (): void => {
+        if (consumed() >= CUT) res.socket?.end();
+        else setTimeout(cut, 5);
+      };
+      return cut();
+    }
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    void (before ?? (() => Promise.resolve()))().then(() => {
+      res.writeHead(206, {
+        'content-length': String(zip.length - from),
+        'content-range': `bytes ${from}-${zip.length - 1}/${zip.length}`,
+      });
+      res.end(zip.subarray(from));
+    });
+  });
+}
+
+const sha256Of = async (file: string): Promise<string> =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+
+async function dest(): Promise<string> {
+  return path.join(await makeTempDir('airgap-tap-write-'), 'pkg.zip');
+}
+
+/** The download's failure, for its exact code, message and path. */
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; path: unknown }> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  if (!isAirgapError(e)) throw new Error(`expected an AirgapError, got ${String(e)}`);
+  return { code: e.code, message: e.message, path: e.details.path };
+}
+
+describe('download: the digest worker writes the file', () => {
+  it('writes the whole file, with the sha256 and digest from the same worker', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(zip.length) });
+      res.end(zip);
+    });
+    const file = await dest();
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    const result = await client().download(`${s.origin}/pkg.zip`, file, { tap });
+    expect(offers).toEqual([[0, true]]);
+    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(await sha256Of(file)).toBe(zipSha256);
+    const outcome = await job.result();
+    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
+    expect(pool.active).toBe(0);
+  });
+
+  it('resumes a cut download in the same file, from the byte the worker wrote last', async () => {
+    let consumed = 0;
+    const s = await resumingServer(() => consumed);
+    const file = await dest();
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    const result = await client().download(`${s.origin}/pkg.zip`, file, {
+      tap,
+      onProgress: (n) => (consumed += n),
+    });
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${CUT}-`]);
+    expect(offers).toEqual([
+      [0, true],
+      [CUT, true],
+    ]);
+    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(await sha256Of(file)).toBe(zipSha256);
+    const outcome = await job.result();
+    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
+    expect(pool.active).toBe(0);
+  });
+
+  it('starts the file over when the download restarts from zero', async () => {
+    const s = await server((req, res, i) => {
+      res.writeHead(200, { 'content-length': String(zip.length) });
+      if (i > 0) return void res.end(zip);
+      res.write(zip.subarray(0, CUT));
+      setTimeout(() => s.reset(req), 50);
+    });
+    const file = await dest();
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    const result = await client().download(`${s.origin}/pkg.zip`, file, { tap });
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, undefined]);
+    expect(offers).toEqual([
+      [0, true],
+      [0, true],
+    ]);
+    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(await sha256Of(file)).toBe(zipSha256);
+    const outcome = await job.result();
+    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
+    expect(pool.active).toBe(0);
+  });
+});
+
+describe('download: the worker cannot write the file', () => {
+  it('a directory in the file place: FS_ERROR naming the file, not retried', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(zip.length) });
+      res.end(zip);
+    });
+    const file = await dest();
+    await fs.mkdir(file);
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    expect(await failure(client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
+      code: 'FS_ERROR',
+      message: `cannot write download to ${file}: EISDIR`,
+      path: file,
+    });
+    expect(offers).toEqual([[0, true]]);
+    expect(s.requests.length).toBe(1);
+    job.abort();
+    expect(pool.active).toBe(0);
+  });
+
+  it('a directory in the file place when the download resumes: FS_ERROR naming the file', async () => {
+    let consumed = 0;
+    const file = await dest();
+    // Between the attempts, once the first one's bytes are on disk.
+    const s = await resumingServer(
+      () => consumed,
+      async () => {
+        await fs.rm(file);
+        await fs.mkdir(file);
+      },
+    );
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    const download = client().download(`${s.origin}/pkg.zip`, file, {
+      tap,
+      onProgress: (n) => (consumed += n),
+    });
+    expect(await failure(download)).toEqual({
+      code: 'FS_ERROR',
+      message: `cannot write download to ${file}: EISDIR`,
+      path: file,
+    });
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${CUT}-`]);
+    expect(offers).toEqual([
+      [0, true],
+      [CUT, true],
+    ]);
+    job.abort();
+    expect(pool.active).toBe(0);
+  });
+
+  it('a full disk mid-body (/dev/full behind the file name): FS_ERROR naming the file, not retried', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(zip.length) });
+      res.end(zip);
+    });
+    const file = await dest();
+    await fs.symlink('/dev/full', file);
+    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const { tap, offers } = recorded(job);
+    expect(await failure(client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
+      code: 'FS_ERROR',
+      message: `cannot write download to ${file}: ENOSPC`,
+      path: file,
+    });
+    expect(offers).toEqual([[0, true]]);
+    expect(s.requests.length).toBe(1);
+    job.abort();
+    expect(pool.active).toBe(0);
+  });
+});
+
+describe('download: the worker writing the file is lost', () => {
+  // The zip is 582,944 bytes.
+  const HELD = 540_000;
+  /** Two whole pooled buffers (256 KiB each) reach the worker before HELD bytes; the rest of them waits in the job. */
+  const WRITTEN = 2 * 256 * 1024;
+
+  /**
+   * A first answer (200, resumable when `ranges`) that sends HELD bytes and the rest only
+   * once the worker is gone; later answers 206 from the asked offset. The worker is
+   * terminated once it wrote every buffer it was sent.
+   */
+  async function losing(own: ZipHashPool, job: ZipHashJob, ranges: boolean) {
+    expect(zip.length).toBeGreaterThan(HELD);
+    let consumed = 0;
+    let lost: Promise<void> | undefined;
+    const worker = (own as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
+    const inFlight = (): number => (job as unknown as { inFlight: number }).inFlight;
+    const loseWhenWritten = async (): Promise<void> => {
+      while (inFlight() > 0) await new Promise((r) => setTimeout(r, 5));
+      await worker.terminate();
+    };
+    const s = await server((req, res, i) => {
+      if (i > 0) {
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+        res.writeHead(from === 0 ? 200 : 206, {
+          'content-length': String(zip.length - from),
+          ...(from === 0 ? {} : { 'content-range': `bytes ${from}-${zip.length - 1}/${zip.length}` }),
+        });
+        return void res.end(zip.subarray(from));
+      }
+      res.writeHead(200, {
+        'content-length': String(zip.length),
+        ...(ranges ? { 'accept-ranges': 'bytes', etag: '"v1"' } : {}),
+      });
+      res.write(zip.subarray(0, HELD));
+      const rest = (): void => {
+        if (lost === undefined) return void setTimeout(rest, 5);
+        void lost.then(() => res.end(zip.subarray(HELD)));
+      };
+      rest();
+    });
+    const onProgress = (n: number): void => {
+      consumed += n;
+      if (consumed >= HELD && lost === undefined) lost = loseWhenWritten();
+    };
+    return { s, onProgress };
+  }
+
+  it('continues the file from what the worker wrote, written by the client, and hashes the file', async () => {
+    const own = new ZipHashPool({ size: 1 });
+    cleanups.push(() => own.close());
+    const job = own.start('tap 1.0.0 (linux_amd64)');
+    own.warm();
+    const { s, onProgress } = await losing(own, job, true);
+    const { tap, offers } = recorded(job);
+    const file = await dest();
+    const result = await client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${WRITTEN}-`]);
+    expect(offers).toEqual([
+      [0, true],
+      [WRITTEN, false],
+    ]);
+    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(await job.result()).toEqual({ confirmed: false, reason: 'a zip-hash worker exited' });
+    expect(own.active).toBe(0);
+  });
+
+  it('starts the file over, written by the client, when the server does not resume', async () => {
+    const own = new ZipHashPool({ size: 1 });
+    cleanups.push(() => own.close());
+    const job = own.start('tap 1.0.0 (linux_amd64)');
+    const { s, onProgress } = await losing(own, job, false);
+    const { tap, offers } = recorded(job);
+    const file = await dest();
+    const result = await client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
+    expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, undefined]);
+    expect(offers).toEqual([
+      [0, true],
+      [0, false],
+    ]);
+    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(own.active).toBe(0);
+  });
+
+  it('with no retry left: a clear HTTP_ERROR saying the writer was lost', async () => {
+    const own = new ZipHashPool({ size: 1 });
+    cleanups.push(() => own.close());
+    const job = own.start('tap 1.0.0 (linux_amd64)');
+    const { s, onProgress } = await losing(own, job, true);
+    const { tap } = recorded(job);
+    const file = await dest();
+    const e = await failure(client(0).download(`${s.origin}/pkg.zip`, file, { tap, onProgress }));
+    expect(e).toEqual({
+      code: 'HTTP_ERROR',
+      message: `GET ${s.origin}/pkg.zip: the thread writing ${file} was lost (a zip-hash worker exited): run the command again`,
+      path: undefined,
+    });
+    expect(s.requests.length).toBe(1);
+    expect(own.active).toBe(0);
+  });
+});
