@@ -1,22 +1,20 @@
 // The tool itself, as the archive `npm pack` makes of this package with every
 // runtime dependency bundled (package.json "bundleDependencies"), so that the
 // isolated host installs it with `npm install -g ./tool/airgap-VERSION.tgz` and
-// no registry. Packing runs the real npm; checking reads the archive once,
-// streaming, for its sha256 and its file list.
+// no registry. Packing runs the real npm; checking reads the archive once for its
+// sha256, its file list and its package.json, inflating it on this thread into a
+// reused buffer and skipping every other entry's data without copying it.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createGunzip } from 'node:zlib';
 
-import { Parser, type ReadEntry } from 'tar';
-
+import { createInflater, InflateError } from '../archive/inflater.js';
+import { BLOCK, cString, isZero, parseHeader, parsePax } from '../archive/tar-header.js';
 import { isGzip } from '../archive/tar-read.js';
 import { AirgapError } from '../../core/errors.js';
 
@@ -117,16 +115,180 @@ export async function npmPackTool(root: string, destDir: string): Promise<string
   return path.join(destDir, path.basename(filename));
 }
 
-/** The first bytes of `file` (fewer when it is shorter). */
-async function readStart(file: string): Promise<Buffer> {
-  const fh = await fs.open(file, 'r');
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
+/** The largest pax or GNU long-name record, and the largest package/package.json, read. */
+const MAX_META_BYTES = 1 << 20;
+const MAX_MANIFEST_BYTES = 16 << 20;
+
+/** Why the archive does not read: said inside "is not a readable npm package archive (...)". */
+class ScanError extends Error {}
+
+/**
+ * The names of a tar stream's entries (pax `path` and GNU long names applied) and the
+ * bytes of package/package.json, from chunks pushed in order. Only headers, extended
+ * header records and that one file are copied; every other entry's data is skipped by
+ * counting, so a chunk may be a view of a buffer its producer reuses.
+ */
+class ToolTarScanner {
+  readonly names = new Set<string>();
+  manifest: Buffer | undefined;
+  /** Whether the end-of-archive (zero) block was seen: what follows is not read. */
+  ended = false;
+  private consumed = 0;
+  private readonly header = Buffer.alloc(BLOCK);
+  private headerFill = 0;
+  private skip = 0;
+  private collect: { kind: 'x' | 'L' | 'file'; buf: Buffer; fill: number; pad: number } | undefined;
+  private paxPath: string | undefined;
+  private longName: string | undefined;
+  private entry = '';
+
+  write(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.ended) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - at);
+        this.skip -= n;
+        at += n;
+      } else if (this.collect !== undefined) {
+        const c = this.collect;
+        const n = Math.min(c.buf.length - c.fill, chunk.length - at);
+        chunk.copy(c.buf, c.fill, at, at + n);
+        c.fill += n;
+        at += n;
+        if (c.fill === c.buf.length) this.collected(c);
+      } else {
+        const n = Math.min(BLOCK - this.headerFill, chunk.length - at);
+        chunk.copy(this.header, this.headerFill, at, at + n);
+        this.headerFill += n;
+        at += n;
+        if (this.headerFill === BLOCK) {
+          this.headerFill = 0;
+          this.onHeader(this.consumed + at - BLOCK);
+        }
+      }
+    }
+    this.consumed += at;
   }
+
+  /** Throws unless the stream stopped between entries. */
+  end(): void {
+    if (this.ended) return;
+    if (this.skip > 0 || this.collect !== undefined) {
+      throw new ScanError(`the tar ends inside the data of ${JSON.stringify(this.entry)}`);
+    }
+    if (this.headerFill > 0) {
+      throw new ScanError(`the tar ends inside a header, ${this.headerFill} bytes into it`);
+    }
+  }
+
+  private onHeader(offset: number): void {
+    if (isZero(this.header)) {
+      this.ended = true;
+      return;
+    }
+    let h: ReturnType<typeof parseHeader>;
+    try {
+      h = parseHeader(this.header, 'tar', offset);
+    } catch (e) {
+      throw new ScanError((e as Error).message);
+    }
+    const pad = Math.ceil(h.size / BLOCK) * BLOCK - h.size;
+    if (h.typeflag === 'x' || h.typeflag === 'L' || h.typeflag === 'K') {
+      if (h.size > MAX_META_BYTES) {
+        throw new ScanError(
+          `tar: the extended header at byte ${offset} holds ${h.size} bytes, more than ${MAX_META_BYTES}`,
+        );
+      }
+      this.entry = `extended header at byte ${offset}`;
+      if (h.typeflag === 'K') this.skip = h.size + pad;
+      else this.startCollect(h.typeflag, h.size, pad);
+      return;
+    }
+    if (h.typeflag === 'g') {
+      this.entry = `global header at byte ${offset}`;
+      this.skip = h.size + pad;
+      return;
+    }
+    const name = this.paxPath ?? this.longName ?? h.name;
+    this.paxPath = undefined;
+    this.longName = undefined;
+    this.entry = name;
+    this.names.add(name);
+    if (name === 'package/package.json' && (h.typeflag === '0' || h.typeflag === '7')) {
+      if (h.size > MAX_MANIFEST_BYTES) {
+        throw new ScanError(
+          `tar: package/package.json holds ${h.size} bytes, more than ${MAX_MANIFEST_BYTES}`,
+        );
+      }
+      this.startCollect('file', h.size, pad);
+    } else {
+      this.skip = h.size + pad;
+    }
+  }
+
+  private startCollect(kind: 'x' | 'L' | 'file', size: number, pad: number): void {
+    const c = { kind, buf: Buffer.alloc(size), fill: 0, pad };
+    if (size === 0) this.collected(c);
+    else this.collect = c;
+  }
+
+  private collected(c: { kind: 'x' | 'L' | 'file'; buf: Buffer; pad: number }): void {
+    this.collect = undefined;
+    this.skip = c.pad;
+    if (c.kind === 'file') this.manifest = c.buf;
+    else if (c.kind === 'L') this.longName = cString(c.buf);
+    else {
+      let records: Record<string, string>;
+      try {
+        records = parsePax(c.buf, 'tar', this.consumed);
+      } catch (e) {
+        throw new ScanError((e as Error).message);
+      }
+      if (records.path !== undefined) this.paxPath = records.path;
+    }
+  }
+}
+
+/** The bytes to inflate at a time. */
+const INFLATE_INPUT = 1 << 20;
+
+/**
+ * Lists the tar in `data` (gzipped or not) into `scanner`. A gzip stream is inflated on
+ * this thread into one reused buffer (inflater.ts) and scanned as it comes out: nothing
+ * of the inflated archive is kept beyond its headers and package/package.json.
+ */
+async function scanArchive(data: Buffer, scanner: ToolTarScanner): Promise<void> {
+  if (!isGzip(data)) {
+    try {
+      scanner.write(data);
+      scanner.end();
+    } catch (e) {
+      // Not a tar from its first block: say what it starts with instead.
+      if (e instanceof ScanError && !scanner.ended && scanner.names.size === 0) {
+        const start = JSON.stringify(data.subarray(0, 16).toString('latin1'));
+        throw new ScanError(`neither gzip nor tar: it starts with ${start}`);
+      }
+      throw e;
+    }
+    return;
+  }
+  const inflater = createInflater('gzip', (chunk) => scanner.write(chunk));
+  try {
+    for (let at = 0; at < data.length; at += INFLATE_INPUT) {
+      const chunk = data.subarray(at, Math.min(at + INFLATE_INPUT, data.length));
+      const taken = inflater.ended ? 0 : await inflater.write(chunk);
+      if (taken < chunk.length && !isZero(chunk.subarray(taken))) {
+        throw new ScanError('gzip: data after the end of the gzip stream');
+      }
+    }
+    await inflater.finish();
+  } catch (e) {
+    if (e instanceof InflateError) throw new ScanError(`gzip: ${e.message}`);
+    throw e;
+  } finally {
+    inflater.close();
+  }
+  scanner.end();
 }
 
 /**
@@ -135,70 +297,33 @@ async function readStart(file: string): Promise<Buffer> {
  * commands, and every runtime dependency bundled (`package/node_modules/DEP/package.json`).
  */
 export async function inspectToolPackage(file: string): Promise<ToolPackageInfo> {
-  const names = new Set<string>();
-  let manifestText = '';
-  let parseError: unknown;
-  const parser = new Parser({
-    strict: true,
-    onReadEntry(entry: ReadEntry) {
-      names.add(entry.path);
-      if (entry.path === 'package/package.json') {
-        const parts: Buffer[] = [];
-        entry.on('data', (d: Buffer) => parts.push(d));
-        entry.on('end', () => (manifestText = Buffer.concat(parts).toString('utf8')));
-      } else {
-        entry.resume();
-      }
-    },
-  });
-  parser.on('error', (e: unknown) => (parseError ??= e));
-  const done = new Promise<void>((resolve) => parser.on('end', () => resolve()));
-
-  const hash = createHash('sha256');
-  let size = 0;
+  let data: Buffer;
   try {
-    // A gzip archive (as npm pack writes) is inflated by Node's zlib on its thread
-    // pool, not by the parser's synchronous zlib on the main thread: the inflating,
-    // most of the work, runs beside the parsing and whatever the export loads meanwhile.
-    const gzip = isGzip(await readStart(file));
-    const read = createReadStream(file, { highWaterMark: 1 << 20 });
-    const hashed = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    };
-    const parse = async (source: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of source) {
-        if (!parser.write(chunk)) await once(parser, 'drain');
-      }
-    };
-    if (gzip) await pipeline(read, hashed, createGunzip({ chunkSize: 256 << 10 }), parse);
-    else await pipeline(read, hashed, parse);
+    data = await fs.readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).syscall === undefined) parseError ??= e;
-    else {
-      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new AirgapError(
-        missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
-        `cannot read the tool package ${file}: ${(e as Error).message}`,
-        { path: file, cause: e },
-      );
-    }
-  }
-  parser.end();
-  await done;
-  if (parseError !== undefined) {
-    const msg = parseError instanceof Error ? parseError.message : String(parseError);
-    throw invalid(
-      file,
-      `is not a readable npm package archive (${msg})`,
-      'a gzipped tar from npm pack',
-      msg,
-      parseError,
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new AirgapError(
+      missing ? 'INPUT_NOT_FOUND' : 'FS_ERROR',
+      `cannot read the tool package ${file}: ${(e as Error).message}`,
+      { path: file, cause: e },
     );
   }
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const scanner = new ToolTarScanner();
+  try {
+    await scanArchive(data, scanner);
+  } catch (e) {
+    if (!(e instanceof ScanError)) throw e;
+    throw invalid(
+      file,
+      `is not a readable npm package archive (${e.message})`,
+      'a gzipped tar from npm pack',
+      e.message,
+      e,
+    );
+  }
+  const names = scanner.names;
+  const manifestText = scanner.manifest?.toString('utf8') ?? '';
 
   let pkg: PackageJson;
   try {
@@ -243,5 +368,5 @@ export async function inspectToolPackage(file: string): Promise<ToolPackageInfo>
       `missing ${unbundled.join(', ')}`,
     );
   }
-  return { file, name: pkg.name, version: pkg.version, size, sha256: hash.digest('hex'), bundled: deps };
+  return { file, name: pkg.name, version: pkg.version, size: data.length, sha256, bundled: deps };
 }

@@ -222,8 +222,8 @@ export async function exportBundle(options: ExportOptions, reporter: Reporter): 
       toolFile = await npmPackTool(findPackageRoot(), packDir);
     }
     // The S3 upload path (and the AWS SDK, ~23 MB resident) is loaded only when the
-    // tarball goes to S3, while the tool package is read: its inflating runs on the
-    // thread pool, beside the loading.
+    // tarball goes to S3, starting before the tool package is read (its reads overlap
+    // the inflating, which runs on this thread).
     const s3Upload = s3Target === undefined ? undefined : import('./export-s3.js');
     s3Upload?.catch(() => undefined);
     const tool = await inspectToolPackage(path.resolve(options.cwd, toolFile));
