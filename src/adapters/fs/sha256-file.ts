@@ -28,17 +28,17 @@ export async function sha256File(
   }
   const file = await open(path, 'r');
   try {
-    const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)] as const;
-    let turn = 0;
-    let next = file.read(buffers[turn], 0, READ_SIZE, size);
+    let current = Buffer.allocUnsafe(READ_SIZE);
+    let spare = Buffer.allocUnsafe(READ_SIZE);
+    let next = file.read(current, 0, READ_SIZE, size);
     for (;;) {
-      const { bytesRead, buffer } = await next;
+      const { bytesRead } = await next;
       if (bytesRead === 0) break;
       size += bytesRead;
-      turn ^= 1;
       // Only one read is ever under way, and never into the buffer being hashed.
-      next = file.read(buffers[turn], 0, READ_SIZE, size);
-      hash.update(buffer.subarray(0, bytesRead));
+      next = file.read(spare, 0, READ_SIZE, size);
+      hash.update(current.subarray(0, bytesRead));
+      [current, spare] = [spare, current];
     }
   } finally {
     await file.close();
