@@ -12,10 +12,7 @@ import path from 'node:path';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
-import {
-  createModuleRegistryClient,
-  type ModuleRegistry,
-} from '../../adapters/registry/module-registry-client.js';
+import type { ModuleRegistry } from '../../adapters/registry/module-registry-client.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapErrors } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
@@ -185,7 +182,10 @@ export async function runMirror(
 
     let carried: ModulesResult = { modules: [], resolved: [] };
     if (request.modules.length > 0 || request.configurations.length > 0) {
-      const { mirrorModules } = await import('./stages/modules.js');
+      const [{ mirrorModules }, { createModuleRegistryClient }] = await Promise.all([
+        import('./stages/modules.js'),
+        import('../../adapters/registry/module-registry-client.js'),
+      ]);
       carried = await mirrorModules(
         {
           outDir,
