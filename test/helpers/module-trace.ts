@@ -18,18 +18,23 @@ export interface LoadedModules {
   packages: string[];
   /** Files of dist/ loaded, relative to dist/ ("cli/help.js"), sorted. */
   dist: string[];
+  /** Files of npm packages loaded, as "package/path/in/it.js" ("undici/lib/api/index.js"), sorted. */
+  packageFiles: string[];
 }
 
 export async function readModuleTrace(file: string): Promise<LoadedModules> {
   const files = new Set((await fs.readFile(file, 'utf8')).split('\n').filter((l) => l !== ''));
   const packages = new Set<string>();
   const dist = new Set<string>();
+  const packageFiles = new Set<string>();
   const distRoot = path.join(REPO_ROOT, 'dist') + path.sep;
   for (const f of files) {
     // The last node_modules/ in the path names the package the file belongs to.
     const m = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](?!.*node_modules[\\/])/.exec(f);
-    if (m) packages.add(m[1]!.replaceAll('\\', '/'));
-    else if (f.startsWith(distRoot)) dist.add(f.slice(distRoot.length).replaceAll('\\', '/'));
+    if (m) {
+      packages.add(m[1]!.replaceAll('\\', '/'));
+      packageFiles.add(f.slice(m.index + 'node_modules/'.length).replaceAll('\\', '/'));
+    } else if (f.startsWith(distRoot)) dist.add(f.slice(distRoot.length).replaceAll('\\', '/'));
   }
-  return { packages: [...packages].sort(), dist: [...dist].sort() };
+  return { packages: [...packages].sort(), dist: [...dist].sort(), packageFiles: [...packageFiles].sort() };
 }

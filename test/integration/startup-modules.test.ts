@@ -103,6 +103,44 @@ describeWithTools(['tar'], 'real runs load what they use', () => {
     expect(dependencies).toEqual(['@oclif/core']);
   });
 
+  it('mirror downloading the packages: undici (its pools, not its index), openpgp and yauzl; no module, S3, OCI push or image code', async () => {
+    const { result, loaded, dependencies } = await traced(
+      [
+        'mirror',
+        '--lockfile',
+        bundle.lockfile,
+        '--out',
+        path.join(work, 'fresh'),
+        '--platform',
+        'linux_amd64,linux_arm64',
+      ],
+      env,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('2 package(s) downloaded');
+    // yauzl: these small test packages are digested from the file once downloaded.
+    expect(dependencies).toEqual(['@oclif/core', 'openpgp', 'undici', 'yauzl']);
+    // undici's index would load all of undici (fetch, WebSocket, mocks, caches, interceptors).
+    const undiciDirs = new Set(
+      loaded.packageFiles.filter((f) => f.startsWith('undici/')).map((f) => path.posix.dirname(f)),
+    );
+    expect([...undiciDirs].sort()).toEqual([
+      'undici/lib/api',
+      'undici/lib/core',
+      'undici/lib/dispatcher',
+      'undici/lib/handler',
+      'undici/lib/llhttp',
+      'undici/lib/util',
+    ]);
+    expect(
+      loaded.dist.filter((f) =>
+        /^(adapters\/s3\/|adapters\/registry\/module-registry-client|services\/(image|export|import|publish)\/|services\/mirror\/(runner-image|modules\/|stages\/modules))/.test(
+          f,
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it('plan of the same: the same', async () => {
     const { result, dependencies } = await traced(
       ['plan', '--lockfile', bundle.lockfile, '--out', bundle.dir, '--platform', 'linux_amd64,linux_arm64'],

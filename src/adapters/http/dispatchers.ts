@@ -3,9 +3,10 @@
 // trust store (Node's roots plus --ca-cert, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)
 // and the proxy choice of HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the given env.
 
-import tls from 'node:tls';
+import { createRequire } from 'node:module';
+import type { SecureContext } from 'node:tls';
 import type { Agent, Dispatcher, ProxyAgent } from 'undici';
-import { caSources, loadTrustedCas } from './ca.js';
+import { caSources, readExtraCas, trustContext } from './ca.js';
 import { proxyForUrl, proxySettingsFromEnv } from './proxy.js';
 
 export interface DispatcherOptions {
@@ -24,8 +25,7 @@ export interface Dispatchers {
 }
 
 interface Pools {
-  undici: typeof import('undici');
-  tlsOptions: { secureContext?: tls.SecureContext };
+  tlsOptions: { secureContext?: SecureContext };
   direct: Agent;
   proxied: Map<string, ProxyAgent>;
 }
@@ -33,7 +33,7 @@ interface Pools {
 export function createDispatchers(options: DispatcherOptions): Dispatchers {
   // Read now, so a bad --ca-cert or proxy setting fails before the run does any work.
   const proxySettings = proxySettingsFromEnv(options.env);
-  const ca = loadTrustedCas(caSources(options.caCertFiles, options.env));
+  const ca = readExtraCas(caSources(options.caCertFiles, options.env));
   const connectMs = options.connectTimeoutMs;
   const pool = {
     connections: options.connections,
@@ -45,15 +45,17 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
   // nothing to fetch from a registry, an import without --push).
   let pools: Promise<Pools> | undefined;
   function open(): Promise<Pools> {
-    pools ??= import('undici').then((undici) => {
+    pools ??= Promise.resolve().then(() => {
       // One context for every connection: given only `ca`, each TLS connection would build its
       // own and parse the ~140 roots again (about 10 ms of CPU per connection). Built with the
-      // first request too (~100 ms), not for runs that send none.
-      const tlsOptions = ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) };
+      // first request too, not for runs that send none.
+      const tlsOptions = ca === undefined ? {} : { secureContext: trustContext(ca) };
       return {
-        undici,
         tlsOptions,
-        direct: new undici.Agent({ ...pool, connect: { ...tlsOptions, timeout: connectMs } }),
+        direct: new (undiciPool<typeof Agent>('agent.js'))({
+          ...pool,
+          connect: { ...tlsOptions, timeout: connectMs },
+        }),
         proxied: new Map<string, ProxyAgent>(),
       };
     });
@@ -62,12 +64,12 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
 
   return {
     async forUrl(url) {
-      const { undici, tlsOptions, direct, proxied } = await open();
+      const { tlsOptions, direct, proxied } = await open();
       const proxy = proxyForUrl(url, proxySettings);
       if (proxy === undefined) return { dispatcher: direct };
       let agent = proxied.get(proxy);
       if (agent === undefined) {
-        agent = new undici.ProxyAgent({
+        agent = new (undiciPool<typeof ProxyAgent>('proxy-agent.js'))({
           ...pool,
           uri: proxy,
           // The origin's certificate is checked inside the tunnel with the same trust store.
@@ -87,4 +89,17 @@ export function createDispatchers(options: DispatcherOptions): Dispatchers {
       await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())]);
     },
   };
+}
+
+// undici's index loads all of undici (fetch, WebSocket, EventSource, mocks, caches,
+// interceptors: ~110 files, ~150 ms of CPU at every run that sends a request); the pools
+// and request() need ~35 of them (~50 ms). They are taken from undici's own files (the
+// package has no "exports" map; the copy airgap ships is the one it was tested with,
+// bundleDependencies), and request() is put on Dispatcher as undici's index does.
+const requireUndici = createRequire(import.meta.url);
+
+function undiciPool<T>(file: string): T {
+  const base = requireUndici('undici/lib/dispatcher/dispatcher.js') as typeof Dispatcher;
+  if (!('request' in base.prototype)) Object.assign(base.prototype, requireUndici('undici/lib/api/index.js'));
+  return requireUndici(`undici/lib/dispatcher/${file}`) as T;
 }

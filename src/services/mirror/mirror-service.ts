@@ -12,10 +12,7 @@ import path from 'node:path';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { loadRegistryHosts } from '../../adapters/fs/cli-config-file.js';
 import { createRegistryClient } from '../../adapters/registry/registry-client.js';
-import {
-  createModuleRegistryClient,
-  type ModuleRegistry,
-} from '../../adapters/registry/module-registry-client.js';
+import type { ModuleRegistry } from '../../adapters/registry/module-registry-client.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapErrors } from '../../core/errors.js';
 import { DEFAULT_MIRROR_PATH } from '../../core/config/index.js';
@@ -39,18 +36,13 @@ import { formatPlatform, parsePlatform } from '../../core/provider/platform.js';
 import { createLimiter } from '../concurrency.js';
 import type { ExportResult } from '../export/export-service.js';
 import { TOOL_VERSION, USER_AGENT } from '../tool-version.js';
-import { writeConfigs } from './config-writer.js';
 import type { LockfileReport } from './lockfiles.js';
 import type { JobOutcome, MirroredVersion, SkippedPackage } from './provider-packages.js';
 import type { RunnerImageSummary } from './runner-image.js';
 import { binaryManifestEntries, mirrorReleaseBinaries } from './stages/binaries.js';
 import { checkRequest } from './stages/check.js';
 import { readInputs } from './stages/inputs.js';
-import { writeLockfiles } from './stages/lockfiles.js';
-import { listProviders, writeBundleManifest, writeResolved } from './stages/manifest.js';
-import { pruneBundle, removeStaleImage } from './stages/prune.js';
 import { resolveSpecProviders } from './stages/resolve.js';
-import { writeSbom } from './stages/sbom.js';
 import type { ModulesResult } from './stages/modules.js';
 import { mirrorProviders } from './stages/providers.js';
 
@@ -162,6 +154,7 @@ export async function runMirror(
     // Release binaries download alongside the providers, in the same --concurrency slots;
     // failures are reported together.
     const slot = createLimiter(Math.max(1, options.concurrency));
+    const finishing = finishStagesOnceBytesFlow(reporter);
     const [providers, released] = await Promise.all([
       mirrorProviders(
         {
@@ -171,11 +164,11 @@ export async function runMirror(
           skipMissingPlatforms: options.skipMissingPlatforms,
           updateLockfiles: options.updateLockfiles,
         },
-        { http, registry, reporter, slot },
+        { http, registry, reporter: finishing.reporter, slot },
       ),
       mirrorReleaseBinaries(
         { outDir, platforms: platformNames, binaries: request.binaries, concurrency: options.concurrency },
-        { http, reporter, slot },
+        { http, reporter: finishing.reporter, slot },
       ),
     ]);
     const failures = [...providers.failures, ...released.failures];
@@ -185,7 +178,10 @@ export async function runMirror(
 
     let carried: ModulesResult = { modules: [], resolved: [] };
     if (request.modules.length > 0 || request.configurations.length > 0) {
-      const { mirrorModules } = await import('./stages/modules.js');
+      const [{ mirrorModules }, { createModuleRegistryClient }] = await Promise.all([
+        import('./stages/modules.js'),
+        import('../../adapters/registry/module-registry-client.js'),
+      ]);
       carried = await mirrorModules(
         {
           outDir,
@@ -205,6 +201,16 @@ export async function runMirror(
       );
     }
 
+    const {
+      writeConfigs,
+      writeLockfiles,
+      pruneBundle,
+      removeStaleImage,
+      listProviders,
+      writeBundleManifest,
+      writeResolved,
+      writeSbom,
+    } = await finishing.stages();
     const binaries = await binaryManifestEntries(outDir, released.entries);
     const configs = await writeConfigs(outDir, request.configs, binaries, reporter);
     const lockfiles = await writeLockfiles(
@@ -320,6 +326,47 @@ export async function runMirror(
     await (ownHttp as { close?: () => Promise<void> } | undefined)?.close?.();
   }
 }
+
+/**
+ * The stages after the downloads (configs, lock files, prune, manifest, SBOM: a quarter of
+ * the modules a run loads) are loaded once package bytes flow, when this thread has time to
+ * spare, rather than on the way to the first request; at the latest when they are needed.
+ */
+function finishStagesOnceBytesFlow(reporter: Reporter): {
+  reporter: Reporter;
+  stages: () => Promise<FinishStages>;
+} {
+  let loading: Promise<FinishStages> | undefined;
+  const stages = (): Promise<FinishStages> =>
+    (loading ??= Promise.all([
+      import('./config-writer.js'),
+      import('./stages/lockfiles.js'),
+      import('./stages/manifest.js'),
+      import('./stages/prune.js'),
+      import('./stages/sbom.js'),
+    ]).then(([configs, lockfiles, manifest, prune, sbom]) => ({
+      ...configs,
+      ...lockfiles,
+      ...manifest,
+      ...prune,
+      ...sbom,
+    })));
+  const watching: Reporter = {
+    info: (message) => reporter.info(message),
+    warn: (message) => reporter.warn(message),
+    progress: (e) => {
+      if (e.phase === 'bytes' && loading === undefined) void stages().catch(() => undefined);
+      reporter.progress?.(e);
+    },
+  };
+  return { reporter: watching, stages };
+}
+
+type FinishStages = typeof import('./config-writer.js') &
+  typeof import('./stages/lockfiles.js') &
+  typeof import('./stages/manifest.js') &
+  typeof import('./stages/prune.js') &
+  typeof import('./stages/sbom.js');
 
 async function openRegistryHosts(
   env: Record<string, string | undefined>,
