@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { AirgapCommand } from '../cli/base-command.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes.js';
 import { mirrorFlags, mirrorRequestFromFlags } from '../cli/flags/mirror-flags.js';
@@ -27,14 +26,6 @@ ${EXIT_CODES_HELP}`;
   static override interruptHint = 'run the same command again to resume: finished packages are kept';
 
   async run(): Promise<MirrorResult> {
-    // V8 doubles the young generation whenever the bytes that survived its collections add
-    // up to its size: over the downloads, survivors (chunks in flight, promises) always do,
-    // and it grows to 2 x 16 MiB that stay resident though at most a few MiB are ever live.
-    // Kept at its start size, the mirror's main heap is ~27 MB instead of ~56 MB (bench
-    // corpus, peak RSS ~15-20 MB lower) for ~0.03-0.06 s more collecting. Set here, for the
-    // mirror only: process-wide it made import ~0.25 s slower (0.3 CPU-s more collecting a
-    // 300 MB tarball's pieces). The zip-hash workers set it again (a worker's start resets it).
-    setFlagsFromString('--semi-space-growth-factor=1');
     const { flags } = await this.parse(Mirror);
     const request = await mirrorRequestFromFlags(flags, process.cwd());
     await checkParents(mirrorOutputs(request, flags), process.cwd(), flags.parents);

@@ -17,7 +17,7 @@ import type { FileFailure, ToMain, ToWorker } from './zip-hash-messages.js';
 const port = parentPort;
 if (port === null) throw new Error('zip-hash-worker runs as a worker thread');
 
-// A worker thread's start sets V8's flags back for the whole process, the mirror command's young
+// A worker thread's start sets V8's flags back for the whole process, bin/run.js's young
 // generation growth factor among them (see there): set it again, for this thread and the main.
 setFlagsFromString('--semi-space-growth-factor=1');
 
