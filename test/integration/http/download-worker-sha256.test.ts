@@ -3,69 +3,16 @@
 // digest stands at; when the digest cannot vouch for every byte (a resume at another
 // offset, its worker lost), the client hashes the file instead. Either way the sha256 is
 // the file's, byte for byte.
-import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient, type ClosableHttpClient } from '../../../src/adapters/http/client.js';
+import { describe, expect, it } from 'vitest';
 import { ZipHashPool, type ZipHashJob } from '../../../src/adapters/workers/zip-hash-pool.js';
 import type { DownloadTap } from '../../../src/core/ports.js';
-import { hash1 } from '../../helpers/registry/index.js';
-import { writeReleaseZip } from '../../helpers/registry/release-zip.js';
-import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import { startHttpsServer, type TestServer } from './servers.js';
+import type { TestServer } from './servers.js';
+import { useTapFixture } from './tap-fixture.js';
 
-let cert: TestCert;
-let zip: Buffer;
-let zipSha256: string;
-let zipH1: string;
-let pool: ZipHashPool;
-const cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  const dir = await makeTempDir('airgap-tap-sha-');
-  cert = await createSelfSignedCert(undefined, undefined, dir);
-  const file = path.join(dir, 'terraform-provider-tap_1.0.0_linux_amd64.zip');
-  // Go's archive/zip layout: a deflated executable closed by a data descriptor.
-  const written = await writeReleaseZip(
-    file,
-    { name: 'terraform-provider-tap_v1.0.0', seed: 'tap', size: 1_500_000 },
-    [{ name: 'docs/README.md', data: Buffer.from('# tap\n') }],
-    { dataDescriptor: { signature: true, zip64: false } },
-  );
-  zip = await fs.readFile(file);
-  zipSha256 = createHash('sha256').update(zip).digest('hex');
-  expect(written.sha256).toBe(zipSha256);
-  zipH1 = hash1(written.files);
-  pool = new ZipHashPool({ size: 1 });
-});
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-afterAll(async () => {
-  await pool?.close();
-});
-
-function client(retries = 2): ClosableHttpClient {
-  const c = createHttpClient({
-    userAgent: 'airgap/test',
-    caCertFiles: [cert.certPath],
-    retryBaseDelayMs: 1,
-    retries,
-  });
-  cleanups.push(() => c.close());
-  return c;
-}
-
-async function server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer> {
-  const s = await startHttpsServer(cert, handler);
-  cleanups.push(() => s.close());
-  return s;
-}
+const fx = useTapFixture('tap', 'airgap-tap-sha-');
 
 /** The job as the tap, remembering what its sha256() answered; `drop` bytes of the first attempt are kept from it. */
 function recorded(job: ZipHashJob, drop = 0): { tap: DownloadTap; answers: (string | undefined)[] } {
@@ -100,10 +47,10 @@ const CUT = 400_000;
  * client took all of them; later answers: 206 from the asked offset.
  */
 async function resumingServer(consumed: () => number): Promise<TestServer> {
-  return server((req, res, i) => {
+  return fx.server((req, res, i) => {
     if (i === 0) {
-      res.writeHead(200, { 'content-length': String(zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
-      res.write(zip.subarray(0, CUT));
+      res.writeHead(200, { 'content-length': String(fx.zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
+      res.write(fx.zip.subarray(0, CUT));
       const cut = (): void => {
         if (consumed() >= CUT) res.socket?.end();
         else setTimeout(cut, 5);
@@ -112,100 +59,100 @@ async function resumingServer(consumed: () => number): Promise<TestServer> {
     }
     const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
     res.writeHead(206, {
-      'content-length': String(zip.length - from),
-      'content-range': `bytes ${from}-${zip.length - 1}/${zip.length}`,
+      'content-length': String(fx.zip.length - from),
+      'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}`,
     });
-    res.end(zip.subarray(from));
+    res.end(fx.zip.subarray(from));
   });
 }
 
 describe('download: the zip sha256 from the digest worker', () => {
   it('gives the file sha256 and a confirmed digest, hashed once on the worker', async () => {
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      res.end(zip);
+    const s = await fx.server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      res.end(fx.zip);
     });
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, answers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, dest, { tap });
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(answers).toEqual([zipSha256]);
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, dest, { tap });
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(answers).toEqual([fx.zipSha256]);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('starts a fresh sha256 when the download restarts from zero', async () => {
-    const s = await server((req, res, i) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      if (i > 0) return void res.end(zip);
-      res.write(zip.subarray(0, CUT));
+    const s = await fx.server((req, res, i) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      if (i > 0) return void res.end(fx.zip);
+      res.write(fx.zip.subarray(0, CUT));
       setTimeout(() => s.reset(req), 50);
     });
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, answers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, dest, { tap });
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, dest, { tap });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, undefined]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(answers).toEqual([zipSha256]);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(answers).toEqual([fx.zipSha256]);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('continues the same sha256 when the download resumes at the byte the digest stands at', async () => {
     let consumed = 0;
     const s = await resumingServer(() => consumed);
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, answers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, dest, {
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, dest, {
       tap,
       onProgress: (n) => (consumed += n),
     });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${CUT}-`]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(answers).toEqual([zipSha256]);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(answers).toEqual([fx.zipSha256]);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('hashes the file when the download resumes at a byte the digest did not reach', async () => {
     let consumed = 0;
     const s = await resumingServer(() => consumed);
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     // The digest misses the first 1000 bytes: it stands at CUT - 1000 when the file resumes at CUT.
     const { tap, answers } = recorded(job, 1000);
-    const result = await client().download(`${s.origin}/pkg.zip`, dest, {
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, dest, {
       tap,
       onProgress: (n) => (consumed += n),
     });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${CUT}-`]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
     expect(answers).toEqual([undefined]);
     expect(await job.result()).toEqual({
       confirmed: false,
       reason: `the download resumed at byte ${CUT}, the digest stands at byte ${CUT - 1000}`,
     });
-    expect(pool.active).toBe(0);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('hashes the file when the digest worker is lost mid-download', async () => {
     const own = new ZipHashPool({ size: 1 });
-    cleanups.push(() => own.close());
+    fx.cleanups.push(() => own.close());
     let consumed = 0;
     let lost: Promise<void> | undefined;
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      res.write(zip.subarray(0, CUT));
+    const s = await fx.server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      res.write(fx.zip.subarray(0, CUT));
       // The rest once the worker is gone.
       const rest = (): void => {
         if (lost === undefined) return void setTimeout(rest, 5);
-        void lost.then(() => res.end(zip.subarray(CUT)));
+        void lost.then(() => res.end(fx.zip.subarray(CUT)));
       };
       rest();
     });
@@ -213,7 +160,7 @@ describe('download: the zip sha256 from the digest worker', () => {
     const job = own.start('tap 1.0.0 (linux_amd64)');
     const { tap, answers } = recorded(job);
     const worker = (own as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
-    const result = await client(0).download(`${s.origin}/pkg.zip`, dest, {
+    const result = await fx.client(0).download(`${s.origin}/pkg.zip`, dest, {
       tap,
       onProgress: (n) => {
         consumed += n;
@@ -221,7 +168,7 @@ describe('download: the zip sha256 from the digest worker', () => {
       },
     });
     expect(s.requests.length).toBe(1);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
     expect(answers).toEqual([undefined]);
     expect(await job.result()).toEqual({ confirmed: false, reason: 'a zip-hash worker exited' });
     expect(own.active).toBe(0);

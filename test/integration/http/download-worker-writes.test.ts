@@ -8,65 +8,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient, type ClosableHttpClient } from '../../../src/adapters/http/client.js';
+import { describe, expect, it } from 'vitest';
 import { ZipHashPool, type ZipHashJob } from '../../../src/adapters/workers/zip-hash-pool.js';
 import { isAirgapError } from '../../../src/core/errors.js';
 import type { DownloadTap } from '../../../src/core/ports.js';
-import { hash1 } from '../../helpers/registry/index.js';
-import { writeReleaseZip } from '../../helpers/registry/release-zip.js';
-import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import { startHttpsServer, type TestServer } from './servers.js';
+import type { TestServer } from './servers.js';
+import { useTapFixture } from './tap-fixture.js';
 
-let cert: TestCert;
-let zip: Buffer;
-let zipSha256: string;
-let zipH1: string;
-let pool: ZipHashPool;
-const cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  const dir = await makeTempDir('airgap-tap-write-');
-  cert = await createSelfSignedCert(undefined, undefined, dir);
-  const file = path.join(dir, 'terraform-provider-tap_1.0.0_linux_amd64.zip');
-  const written = await writeReleaseZip(
-    file,
-    { name: 'terraform-provider-tap_v1.0.0', seed: 'tap-write', size: 1_500_000 },
-    [{ name: 'docs/README.md', data: Buffer.from('# tap\n') }],
-    { dataDescriptor: { signature: true, zip64: false } },
-  );
-  zip = await fs.readFile(file);
-  zipSha256 = createHash('sha256').update(zip).digest('hex');
-  expect(written.sha256).toBe(zipSha256);
-  zipH1 = hash1(written.files);
-  pool = new ZipHashPool({ size: 1 });
-});
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-afterAll(async () => {
-  await pool?.close();
-});
-
-function client(retries = 2): ClosableHttpClient {
-  const c = createHttpClient({
-    userAgent: 'airgap/test',
-    caCertFiles: [cert.certPath],
-    retryBaseDelayMs: 1,
-    retries,
-  });
-  cleanups.push(() => c.close());
-  return c;
-}
-
-async function server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer> {
-  const s = await startHttpsServer(cert, handler);
-  cleanups.push(() => s.close());
-  return s;
-}
+const fx = useTapFixture('tap-write', 'airgap-tap-write-');
 
 /** The job as the tap, recording each attempt's offer of the file: [offset, taken]. */
 function recorded(job: ZipHashJob): { tap: DownloadTap; offers: [number, boolean][] } {
@@ -94,10 +44,10 @@ const CUT = 400_000;
  * client took all of them; later answers: 206 from the asked offset, after `before` ran.
  */
 async function resumingServer(consumed: () => number, before?: () => Promise<void>): Promise<TestServer> {
-  return server((req, res, i) => {
+  return fx.server((req, res, i) => {
     if (i === 0) {
-      res.writeHead(200, { 'content-length': String(zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
-      res.write(zip.subarray(0, CUT));
+      res.writeHead(200, { 'content-length': String(fx.zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
+      res.write(fx.zip.subarray(0, CUT));
       const cut = (): void => {
         if (consumed() >= CUT) res.socket?.end();
         else setTimeout(cut, 5);
@@ -107,10 +57,10 @@ async function resumingServer(consumed: () => number, before?: () => Promise<voi
     const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
     void (before ?? (() => Promise.resolve()))().then(() => {
       res.writeHead(206, {
-        'content-length': String(zip.length - from),
-        'content-range': `bytes ${from}-${zip.length - 1}/${zip.length}`,
+        'content-length': String(fx.zip.length - from),
+        'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}`,
       });
-      res.end(zip.subarray(from));
+      res.end(fx.zip.subarray(from));
     });
   });
 }
@@ -136,29 +86,29 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 
 describe('download: the digest worker writes the file', () => {
   it('writes the whole file, with the sha256 and digest from the same worker', async () => {
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      res.end(zip);
+    const s = await fx.server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      res.end(fx.zip);
     });
     const file = await dest();
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, file, { tap });
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, file, { tap });
     expect(offers).toEqual([[0, true]]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(await sha256Of(file)).toBe(fx.zipSha256);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('resumes a cut download in the same file, from the byte the worker wrote last', async () => {
     let consumed = 0;
     const s = await resumingServer(() => consumed);
     const file = await dest();
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, file, {
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, file, {
       tap,
       onProgress: (n) => (consumed += n),
     });
@@ -167,48 +117,48 @@ describe('download: the digest worker writes the file', () => {
       [0, true],
       [CUT, true],
     ]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(await sha256Of(file)).toBe(fx.zipSha256);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('starts the file over when the download restarts from zero', async () => {
-    const s = await server((req, res, i) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      if (i > 0) return void res.end(zip);
-      res.write(zip.subarray(0, CUT));
+    const s = await fx.server((req, res, i) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      if (i > 0) return void res.end(fx.zip);
+      res.write(fx.zip.subarray(0, CUT));
       setTimeout(() => s.reset(req), 50);
     });
     const file = await dest();
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    const result = await client().download(`${s.origin}/pkg.zip`, file, { tap });
+    const result = await fx.client().download(`${s.origin}/pkg.zip`, file, { tap });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, undefined]);
     expect(offers).toEqual([
       [0, true],
       [0, true],
     ]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(await sha256Of(file)).toBe(fx.zipSha256);
     const outcome = await job.result();
-    expect(outcome.confirmed && outcome.digest.h1).toBe(zipH1);
-    expect(pool.active).toBe(0);
+    expect(outcome.confirmed && outcome.digest.h1).toBe(fx.zipH1);
+    expect(fx.pool.active).toBe(0);
   });
 });
 
 describe('download: the worker cannot write the file', () => {
   it('a directory in the file place: FS_ERROR naming the file, not retried', async () => {
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      res.end(zip);
+    const s = await fx.server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      res.end(fx.zip);
     });
     const file = await dest();
     await fs.mkdir(file);
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    expect(await failure(client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
+    expect(await failure(fx.client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
       code: 'FS_ERROR',
       message: `cannot write download to ${file}: EISDIR`,
       path: file,
@@ -216,7 +166,7 @@ describe('download: the worker cannot write the file', () => {
     expect(offers).toEqual([[0, true]]);
     expect(s.requests.length).toBe(1);
     job.abort();
-    expect(pool.active).toBe(0);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('a directory in the file place when the download resumes: FS_ERROR naming the file', async () => {
@@ -230,9 +180,9 @@ describe('download: the worker cannot write the file', () => {
         await fs.mkdir(file);
       },
     );
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    const download = client().download(`${s.origin}/pkg.zip`, file, {
+    const download = fx.client().download(`${s.origin}/pkg.zip`, file, {
       tap,
       onProgress: (n) => (consumed += n),
     });
@@ -247,19 +197,19 @@ describe('download: the worker cannot write the file', () => {
       [CUT, true],
     ]);
     job.abort();
-    expect(pool.active).toBe(0);
+    expect(fx.pool.active).toBe(0);
   });
 
   it('a full disk mid-body (/dev/full behind the file name): FS_ERROR naming the file, not retried', async () => {
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-length': String(zip.length) });
-      res.end(zip);
+    const s = await fx.server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(fx.zip.length) });
+      res.end(fx.zip);
     });
     const file = await dest();
     await fs.symlink('/dev/full', file);
-    const job = pool.start('tap 1.0.0 (linux_amd64)');
+    const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
-    expect(await failure(client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
+    expect(await failure(fx.client().download(`${s.origin}/pkg.zip`, file, { tap }))).toEqual({
       code: 'FS_ERROR',
       message: `cannot write download to ${file}: ENOSPC`,
       path: file,
@@ -267,7 +217,7 @@ describe('download: the worker cannot write the file', () => {
     expect(offers).toEqual([[0, true]]);
     expect(s.requests.length).toBe(1);
     job.abort();
-    expect(pool.active).toBe(0);
+    expect(fx.pool.active).toBe(0);
   });
 });
 
@@ -283,7 +233,7 @@ describe('download: the worker writing the file is lost', () => {
    * terminated once it wrote every buffer it was sent.
    */
   async function losing(own: ZipHashPool, job: ZipHashJob, ranges: boolean) {
-    expect(zip.length).toBeGreaterThan(HELD);
+    expect(fx.zip.length).toBeGreaterThan(HELD);
     let consumed = 0;
     let lost: Promise<void> | undefined;
     const worker = (own as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
@@ -292,23 +242,23 @@ describe('download: the worker writing the file is lost', () => {
       while (inFlight() > 0) await new Promise((r) => setTimeout(r, 5));
       await worker.terminate();
     };
-    const s = await server((req, res, i) => {
+    const s = await fx.server((req, res, i) => {
       if (i > 0) {
         const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
         res.writeHead(from === 0 ? 200 : 206, {
-          'content-length': String(zip.length - from),
-          ...(from === 0 ? {} : { 'content-range': `bytes ${from}-${zip.length - 1}/${zip.length}` }),
+          'content-length': String(fx.zip.length - from),
+          ...(from === 0 ? {} : { 'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}` }),
         });
-        return void res.end(zip.subarray(from));
+        return void res.end(fx.zip.subarray(from));
       }
       res.writeHead(200, {
-        'content-length': String(zip.length),
+        'content-length': String(fx.zip.length),
         ...(ranges ? { 'accept-ranges': 'bytes', etag: '"v1"' } : {}),
       });
-      res.write(zip.subarray(0, HELD));
+      res.write(fx.zip.subarray(0, HELD));
       const rest = (): void => {
         if (lost === undefined) return void setTimeout(rest, 5);
-        void lost.then(() => res.end(zip.subarray(HELD)));
+        void lost.then(() => res.end(fx.zip.subarray(HELD)));
       };
       rest();
     });
@@ -321,50 +271,50 @@ describe('download: the worker writing the file is lost', () => {
 
   it('continues the file from what the worker wrote, written by the client, and hashes the file', async () => {
     const own = new ZipHashPool({ size: 1 });
-    cleanups.push(() => own.close());
+    fx.cleanups.push(() => own.close());
     const job = own.start('tap 1.0.0 (linux_amd64)');
     own.warm();
     const { s, onProgress } = await losing(own, job, true);
     const { tap, offers } = recorded(job);
     const file = await dest();
-    const result = await client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
+    const result = await fx.client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${WRITTEN}-`]);
     expect(offers).toEqual([
       [0, true],
       [WRITTEN, false],
     ]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(await sha256Of(file)).toBe(fx.zipSha256);
     expect(await job.result()).toEqual({ confirmed: false, reason: 'a zip-hash worker exited' });
     expect(own.active).toBe(0);
   });
 
   it('starts the file over, written by the client, when the server does not resume', async () => {
     const own = new ZipHashPool({ size: 1 });
-    cleanups.push(() => own.close());
+    fx.cleanups.push(() => own.close());
     const job = own.start('tap 1.0.0 (linux_amd64)');
     const { s, onProgress } = await losing(own, job, false);
     const { tap, offers } = recorded(job);
     const file = await dest();
-    const result = await client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
+    const result = await fx.client(1).download(`${s.origin}/pkg.zip`, file, { tap, onProgress });
     expect(s.requests.map((r) => r.headers.range)).toEqual([undefined, undefined]);
     expect(offers).toEqual([
       [0, true],
       [0, false],
     ]);
-    expect(result).toEqual({ sha256: zipSha256, size: zip.length });
-    expect(await sha256Of(file)).toBe(zipSha256);
+    expect(result).toEqual({ sha256: fx.zipSha256, size: fx.zip.length });
+    expect(await sha256Of(file)).toBe(fx.zipSha256);
     expect(own.active).toBe(0);
   });
 
   it('with no retry left: a clear HTTP_ERROR saying the writer was lost', async () => {
     const own = new ZipHashPool({ size: 1 });
-    cleanups.push(() => own.close());
+    fx.cleanups.push(() => own.close());
     const job = own.start('tap 1.0.0 (linux_amd64)');
     const { s, onProgress } = await losing(own, job, true);
     const { tap } = recorded(job);
     const file = await dest();
-    const e = await failure(client(0).download(`${s.origin}/pkg.zip`, file, { tap, onProgress }));
+    const e = await failure(fx.client(0).download(`${s.origin}/pkg.zip`, file, { tap, onProgress }));
     expect(e).toEqual({
       code: 'HTTP_ERROR',
       message: `GET ${s.origin}/pkg.zip: the thread writing ${file} was lost (a zip-hash worker exited): run the command again`,
