@@ -9,8 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ZipHashPool, type ZipHashJob } from '../../../src/adapters/workers/zip-hash-pool.js';
 import type { DownloadTap } from '../../../src/core/ports.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import type { TestServer } from './servers.js';
-import { useTapFixture } from './tap-fixture.js';
+import { CUT, useTapFixture } from './tap-fixture.js';
 
 const fx = useTapFixture('tap', 'airgap-tap-sha-');
 
@@ -38,32 +37,6 @@ function recorded(job: ZipHashJob, drop = 0): { tap: DownloadTap; answers: (stri
       },
     },
   };
-}
-
-const CUT = 400_000;
-
-/**
- * First answer: 200 with Accept-Ranges and an ETag, CUT bytes, then a clean close once the
- * client took all of them; later answers: 206 from the asked offset.
- */
-async function resumingServer(consumed: () => number): Promise<TestServer> {
-  return fx.server((req, res, i) => {
-    if (i === 0) {
-      res.writeHead(200, { 'content-length': String(fx.zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
-      res.write(fx.zip.subarray(0, CUT));
-      const cut = (): void => {
-        if (consumed() >= CUT) res.socket?.end();
-        else setTimeout(cut, 5);
-      };
-      return cut();
-    }
-    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
-    res.writeHead(206, {
-      'content-length': String(fx.zip.length - from),
-      'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}`,
-    });
-    res.end(fx.zip.subarray(from));
-  });
 }
 
 describe('download: the zip sha256 from the digest worker', () => {
@@ -104,7 +77,7 @@ describe('download: the zip sha256 from the digest worker', () => {
 
   it('continues the same sha256 when the download resumes at the byte the digest stands at', async () => {
     let consumed = 0;
-    const s = await resumingServer(() => consumed);
+    const s = await fx.resumingServer(() => consumed);
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
     const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, answers } = recorded(job);
@@ -122,7 +95,7 @@ describe('download: the zip sha256 from the digest worker', () => {
 
   it('hashes the file when the download resumes at a byte the digest did not reach', async () => {
     let consumed = 0;
-    const s = await resumingServer(() => consumed);
+    const s = await fx.resumingServer(() => consumed);
     const dest = path.join(await makeTempDir('airgap-tap-'), 'pkg.zip');
     const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     // The digest misses the first 1000 bytes: it stands at CUT - 1000 when the file resumes at CUT.

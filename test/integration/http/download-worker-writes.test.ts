@@ -13,8 +13,7 @@ import { ZipHashPool, type ZipHashJob } from '../../../src/adapters/workers/zip-
 import { isAirgapError } from '../../../src/core/errors.js';
 import type { DownloadTap } from '../../../src/core/ports.js';
 import { makeTempDir } from '../../helpers/tmp.js';
-import type { TestServer } from './servers.js';
-import { useTapFixture } from './tap-fixture.js';
+import { CUT, useTapFixture } from './tap-fixture.js';
 
 const fx = useTapFixture('tap-write', 'airgap-tap-write-');
 
@@ -35,34 +34,6 @@ function recorded(job: ZipHashJob): { tap: DownloadTap; offers: [number, boolean
       flushed: () => job.flushed(),
     },
   };
-}
-
-const CUT = 400_000;
-
-/**
- * First answer: 200 with Accept-Ranges and an ETag, CUT bytes, then a clean close once the
- * client took all of them; later answers: 206 from the asked offset, after `before` ran.
- */
-async function resumingServer(consumed: () => number, before?: () => Promise<void>): Promise<TestServer> {
-  return fx.server((req, res, i) => {
-    if (i === 0) {
-      res.writeHead(200, { 'content-length': String(fx.zip.length), 'accept-ranges': 'bytes', etag: '"v1"' });
-      res.write(fx.zip.subarray(0, CUT));
-      const cut = (): void => {
-        if (consumed() >= CUT) res.socket?.end();
-        else setTimeout(cut, 5);
-      };
-      return cut();
-    }
-    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
-    void (before ?? (() => Promise.resolve()))().then(() => {
-      res.writeHead(206, {
-        'content-length': String(fx.zip.length - from),
-        'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}`,
-      });
-      res.end(fx.zip.subarray(from));
-    });
-  });
 }
 
 const sha256Of = async (file: string): Promise<string> =>
@@ -104,7 +75,7 @@ describe('download: the digest worker writes the file', () => {
 
   it('resumes a cut download in the same file, from the byte the worker wrote last', async () => {
     let consumed = 0;
-    const s = await resumingServer(() => consumed);
+    const s = await fx.resumingServer(() => consumed);
     const file = await dest();
     const job = fx.pool.start('tap 1.0.0 (linux_amd64)');
     const { tap, offers } = recorded(job);
@@ -173,7 +144,7 @@ describe('download: the worker cannot write the file', () => {
     let consumed = 0;
     const file = await dest();
     // Between the attempts, once the first one's bytes are on disk.
-    const s = await resumingServer(
+    const s = await fx.resumingServer(
       () => consumed,
       async () => {
         await fs.rm(file);

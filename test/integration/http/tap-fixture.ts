@@ -13,6 +13,9 @@ import { createSelfSignedCert, type TestCert } from '../../helpers/tls.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { startHttpsServer, type TestServer } from './servers.js';
 
+/** Where resumingServer's first answer stops. */
+export const CUT = 400_000;
+
 export interface TapFixture {
   cert: TestCert;
   zip: Buffer;
@@ -23,6 +26,12 @@ export interface TapFixture {
   cleanups: Array<() => Promise<void>>;
   client(retries?: number): ClosableHttpClient;
   server(handler: Parameters<typeof startHttpsServer>[1]): Promise<TestServer>;
+  /**
+   * First answer: 200 with Accept-Ranges and an ETag, CUT bytes of the zip, then a clean close
+   * once `consumed()` says the client took all of them; later answers: 206 from the asked
+   * offset, after `before` ran.
+   */
+  resumingServer(consumed: () => number, before?: () => Promise<void>): Promise<TestServer>;
 }
 
 /** Registers the hooks; the fields are set once beforeAll ran. `seed` makes the zip's bytes. */
@@ -43,6 +52,31 @@ export function useTapFixture(seed: string, tmpPrefix: string): TapFixture {
       const s = await startHttpsServer(fx.cert, handler);
       fx.cleanups.push(() => s.close());
       return s;
+    },
+    resumingServer(consumed, before) {
+      return fx.server((req, res, i) => {
+        if (i === 0) {
+          res.writeHead(200, {
+            'content-length': String(fx.zip.length),
+            'accept-ranges': 'bytes',
+            etag: '"v1"',
+          });
+          res.write(fx.zip.subarray(0, CUT));
+          const cut = (): void => {
+            if (consumed() >= CUT) res.socket?.end();
+            else setTimeout(cut, 5);
+          };
+          return cut();
+        }
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+        void (before ?? (() => Promise.resolve()))().then(() => {
+          res.writeHead(206, {
+            'content-length': String(fx.zip.length - from),
+            'content-range': `bytes ${from}-${fx.zip.length - 1}/${fx.zip.length}`,
+          });
+          res.end(fx.zip.subarray(from));
+        });
+      });
     },
   } as Partial<TapFixture> as TapFixture;
 
