@@ -1,5 +1,5 @@
 // `airgap serve` as a real child process (bin/run.js over dist/): started, read until it
-// prints where it serves, and stopped by its PID with SIGTERM.
+// has printed its whole start banner, and stopped by its PID with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -34,11 +34,16 @@ export async function startServeProcess(
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // The banner ends with the "Worker processes:" line, then (without --quiet) the CLI
+  // configuration, whose last line is the closing brace of provider_installation. Waiting for
+  // an earlier line raced the later ones: a test read stdout before "Worker processes" came.
+  const quiet = args.includes('--quiet');
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (/CA certificate: .*\n/.test(out) || /CLI configuration: .*\n[\s\S]*provider_installation/.test(out))
-        resolve();
+      const banner = /^Worker processes: .*\n/m.exec(out);
+      if (banner === null) return;
+      if (quiet || /provider_installation \{[\s\S]*\n\}\n/.test(out.slice(banner.index))) resolve();
     });
     void exited.then((code) => reject(new Error(`airgap serve exited with ${code}:\n${out}\n${err}`)));
   });
