@@ -41,7 +41,7 @@ describe('npm run registry', () => {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => {
           stdout += d.toString();
-          if (stdout.includes('Serving until Ctrl-C')) resolve();
+          if (/^Serving until Ctrl-C.*\.\n/m.test(stdout)) resolve(); // the whole last line
         });
         child.on('close', (code) => reject(new Error(`exited ${code} before serving: ${stderr}`)));
       });
