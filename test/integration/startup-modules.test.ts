@@ -150,10 +150,12 @@ describeWithTools(['tar'], 'real runs load what they use', () => {
     expect(dependencies).toEqual(['@oclif/core']);
   });
 
-  it('verify of a signed tarball: openpgp for the signature, yauzl for the zips', async () => {
-    const { result, dependencies } = await traced(['verify', packed.file, '--trusted-key', keyFile]);
+  it('verify of a signed tarball: openpgp for the signature; the zips are read on worker threads (yauzl there, not here)', async () => {
+    const { result, loaded, dependencies } = await traced(['verify', packed.file, '--trusted-key', keyFile]);
     expect(result.code).toBe(0);
-    expect(dependencies).toEqual(['@oclif/core', 'openpgp', 'yauzl']);
+    expect(dependencies).toEqual(['@oclif/core', 'openpgp']);
+    expect(loaded.dist).toContain('adapters/workers/zip-hash-pool.js');
+    expect(loaded.dist.filter((f) => f.startsWith('adapters/archive/zip-'))).toEqual([]);
   });
 
   it('export without --sign-key: tar, and no openpgp', async () => {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { digestZip } from '../../src/adapters/archive/zip-read.js';
 import { parseSha256Sums } from '../../src/core/checksums/sha256sums.js';
-import type { ErrorCode } from '../../src/core/errors.js';
+import type { AirgapError, ErrorCode } from '../../src/core/errors.js';
 import { BUNDLE } from '../../src/core/layout/names.js';
 import type { Reporter } from '../../src/core/ports.js';
 import type { CheckRow, VerifyReport } from '../../src/core/transfer/verify-report.js';
@@ -18,6 +19,7 @@ import { AIRGAP_BIN, runCli } from '../helpers/cli.js';
 import type { TestKey } from '../helpers/pgp.js';
 import { workingDirs } from '../helpers/host.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { dataOffset } from './archive/zip-bytes.js';
 import { describeWithTools } from '../helpers/tools.js';
 import {
   firstPayload,
@@ -487,6 +489,77 @@ describeWithTools(['tar'], 'airgap verify on a real bundle', () => {
         detail: `component "${NULL} 3.2.1": SHA-256 ${amd.sha256}, but ${zip} has sha256 ${arm.sha256}`,
       },
     ]);
+  });
+
+  it('fails zips that do not read as zips (re-signed to match) with the messages digestZip gives, tarball and directory', async () => {
+    const amdZip = firstPayload(staged, 'null_3.2.1_linux_amd64.zip');
+    const armZip = firstPayload(staged, 'null_3.2.1_linux_arm64.zip');
+    const broken = new Map<string, Buffer>();
+    const hostile = await packBundleForTest(bundle.dir, {
+      signKey: key,
+      async mutate(ctx) {
+        // One cut short (no end of central directory), one with a byte of its data flipped.
+        const amd = await fs.readFile(path.join(ctx.dir, amdZip));
+        broken.set(amdZip, amd.subarray(0, amd.length - 30));
+        const arm = Buffer.from(await fs.readFile(path.join(ctx.dir, armZip)));
+        const entry = (await digestZip(path.join(ctx.dir, armZip))).entries[0]!.name;
+        const at = dataOffset(arm, entry);
+        arm[at] = arm[at]! ^ 0x01;
+        broken.set(armZip, arm);
+        const mpath = path.join(ctx.dir, BUNDLE.manifest);
+        const m = JSON.parse(await fs.readFile(mpath, 'utf8')) as {
+          providers: { packages: { path: string; sha256: string; size: number; hashes: string[] }[] }[];
+        };
+        // The signer's mistake again, its records all agreeing with the broken bytes but the h1.
+        for (const [rel, bytes] of broken) {
+          await fs.writeFile(path.join(ctx.dir, rel), bytes);
+          const sha256 = sha256Hex(bytes);
+          for (const k of m.providers.flatMap((p) => p.packages).filter((k) => k.path === rel)) {
+            k.hashes = k.hashes.map((h) => (h === `zh:${k.sha256}` ? `zh:${sha256}` : h));
+            Object.assign(k, { sha256, size: bytes.length });
+          }
+        }
+        await fs.writeFile(mpath, `${JSON.stringify(m, null, 2)}\n`);
+        await ctx.rewriteSums();
+        await ctx.resign();
+      },
+    });
+    // digestZip on this thread, on the same bytes, names its file: the report names the bundle path.
+    const scratch = await makeTempDir('airgap-verify-zips-');
+    const expected: CheckRow[] = [];
+    for (const [rel, platform] of [
+      [amdZip, 'linux_amd64'],
+      [armZip, 'linux_arm64'],
+    ] as const) {
+      const file = path.join(scratch, path.basename(rel));
+      await fs.writeFile(file, broken.get(rel)!);
+      const e = await digestZip(file).then(
+        () => undefined,
+        (x: unknown) => x as AirgapError,
+      );
+      expect(e?.code).toBe('ZIP_INVALID');
+      expect(e!.message.startsWith(`${file}: `)).toBe(true);
+      expected.push({
+        check: 'provider',
+        subject: `${NULL} 3.2.1 ${platform}`,
+        status: 'failed',
+        code: 'ZIP_INVALID',
+        detail: e!.message.replaceAll(file, rel),
+      });
+    }
+    expect(expected[0]!.detail).toContain('not a readable zip archive');
+    expect(expected[1]!.detail).toContain('is corrupt: CRC-32');
+    const dir = await makeTempDir();
+    await exec('tar', ['-xf', hostile.file, '-C', dir]);
+    for (const target of [hostile.file, dir]) {
+      const report = await verify(target);
+      expect(report.verdict).toBe('failed');
+      expect(report.rows.filter((r) => r.check === 'provider' && r.status !== 'ok')).toEqual(expected);
+      // The widget's zip, read beside them, is fine.
+      expect(
+        report.rows.filter((r) => r.check === 'provider' && r.status === 'ok').map((r) => r.subject),
+      ).toEqual([`${WIDGET} 1.0.0 linux_amd64`]);
+    }
   });
 });
 

@@ -1,4 +1,6 @@
-// The messages between ZipHashPool and its workers.
+// The messages between ZipHashPool and its workers. Two kinds of job: a zip streamed to
+// the worker as it downloads ('open' ... 'end'), and a zip file read whole by the worker
+// ('digest').
 
 import type { ErrorCode, ErrorDetails } from '../../core/errors.js';
 import type { ZipStreamOutcome } from '../archive/zip-stream.js';
@@ -15,7 +17,17 @@ export type ToWorker =
   /** Close the job's file: every byte before this message is written (answered by 'closed'). */
   | { t: 'close'; job: number }
   | { t: 'end'; job: number }
-  | { t: 'abort'; job: number };
+  | { t: 'abort'; job: number }
+  /** Read the zip at `path` (archive/zip-read.ts digestZip): answered by 'digested'. */
+  | { t: 'digest'; job: number; path: string };
+
+/** An error sent across: an AirgapError's fields (its `cause` stays behind), or another error's message. */
+export interface WireError {
+  code?: ErrorCode;
+  message: string;
+  details?: ErrorDetails;
+  remedy?: string | undefined;
+}
 
 /** A failed open, write or close, as Node reported it. */
 export interface FileFailure {
@@ -34,9 +46,7 @@ export type ToMain =
   | { t: 'closed'; job: number }
   /** `sha256`: lower-case hex of every byte the job was given, in order. */
   | { t: 'done'; job: number; outcome: ZipStreamOutcome; sha256: string }
-  | {
-      t: 'fail';
-      job: number;
-      sha256: string;
-      error: { code?: ErrorCode; message: string; details?: ErrorDetails; remedy?: string | undefined };
-    };
+  | { t: 'fail'; job: number; sha256: string; error: WireError }
+  /** A 'digest' job's answer: the zip's h1, or the error digestZip threw. */
+  | { t: 'digested'; job: number; h1: string }
+  | { t: 'digest-failed'; job: number; error: WireError };

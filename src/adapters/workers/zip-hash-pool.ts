@@ -18,6 +18,10 @@
 // flushed() then throw, the client ends the attempt, and the next attempt continues from what
 // the file holds (a prefix of the body: the worker writes in order, each byte at its place)
 // with the client writing it; the digest is given up, so the client hashes the file.
+//
+// The same threads also read zips already on disk (h1(): verify), one digestZip per file,
+// so a directory of zips is read on every core; the caller keeps at most `threads` of them
+// under way.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -26,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import { AirgapError } from '../../core/errors.js';
 import type { DownloadTap } from '../../core/ports.js';
 import type { ZipStreamOutcome } from '../archive/zip-stream.js';
-import type { FileFailure, ToMain, ToWorker } from './zip-hash-messages.js';
+import type { FileFailure, ToMain, ToWorker, WireError } from './zip-hash-messages.js';
 
 const BUFFER_SIZE = 256 * 1024;
 const MAX_IN_FLIGHT = 4;
@@ -38,6 +42,14 @@ interface Slot {
   jobs: number;
 }
 
+/** An h1() under way. */
+interface FileJob {
+  slot: Slot;
+  path: string;
+  resolve: (h1: string) => void;
+  reject: (e: unknown) => void;
+}
+
 export interface ZipHashPoolOptions {
   /** Worker threads; default one per core. */
   size?: number;
@@ -46,6 +58,7 @@ export interface ZipHashPoolOptions {
 export class ZipHashPool {
   private readonly slots: Slot[] = [];
   private readonly owners = new Map<number, ZipHashJob>();
+  private readonly files = new Map<number, FileJob>();
   private readonly free: ArrayBuffer[] = [];
   private nextId = 1;
   private readonly size: number;
@@ -57,7 +70,12 @@ export class ZipHashPool {
 
   /** Jobs started and not yet finished or aborted. */
   get active(): number {
-    return this.owners.size;
+    return this.owners.size + this.files.size;
+  }
+
+  /** The number of worker threads it runs (at most). */
+  get threads(): number {
+    return this.size;
   }
 
   /**
@@ -76,11 +94,30 @@ export class ZipHashPool {
     return new ZipHashJob(this, label);
   }
 
+  /**
+   * The h1 of the zip file at `path`, read on a worker thread by digestZip
+   * (archive/zip-read.ts): the value it gives on this thread, or the AirgapError it throws
+   * (the same code, message, details but `cause`, and remedy). Another error comes back as an
+   * Error with its message; a worker lost on the way rejects with an Error naming the file.
+   * A worker is started for it if fewer than `threads` run.
+   */
+  h1(path: string): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('ZipHashPool is closed'));
+    const slot = this.pickSlot();
+    const id = this.nextId++;
+    slot.jobs += 1;
+    return new Promise<string>((resolve, reject) => {
+      this.files.set(id, { slot, path, resolve, reject });
+      this.send(slot, { t: 'digest', job: id, path });
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.slots.splice(0).map((s) => s.worker);
     await Promise.all(workers.map((w) => w.terminate()));
     for (const job of [...this.owners.values()]) job.lost('the pool was closed');
+    for (const id of [...this.files.keys()]) this.fileLost(id, 'the pool was closed');
   }
 
   /** @internal */
@@ -134,13 +171,32 @@ export class ZipHashPool {
     }
     if (m.t === 'wfail') return this.owners.get(m.job)?.writeFailed(m.job, m.error);
     if (m.t === 'closed') return this.owners.get(m.job)?.closed(m.job);
+    if (m.t === 'digested' || m.t === 'digest-failed') return this.fileSettled(m);
     this.owners.get(m.job)?.settled(m);
+  }
+
+  private fileSettled(m: Extract<ToMain, { t: 'digested' | 'digest-failed' }>): void {
+    const job = this.files.get(m.job);
+    if (job === undefined) return;
+    this.files.delete(m.job);
+    job.slot.jobs -= 1;
+    if (m.t === 'digested') job.resolve(m.h1);
+    else job.reject(revive(m.error));
+  }
+
+  private fileLost(id: number, why: string): void {
+    const job = this.files.get(id);
+    if (job === undefined) return;
+    this.files.delete(id);
+    job.slot.jobs -= 1;
+    job.reject(new Error(`the thread reading ${job.path} was lost (${why})`));
   }
 
   private onWorkerGone(slot: Slot, why: string): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     for (const job of [...this.owners.values()]) if (job.onSlot(slot)) job.lost(why);
+    for (const [id, job] of [...this.files]) if (job.slot === slot) this.fileLost(id, why);
   }
 }
 
@@ -268,12 +324,7 @@ export class ZipHashJob implements DownloadTap {
     this.pool.release(this.id, this.slot!);
     this.digestSha256 = m.sha256;
     if (m.t === 'done') return this.settle.resolve(m.outcome);
-    const e = m.error;
-    this.settle.reject(
-      e.code === undefined
-        ? new Error(e.message)
-        : new AirgapError(e.code, e.message, e.details ?? {}, e.remedy),
-    );
+    this.settle.reject(revive(m.error));
   }
 
   /** @internal The worker could not open, write or close the file: it writes no more. */
@@ -356,6 +407,13 @@ export class ZipHashJob implements DownloadTap {
     this.closing?.reject(new Error('the digest was dropped before its file was closed'));
     this.closing = undefined;
   }
+}
+
+/** A worker's error as this thread throws it: an AirgapError again, or an Error. */
+function revive(e: WireError): Error {
+  return e.code === undefined
+    ? new Error(e.message)
+    : new AirgapError(e.code, e.message, e.details ?? {}, e.remedy);
 }
 
 /** A write error as Node throws it: the client's file-system error path knows it by syscall and path. */

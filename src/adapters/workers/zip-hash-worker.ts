@@ -3,6 +3,8 @@
 // the job's bytes as they are (the zip's own checksum), whatever the digester makes of them;
 // and, when the job was given a file, each buffer written there at its place before it goes
 // back, so the pool's backpressure holds the download to the disk's pace too.
+// A 'digest' job is a zip file already on disk, read whole by digestZip (archive/zip-read.ts)
+// exactly as the main thread would read it: its h1, or its error.
 
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -11,8 +13,9 @@ import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { isAirgapError } from '../../core/errors.js';
 import { inflaterKind } from '../archive/inflater.js';
+import { digestZip } from '../archive/zip-read.js';
 import { ZipStreamDigester } from '../archive/zip-stream.js';
-import type { FileFailure, ToMain, ToWorker } from './zip-hash-messages.js';
+import type { FileFailure, ToMain, ToWorker, WireError } from './zip-hash-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('zip-hash-worker runs as a worker thread');
@@ -121,7 +124,32 @@ function fileFailure(e: unknown, path: string): FileFailure {
   };
 }
 
+/**
+ * What of an error crosses to the main thread: an AirgapError but its cause (which may not
+ * clone); of another, `text` (rebuilt there as an Error).
+ */
+function wireError(e: unknown, text: (e: unknown) => string = String): WireError {
+  if (!isAirgapError(e)) return { message: text(e) };
+  return { code: e.code, message: e.message, details: { ...e.details, cause: undefined }, remedy: e.remedy };
+}
+
+async function digestFile(id: number, path: string): Promise<void> {
+  try {
+    post({ t: 'digested', job: id, h1: (await digestZip(path)).h1 });
+  } catch (e) {
+    post({
+      t: 'digest-failed',
+      job: id,
+      error: wireError(e, (x) => (x instanceof Error ? x.message : String(x))),
+    });
+  }
+}
+
 port.on('message', (m: ToWorker) => {
+  if (m.t === 'digest') {
+    void digestFile(m.job, m.path);
+    return;
+  }
   if (m.t === 'open') {
     jobs.set(m.job, {
       digester: new ZipStreamDigester(m.label),
@@ -175,19 +203,7 @@ port.on('message', (m: ToWorker) => {
     try {
       post({ t: 'done', job: m.job, outcome: await job.digester.end(), sha256 });
     } catch (e) {
-      post({
-        t: 'fail',
-        job: m.job,
-        sha256,
-        error: isAirgapError(e)
-          ? {
-              code: e.code,
-              message: e.message,
-              details: { ...e.details, cause: undefined },
-              remedy: e.remedy,
-            }
-          : { message: String(e) },
-      });
+      post({ t: 'fail', job: m.job, sha256, error: wireError(e) });
     }
   });
 });

@@ -21,8 +21,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { digestZip } from '../../adapters/archive/zip-read.js';
 import { sha256File } from '../../adapters/fs/sha256-file.js';
+import { ZipHashPool } from '../../adapters/workers/zip-hash-pool.js';
 import { compareStrings } from '../../core/compare.js';
 import { AirgapError, isAirgapError } from '../../core/errors.js';
 import { layoutBlobPath, OCI_LAYOUT } from '../../core/image/oci-image.js';
@@ -45,6 +45,7 @@ import {
 } from '../../core/transfer/verify-checks.js';
 import type { CheckRow } from '../../core/transfer/verify-report.js';
 import { readImageLayout } from '../import/push-image.js';
+import { createLimiter } from '../concurrency.js';
 
 export interface DestinationCheck {
   rows: CheckRow[];
@@ -83,50 +84,14 @@ export async function verifyImportDestination(
   const digests = new Map<string, ZipDigestResult>();
   const listed: { address: string; version: string; packages: { platform: string; path: string }[] }[] = [];
   const index: PackageIndex = { platforms: state?.current.contents.platforms ?? [], providers: listed };
-  const providerRows: CheckRow[] = [];
-
-  for (const f of found.filter((x) => x.kind === 'file' && isMirrorJson(x.rel))) {
-    known.add(f.rel);
-    const parts = f.rel.split('/');
-    const address = parts.slice(0, 3).join('/');
-    const name = parts[3]!;
-    const text = await fs.readFile(path.join(root, f.rel), 'utf8');
-    try {
-      if (name === MIRROR.index) {
-        for (const v of parseIndexJson(text, `providers/${f.rel}`)) {
-          if (!found.some((x) => x.rel === `${address}/${v}.json`)) {
-            providerRows.push({
-              check: 'provider',
-              subject: `${address} ${v}`,
-              status: 'failed',
-              code: 'BUNDLE_FILE_MISSING',
-              detail: `providers/${f.rel} lists version ${v}, but providers/${address}/${v}.json is missing`,
-            });
-          }
-        }
-        continue;
-      }
-      const version = name.slice(0, -'.json'.length);
-      const archives = parseVersionJson(text, `providers/${f.rel}`);
-      const entry = { address, version, packages: [] as { platform: string; path: string }[] };
-      listed.push(entry);
-      for (const [platform, archive] of Object.entries(archives).sort(([a], [b]) => compareStrings(a, b))) {
-        const row = await checkArchive(root, address, version, platform, archive, f.rel, known, digests);
-        if (row.status === 'ok') entry.packages.push({ platform, path: `${address}/${archive.url}` });
-        providerRows.push(row);
-      }
-    } catch (e) {
-      if (!isAirgapError(e)) throw e;
-      providerRows.push({
-        check: 'provider',
-        subject: `providers/${f.rel}`,
-        status: 'failed',
-        code: e.code,
-        detail: e.message,
-      });
-    }
+  // Each zip is read on one of the pool's threads (started with the first).
+  const pool = new ZipHashPool();
+  try {
+    const zipH1 = (file: string): Promise<string> => pool.h1(file);
+    rows.push(...(await mirrorRows(root, found, known, digests, listed, zipH1, pool.threads)));
+  } finally {
+    await pool.close();
   }
-  rows.push(...providerRows);
   if (state !== undefined) rows.push(...importedRows(state, index));
   for (const f of found) {
     if (f.kind === 'directory' || known.has(f.rel)) continue;
@@ -152,6 +117,84 @@ export async function verifyImportDestination(
   rows.push(...lockfileRows(needs, index, digests));
   rows.push(...(await ociMirrorRows(dir, needs, index, digests)));
   return { rows, ...(state === undefined ? {} : { bundleDigest: state.current.bundleDigest }) };
+}
+
+/** A settled provider row; an archive's, with what to do when it is ok, or the error its check threw. */
+type Settled = { row: CheckRow; ifOk?: () => void } | { error: unknown };
+
+/**
+ * The provider rows, in the walk's order: each version an index.json lists without its
+ * VERSION.json, each VERSION.json that does not read, and each archive a VERSION.json lists
+ * (checked `parallel` at once, each zip's h1 from `zipH1`); an archive found ok is added to
+ * its entry in `listed`.
+ */
+async function mirrorRows(
+  root: string,
+  found: readonly Found[],
+  known: Set<string>,
+  digests: Map<string, ZipDigestResult>,
+  listed: PackageIndex['providers'][number][],
+  zipH1: (file: string) => Promise<string>,
+  parallel: number,
+): Promise<CheckRow[]> {
+  const limit = createLimiter(parallel);
+  const providerRows: Promise<Settled>[] = [];
+  const row = (r: CheckRow): void => void providerRows.push(Promise.resolve({ row: r }));
+  for (const f of found.filter((x) => x.kind === 'file' && isMirrorJson(x.rel))) {
+    known.add(f.rel);
+    const parts = f.rel.split('/');
+    const address = parts.slice(0, 3).join('/');
+    const name = parts[3]!;
+    const text = await fs.readFile(path.join(root, f.rel), 'utf8');
+    try {
+      if (name === MIRROR.index) {
+        for (const v of parseIndexJson(text, `providers/${f.rel}`)) {
+          if (!found.some((x) => x.rel === `${address}/${v}.json`)) {
+            row({
+              check: 'provider',
+              subject: `${address} ${v}`,
+              status: 'failed',
+              code: 'BUNDLE_FILE_MISSING',
+              detail: `providers/${f.rel} lists version ${v}, but providers/${address}/${v}.json is missing`,
+            });
+          }
+        }
+        continue;
+      }
+      const version = name.slice(0, -'.json'.length);
+      const archives = parseVersionJson(text, `providers/${f.rel}`);
+      const entry = { address, version, packages: [] as { platform: string; path: string }[] };
+      listed.push(entry);
+      for (const [platform, archive] of Object.entries(archives).sort(([a], [b]) => compareStrings(a, b))) {
+        const ifOk = (): number => entry.packages.push({ platform, path: `${address}/${archive.url}` });
+        const check = limit(() =>
+          checkArchive(root, address, version, platform, archive, f.rel, known, digests, zipH1),
+        );
+        providerRows.push(
+          check.then(
+            (r): Settled => ({ row: r, ifOk }),
+            (error: unknown): Settled => ({ error }),
+          ),
+        );
+      }
+    } catch (e) {
+      if (!isAirgapError(e)) throw e;
+      row({
+        check: 'provider',
+        subject: `providers/${f.rel}`,
+        status: 'failed',
+        code: e.code,
+        detail: e.message,
+      });
+    }
+  }
+  const rows: CheckRow[] = [];
+  for (const r of await Promise.all(providerRows)) {
+    if ('error' in r) throw r.error;
+    if (r.row.status === 'ok') r.ifOk?.();
+    rows.push(r.row);
+  }
+  return rows;
 }
 
 function stateRow(state: ImportState): CheckRow {
@@ -183,6 +226,7 @@ async function checkArchive(
   jsonRel: string,
   known: Set<string>,
   digests: Map<string, ZipDigestResult>,
+  zipH1: (file: string) => Promise<string>,
 ): Promise<CheckRow> {
   const subject = packageSubject(address, version, platform);
   const fail = (code: AirgapError['code'], detail: string): CheckRow => ({
@@ -223,7 +267,7 @@ async function checkArchive(
   }
   let h1: string;
   try {
-    h1 = (await digestZip(file)).h1;
+    h1 = await zipH1(file);
   } catch (e) {
     if (!isAirgapError(e)) throw e;
     return fail(e.code, e.message);

@@ -4,20 +4,18 @@
 //
 // Bundles are read once, streaming, by the same reader `airgap import` uses
 // (src/services/transfer/bundle-reader.ts), in its collect mode, so one run reports
-// every problem it can reach. Provider zips are spooled to a temp file one at a time
-// for their h1 (a zip needs random access); release SHA256SUMS and signatures, a few
-// kB each, are kept in memory. Problems that make the archive unreadable end the
-// reading and become one failed 'archive' row.
+// every problem it can reach. Provider zips are read for their h1 on worker threads
+// (provider-zips.ts: in place in a directory, spooled to a temp file from a tarball, as a
+// zip needs random access); release SHA256SUMS and signatures, a few kB each, are kept
+// in memory. Problems that make the archive unreadable end the reading and become one
+// failed 'archive' row.
 
 import type { S3AccessOptions } from '../../adapters/s3/client.js';
 import { isS3Url } from '../../core/s3/url.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 
-import { digestZip } from '../../adapters/archive/zip-read.js';
 import type { BundleManifest, ManifestBinary } from '../../core/bundle/manifest.js';
 import { parseSha256Sums } from '../../core/checksums/sha256sums.js';
 import { carriedManifest } from '../../core/bundle/delta.js';
@@ -56,6 +54,7 @@ import { sbomRows } from '../../core/sbom/verify-rows.js';
 import { TOOL_VERSION } from '../tool-version.js';
 import { matchDeltaBase } from '../import/delta-base-check.js';
 import { inspectDestination } from '../import/destination.js';
+import { ProviderZipDigests } from './provider-zips.js';
 
 export interface VerifyOptions {
   /** Relative to `cwd`; or s3://BUCKET/KEY. */
@@ -134,9 +133,11 @@ export async function runVerify(options: VerifyOptions, reporter: Reporter): Pro
   }
   const releaseKeys = await loadReleaseKeys(options);
   const spool = await fs.mkdtemp(path.join(options.tempDir, `${TEMP_PREFIX}verify-`));
+  const digests = new ProviderZipDigests({ inPlace: kind === 'directory', target, spool });
   try {
-    return await verifyBundle(target, kind, options, needs, releaseKeys, spool, reporter);
+    return await verifyBundle(target, kind, options, needs, releaseKeys, digests, reporter);
   } finally {
+    await digests.close();
     await fs.rm(spool, { recursive: true, force: true });
   }
 }
@@ -225,11 +226,10 @@ async function verifyBundle(
   options: VerifyOptions,
   needs: LockNeed[],
   releaseKeys: ReleaseKeys,
-  spool: string,
+  digests: ProviderZipDigests,
   reporter: Reporter,
 ): Promise<VerifyReport> {
   const collect: BundleCollector = { issues: [], files: [] };
-  const zips = new Map<string, Omit<ZipDigestResult, 'sha256'>>();
   const small = new Map<string, Buffer>();
   let manifest: BundleManifest | undefined;
   let providerPaths = new Set<string>();
@@ -255,7 +255,7 @@ async function verifyBundle(
         async sink(entry, body) {
           const stream = body as Readable;
           if (providerPaths.has(entry.path)) {
-            zips.set(entry.path, await digestProviderZip(stream, entry.path, kind, target, spool));
+            await digests.add(entry.path, stream);
           } else if (entry.path === manifest?.sbom?.path && entry.size <= MAX_SBOM_BYTES) {
             const chunks: Buffer[] = [];
             for await (const c of stream) chunks.push(c as Buffer);
@@ -277,6 +277,7 @@ async function verifyBundle(
     if (!all.every((x) => VERIFICATION_CODES.includes(x.code))) throw e;
     fatal = all;
   }
+  const zips = await digests.results();
 
   const rows: CheckRow[] = [];
   const fileState = fileStates(collect);
@@ -335,34 +336,6 @@ async function againstRows(manifest: BundleManifest, dest: string): Promise<Chec
     unused: match.needs.unused.length,
     missing: match.missing,
   });
-}
-
-/** Spools one zip (tarball) or reads it in place (directory) and computes its h1. */
-async function digestProviderZip(
-  body: Readable,
-  bundlePath: string,
-  kind: TargetKind,
-  target: string,
-  spool: string,
-): Promise<Omit<ZipDigestResult, 'sha256'>> {
-  let zipFile: string;
-  if (kind === 'directory') {
-    body.resume();
-    await finished(body);
-    zipFile = path.join(target, bundlePath);
-  } else {
-    zipFile = path.join(spool, 'package.zip');
-    await pipeline(body, createWriteStream(zipFile));
-  }
-  try {
-    return { h1: (await digestZip(zipFile)).h1 };
-  } catch (e) {
-    if (!isAirgapError(e)) throw e;
-    e.message = e.message.replaceAll(zipFile, bundlePath);
-    return { error: e };
-  } finally {
-    if (kind !== 'directory') await fs.rm(zipFile, { force: true });
-  }
 }
 
 /** Per bundle path: 'ok' when read and matching, 'failed' when any file issue names it. */
